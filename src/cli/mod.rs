@@ -1,0 +1,50 @@
+//! The command line's edge: argument definitions, the environment, and turning library errors
+//! into messages with next steps. Every command is one file here that calls into the library.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code for success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code when a source, check or push failed.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code for a usage error (bad arguments).
+pub const EXIT_USAGE: u8 = 2;
+
+/// `ruvltra-export`: cross-post GGUF models from the Hugging Face Hub to Ollama, llama.cpp
+/// and ModelScope.
+#[derive(Debug, Parser)]
+#[command(name = "ruvltra-export", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {}
+
+/// Runs one parsed command line and returns the process exit code.
+///
+/// Errors are printed here, once, with their chain of causes and any hint.
+pub fn run(cli: Cli) -> ExitCode {
+    let result: anyhow::Result<u8> = match cli.command {};
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            report(&err);
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+/// Prints an error and its causes to stderr, uv-style: the message, then one `Caused by:`
+/// line per cause.
+pub fn report(err: &anyhow::Error) {
+    eprintln!("error: {err}");
+    for cause in err.chain().skip(1) {
+        eprintln!("  Caused by: {cause}");
+    }
+}

@@ -1,0 +1,1 @@
+//! The GGUF header: metadata key/values and tensor infos, read from any byte stream.

@@ -1,0 +1,1 @@
+//! Summaries of GGUF headers for people (text) and machines (JSON).

@@ -1,0 +1,1 @@
+//! The publisher's shared metadata file (`ruvltra.toml`) and the resolved model it yields.

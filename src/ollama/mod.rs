@@ -1,0 +1,1 @@
+//! Ollama's vocabulary: model names, parameter names and types, media types.

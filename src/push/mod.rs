@@ -1,0 +1,1 @@
+//! Backends: one per registry, behind one trait.

@@ -1,0 +1,1 @@
+//! Renderers: one per target ecosystem, all fed by one resolved model.

