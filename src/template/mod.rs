@@ -1,2 +1,4 @@
 //! Chat templates: Jinja (as transformers runs it), Go templates (as Ollama runs them), the
 //! verifier that compares the two, and the converter from one to the other.
+
+pub mod chat;
