@@ -58,7 +58,7 @@ impl HubClient {
         let url = self.resolve_url(repo, revision, path)?;
         let limit = self.limits().max_header_bytes;
         let first = self.limits().first_range.clamp(1, limit);
-        let (mut prefix, file_size) = self.fetch_range(&url, 0..first, None)?;
+        let (mut prefix, file_size, file_url) = self.fetch_range(&url, 0..first, None)?;
         let mut round_trips = 1;
         loop {
             let needed = match GgufHeader::read(prefix.as_slice(), Some(file_size)) {
@@ -88,21 +88,23 @@ impl HubClient {
                 });
             }
             let want = needed.max(have.saturating_mul(2)).min(file_size).min(limit);
-            let (more, _) = self.fetch_range(&url, have..want, Some(file_size))?;
+            // Straight to where the first request ended up (the CDN for LFS files), so each
+            // further step is one request, not a redirect plus a request.
+            let (more, _, _) = self.fetch_range(&file_url, have..want, Some(file_size))?;
             prefix.extend_from_slice(&more);
             round_trips += 1;
         }
     }
 
     /// Fetches `range` of the file (clamped by the server to the file's end) and returns the
-    /// bytes and the file's total size. `known_size` is checked against `Content-Range`, so a
+    /// bytes, the file's total size and the URL the answer came from after redirects. `known_size` is checked against `Content-Range`, so a
     /// file that changes between requests is caught.
     fn fetch_range(
         &self,
         url: &Url,
         range: Range<u64>,
         known_size: Option<u64>,
-    ) -> Result<(Vec<u8>, u64), HubError> {
+    ) -> Result<(Vec<u8>, u64, Url), HubError> {
         let answer = self.get(url.clone(), Some(range.clone()))?;
         let status = answer.response.status().as_u16();
         let bad = |reason: String| HubError::BadRange {
@@ -142,6 +144,7 @@ impl HubClient {
         }
         let expected = end - start + 1;
         let mut body = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+        let final_url = answer.url.clone();
         let read_url = answer.url.to_string();
         answer
             .response
@@ -160,7 +163,7 @@ impl HubClient {
                 ),
             });
         }
-        Ok((body, total))
+        Ok((body, total, final_url))
     }
 }
 
