@@ -291,6 +291,13 @@ fn respond(status: StatusCode, headers: &[(&str, String)], body: Vec<u8>) -> Res
     builder.body(Body::from(body)).unwrap()
 }
 
+/// The length of an in-memory body.
+fn body_len(response: &Response) -> u64 {
+    axum::body::HttpBody::size_hint(response.body())
+        .exact()
+        .unwrap_or(0)
+}
+
 fn hub_error(status: StatusCode, code: Option<&str>, message: &str) -> Response {
     let mut headers = vec![
         ("x-error-message", message.to_owned()),
@@ -348,12 +355,7 @@ enum Routed {
 
 fn route(ctx: &Ctx, raw: &str, headers: &HeaderMap) -> (Routed, u64) {
     let done = |response: Response| {
-        let bytes = response
-            .headers()
-            .get("content-length")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let bytes = body_len(&response);
         (Routed::Done(response), bytes)
     };
     {
@@ -655,12 +657,7 @@ fn cdn_blob(ctx: &Ctx, sha: &str, headers: &HeaderMap) -> (Routed, u64) {
         );
     }
     let response = serve_range(&file, headers);
-    let bytes = response
-        .headers()
-        .get("content-length")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let bytes = body_len(&response);
     (Routed::Done(response), bytes)
 }
 
