@@ -118,7 +118,10 @@ fn ten_megabyte_header_in_at_most_five_round_trips() {
     let remote = client(&hub, Some(TOKEN))
         .read_header(&repo("ruv/ruvltra"), &main_rev(), &path("command-r.gguf"))
         .unwrap();
-    assert!(remote.header == local, "the remote header differs from the local one");
+    assert!(
+        remote.header == local,
+        "the remote header differs from the local one"
+    );
     assert_eq!(remote.file_size, bytes.len() as u64);
     assert!(
         remote.round_trips <= 5,

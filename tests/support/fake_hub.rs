@@ -440,6 +440,8 @@ enum TokenState {
 
 /// Checks repository access as the Hub does. `files` is whether file contents are asked for
 /// (gated repositories show their metadata to anyone).
+// The error is the finished response, built once per request: its size does not matter.
+#[allow(clippy::result_large_err)]
 fn check_access<'a>(
     inner: &'a Inner,
     id: &str,
