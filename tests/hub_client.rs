@@ -142,6 +142,50 @@ fn ten_megabyte_header_in_at_most_five_round_trips() {
     // at least as much again.
     assert_eq!(cdn[0].range.as_deref(), Some("bytes=0-1048575"));
     assert!(cdn.iter().all(|r| r.status == 206));
+    let mut have = 0;
+    for request in &cdn {
+        let (start, end) = range_of(request.range.as_deref().unwrap());
+        assert_eq!(start, have, "ranges are contiguous");
+        assert!(
+            end + 1 >= (2 * start).min(remote.file_size),
+            "each step at least doubles the prefix: {start}-{end}"
+        );
+        have = end + 1;
+    }
+}
+
+#[test]
+fn large_header_in_a_huge_file_reads_at_most_one_step_more_than_needed() {
+    let hub = FakeHub::start(TOKEN);
+    hub.add_repo("ruv/big", Access::Public);
+    let header = corpus("ggml-vocab-command-r.gguf");
+    let header_len = header.len() as u64;
+    hub.add_sparse_file("ruv/big", "big.gguf", header, FIVE_GB, &"ef".repeat(32));
+    let remote = client(&hub, None)
+        .read_header(&repo("ruv/big"), &main_rev(), &path("big.gguf"))
+        .unwrap();
+    assert_eq!(remote.file_size, FIVE_GB);
+    assert!(
+        remote.round_trips <= 5,
+        "{} round trips",
+        remote.round_trips
+    );
+    assert!(
+        remote.bytes_fetched < 2 * header_len,
+        "{} bytes fetched for a {header_len}-byte header",
+        remote.bytes_fetched
+    );
+    let served: u64 = hub.requests().iter().map(|r| r.body_bytes).sum();
+    assert_eq!(served, remote.bytes_fetched);
+}
+
+/// `bytes=a-b` as `(a, b)`.
+fn range_of(header: &str) -> (u64, u64) {
+    let (start, end) = header
+        .strip_prefix("bytes=")
+        .and_then(|r| r.split_once('-'))
+        .unwrap();
+    (start.parse().unwrap(), end.parse().unwrap())
 }
 
 #[test]
