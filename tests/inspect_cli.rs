@@ -393,6 +393,76 @@ fn hub_rejected_token_is_named_by_its_source_never_its_value() {
     let err = stderr(&output);
     assert!(err.contains("`HUGGINGFACE_API_KEY` was rejected"), "{err}");
     assert!(!err.contains("hf_wrongsecret"), "{err}");
+    let json_output = run(
+        &["--json", "hf://ruv/ruvltra"],
+        home.path(),
+        &[
+            ("HF_ENDPOINT", &hub.endpoint),
+            ("HUGGINGFACE_API_KEY", "hf_wrongsecret"),
+        ],
+    );
+    let all = format!("{}{}", stdout(&json_output), stderr(&json_output));
+    assert!(
+        json(&json_output)[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("401")
+    );
+    assert!(!all.contains("hf_wrongsecret"), "{all}");
+}
+
+#[test]
+fn hub_gated_repository_says_where_to_accept_the_conditions() {
+    let hub = hub_with_fixtures(Access::Gated);
+    let home = tempfile::tempdir().unwrap();
+    let output = run(
+        &["--json", "hf://ruv/ruvltra/ruvltra-small-0.5b-q8_0.gguf"],
+        home.path(),
+        &[("HF_ENDPOINT", &hub.endpoint), ("HF_TOKEN", TOKEN)],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let items = json(&output);
+    assert!(
+        items[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("gated (HTTP 403)")
+    );
+    assert_eq!(
+        items[0]["file"],
+        "hf://ruv/ruvltra/ruvltra-small-0.5b-q8_0.gguf"
+    );
+    let hint = items[0]["hint"].as_str().unwrap();
+    assert!(
+        hint.contains(&format!("{}/ruv/ruvltra", hub.endpoint)) && hint.contains("HF_TOKEN"),
+        "{hint}"
+    );
+}
+
+#[test]
+fn hub_revision_with_a_slash_is_percent_encoded() {
+    let hub = hub_with_fixtures(Access::Public);
+    hub.add_revision("ruv/ruvltra", "refs/pr/1");
+    let home = tempfile::tempdir().unwrap();
+    let vars = [("HF_ENDPOINT", hub.endpoint.as_str())];
+    let output = run(
+        &[
+            "--json",
+            "hf://ruv/ruvltra@refs%2Fpr%2F1/ruvltra-small-0.5b-q8_0.gguf",
+        ],
+        home.path(),
+        &vars,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        json(&output)[0]["file"],
+        "hf://ruv/ruvltra@refs%2Fpr%2F1/ruvltra-small-0.5b-q8_0.gguf"
+    );
+    let missing = run(&["hf://ruv/ruvltra@v2"], home.path(), &vars);
+    assert_eq!(missing.status.code(), Some(1));
+    let err = stderr(&missing);
+    assert!(err.contains("revision not found (HTTP 404)"), "{err}");
+    assert!(err.contains("@refs%2Fpr%2F1"), "{err}");
 }
 
 #[test]

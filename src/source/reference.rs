@@ -109,7 +109,7 @@ impl HubReference {
         let path = match path {
             // `hf://owner/repo/` means the whole repository, like `hf://owner/repo`.
             Some("") | None => None,
-            Some(raw) => Some(RepoPath::parse(raw).map_err(|reason| {
+            Some(raw) => Some(RepoPath::new(raw).map_err(|reason| {
                 if revision_given {
                     invalid(format!(
                         "{reason} (a revision that contains `/` must be percent-encoded, e.g. `@refs%2Fpr%2F1`)"
@@ -290,15 +290,8 @@ impl fmt::Display for Revision {
 pub struct RepoPath(String);
 
 impl RepoPath {
-    /// Checks a path as written in a reference (segments may be percent-encoded).
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let decoded = percent_decode_str(raw)
-            .decode_utf8()
-            .map_err(|_| format!("the path `{raw}` is not valid UTF-8 once percent-decoded"))?;
-        RepoPath::new(&decoded)
-    }
-
-    /// Checks a decoded path.
+    /// Checks a path as the Hub lists it. In a reference the path is taken literally (only
+    /// the revision is percent-decoded), so a file name with `%` in it needs no escaping.
     pub fn new(path: &str) -> Result<Self, String> {
         if path
             .split('/')
@@ -416,9 +409,52 @@ mod tests {
     }
 
     #[test]
+    fn paths_are_literal() {
+        let reference = hub("hf://ruv/ruvltra/100%25 q8_0.gguf");
+        assert_eq!(
+            reference.path.as_ref().unwrap().as_str(),
+            "100%25 q8_0.gguf"
+        );
+        assert_eq!(reference.to_string(), "hf://ruv/ruvltra/100%25 q8_0.gguf");
+    }
+
+    #[test]
     fn path_segments_are_encoded_for_urls() {
         let path = RepoPath::new("dir/a b#1.gguf").unwrap();
         assert_eq!(path.encoded(), "dir/a%20b%231.gguf");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Any text parses or fails cleanly.
+        #[test]
+        fn parse_never_panics(rest in "([a-z0-9@/._ -]|%[0-9A-F]{2}){0,30}") {
+            let _ = Source::parse(&format!("{HUB_SCHEME}{rest}"));
+        }
+
+        /// A Hub reference prints back to text that parses to the same reference.
+        #[test]
+        fn references_round_trip(
+            owner in "[a-z0-9]{1,8}",
+            name in "[a-z0-9]([a-z0-9._-]{0,8}[a-z0-9])?",
+            revision in proptest::option::of("([a-z0-9/@ ]|%[0-9A-F]{2}){1,10}"),
+            path in proptest::option::of("[a-z0-9% ]{1,8}(/[a-z0-9% ]{1,8}){0,2}\\.gguf"),
+        ) {
+            let mut input = format!("{HUB_SCHEME}{owner}/{name}");
+            if let Some(revision) = &revision {
+                input.push('@');
+                input.push_str(&revision.replace('/', "%2F"));
+            }
+            if let Some(path) = &path {
+                input.push('/');
+                input.push_str(path);
+            }
+            if let Ok(Source::Hub(reference)) = Source::parse(&input) {
+                let again = Source::parse(&reference.to_string());
+                proptest::prop_assert_eq!(again.ok(), Some(Source::Hub(reference)));
+            }
+        }
     }
 
     #[test]
