@@ -416,6 +416,26 @@ fn transient_failures_are_retried_a_bounded_number_of_times() {
 }
 
 #[test]
+fn redirect_loops_are_cut_off() {
+    let hub = FakeHub::start(TOKEN);
+    hub.add_repo("ruv/ruvltra", Access::Public);
+    hub.add_file("ruv/ruvltra", "a.gguf", vec![0; 64]);
+    hub.cdn_redirect_loop(true);
+    let err = client(&hub, None)
+        .read_header(&repo("ruv/ruvltra"), &main_rev(), &path("a.gguf"))
+        .unwrap_err();
+    match &err {
+        HubError::TooManyRedirects { url, limit } => {
+            assert_eq!(*limit, 5);
+            assert!(url.starts_with(&format!("{}/blobs/", hub.cdn)), "{url}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // One answer from the Hub, then the CDN until the limit: 1 + 5 redirects followed.
+    assert_eq!(hub.requests().len(), 6);
+}
+
+#[test]
 fn network_failure_names_the_url() {
     // A port that was free a moment ago: nothing listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

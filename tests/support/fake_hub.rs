@@ -23,6 +23,8 @@
 //!   been granted access, with `X-Error-Code: GatedRepo`; an unknown revision is `404`
 //!   `RevisionNotFound`, an unknown file `404` `EntryNotFound`.
 //!
+//! - Test switches: `503` for the next N requests, and a CDN that redirects to itself.
+//!
 //! Every request is logged (listener, path, `Range`, `Authorization`, status, body bytes).
 #![allow(dead_code)]
 
@@ -115,6 +117,7 @@ struct Inner {
     ignore_range: bool,
     tree_page_size: usize,
     fail_next: u32,
+    cdn_redirect_loop: bool,
 }
 
 #[derive(Clone)]
@@ -247,6 +250,11 @@ impl FakeHub {
     /// Tree pages hold at most `size` items.
     pub fn tree_page_size(&self, size: usize) {
         self.inner.lock().unwrap().tree_page_size = size.max(1);
+    }
+
+    /// From now on the CDN redirects every blob to itself with a relative `Location`.
+    pub fn cdn_redirect_loop(&self, on: bool) {
+        self.inner.lock().unwrap().cdn_redirect_loop = on;
     }
 
     /// The next `count` requests fail with `503` (to exercise retries).
@@ -648,6 +656,14 @@ fn cdn_blob(ctx: &Ctx, sha: &str, headers: &HeaderMap) -> (Routed, u64) {
             0,
         );
     };
+    if inner.cdn_redirect_loop {
+        let response = respond(
+            StatusCode::FOUND,
+            &[("location", format!("/blobs/{sha}"))],
+            Vec::new(),
+        );
+        return (Routed::Done(response), 0);
+    }
     if inner.ignore_range {
         let streamed_index = inner.log.len();
         return (
