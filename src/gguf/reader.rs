@@ -18,6 +18,11 @@ use super::{DEFAULT_ALIGNMENT, MAX_ARRAY_DEPTH, MAX_TENSOR_DIMS};
 /// The most bytes read into a scratch buffer at once.
 const CHUNK: usize = 64 * 1024;
 
+/// The most memory reserved for an array before its elements arrive, even when the file
+/// length would allow more: a wrong length (a server's `Content-Range` can say anything)
+/// must not turn into a huge allocation; past this, vectors grow as elements are read.
+const MAX_PREALLOCATION: u64 = 16 * 1024 * 1024;
+
 type Result<T> = std::result::Result<T, HeaderError>;
 
 /// A byte source that tracks its position, the file's byte order and the version's widths.
@@ -123,11 +128,12 @@ impl<R: Read> Input<R> {
     }
 
     /// Room to reserve up front for `count` items of `size` bytes: all of them when the file
-    /// length bounds them, otherwise one chunk's worth (the rest grows as bytes arrive).
+    /// length bounds them (up to [`MAX_PREALLOCATION`]), otherwise one chunk's worth; the
+    /// rest grows as bytes arrive.
     fn initial_capacity(&self, count: u64, size: usize) -> usize {
         let size = size.max(1) as u64;
         let bound = match self.remaining() {
-            Some(remaining) => remaining / size,
+            Some(remaining) => remaining.min(MAX_PREALLOCATION) / size,
             None => (CHUNK as u64) / size,
         };
         usize::try_from(count.min(bound)).unwrap_or(0)
@@ -153,7 +159,7 @@ impl<R: Read> Input<R> {
         self.check_fits(at, len, 1, || format!("length of {}", what()))?;
         out.clear();
         if self.file_len.is_some() {
-            out.reserve(usize::try_from(len).unwrap_or(0));
+            out.reserve(usize::try_from(len.min(MAX_PREALLOCATION)).unwrap_or(0));
         }
         self.bytes_into(len, out)?;
         Ok(at)
@@ -434,9 +440,8 @@ fn read_magic<R: Read>(input: &mut Input<R>) -> Result<()> {
     // Show what is there instead; a few more bytes make a Git LFS pointer recognisable.
     let mut found = magic[..got].to_vec();
     if got == magic.len() {
-        let mut more = [0u8; 28];
-        let n = (&mut input.inner).take(28).read(&mut more).unwrap_or(0);
-        found.extend_from_slice(&more[..n]);
+        // Best effort: a read error here changes nothing about the verdict.
+        let _ = (&mut input.inner).take(28).read_to_end(&mut found);
     }
     Err(HeaderError::new(0, HeaderErrorKind::NotGguf { found }))
 }

@@ -218,6 +218,15 @@ impl Value {
             _ => None,
         }
     }
+
+    /// Bytes of heap memory this value holds, for memory budgets and allocation checks.
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Value::String(s) => s.capacity(),
+            Value::Array(a) => a.heap_size(),
+            _ => 0,
+        }
+    }
 }
 
 /// The elements of an `ARRAY` value, one typed vector per element type.
@@ -330,6 +339,28 @@ impl Array {
             Array::U64(v) => v.get(index).map(|x| Value::U64(*x)),
             Array::I64(v) => v.get(index).map(|x| Value::I64(*x)),
             Array::F64(v) => v.get(index).map(|x| Value::F64(*x)),
+        }
+    }
+
+    /// Bytes of heap memory this array holds (its buffers, nested arrays included).
+    pub fn heap_size(&self) -> usize {
+        fn of<T>(v: &Vec<T>) -> usize {
+            v.capacity() * std::mem::size_of::<T>()
+        }
+        match self {
+            Array::U8(v) => of(v),
+            Array::I8(v) => of(v),
+            Array::U16(v) => of(v),
+            Array::I16(v) => of(v),
+            Array::U32(v) => of(v),
+            Array::I32(v) => of(v),
+            Array::F32(v) => of(v),
+            Array::Bool(v) => of(v),
+            Array::String(v) => v.capacity_bytes(),
+            Array::Array(v) => of(v) + v.iter().map(Array::heap_size).sum::<usize>(),
+            Array::U64(v) => of(v),
+            Array::I64(v) => of(v),
+            Array::F64(v) => of(v),
         }
     }
 
