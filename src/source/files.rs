@@ -108,6 +108,14 @@ impl SourceFile {
         }
     }
 
+    /// The path alone (local path, or the path inside the repository), for sorting.
+    fn location_path(&self) -> String {
+        match &self.location {
+            FileLocation::Local(path) => path.display().to_string(),
+            FileLocation::Hub { path, .. } => path.as_str().to_owned(),
+        }
+    }
+
     /// Reads the file's GGUF header: locally through a buffered reader, from the Hub through
     /// Range requests (a Hub file needs `hub`).
     pub fn read_header(&self, hub: Option<&HubClient>) -> Result<HeaderRead, SourceError> {
@@ -183,15 +191,6 @@ fn local_files(path: &Path) -> Result<Vec<SourceFile>, SourceError> {
     }
     files.sort_by_key(SourceFile::location_path);
     Ok(files)
-}
-
-impl SourceFile {
-    fn location_path(&self) -> String {
-        match &self.location {
-            FileLocation::Local(path) => path.display().to_string(),
-            FileLocation::Hub { path, .. } => path.as_str().to_owned(),
-        }
-    }
 }
 
 fn hub_files(reference: &HubReference, hub: &HubClient) -> Result<Vec<SourceFile>, SourceError> {

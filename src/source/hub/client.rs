@@ -202,11 +202,7 @@ impl HubClient {
                     "Bearer {}",
                     token.expose_secret()
                 ))
-                .map_err(|_| HubError::InvalidResponse {
-                    url: url.to_string(),
-                    reason: "the token contains characters not allowed in an HTTP header"
-                        .to_owned(),
-                })?;
+                .map_err(|_| HubError::InvalidToken)?;
                 value.set_sensitive(true);
                 request = request.header(AUTHORIZATION, value);
             }

@@ -163,6 +163,10 @@ pub enum HubError {
         #[source]
         source: url::ParseError,
     },
+    /// The token has characters an HTTP header cannot carry (a stray control character from
+    /// copying it); the message does not repeat the token.
+    #[error("the token contains characters that cannot go into an HTTP header")]
+    InvalidToken,
     /// The HTTP client could not be set up (TLS initialisation).
     #[error("cannot set up the HTTP client")]
     Client(#[source] reqwest::Error),
