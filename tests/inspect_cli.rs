@@ -512,3 +512,24 @@ fn group(n: u64) -> String {
     }
     out
 }
+
+#[test]
+fn bad_endpoint_fails_hub_sources_only() {
+    let home = tempfile::tempdir().unwrap();
+    let local = fixture("ruvltra-small-0.5b-q8_0.gguf");
+    let output = run(
+        &["--json", "hf://ruv/ruvltra", local.to_str().unwrap()],
+        home.path(),
+        &[("HF_ENDPOINT", "ftp://mirror.example")],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let items = json(&output);
+    assert!(
+        items[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("invalid Hub endpoint `ftp://mirror.example`")
+    );
+    assert!(items[0]["hint"].as_str().unwrap().contains("HF_ENDPOINT"));
+    assert_eq!(items[1]["derived"]["quant"]["header"], "Q8_0");
+}

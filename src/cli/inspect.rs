@@ -43,6 +43,7 @@ pub fn hub_settings_from_env() -> Result<HubSettings, SourceError> {
 }
 
 /// One source's or file's failure, ready for text or JSON.
+#[derive(Clone)]
 struct Failure {
     source: String,
     file: Option<String>,
@@ -55,10 +56,7 @@ struct Failure {
 /// (or a file's name contradicts its header).
 pub fn run(args: InspectArgs) -> anyhow::Result<u8> {
     let needs_hub = args.sources.iter().any(|s| matches!(s, Source::Hub(_)));
-    let hub: Option<Result<HubClient, String>> = needs_hub.then(|| {
-        let settings = hub_settings_from_env().map_err(|err| chain(&err).join(": "))?;
-        HubClient::new(settings).map_err(|err| chain(&err).join(": "))
-    });
+    let hub = needs_hub.then(hub_client);
     let options = InspectOptions {
         hash_local: args.hash,
     };
@@ -73,9 +71,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<u8> {
                 failed = true;
                 let failure = Failure {
                     source: source.to_string(),
-                    file: None,
-                    chain: vec!["cannot use the Hub".to_owned(), setup.clone()],
-                    hint: Some("set `HF_ENDPOINT` to an `https://` URL, or unset it to use https://huggingface.co".to_owned()),
+                    ..setup.clone()
                 };
                 emit_failure(&failure, args.json, &mut json_items);
                 continue;
@@ -127,6 +123,30 @@ pub fn run(args: InspectArgs) -> anyhow::Result<u8> {
         let _ = writeln!(stdout, "{text}");
     }
     Ok(if failed { EXIT_FAILED } else { EXIT_OK })
+}
+
+/// The Hub client from the environment, or why there is none (every Hub source then fails
+/// with that reason).
+fn hub_client() -> Result<HubClient, Failure> {
+    let setup_failure = |chain: Vec<String>, hint: Option<&str>| Failure {
+        source: String::new(),
+        file: None,
+        chain: [vec!["cannot use the Hub".to_owned()], chain].concat(),
+        hint: hint.map(str::to_owned),
+    };
+    let settings = hub_settings_from_env().map_err(|err| {
+        let hint = match &err {
+            SourceError::InvalidEndpoint { .. } => Some(
+                "set `HF_ENDPOINT` to an `https://` URL, or unset it to use https://huggingface.co",
+            ),
+            SourceError::TokenFile { .. } => {
+                Some("make the token file readable, or set `HF_TOKEN` instead")
+            }
+            _ => None,
+        };
+        setup_failure(chain(&err), hint)
+    })?;
+    HubClient::new(settings).map_err(|err| setup_failure(chain(&err), None))
 }
 
 /// Prints quant disagreements to stderr; returns whether one is an error.
