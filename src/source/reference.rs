@@ -40,6 +40,22 @@ impl Source {
     ///
     /// Anything starting with `hf://` is a Hub reference; everything else is a local path
     /// (checked only when it is read, so the error names the path as it is then).
+    ///
+    /// ```
+    /// use ruvltra_export::source::Source;
+    ///
+    /// let Source::Hub(reference) = Source::parse("hf://ruv/ruvltra@refs%2Fpr%2F1/a-q4_k_m.gguf")?
+    /// else {
+    ///     unreachable!()
+    /// };
+    /// assert_eq!(reference.repo.to_string(), "ruv/ruvltra");
+    /// assert_eq!(reference.revision.as_str(), "refs/pr/1");
+    /// assert_eq!(reference.path.unwrap().file_name(), "a-q4_k_m.gguf");
+    ///
+    /// let err = Source::parse("hf://ruv/ruvltra@refs/pr/1").unwrap_err();
+    /// assert!(err.to_string().contains("@refs%2Fpr%2F1"));
+    /// # Ok::<(), ruvltra_export::source::SourceError>(())
+    /// ```
     pub fn parse(input: &str) -> Result<Self, SourceError> {
         if let Some(rest) = input.strip_prefix(HUB_SCHEME) {
             return HubReference::parse_after_scheme(input, rest).map(Source::Hub);
