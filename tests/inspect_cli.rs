@@ -533,3 +533,35 @@ fn bad_endpoint_fails_hub_sources_only() {
     assert!(items[0]["hint"].as_str().unwrap().contains("HF_ENDPOINT"));
     assert_eq!(items[1]["derived"]["quant"]["header"], "Q8_0");
 }
+
+#[test]
+fn text_summary_snapshot() {
+    let home = tempfile::tempdir().unwrap();
+    let path = fixture("ruvltra-claude-code-0.5b-q4_k_m.gguf");
+    let output = run(&[path.to_str().unwrap()], home.path(), &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let fixtures = support::root().join("fixtures");
+    let text = stdout(&output).replace(fixtures.to_str().unwrap(), "[FIXTURES]");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn hub_error_snapshot() {
+    let hub = hub_with_fixtures(Access::Private);
+    hub.add_repo("ruv/gated", Access::Gated);
+    hub.add_file("ruv/gated", "g-q4_k_m.gguf", vec![0; 64]);
+    let home = tempfile::tempdir().unwrap();
+    let output = run(
+        &[
+            "hf://ruv/ruvltra/ruvltra-small-0.5b-q5_k_m.gguf",
+            "hf://ruv/nothing",
+            "hf://ruv/gated",
+            "hf://ruv/ruvltra@v2",
+        ],
+        home.path(),
+        &[("HF_ENDPOINT", &hub.endpoint), ("HF_TOKEN", TOKEN)],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    insta::assert_snapshot!(stderr(&output).replace(&hub.endpoint, "[HUB]"));
+}

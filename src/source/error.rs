@@ -50,7 +50,7 @@ pub enum SourceError {
         location: String,
     },
     /// The file named in an `hf://` reference is not in the repository.
-    #[error("`{path}` is not in `{reference}`{}", if available.is_empty() { String::new() } else { format!(" (it has: {})", available.join(", ")) })]
+    #[error("`{path}` is not in `{reference}`{}", if available.is_empty() { String::new() } else { format!(" (it has: `{}`)", available.join("`, `")) })]
     FileNotInRepo {
         /// The repository reference, without the path.
         reference: String,
