@@ -28,7 +28,7 @@ pub use error::{
     COMMAND_NAMES, ModelfileError, ModelfileErrorKind, ModelfileWarning, Position, Refusal,
     WriteError,
 };
-pub use model::{Checked, Message, Modelfile};
+pub use model::{Message, Modelfile, Report};
 pub use printable::{is_print, survives_in_value};
 pub use syntax::{
     Command, Instruction, MAX_MODELFILE_BYTES, MessageRole, decode, parse_commands, unquote,

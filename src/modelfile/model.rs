@@ -44,34 +44,44 @@ pub struct Modelfile {
     pub requires: Option<String>,
 }
 
-/// A Modelfile that passed every check, with the warnings Ollama would print or that point
-/// at likely mistakes.
+/// The outcome of checking a Modelfile: the typed values when there is no error, every error,
+/// and the warnings (things Ollama accepts that probably do not do what was meant).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Checked {
-    /// The typed values.
-    pub modelfile: Modelfile,
-    /// Things Ollama accepts that probably do not do what was meant.
+pub struct Report {
+    /// The typed values, if there were no errors.
+    pub modelfile: Option<Modelfile>,
+    /// Every error found (a syntax error stops parsing, as in Ollama).
+    pub errors: Vec<ModelfileError>,
+    /// Every warning.
     pub warnings: Vec<ModelfileWarning>,
 }
 
 impl Modelfile {
-    /// Parses and checks a Modelfile, returning the first problem as the error.
+    /// Parses and checks a Modelfile, returning the first error.
     pub fn parse(input: &[u8]) -> Result<Modelfile, ModelfileError> {
-        Self::check(input)
-            .map(|checked| checked.modelfile)
-            .map_err(|mut errors| errors.swap_remove(0))
+        let mut report = Self::check(input);
+        match report.modelfile {
+            Some(modelfile) => Ok(modelfile),
+            None => Err(report.errors.swap_remove(0)),
+        }
     }
 
     /// Parses and checks a Modelfile. A syntax error stops parsing (as in Ollama); errors in
-    /// values are all collected. The error list is never empty.
-    pub fn check(input: &[u8]) -> Result<Checked, Vec<ModelfileError>> {
-        let commands = parse_commands(input).map_err(|e| vec![e])?;
-        Self::from_commands(&commands)
+    /// values are all collected. `modelfile` is `Some` exactly when `errors` is empty.
+    pub fn check(input: &[u8]) -> Report {
+        match parse_commands(input) {
+            Ok(commands) => Self::from_commands(&commands),
+            Err(error) => Report {
+                modelfile: None,
+                errors: vec![error],
+                warnings: Vec::new(),
+            },
+        }
     }
 
     /// Types the commands Ollama's grammar yields: known parameter names, typed and
     /// range-checked values, non-empty paths, a valid `REQUIRES`.
-    pub fn from_commands(commands: &[Command]) -> Result<Checked, Vec<ModelfileError>> {
+    pub fn from_commands(commands: &[Command]) -> Report {
         let mut file = Modelfile::default();
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
@@ -192,13 +202,10 @@ impl Modelfile {
                 kind: ModelfileErrorKind::NoFrom,
             });
         }
-        if errors.is_empty() {
-            Ok(Checked {
-                modelfile: file,
-                warnings,
-            })
-        } else {
-            Err(errors)
+        Report {
+            modelfile: errors.is_empty().then_some(file),
+            errors,
+            warnings,
         }
     }
 }
@@ -243,8 +250,9 @@ mod tests {
     #[test]
     fn types_values_and_collects_errors() {
         let text = "FROM ./a.gguf\nPARAMETER num_ctx 4k\nPARAMETER temperature 0.7 # warm\nPARAMETER tempreature 1\nPARAMETER stop <|im_end|>\nPARAMETER stop \"\"\"\n\n\"\"\"\n";
-        let errors = Modelfile::check(text.as_bytes()).unwrap_err();
-        let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        let report = Modelfile::check(text.as_bytes());
+        assert_eq!(report.modelfile, None);
+        let shown: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
         assert_eq!(shown.len(), 3, "{shown:#?}");
         assert_eq!(shown[0], "(line 2): `num_ctx` takes an int, found `4k`");
         assert!(shown[1].starts_with("(line 3): `temperature` takes a float, found `0.7 # warm` (`#` starts"), "{}", shown[1]);
@@ -254,8 +262,8 @@ mod tests {
     #[test]
     fn collects_stop_and_warns() {
         let text = "FROM a\nPARAMETER stop <|im_end|>\nPARAMETER stop \"\"\"\n\n\"\"\"\nPARAMETER mirostat 1\nSYSTEM a\nSYSTEM b\nLICENSE MIT\nLICENSE \"\"\"x\ny\"\"\"\nMESSAGE user hi\nREQUIRES 0.14.0\n";
-        let checked = Modelfile::check(text.as_bytes()).unwrap();
-        let m = checked.modelfile;
+        let checked = Modelfile::check(text.as_bytes());
+        let m = checked.modelfile.unwrap();
         assert_eq!(m.parameters.stop(), ["<|im_end|>", "\n\n"]);
         assert_eq!(m.system.as_deref(), Some("b"));
         assert_eq!(m.license, ["MIT", "x\ny"]);
