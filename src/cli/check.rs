@@ -131,7 +131,11 @@ fn check_manifest(path: &Path) -> anyhow::Result<u8> {
                 "`{}`: a valid manifest ({} models, {} variants)",
                 path.display(),
                 manifest.models.len(),
-                manifest.models.iter().map(|m| m.variants.len()).sum::<usize>()
+                manifest
+                    .models
+                    .iter()
+                    .map(|m| m.variants.len())
+                    .sum::<usize>()
             );
             Ok(EXIT_OK)
         }

@@ -177,5 +177,8 @@ pub enum LoadError {
 
 fn summary(errors: &ManifestErrors) -> String {
     let n = errors.0.len();
-    format!("{n} error{} in the manifest:\n{errors}", if n == 1 { "" } else { "s" })
+    format!(
+        "{n} error{} in the manifest:\n{errors}",
+        if n == 1 { "" } else { "s" }
+    )
 }

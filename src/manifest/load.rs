@@ -12,8 +12,8 @@ use toml::de::{DeTable, DeValue};
 use super::error::{LoadError, Location, ManifestError, ManifestErrorKind, ManifestErrors};
 use super::schema::{
     Benchmark, CardSettings, ChatTemplateSource, Claim, Family, HubSettings, License,
-    LlamaCppSettings, Manifest, ManifestMessage, ModelEntry, ModelScopeSettings,
-    OllamaSettings, Settings, SourceSettings, VariantEntry, Visibility,
+    LlamaCppSettings, Manifest, ManifestMessage, ModelEntry, ModelScopeSettings, OllamaSettings,
+    Settings, SourceSettings, VariantEntry, Visibility,
 };
 use crate::modelfile::MessageRole;
 use crate::ollama::{ModelName, ParamValue, Parameter, TagScheme, suggest};
@@ -304,7 +304,11 @@ impl<'t> Reader<'t> {
             DeValue::Integer(i) => match u64::from_str_radix(i.as_str(), i.radix()) {
                 Ok(n) if n > 0 => Some(n),
                 _ => {
-                    self.invalid(value.span(), key, format!("must be a positive integer, found {i}"));
+                    self.invalid(
+                        value.span(),
+                        key,
+                        format!("must be a positive integer, found {i}"),
+                    );
                     None
                 }
             },
@@ -318,7 +322,9 @@ impl<'t> Reader<'t> {
     fn float(&mut self, value: &Value<'_>, key: &str) -> Option<f64> {
         let parsed = match value.get_ref() {
             DeValue::Float(f) => f.as_str().parse::<f64>().ok(),
-            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok().map(|i| i as f64),
+            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
+                .ok()
+                .map(|i| i as f64),
             other => {
                 self.wrong_type(value.span(), key, "a number", other);
                 return None;
@@ -377,7 +383,8 @@ impl<'t> Reader<'t> {
                 Some(v) => self.bool(v, &dotted(key, "intended"))?,
                 None => false,
             };
-            let inner = self.required(table, "value", "write `{ value = ..., intended = true }`")?;
+            let inner =
+                self.required(table, "value", "write `{ value = ..., intended = true }`")?;
             let location = self.at(&inner.span());
             let value = read(self, inner, key)?;
             return Some(Claim {
@@ -404,7 +411,11 @@ impl<'t> Reader<'t> {
         };
         self.only_keys(root, ROOT_KEYS);
 
-        let family_value = self.required(root, "family", "add a `[family]` table with `name`, `description`, `publisher` and `license`");
+        let family_value = self.required(
+            root,
+            "family",
+            "add a `[family]` table with `name`, `description`, `publisher` and `license`",
+        );
         let family = family_value
             .and_then(|v| self.sub_table(v, "family"))
             .and_then(|t| self.family(t));
@@ -509,7 +520,9 @@ impl<'t> Reader<'t> {
 
     fn license(&mut self, value: &Value<'_>) -> Option<License> {
         match value.get_ref() {
-            DeValue::String(_) => self.non_empty_string(value, "family.license").map(License::Id),
+            DeValue::String(_) => self
+                .non_empty_string(value, "family.license")
+                .map(License::Id),
             DeValue::Table(table) => {
                 let t = TableRef {
                     table,
@@ -530,15 +543,30 @@ impl<'t> Reader<'t> {
                         }
                     }
                 });
-                let file = self.optional(t, "file", Self::non_empty_string).map(PathBuf::from);
-                if link.is_none() && file.is_none() && t.table.get("link").is_none() && t.table.get("file").is_none() {
+                let file = self
+                    .optional(t, "file", Self::non_empty_string)
+                    .map(PathBuf::from);
+                if link.is_none()
+                    && file.is_none()
+                    && t.table.get("link").is_none()
+                    && t.table.get("file").is_none()
+                {
                     self.invalid(value.span(), "family.license", "a named license needs `link` (a URL) or `file` (its text, relative to the manifest)");
                     return None;
                 }
-                Some(License::Custom { name: name?, link, file })
+                Some(License::Custom {
+                    name: name?,
+                    link,
+                    file,
+                })
             }
             other => {
-                self.wrong_type(value.span(), "family.license", "a license id string or a table", other);
+                self.wrong_type(
+                    value.span(),
+                    "family.license",
+                    "a license id string or a table",
+                    other,
+                );
                 None
             }
         }
@@ -549,24 +577,32 @@ impl<'t> Reader<'t> {
         let part_ok = |p: &str| {
             !p.is_empty()
                 && p.len() <= 96
-                && p.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
                 && !p.starts_with(['-', '.'])
                 && !p.ends_with(['-', '.'])
                 && !p.contains("..")
         };
-        let ok = matches!(s.split_once('/'), Some((owner, name)) if part_ok(owner) && part_ok(name));
+        let ok =
+            matches!(s.split_once('/'), Some((owner, name)) if part_ok(owner) && part_ok(name));
         if !ok {
-            self.invalid(value.span(), key, format!("`{s}` is not a Hub repository id like `owner/name`"));
+            self.invalid(
+                value.span(),
+                key,
+                format!("`{s}` is not a Hub repository id like `owner/name`"),
+            );
         }
         ok
     }
 
     fn hub(&mut self, t: TableRef<'_, '_>) -> Option<HubSettings> {
         self.only_keys(t, &["repo", "revision"]);
-        let repo = self.required(t, "repo", "e.g. `repo = \"ruv/ruvltra\"`").and_then(|v| {
-            let s = self.string(v, "hub.repo")?;
-            self.repo_id(v, "hub.repo", &s).then_some(s)
-        });
+        let repo = self
+            .required(t, "repo", "e.g. `repo = \"ruv/ruvltra\"`")
+            .and_then(|v| {
+                let s = self.string(v, "hub.repo")?;
+                self.repo_id(v, "hub.repo", &s).then_some(s)
+            });
         let revision = self
             .optional(t, "revision", Self::non_empty_string)
             .unwrap_or_else(|| "main".to_owned());
@@ -579,7 +615,9 @@ impl<'t> Reader<'t> {
     fn source(&mut self, t: TableRef<'_, '_>) -> SourceSettings {
         self.only_keys(t, &["local", "fixtures"]);
         SourceSettings {
-            local: self.optional(t, "local", Self::non_empty_string).map(PathBuf::from),
+            local: self
+                .optional(t, "local", Self::non_empty_string)
+                .map(PathBuf::from),
             fixtures: self.optional(t, "fixtures", Self::bool).unwrap_or(false),
         }
     }
@@ -588,9 +626,10 @@ impl<'t> Reader<'t> {
         let allowed: Vec<&str> = SETTINGS_KEYS.iter().chain(other_keys).copied().collect();
         self.only_keys(t, &allowed);
         let mut settings = Settings {
-            system: t.table.get("system").and_then(|v| {
-                self.claim(v, &dotted(t.name, "system"), Self::string)
-            }),
+            system: t
+                .table
+                .get("system")
+                .and_then(|v| self.claim(v, &dotted(t.name, "system"), Self::string)),
             ..Settings::default()
         };
         let inline = t.table.get("chat_template").and_then(|v| {
@@ -600,13 +639,18 @@ impl<'t> Reader<'t> {
         });
         let file = t.table.get("chat_template_file").and_then(|v| {
             self.claim(v, &dotted(t.name, "chat_template_file"), |r, v, k| {
-                r.non_empty_string(v, k).map(|s| ChatTemplateSource::File(PathBuf::from(s)))
+                r.non_empty_string(v, k)
+                    .map(|s| ChatTemplateSource::File(PathBuf::from(s)))
             })
         });
         settings.chat_template = match (inline, file) {
             (Some(_), Some(_)) => {
                 if let Some(v) = t.table.get("chat_template_file") {
-                    self.invalid(v.span(), &dotted(t.name, "chat_template_file"), "give either `chat_template` or `chat_template_file`, not both");
+                    self.invalid(
+                        v.span(),
+                        &dotted(t.name, "chat_template_file"),
+                        "give either `chat_template` or `chat_template_file`, not both",
+                    );
                 }
                 None
             }
@@ -633,7 +677,13 @@ impl<'t> Reader<'t> {
             let param = match Parameter::from_name(name) {
                 Ok(p) => p,
                 Err(source) => {
-                    self.error(key.span(), ManifestErrorKind::Parameter { key: dotted_key, source });
+                    self.error(
+                        key.span(),
+                        ManifestErrorKind::Parameter {
+                            key: dotted_key,
+                            source,
+                        },
+                    );
                     continue;
                 }
             };
@@ -669,14 +719,25 @@ impl<'t> Reader<'t> {
                     DeValue::Boolean(b) => ParamValue::Bool(*b),
                     DeValue::String(s) => ParamValue::Str(s.to_string()),
                     other => {
-                        r.wrong_type(v.span(), k, &format!("{} {}", article(param), param.param_type()), other);
+                        r.wrong_type(
+                            v.span(),
+                            k,
+                            &format!("{} {}", article(param), param.param_type()),
+                            other,
+                        );
                         return None;
                     }
                 };
                 match param.check(raw) {
                     Ok(value) => Some(value),
                     Err(source) => {
-                        r.error(v.span(), ManifestErrorKind::Parameter { key: k.to_owned(), source });
+                        r.error(
+                            v.span(),
+                            ManifestErrorKind::Parameter {
+                                key: k.to_owned(),
+                                source,
+                            },
+                        );
                         None
                     }
                 }
@@ -689,22 +750,37 @@ impl<'t> Reader<'t> {
 
     fn messages(&mut self, value: &Value<'_>, key: &str) -> Vec<ManifestMessage> {
         let DeValue::Array(items) = value.get_ref() else {
-            self.wrong_type(value.span(), key, "an array of `{ role = \"user\", content = \"...\" }` tables", value.get_ref());
+            self.wrong_type(
+                value.span(),
+                key,
+                "an array of `{ role = \"user\", content = \"...\" }` tables",
+                value.get_ref(),
+            );
             return Vec::new();
         };
         let mut out = Vec::new();
         for item in items.iter() {
             let item_key = format!("{key}[]");
-            let Some(t) = self.sub_table(item, &item_key) else { continue };
+            let Some(t) = self.sub_table(item, &item_key) else {
+                continue;
+            };
             self.only_keys(t, &["role", "content"]);
-            let role = self.required(t, "role", "`system`, `user` or `assistant`").and_then(|v| {
-                let s = self.string(v, &dotted(&item_key, "role"))?;
-                let role = MessageRole::from_exact(&s);
-                if role.is_none() {
-                    self.invalid(v.span(), &dotted(&item_key, "role"), format!("must be `system`, `user` or `assistant` (lower-case), found `{s}`"));
-                }
-                role
-            });
+            let role = self
+                .required(t, "role", "`system`, `user` or `assistant`")
+                .and_then(|v| {
+                    let s = self.string(v, &dotted(&item_key, "role"))?;
+                    let role = MessageRole::from_exact(&s);
+                    if role.is_none() {
+                        self.invalid(
+                            v.span(),
+                            &dotted(&item_key, "role"),
+                            format!(
+                                "must be `system`, `user` or `assistant` (lower-case), found `{s}`"
+                            ),
+                        );
+                    }
+                    role
+                });
             let content = self
                 .required(t, "content", "the message text")
                 .and_then(|v| self.string(v, &dotted(&item_key, "content")));
@@ -726,17 +802,22 @@ impl<'t> Reader<'t> {
                 self.invalid(key.span(), &name, "a model name is lower-case letters, digits, `-`, `_` and `.`, starting with a letter or digit (it becomes part of Ollama names)");
                 continue;
             }
-            let Some(mt) = self.sub_table(value, &name) else { continue };
+            let Some(mt) = self.sub_table(value, &name) else {
+                continue;
+            };
             if let Some(model) = self.model(mt, model_key) {
                 models.push(model);
             }
         }
         if models.is_empty() && self.errors.is_empty() {
-            self.error(t.span(), ManifestErrorKind::Missing {
-                key: "models.NAME".into(),
-                table: "[models]".into(),
-                hint: "add at least one `[models.NAME]` table".into(),
-            });
+            self.error(
+                t.span(),
+                ManifestErrorKind::Missing {
+                    key: "models.NAME".into(),
+                    table: "[models]".into(),
+                    hint: "add at least one `[models.NAME]` table".into(),
+                },
+            );
         }
         models
     }
@@ -745,10 +826,14 @@ impl<'t> Reader<'t> {
         let settings = self.settings(t, MODEL_KEYS);
         let display_name = self.optional(t, "name", Self::non_empty_string);
         let description = self.optional(t, "description", Self::non_empty_string);
-        let context_length = t.table.get("context_length").and_then(|v| {
-            self.claim(v, &dotted(t.name, "context_length"), Self::positive_int)
-        });
-        let size = t.table.get("size").and_then(|v| self.claim(v, &dotted(t.name, "size"), Self::size_label));
+        let context_length = t
+            .table
+            .get("context_length")
+            .and_then(|v| self.claim(v, &dotted(t.name, "context_length"), Self::positive_int));
+        let size = t
+            .table
+            .get("size")
+            .and_then(|v| self.claim(v, &dotted(t.name, "size"), Self::size_label));
         let ollama_name = t.table.get("ollama").and_then(|v| {
             let name = dotted(t.name, "ollama");
             let ot = self.sub_table(v, &name)?;
@@ -762,7 +847,11 @@ impl<'t> Reader<'t> {
             self.optional(mt, "repo", Self::non_empty_string)
         });
         let variants_name = dotted(t.name, "variants");
-        let variants_value = self.required(t, "variants", "add `[models.NAME.variants.VARIANT]` with `file = \"...gguf\"`");
+        let variants_value = self.required(
+            t,
+            "variants",
+            "add `[models.NAME.variants.VARIANT]` with `file = \"...gguf\"`",
+        );
         let mut variants = Vec::new();
         if let Some(vt) = variants_value.and_then(|v| self.sub_table(v, &variants_name)) {
             let mut entries: Vec<_> = vt.table.iter().collect();
@@ -781,7 +870,11 @@ impl<'t> Reader<'t> {
                 }
             }
             if variants.is_empty() && vt.table.is_empty() {
-                self.invalid(vt.span(), &variants_name, "a model needs at least one variant");
+                self.invalid(
+                    vt.span(),
+                    &variants_name,
+                    "a model needs at least one variant",
+                );
             }
         }
         let default_variant = match t.table.get("default_variant") {
@@ -789,13 +882,17 @@ impl<'t> Reader<'t> {
                 let name = self.non_empty_string(v, &dotted(t.name, "default_variant"))?;
                 if !variants.is_empty() && !variants.iter().any(|x: &VariantEntry| x.key == name) {
                     let defined: Vec<String> = variants.iter().map(|x| x.key.clone()).collect();
-                    self.error(v.span(), ManifestErrorKind::UnknownReference {
-                        key: dotted(t.name, "default_variant"),
-                        what: format!("a variant of `{key}`"),
-                        suggestion: suggest(&name, defined.iter().map(String::as_str)).map(str::to_owned),
-                        value: name.clone(),
-                        defined,
-                    });
+                    self.error(
+                        v.span(),
+                        ManifestErrorKind::UnknownReference {
+                            key: dotted(t.name, "default_variant"),
+                            what: format!("a variant of `{key}`"),
+                            suggestion: suggest(&name, defined.iter().map(String::as_str))
+                                .map(str::to_owned),
+                            value: name.clone(),
+                            defined,
+                        },
+                    );
                 }
                 name
             }
@@ -829,7 +926,11 @@ impl<'t> Reader<'t> {
     fn variant(&mut self, t: TableRef<'_, '_>, key: String) -> Option<VariantEntry> {
         let settings = self.settings(t, VARIANT_KEYS);
         let file = self
-            .required(t, "file", "the GGUF file name, e.g. `file = \"ruvltra-small-0.5b-q4_k_m.gguf\"`")
+            .required(
+                t,
+                "file",
+                "the GGUF file name, e.g. `file = \"ruvltra-small-0.5b-q4_k_m.gguf\"`",
+            )
             .and_then(|v| {
                 let k = dotted(t.name, "file");
                 let s = self.non_empty_string(v, &k)?;
@@ -838,7 +939,11 @@ impl<'t> Reader<'t> {
                     return None;
                 }
                 if s.contains("..") || s.starts_with('/') || s.contains('\\') {
-                    self.invalid(v.span(), &k, format!("`{s}` must be a path inside the repository, without `..`"));
+                    self.invalid(
+                        v.span(),
+                        &k,
+                        format!("`{s}` must be a path inside the repository, without `..`"),
+                    );
                     return None;
                 }
                 Some(s)
@@ -847,16 +952,24 @@ impl<'t> Reader<'t> {
             self.claim(v, &dotted(t.name, "quant"), |r, v, k| {
                 let s = r.non_empty_string(v, k)?;
                 if crate::ollama::quant_tag(&s).is_err() {
-                    r.invalid(v.span(), k, format!("`{s}` is not a quantization name such as `Q4_K_M` or `Q8_0`"));
+                    r.invalid(
+                        v.span(),
+                        k,
+                        format!("`{s}` is not a quantization name such as `Q4_K_M` or `Q8_0`"),
+                    );
                     return None;
                 }
                 Some(s.to_ascii_uppercase())
             })
         });
-        let context_length = t.table.get("context_length").and_then(|v| {
-            self.claim(v, &dotted(t.name, "context_length"), Self::positive_int)
-        });
-        let size = t.table.get("size").and_then(|v| self.claim(v, &dotted(t.name, "size"), Self::size_label));
+        let context_length = t
+            .table
+            .get("context_length")
+            .and_then(|v| self.claim(v, &dotted(t.name, "context_length"), Self::positive_int));
+        let size = t
+            .table
+            .get("size")
+            .and_then(|v| self.claim(v, &dotted(t.name, "size"), Self::size_label));
         Some(VariantEntry {
             location: self.at(&t.span()),
             key,
@@ -874,9 +987,15 @@ impl<'t> Reader<'t> {
         let (number, unit) = lower.split_at(lower.len() - 1);
         let ok = matches!(unit, "k" | "m" | "b" | "t")
             && !number.is_empty()
-            && number.split('x').all(|n| !n.is_empty() && n.parse::<f64>().is_ok_and(|x| x > 0.0));
+            && number
+                .split('x')
+                .all(|n| !n.is_empty() && n.parse::<f64>().is_ok_and(|x| x > 0.0));
         if !ok {
-            self.invalid(value.span(), key, format!("`{s}` is not a size label such as `0.5b`, `1.1b`, `135m` or `8x7b`"));
+            self.invalid(
+                value.span(),
+                key,
+                format!("`{s}` is not a size label such as `0.5b`, `1.1b`, `135m` or `8x7b`"),
+            );
             return None;
         }
         Some(lower)
@@ -892,7 +1011,15 @@ impl<'t> Reader<'t> {
                 let scheme = TagScheme::from_name(&s);
                 if scheme.is_none() {
                     let names = TagScheme::ALL.map(TagScheme::as_str);
-                    r.invalid(v.span(), k, format!("must be one of {}, found `{s}`{}", quoted_list(&names), super::error::did_you_mean(suggest(&s, names))));
+                    r.invalid(
+                        v.span(),
+                        k,
+                        format!(
+                            "must be one of {}, found `{s}`{}",
+                            quoted_list(&names),
+                            super::error::did_you_mean(suggest(&s, names))
+                        ),
+                    );
                 }
                 scheme
             })
@@ -916,39 +1043,88 @@ impl<'t> Reader<'t> {
                 };
                 if visibility.is_none() {
                     let names = ["public", "internal", "private"];
-                    r.invalid(v.span(), k, format!("must be one of {}, found `{s}`{}", quoted_list(&names), super::error::did_you_mean(suggest(&s, names))));
+                    r.invalid(
+                        v.span(),
+                        k,
+                        format!(
+                            "must be one of {}, found `{s}`{}",
+                            quoted_list(&names),
+                            super::error::did_you_mean(suggest(&s, names))
+                        ),
+                    );
                 }
                 visibility
             })
             .unwrap_or(Visibility::Public);
-        Some(ModelScopeSettings { owner: owner?, visibility })
+        Some(ModelScopeSettings {
+            owner: owner?,
+            visibility,
+        })
     }
 
     fn card(&mut self, t: TableRef<'_, '_>) -> CardSettings {
-        self.only_keys(t, &["title", "summary", "capabilities", "quantized_by", "benchmarks"]);
+        self.only_keys(
+            t,
+            &[
+                "title",
+                "summary",
+                "capabilities",
+                "quantized_by",
+                "benchmarks",
+            ],
+        );
         let mut card = CardSettings {
             title: self.optional(t, "title", Self::non_empty_string),
             summary: self.optional(t, "summary", Self::non_empty_string),
-            capabilities: self.optional(t, "capabilities", Self::strings).unwrap_or_default(),
+            capabilities: self
+                .optional(t, "capabilities", Self::strings)
+                .unwrap_or_default(),
             quantized_by: self.optional(t, "quantized_by", Self::non_empty_string),
             benchmarks: Vec::new(),
         };
         if let Some(value) = t.table.get("benchmarks") {
             let DeValue::Array(items) = value.get_ref() else {
-                self.wrong_type(value.span(), "card.benchmarks", "an array of tables (`[[card.benchmarks]]`)", value.get_ref());
+                self.wrong_type(
+                    value.span(),
+                    "card.benchmarks",
+                    "an array of tables (`[[card.benchmarks]]`)",
+                    value.get_ref(),
+                );
                 return card;
             };
             for item in items.iter() {
-                let Some(bt) = self.sub_table(item, "card.benchmarks[]") else { continue };
-                self.only_keys(bt, &["model", "variant", "name", "metric", "value", "source"]);
-                let model = self.required(bt, "model", "the model the result is for").and_then(|v| self.non_empty_string(v, "card.benchmarks[].model"));
-                let name = self.required(bt, "name", "the benchmark, e.g. `HumanEval`").and_then(|v| self.non_empty_string(v, "card.benchmarks[].name"));
-                let metric = self.required(bt, "metric", "e.g. `pass@1`").and_then(|v| self.non_empty_string(v, "card.benchmarks[].metric"));
-                let value = self.required(bt, "value", "the result, a number").and_then(|v| self.float(v, "card.benchmarks[].value"));
+                let Some(bt) = self.sub_table(item, "card.benchmarks[]") else {
+                    continue;
+                };
+                self.only_keys(
+                    bt,
+                    &["model", "variant", "name", "metric", "value", "source"],
+                );
+                let model = self
+                    .required(bt, "model", "the model the result is for")
+                    .and_then(|v| self.non_empty_string(v, "card.benchmarks[].model"));
+                let name = self
+                    .required(bt, "name", "the benchmark, e.g. `HumanEval`")
+                    .and_then(|v| self.non_empty_string(v, "card.benchmarks[].name"));
+                let metric = self
+                    .required(bt, "metric", "e.g. `pass@1`")
+                    .and_then(|v| self.non_empty_string(v, "card.benchmarks[].metric"));
+                let value = self
+                    .required(bt, "value", "the result, a number")
+                    .and_then(|v| self.float(v, "card.benchmarks[].value"));
                 let variant = self.optional(bt, "variant", Self::non_empty_string);
                 let source = self.optional(bt, "source", Self::non_empty_string);
-                if let (Some(model), Some(name), Some(metric), Some(value)) = (model, name, metric, value) {
-                    card.benchmarks.push(Benchmark { model, variant, name, metric, value, source });
+                if let (Some(model), Some(name), Some(metric), Some(value)) =
+                    (model, name, metric, value)
+                {
+                    card.benchmarks.push(Benchmark {
+                        model,
+                        variant,
+                        name,
+                        metric,
+                        value,
+                        source,
+                    });
                 }
             }
         }
@@ -975,13 +1151,20 @@ impl<'t> Reader<'t> {
         };
         match family_table.get("default_model") {
             Some(v) if !defined.contains(&family.default_model) => {
-                self.error(v.span(), ManifestErrorKind::UnknownReference {
-                    key: "family.default_model".into(),
-                    what: "a model".into(),
-                    value: family.default_model.clone(),
-                    suggestion: suggest(&family.default_model, defined.iter().map(String::as_str)).map(str::to_owned),
-                    defined,
-                });
+                self.error(
+                    v.span(),
+                    ManifestErrorKind::UnknownReference {
+                        key: "family.default_model".into(),
+                        what: "a model".into(),
+                        value: family.default_model.clone(),
+                        suggestion: suggest(
+                            &family.default_model,
+                            defined.iter().map(String::as_str),
+                        )
+                        .map(str::to_owned),
+                        defined,
+                    },
+                );
                 None
             }
             Some(_) => Some(family.default_model.clone()),
@@ -1008,14 +1191,28 @@ impl<'t> Reader<'t> {
                 let key = format!("models.{}.variants.{}.file", model.key, variant.key);
                 if let Some(first) = files.insert(variant.file.to_ascii_lowercase(), key.clone()) {
                     let span = self.span_of(variant.location);
-                    self.error(span, ManifestErrorKind::Duplicate { key, value: variant.file.clone(), first });
+                    self.error(
+                        span,
+                        ManifestErrorKind::Duplicate {
+                            key,
+                            value: variant.file.clone(),
+                            first,
+                        },
+                    );
                 }
             }
             let key = format!("models.{}.ollama.name", model.key);
             match manifest.ollama_name(model) {
                 Ok(name) => {
                     if let Some(first) = names.insert(name.clone(), key.clone()) {
-                        self.error(span.clone(), ManifestErrorKind::Duplicate { key, value: name.to_string(), first });
+                        self.error(
+                            span.clone(),
+                            ManifestErrorKind::Duplicate {
+                                key,
+                                value: name.to_string(),
+                                first,
+                            },
+                        );
                     }
                 }
                 Err(source) => self.error(span.clone(), ManifestErrorKind::Name { key, source }),
@@ -1024,25 +1221,34 @@ impl<'t> Reader<'t> {
         let defined: Vec<String> = manifest.models.iter().map(|m| m.key.clone()).collect();
         for bench in &manifest.card.benchmarks {
             match manifest.model(&bench.model) {
-                None => self.error(models_span.clone(), ManifestErrorKind::UnknownReference {
-                    key: "card.benchmarks[].model".into(),
-                    what: "a model".into(),
-                    value: bench.model.clone(),
-                    suggestion: suggest(&bench.model, defined.iter().map(String::as_str)).map(str::to_owned),
-                    defined: defined.clone(),
-                }),
+                None => self.error(
+                    models_span.clone(),
+                    ManifestErrorKind::UnknownReference {
+                        key: "card.benchmarks[].model".into(),
+                        what: "a model".into(),
+                        value: bench.model.clone(),
+                        suggestion: suggest(&bench.model, defined.iter().map(String::as_str))
+                            .map(str::to_owned),
+                        defined: defined.clone(),
+                    },
+                ),
                 Some(model) => {
                     if let Some(variant) = &bench.variant
                         && model.variant(variant).is_none()
                     {
-                        let variants: Vec<String> = model.variants.iter().map(|v| v.key.clone()).collect();
-                        self.error(models_span.clone(), ManifestErrorKind::UnknownReference {
-                            key: "card.benchmarks[].variant".into(),
-                            what: format!("a variant of `{}`", model.key),
-                            value: variant.clone(),
-                            suggestion: suggest(variant, variants.iter().map(String::as_str)).map(str::to_owned),
-                            defined: variants,
-                        });
+                        let variants: Vec<String> =
+                            model.variants.iter().map(|v| v.key.clone()).collect();
+                        self.error(
+                            models_span.clone(),
+                            ManifestErrorKind::UnknownReference {
+                                key: "card.benchmarks[].variant".into(),
+                                what: format!("a variant of `{}`", model.key),
+                                value: variant.clone(),
+                                suggestion: suggest(variant, variants.iter().map(String::as_str))
+                                    .map(str::to_owned),
+                                defined: variants,
+                            },
+                        );
                     }
                 }
             }
@@ -1051,7 +1257,12 @@ impl<'t> Reader<'t> {
 
     /// A span starting at a location, to report a second error at a place already found.
     fn span_of(&self, location: Location) -> Range<usize> {
-        let line_start = self.lines.starts.get(location.line.saturating_sub(1)).copied().unwrap_or(0);
+        let line_start = self
+            .lines
+            .starts
+            .get(location.line.saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
         let offset = self.lines.text[line_start..]
             .char_indices()
             .nth(location.column.saturating_sub(1))
@@ -1084,7 +1295,11 @@ fn display_table(name: &str) -> String {
 }
 
 fn quoted_list(names: &[&str]) -> String {
-    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn type_name(value: &DeValue<'_>) -> &'static str {

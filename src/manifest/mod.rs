@@ -33,9 +33,13 @@
 //!
 //! let typo = text.replace("publisher", "publsher");
 //! let errors = Manifest::parse(&typo, Path::new("ruvltra.toml")).unwrap_err();
+//! let shown: Vec<String> = errors.0.iter().map(ToString::to_string).collect();
 //! assert_eq!(
-//!     errors.0[0].to_string(),
-//!     "ruvltra.toml:5:1: unknown key `publsher` in `[family]` (did you mean `publisher`?)"
+//!     shown,
+//!     [
+//!         "ruvltra.toml:2:1: missing key `publisher` in `[family]`: the Hub user or organisation",
+//!         "ruvltra.toml:5:1: unknown key `publsher` in `[family]` (did you mean `publisher`?)",
+//!     ]
 //! );
 //! ```
 

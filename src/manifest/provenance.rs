@@ -136,11 +136,11 @@ pub fn reconcile<T: PartialEq + fmt::Display>(
     what: &str,
     preferred: Option<Sourced<T>>,
     found: Sourced<T>,
-) -> Result<Sourced<T>, Conflict> {
+) -> Result<Sourced<T>, Box<Conflict>> {
     match preferred {
         None => Ok(found),
         Some(p) if p.value == found.value || p.is_intended_override() => Ok(p),
-        Some(p) => Err(Conflict {
+        Some(p) => Err(Box::new(Conflict {
             what: what.to_owned(),
             ours: p.value.to_string(),
             theirs: found.value.to_string(),
@@ -152,7 +152,7 @@ pub fn reconcile<T: PartialEq + fmt::Display>(
             },
             ours_source: p.provenance,
             theirs_source: found.provenance,
-        }),
+        })),
     }
 }
 
@@ -175,7 +175,10 @@ mod tests {
             &Claim {
                 value,
                 intended,
-                location: Location { line: 12, column: 18 },
+                location: Location {
+                    line: 12,
+                    column: 18,
+                },
             },
             "ruvltra.toml",
         )
@@ -183,7 +186,8 @@ mod tests {
 
     #[test]
     fn conflicts_name_both_sides_unless_intended() {
-        let err = reconcile("context length", Some(manifest(8192, false)), header(4096)).unwrap_err();
+        let err =
+            reconcile("context length", Some(manifest(8192, false)), header(4096)).unwrap_err();
         assert_eq!(
             err.to_string(),
             "context length: `ruvltra.toml`:12:18 says 8192, but GGUF header of `m.gguf` (`qwen2.context_length`) says 4096 (fix one of them, or mark the manifest value as `{ value = ..., intended = true }`)"
@@ -192,7 +196,12 @@ mod tests {
         assert_eq!(ok.value, 8192);
         assert!(ok.is_intended_override());
         assert_eq!(reconcile("c", None, header(4096)).unwrap(), header(4096));
-        assert_eq!(reconcile("c", Some(manifest(4096, false)), header(4096)).unwrap().value, 4096);
+        assert_eq!(
+            reconcile("c", Some(manifest(4096, false)), header(4096))
+                .unwrap()
+                .value,
+            4096
+        );
     }
 
     #[test]

@@ -255,8 +255,17 @@ mod tests {
         let shown: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
         assert_eq!(shown.len(), 3, "{shown:#?}");
         assert_eq!(shown[0], "(line 2): `num_ctx` takes an int, found `4k`");
-        assert!(shown[1].starts_with("(line 3): `temperature` takes a float, found `0.7 # warm` (`#` starts"), "{}", shown[1]);
-        assert_eq!(shown[2], "(line 4): unknown parameter 'tempreature' (did you mean `temperature`?)");
+        assert!(
+            shown[1].starts_with(
+                "(line 3): `temperature` takes a float, found `0.7 # warm` (`#` starts"
+            ),
+            "{}",
+            shown[1]
+        );
+        assert_eq!(
+            shown[2],
+            "(line 4): unknown parameter 'tempreature' (did you mean `temperature`?)"
+        );
     }
 
     #[test]
@@ -267,13 +276,30 @@ mod tests {
         assert_eq!(m.parameters.stop(), ["<|im_end|>", "\n\n"]);
         assert_eq!(m.system.as_deref(), Some("b"));
         assert_eq!(m.license, ["MIT", "x\ny"]);
-        assert_eq!(m.messages, [Message { role: MessageRole::User, content: "hi".into() }]);
+        assert_eq!(
+            m.messages,
+            [Message {
+                role: MessageRole::User,
+                content: "hi".into()
+            }]
+        );
         assert_eq!(checked.warnings.len(), 2, "{:?}", checked.warnings);
-        assert!(checked.warnings[0].message.contains("removed in Ollama v0.6.9"));
-        assert!(checked.warnings[1].to_string().starts_with("(line 8): SYSTEM overrides the one on line 7"));
+        assert!(
+            checked.warnings[0]
+                .message
+                .contains("removed in Ollama v0.6.9")
+        );
+        assert!(
+            checked.warnings[1]
+                .to_string()
+                .starts_with("(line 8): SYSTEM overrides the one on line 7")
+        );
         assert_eq!(m.parameters.get(Parameter::Temperature), None);
         let m = Modelfile::parse(b"FROM a\nparameter top_k 40\n").unwrap();
-        assert_eq!(m.parameters.get(Parameter::TopK), Some(&ParamValue::Int(40)));
+        assert_eq!(
+            m.parameters.get(Parameter::TopK),
+            Some(&ParamValue::Int(40))
+        );
     }
 
     #[test]

@@ -187,9 +187,17 @@ pub fn parse_commands(input: &[u8]) -> Result<Vec<Command>, ModelfileError> {
     while let Some(c) = chars.next() {
         let here = pos;
         match c {
-            '\n' => pos = Position { line: pos.line + 1, column: 1 },
+            '\n' => {
+                pos = Position {
+                    line: pos.line + 1,
+                    column: 1,
+                }
+            }
             '\r' if chars.peek() != Some(&'\n') => {
-                pos = Position { line: pos.line + 1, column: 1 }
+                pos = Position {
+                    line: pos.line + 1,
+                    column: 1,
+                }
             }
             _ => pos.column += 1,
         }
@@ -311,7 +319,11 @@ pub fn parse_commands(input: &[u8]) -> Result<Vec<Command>, ModelfileError> {
                     position: start,
                 }),
                 _ => {
-                    let quote = if trimmed.starts_with("\"\"\"") { "\"\"\"" } else { "\"" };
+                    let quote = if trimmed.starts_with("\"\"\"") {
+                        "\"\"\""
+                    } else {
+                        "\""
+                    };
                     return fail(value_start, ModelfileErrorKind::UnterminatedValue { quote });
                 }
             }
@@ -378,7 +390,8 @@ mod tests {
 
     #[test]
     fn commands_are_case_insensitive_and_comments_start_lines() {
-        let got = values("# c\nfrom x\n  # also a comment\nPaRaMeTeR temperature 0.7 # not a comment\n");
+        let got =
+            values("# c\nfrom x\n  # also a comment\nPaRaMeTeR temperature 0.7 # not a comment\n");
         assert_eq!(
             got,
             vec![
@@ -410,7 +423,10 @@ mod tests {
         // The leftover line is then read as a command.
         assert!(parse_commands(b"FROM x\nSYSTEM \"\"\"a \"\"\"\nb c\"\"\"\n").is_err());
         // A `"""` inside a line is literal.
-        assert_eq!(values("FROM x\nSYSTEM \"\"\"a \"\"\" b\nc\"\"\"\n")[1].1, "a \"\"\" b\nc");
+        assert_eq!(
+            values("FROM x\nSYSTEM \"\"\"a \"\"\" b\nc\"\"\"\n")[1].1,
+            "a \"\"\" b\nc"
+        );
     }
 
     #[test]
@@ -431,11 +447,26 @@ mod tests {
             "{err}"
         );
         assert!(err.to_string().contains("did you mean `FROM`"), "{err}");
-        assert!(matches!(kind("FROM\n"), ModelfileErrorKind::InvalidCommand { .. }));
-        assert!(matches!(kind("FROM x\nMESSAGE User hi\n"), ModelfileErrorKind::InvalidMessageRole { .. }));
-        assert!(matches!(kind("FROM x\nPARAMETER top-p 1\n"), ModelfileErrorKind::InvalidParameterName { .. }));
-        assert!(matches!(kind("FROM x\nSYSTEM \"open\n"), ModelfileErrorKind::UnterminatedValue { quote: "\"" }));
-        assert!(matches!(kind("FROM x\nSYSTEM \"\"\"\n"), ModelfileErrorKind::UnterminatedValue { quote: "\"\"\"" }));
+        assert!(matches!(
+            kind("FROM\n"),
+            ModelfileErrorKind::InvalidCommand { .. }
+        ));
+        assert!(matches!(
+            kind("FROM x\nMESSAGE User hi\n"),
+            ModelfileErrorKind::InvalidMessageRole { .. }
+        ));
+        assert!(matches!(
+            kind("FROM x\nPARAMETER top-p 1\n"),
+            ModelfileErrorKind::InvalidParameterName { .. }
+        ));
+        assert!(matches!(
+            kind("FROM x\nSYSTEM \"open\n"),
+            ModelfileErrorKind::UnterminatedValue { quote: "\"" }
+        ));
+        assert!(matches!(
+            kind("FROM x\nSYSTEM \"\"\"\n"),
+            ModelfileErrorKind::UnterminatedValue { quote: "\"\"\"" }
+        ));
         assert_eq!(kind("SYSTEM x\n"), ModelfileErrorKind::NoFrom);
         assert_eq!(kind("FROM x\nSYSTEM"), ModelfileErrorKind::UnexpectedEof);
     }

@@ -61,13 +61,23 @@ impl Modelfile {
             Ok::<_, WriteError>(())
         };
         for (i, from) in self.from.iter().enumerate() {
-            line("FROM", numbered("FROM", i, self.from.len()), from, Quoting::SingleLine)?;
+            line(
+                "FROM",
+                numbered("FROM", i, self.from.len()),
+                from,
+                Quoting::SingleLine,
+            )?;
         }
         if let Some(adapter) = &self.adapter {
             line("ADAPTER", "ADAPTER".into(), adapter, Quoting::SingleLine)?;
         }
         for (i, draft) in self.draft.iter().enumerate() {
-            line("DRAFT", numbered("DRAFT", i, self.draft.len()), draft, Quoting::SingleLine)?;
+            line(
+                "DRAFT",
+                numbered("DRAFT", i, self.draft.len()),
+                draft,
+                Quoting::SingleLine,
+            )?;
         }
         if let Some(template) = &self.template {
             line("TEMPLATE", "TEMPLATE".into(), template, Quoting::Triple)?;
@@ -92,7 +102,12 @@ impl Modelfile {
             )?;
         }
         for (i, license) in self.license.iter().enumerate() {
-            line("LICENSE", numbered("LICENSE", i, self.license.len()), license, Quoting::Triple)?;
+            line(
+                "LICENSE",
+                numbered("LICENSE", i, self.license.len()),
+                license,
+                Quoting::Triple,
+            )?;
         }
         for (i, message) in self.messages.iter().enumerate() {
             line(
@@ -202,12 +217,23 @@ mod tests {
         let mut m = base();
         m.template = Some("{{ .Prompt }}".into());
         m.system = Some("Be \"brief\".\nReally.".into());
-        m.parameters.set(Parameter::Temperature, ParamValue::Float(0.7)).unwrap();
-        m.parameters.set(Parameter::NumCtx, ParamValue::Int(4096)).unwrap();
-        m.parameters.set(Parameter::Stop, ParamValue::Str("<|im_end|>".into())).unwrap();
-        m.parameters.set(Parameter::Stop, ParamValue::Str(" end ".into())).unwrap();
+        m.parameters
+            .set(Parameter::Temperature, ParamValue::Float(0.7))
+            .unwrap();
+        m.parameters
+            .set(Parameter::NumCtx, ParamValue::Int(4096))
+            .unwrap();
+        m.parameters
+            .set(Parameter::Stop, ParamValue::Str("<|im_end|>".into()))
+            .unwrap();
+        m.parameters
+            .set(Parameter::Stop, ParamValue::Str(" end ".into()))
+            .unwrap();
         m.license = vec!["apache-2.0".into()];
-        m.messages = vec![Message { role: MessageRole::User, content: "hi".into() }];
+        m.messages = vec![Message {
+            role: MessageRole::User,
+            content: "hi".into(),
+        }];
         assert_eq!(
             m.write_with_comments(&["generated"]).unwrap(),
             "# generated\nFROM ./ruvltra-small-0.5b-q4_k_m.gguf\nTEMPLATE \"\"\"{{ .Prompt }}\"\"\"\nSYSTEM \"\"\"Be \"brief\".\nReally.\"\"\"\nPARAMETER temperature 0.7\nPARAMETER num_ctx 4096\nPARAMETER stop <|im_end|>\nPARAMETER stop \"\"\" end \"\"\"\nLICENSE \"\"\"apache-2.0\"\"\"\nMESSAGE user \"\"\"hi\"\"\"\n"
@@ -220,10 +246,20 @@ mod tests {
         m.system = Some("a\"\"\"  \nb".into());
         let err = m.write().unwrap_err();
         assert_eq!(err.refusal, Refusal::TripleQuoteAtLineEnd { line: 1 });
-        assert!(err.to_string().starts_with("cannot write SYSTEM into a Modelfile: line 1 of the value ends with"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("cannot write SYSTEM into a Modelfile: line 1 of the value ends with"),
+            "{err}"
+        );
 
         m.system = Some("bell\u{7}".into());
-        assert_eq!(m.write().unwrap_err().refusal, Refusal::NonPrintable { ch: '\u{7}', offset: 4 });
+        assert_eq!(
+            m.write().unwrap_err().refusal,
+            Refusal::NonPrintable {
+                ch: '\u{7}',
+                offset: 4
+            }
+        );
 
         let mut m = base();
         m.from.push("a\nb".into());
@@ -231,8 +267,14 @@ mod tests {
         assert_eq!(err.field, "FROM #2");
         assert_eq!(err.refusal, Refusal::LineBreak { offset: 1 });
 
-        assert_eq!(Modelfile::default().write().unwrap_err().refusal, Refusal::NoFrom);
-        assert_eq!(base().write_with_comments(&["a\rb"]).unwrap_err().refusal, Refusal::CarriageReturnInComment);
+        assert_eq!(
+            Modelfile::default().write().unwrap_err().refusal,
+            Refusal::NoFrom
+        );
+        assert_eq!(
+            base().write_with_comments(&["a\rb"]).unwrap_err().refusal,
+            Refusal::CarriageReturnInComment
+        );
     }
 
     #[test]

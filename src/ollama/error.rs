@@ -102,7 +102,9 @@ pub enum NameError {
         part: NamePart,
     },
     /// A part is longer than Ollama allows.
-    #[error("invalid model name `{input}`: the {part} `{value}` is {len} characters long, at most {max} are allowed")]
+    #[error(
+        "invalid model name `{input}`: the {part} `{value}` is {len} characters long, at most {max} are allowed"
+    )]
     TooLong {
         /// The name as given.
         input: String,

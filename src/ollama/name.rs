@@ -43,7 +43,9 @@ impl ModelName {
         }
         let name: ModelName = text.parse()?;
         // A `/` or `:` inside a part would have been read as a separator: refuse, not reshape.
-        if name.namespace.as_deref() != namespace || name.model != model || name.tag.as_deref() != tag
+        if name.namespace.as_deref() != namespace
+            || name.model != model
+            || name.tag.as_deref() != tag
         {
             return Err(NameError::TooManyParts { input: text });
         }
@@ -138,10 +140,7 @@ impl FromStr for ModelName {
     fn from_str(input: &str) -> Result<Self, NameError> {
         let last_slash = input.rfind('/').map_or(0, |i| i + 1);
         let (path, tag) = match input[last_slash..].rfind(':') {
-            Some(i) => (
-                &input[..last_slash + i],
-                Some(&input[last_slash + i + 1..]),
-            ),
+            Some(i) => (&input[..last_slash + i], Some(&input[last_slash + i + 1..])),
             None => (input, None),
         };
         let parts: Vec<&str> = path.split('/').collect();
@@ -316,7 +315,10 @@ mod tests {
         assert_eq!(n.fully_qualified(), "localhost:5000/ns/m.v2:latest");
 
         let n: ModelName = "qwen2.5".parse().unwrap();
-        assert_eq!(n.fully_qualified(), "registry.ollama.ai/library/qwen2.5:latest");
+        assert_eq!(
+            n.fully_qualified(),
+            "registry.ollama.ai/library/qwen2.5:latest"
+        );
     }
 
     #[test]
@@ -333,12 +335,19 @@ mod tests {
             ".model",
             "model:tag/x",
         ] {
-            assert!(bad.parse::<ModelName>().is_err(), "{bad:?} should be invalid");
+            assert!(
+                bad.parse::<ModelName>().is_err(),
+                "{bad:?} should be invalid"
+            );
         }
         assert!("a".repeat(80).parse::<ModelName>().is_ok());
         let err = "a".repeat(81).parse::<ModelName>().unwrap_err();
         assert!(err.to_string().contains("at most 80"), "{err}");
-        assert!(format!("{}/m", "h".repeat(351)).parse::<ModelName>().is_err());
+        assert!(
+            format!("{}/m", "h".repeat(351))
+                .parse::<ModelName>()
+                .is_err()
+        );
     }
 
     #[test]
@@ -359,7 +368,10 @@ mod tests {
         assert!(ModelName::new(Some("ruv"), "a", Some("x:y")).is_err());
         let n = ModelName::new(Some("ruv"), "ruvltra-small", Some("0.5b-q8_0")).unwrap();
         assert_eq!(n.to_string(), "ruv/ruvltra-small:0.5b-q8_0");
-        assert_eq!(n.with_tag("0.5b").unwrap().to_string(), "ruv/ruvltra-small:0.5b");
+        assert_eq!(
+            n.with_tag("0.5b").unwrap().to_string(),
+            "ruv/ruvltra-small:0.5b"
+        );
     }
 
     #[test]

@@ -172,9 +172,7 @@ impl Parameter {
     pub fn param_type(self) -> ParamType {
         match self.range() {
             Range::AnyInt | Range::IntAtLeast(_) => ParamType::Int,
-            Range::AnyFinite | Range::FloatAtLeast(_) | Range::FloatBetween(..) => {
-                ParamType::Float
-            }
+            Range::AnyFinite | Range::FloatAtLeast(_) | Range::FloatBetween(..) => ParamType::Float,
             Range::AnyBool => ParamType::Bool,
             Range::NonEmptyString => ParamType::String,
         }
@@ -291,7 +289,11 @@ impl Parameter {
             (Range::NonEmptyString, ParamValue::Str(s)) => !s.is_empty(),
             _ => false,
         };
-        if ok { Ok(value) } else { Err(out_of_range(&value)) }
+        if ok {
+            Ok(value)
+        } else {
+            Err(out_of_range(&value))
+        }
     }
 }
 
@@ -416,14 +418,11 @@ impl Parameters {
     /// Every value, one `(parameter, value)` pair per Modelfile line: scalars first in
     /// [`Parameter::ALL`] order, then each stop sequence.
     pub fn lines(&self) -> impl Iterator<Item = (Parameter, ParamValue)> + '_ {
-        self.scalars
-            .iter()
-            .map(|(p, v)| (*p, v.clone()))
-            .chain(
-                self.stop
-                    .iter()
-                    .map(|s| (Parameter::Stop, ParamValue::Str(s.clone()))),
-            )
+        self.scalars.iter().map(|(p, v)| (*p, v.clone())).chain(
+            self.stop
+                .iter()
+                .map(|s| (Parameter::Stop, ParamValue::Str(s.clone()))),
+        )
     }
 
     /// The JSON object Ollama's `params` layer and `/api/create` take (`stop` an array).
@@ -474,7 +473,10 @@ mod tests {
 
     #[test]
     fn go_syntax() {
-        assert_eq!(Parameter::Seed.parse_value("+7").unwrap(), ParamValue::Int(7));
+        assert_eq!(
+            Parameter::Seed.parse_value("+7").unwrap(),
+            ParamValue::Int(7)
+        );
         assert!(Parameter::Seed.parse_value("7.0").is_err());
         assert!(Parameter::Seed.parse_value(" 7").is_err());
         assert_eq!(
@@ -493,7 +495,10 @@ mod tests {
         assert_eq!(Parameter::from_name("top_p").unwrap(), Parameter::TopP);
         assert!(matches!(
             Parameter::from_name("Top_P"),
-            Err(ParamError::Unknown { suggestion: Some("top_p"), .. })
+            Err(ParamError::Unknown {
+                suggestion: Some("top_p"),
+                ..
+            })
         ));
         assert!(matches!(
             Parameter::from_name("mirostat"),
@@ -517,7 +522,9 @@ mod tests {
         params
             .set(Parameter::Stop, ParamValue::Str("<|endoftext|>".into()))
             .unwrap();
-        params.set(Parameter::NumCtx, ParamValue::Int(4096)).unwrap();
+        params
+            .set(Parameter::NumCtx, ParamValue::Int(4096))
+            .unwrap();
         params
             .set(Parameter::Temperature, ParamValue::Int(1))
             .unwrap();
