@@ -200,6 +200,23 @@ quant = "Q8 0"
 }
 
 #[test]
+fn size_labels_are_checked() {
+    for (size, ok) in [
+        ("0.5B", true),
+        ("135m", true),
+        ("8x7b", true),
+        ("1é", false),
+        ("b", false),
+        ("0b", false),
+        ("big", false),
+    ] {
+        let text = format!("{MINIMAL}size = \"{size}\"\n");
+        let result = Manifest::parse(&text, Path::new("ruvltra.toml"));
+        assert_eq!(result.is_ok(), ok, "{size}: {result:?}");
+    }
+}
+
+#[test]
 fn toml_syntax_errors_are_located() {
     let got = errors("[family]\nname = \"RuvLTRA\ndescription = \"x\"\n");
     assert!(got[0].starts_with("ruvltra.toml:2:"), "{got:?}");

@@ -984,7 +984,8 @@ impl<'t> Reader<'t> {
     fn size_label(&mut self, value: &Value<'_>, key: &str) -> Option<String> {
         let s = self.non_empty_string(value, key)?;
         let lower = s.to_ascii_lowercase();
-        let (number, unit) = lower.split_at(lower.len() - 1);
+        let last = lower.char_indices().last().map_or(0, |(i, _)| i);
+        let (number, unit) = lower.split_at(last);
         let ok = matches!(unit, "k" | "m" | "b" | "t")
             && !number.is_empty()
             && number
