@@ -99,6 +99,26 @@ fn ollama_names_follow_the_tag_scheme() {
         base.with_tag("0.5b").unwrap().to_string(),
         "ruv/ruvltra-claude-code:0.5b"
     );
+    let small = manifest.model("small").unwrap();
+    let names: Vec<String> = small
+        .variants
+        .iter()
+        .flat_map(|v| {
+            manifest
+                .ollama_variant_names(small, v, "0.5B", &v.key)
+                .unwrap()
+        })
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "ruv/ruvltra-small:0.5b-q4_K_M",
+            "ruv/ruvltra-small:0.5b",
+            "ruv/ruvltra-small:latest",
+            "ruv/ruvltra-small:0.5b-q8_0",
+        ]
+    );
     // No two models share a name.
     let names: std::collections::HashSet<ModelName> = manifest
         .models

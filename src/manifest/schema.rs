@@ -293,6 +293,27 @@ impl Manifest {
         ModelName::new(Some(&self.ollama.namespace), &name, None)
     }
 
+    /// Every Ollama name a variant is published under, given its size label and quant (from
+    /// the header): `ns/model:size-quant`, plus `:size` and `:latest` for the model's default
+    /// variant.
+    pub fn ollama_variant_names(
+        &self,
+        model: &ModelEntry,
+        variant: &VariantEntry,
+        size: &str,
+        quant: &str,
+    ) -> Result<Vec<ModelName>, NameError> {
+        let is_default = model.default_variant == variant.key;
+        crate::ollama::variant_names(
+            &self.ollama_name(model)?,
+            self.ollama.tag_scheme,
+            size,
+            quant,
+            is_default,
+            is_default,
+        )
+    }
+
     /// The settings that apply to a variant, widest first: defaults, model, variant.
     pub fn settings_for<'a>(
         &'a self,

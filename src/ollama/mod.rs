@@ -12,6 +12,7 @@ pub use error::{NameError, NamePart, ParamError};
 pub use media_type::{CONFIG_MEDIA_TYPE, LayerMediaType, MANIFEST_MEDIA_TYPE};
 pub use name::{
     DEFAULT_HOST, DEFAULT_NAMESPACE, DEFAULT_TAG, ModelName, TagScheme, quant_tag, size_tag,
+    variant_names,
 };
 pub use parameter::{
     IGNORED_PARAMETERS, ParamType, ParamValue, Parameter, Parameters, REMOVED_PARAMETERS,

@@ -263,6 +263,27 @@ impl TagScheme {
     }
 }
 
+/// Every name one variant is published under: `model:size-quant` (or `model:quant`), plus
+/// `model:size` when it is the preferred quant of its size (size-quant scheme only), plus
+/// `model:latest` when it is the model's default variant.
+pub fn variant_names(
+    model: &ModelName,
+    scheme: TagScheme,
+    size: &str,
+    quant: &str,
+    preferred: bool,
+    default: bool,
+) -> Result<Vec<ModelName>, NameError> {
+    let mut names = vec![model.with_tag(&scheme.tag(size, quant)?)?];
+    if preferred && scheme == TagScheme::SizeQuant {
+        names.push(model.with_tag(&size_tag(size)?)?);
+    }
+    if default {
+        names.push(model.with_tag(DEFAULT_TAG)?);
+    }
+    Ok(names)
+}
+
 /// A quantization name as Ollama's library spells it in tags: the type prefix lower-case,
 /// the rest as llama.cpp names it (`Q4_K_M` -> `q4_K_M`, `q8_0` -> `q8_0`, `IQ4_XS` ->
 /// `iq4_XS`), and float types as `fp16`, `bf16`, `fp32`. Accepts either case.
@@ -388,5 +409,32 @@ mod tests {
             "0.5b-q4_K_M"
         );
         assert_eq!(TagScheme::Quant.tag("0.5B", "q8_0").unwrap(), "q8_0");
+    }
+
+    #[test]
+    fn variant_names_add_size_and_latest() {
+        let model: ModelName = "ruv/ruvltra-small".parse().unwrap();
+        let shown =
+            |names: Vec<ModelName>| names.iter().map(ToString::to_string).collect::<Vec<_>>();
+        assert_eq!(
+            shown(
+                variant_names(&model, TagScheme::SizeQuant, "0.5B", "Q4_K_M", true, true).unwrap()
+            ),
+            [
+                "ruv/ruvltra-small:0.5b-q4_K_M",
+                "ruv/ruvltra-small:0.5b",
+                "ruv/ruvltra-small:latest"
+            ]
+        );
+        assert_eq!(
+            shown(
+                variant_names(&model, TagScheme::SizeQuant, "0.5B", "Q8_0", false, false).unwrap()
+            ),
+            ["ruv/ruvltra-small:0.5b-q8_0"]
+        );
+        assert_eq!(
+            shown(variant_names(&model, TagScheme::Quant, "0.5B", "Q4_K_M", true, true).unwrap()),
+            ["ruv/ruvltra-small:q4_K_M", "ruv/ruvltra-small:latest"]
+        );
     }
 }
