@@ -46,6 +46,7 @@
 mod error;
 mod load;
 mod provenance;
+mod reader;
 mod schema;
 
 pub use error::{LoadError, Location, ManifestError, ManifestErrorKind, ManifestErrors};
