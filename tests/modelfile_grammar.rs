@@ -188,8 +188,8 @@ fn repeated_commands_collect() {
 
 #[test]
 fn no_from_is_an_error() {
-    assert_eq!(error("SYSTEM x\n"), "(line 0): no FROM line");
-    assert_eq!(error(""), "(line 0): no FROM line");
+    assert_eq!(error("SYSTEM x\n"), "no FROM line");
+    assert_eq!(error(""), "no FROM line");
 }
 
 #[test]

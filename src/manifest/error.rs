@@ -75,20 +75,20 @@ pub enum ManifestErrorKind {
         message: String,
     },
     /// A sampling parameter that Ollama does not know, or with a wrong type or range.
-    #[error("`{key}`: {source}")]
+    #[error("`{key}`: {error}")]
     Parameter {
         /// The dotted key.
         key: String,
         /// The problem.
-        source: ParamError,
+        error: ParamError,
     },
     /// A generated Ollama model name breaks Ollama's rules.
-    #[error("`{key}`: {source}")]
+    #[error("`{key}`: {error}")]
     Name {
         /// The dotted key that leads to the name.
         key: String,
         /// The problem.
-        source: NameError,
+        error: NameError,
     },
     /// A name that refers to a model or variant the manifest does not define.
     #[error("`{key}` names {what} `{value}`, which is not defined{}; defined: {}", did_you_mean(suggestion.as_deref()), defined.join(", "))]

@@ -380,12 +380,12 @@ impl Reader<'_> {
             let dotted_key = dotted(t.name, name);
             let param = match Parameter::from_name(name) {
                 Ok(p) => p,
-                Err(source) => {
+                Err(error) => {
                     self.error(
                         key.span(),
                         ManifestErrorKind::Parameter {
                             key: dotted_key,
-                            source,
+                            error,
                         },
                     );
                     continue;
@@ -434,12 +434,12 @@ impl Reader<'_> {
                 };
                 match param.check(raw) {
                     Ok(value) => Some(value),
-                    Err(source) => {
+                    Err(error) => {
                         r.error(
                             v.span(),
                             ManifestErrorKind::Parameter {
                                 key: k.to_owned(),
-                                source,
+                                error,
                             },
                         );
                         None
@@ -920,7 +920,7 @@ impl Reader<'_> {
                         );
                     }
                 }
-                Err(source) => self.error(span.clone(), ManifestErrorKind::Name { key, source }),
+                Err(error) => self.error(span.clone(), ManifestErrorKind::Name { key, error }),
             }
         }
         let defined: Vec<String> = manifest.models.iter().map(|m| m.key.clone()).collect();

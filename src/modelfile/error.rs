@@ -30,15 +30,27 @@ pub struct Position {
 }
 
 /// A Modelfile Ollama would reject, or whose values we refuse because Ollama would only fail
-/// on them when the model runs. Displays as Ollama does: `(line N): message`.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("(line {}): {kind}", position.line)]
+/// on them when the model runs. Displays as Ollama does: `(line N): message`, or just the
+/// message when it concerns no line (`no FROM line`).
+#[derive(Debug, Clone, PartialEq)]
 pub struct ModelfileError {
-    /// Where the offending command or character is.
+    /// Where the offending command or character is (line 0: the whole file).
     pub position: Position,
     /// What is wrong.
     pub kind: ModelfileErrorKind,
 }
+
+impl fmt::Display for ModelfileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.position.line > 0 {
+            write!(f, "(line {}): ", self.position.line)?;
+        }
+        write!(f, "{}", self.kind)
+    }
+}
+
+// The kind's message already includes any inner error, so there is no separate source.
+impl std::error::Error for ModelfileError {}
 
 /// What is wrong with a Modelfile.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -92,10 +104,10 @@ pub enum ModelfileErrorKind {
         max: usize,
     },
     /// A `PARAMETER` Ollama does not know, or a value of the wrong type or range.
-    #[error("{source}{}", if *comment_in_value { " (`#` starts a comment only at the beginning of a line, so here it is part of the value)" } else { "" })]
+    #[error("{error}{}", if *comment_in_value { " (`#` starts a comment only at the beginning of a line, so here it is part of the value)" } else { "" })]
     Parameter {
         /// The parameter problem.
-        source: ParamError,
+        error: ParamError,
         /// Whether the value contains a `#`, which people mistake for a trailing comment.
         comment_in_value: bool,
     },

@@ -162,10 +162,10 @@ impl Modelfile {
                     }
                 }
                 Instruction::Parameter(name) => {
-                    let param_error = |source: ParamError| ModelfileError {
+                    let param_error = |error: ParamError| ModelfileError {
                         position,
                         kind: ModelfileErrorKind::Parameter {
-                            source,
+                            error,
                             comment_in_value: command.value.contains('#'),
                         },
                     };
