@@ -107,6 +107,10 @@ proptest! {
             }
             Err(err) => {
                 prop_assert!(!all_writable, "refused a writable value: {err}");
+                prop_assert!(
+                    !matches!(err.refusal, Refusal::NotRoundTrip { .. }),
+                    "the writer produced text that reads back differently: {}", err
+                );
                 let value = field_value(&m, &err.field);
                 match &err.refusal {
                     Refusal::NonPrintable { ch, offset } => {
