@@ -85,6 +85,37 @@ fn the_checked_in_manifest_describes_ruvltra() {
 }
 
 #[test]
+fn variants_are_selected_by_name() {
+    let manifest = Manifest::load(&support::root().join("ruvltra.toml")).unwrap();
+    let ids = |names: &[&str]| -> Vec<String> {
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        manifest
+            .select_variants(&names)
+            .unwrap()
+            .iter()
+            .map(|(m, v)| format!("{}/{}", m.key, v.key))
+            .collect()
+    };
+    assert_eq!(ids(&[]).len(), 5);
+    assert_eq!(ids(&["small/q8_0"]), ["small/q8_0"]);
+    assert_eq!(
+        ids(&["medium", "medium/q8_0"]),
+        ["medium/q4_k_m", "medium/q8_0"]
+    );
+    assert_eq!(
+        ids(&["ruvltra-claude-code-0.5b-q4_k_m.gguf"]),
+        ["claude-code/q4_k_m"]
+    );
+    let err = manifest
+        .select_variants(&["small/q8".to_owned()])
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "no variant `small/q8` in the manifest (did you mean `small/q8_0`?); variants: claude-code/q4_k_m, small/q4_k_m, small/q8_0, medium/q4_k_m, medium/q8_0"
+    );
+}
+
+#[test]
 fn ollama_names_follow_the_tag_scheme() {
     let manifest = Manifest::load(&support::root().join("ruvltra.toml")).unwrap();
     let claude = manifest.model("claude-code").unwrap();

@@ -55,5 +55,5 @@ pub use provenance::{Conflict, Provenance, Sourced, reconcile};
 pub use schema::{
     Benchmark, CardSettings, ChatTemplateSource, Claim, Family, HubSettings, License,
     LlamaCppSettings, Manifest, ManifestMessage, ModelEntry, ModelScopeSettings, OllamaSettings,
-    Settings, SourceSettings, VariantEntry, Visibility,
+    Settings, SourceSettings, UnknownVariant, VariantEntry, Visibility,
 };

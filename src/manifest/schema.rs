@@ -283,6 +283,54 @@ impl Manifest {
         self.model(&self.family.default_model)
     }
 
+    /// Every variant of every model, in file order.
+    pub fn variants(&self) -> impl Iterator<Item = (&ModelEntry, &VariantEntry)> {
+        self.models
+            .iter()
+            .flat_map(|m| m.variants.iter().map(move |v| (m, v)))
+    }
+
+    /// The variants a `--variant NAME` list selects (all of them for an empty list). A name
+    /// is `MODEL/VARIANT` (`small/q8_0`), a model (all its variants) or a GGUF file name.
+    pub fn select_variants(
+        &self,
+        names: &[String],
+    ) -> Result<Vec<(&ModelEntry, &VariantEntry)>, UnknownVariant> {
+        if names.is_empty() {
+            return Ok(self.variants().collect());
+        }
+        let mut selected: Vec<(&ModelEntry, &VariantEntry)> = Vec::new();
+        for name in names {
+            let matches: Vec<_> = self
+                .variants()
+                .filter(|(m, v)| {
+                    *name == format!("{}/{}", m.key, v.key) || *name == m.key || *name == v.file
+                })
+                .collect();
+            if matches.is_empty() {
+                let known: Vec<String> = self
+                    .variants()
+                    .map(|(m, v)| format!("{}/{}", m.key, v.key))
+                    .collect();
+                return Err(UnknownVariant {
+                    name: name.clone(),
+                    suggestion: crate::ollama::suggest(name, known.iter().map(String::as_str))
+                        .map(str::to_owned),
+                    known,
+                });
+            }
+            for found in matches {
+                if !selected
+                    .iter()
+                    .any(|(m, v)| m.key == found.0.key && v.key == found.1.key)
+                {
+                    selected.push(found);
+                }
+            }
+        }
+        Ok(selected)
+    }
+
     /// The Ollama name of a model, without a tag: `namespace/basename-KEY` unless the model
     /// sets its own name.
     pub fn ollama_name(&self, model: &ModelEntry) -> Result<ModelName, NameError> {
@@ -350,6 +398,18 @@ impl Manifest {
             .rev()
             .find_map(|s| s.system.as_ref())
     }
+}
+
+/// A `--variant` name that matches no variant of the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no variant `{name}` in the manifest{}; variants: {}", super::error::did_you_mean(suggestion.as_deref()), known.join(", "))]
+pub struct UnknownVariant {
+    /// The name given.
+    pub name: String,
+    /// The nearest known `MODEL/VARIANT`.
+    pub suggestion: Option<String>,
+    /// Every `MODEL/VARIANT`.
+    pub known: Vec<String>,
 }
 
 impl ModelEntry {
