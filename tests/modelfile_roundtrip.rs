@@ -146,3 +146,54 @@ proptest! {
         let _ = Modelfile::check(parts.concat().as_bytes());
     }
 }
+
+mod support;
+
+/// Real chat templates (71 from the corpus) as TEMPLATE and SYSTEM values: each reads back
+/// exactly or is refused for a reason the independent rule confirms.
+#[test]
+fn real_chat_templates_round_trip_or_are_refused_for_a_true_reason() {
+    let dir = support::corpus_dir().join("chat-templates");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jinja"))
+        .collect();
+    paths.sort();
+    assert!(
+        paths.len() >= 71,
+        "expected the 71 corpus templates in {}",
+        dir.display()
+    );
+    let mut written = 0;
+    for path in &paths {
+        let template = std::fs::read_to_string(path).unwrap();
+        let m = Modelfile {
+            from: vec!["./m.gguf".to_owned()],
+            template: Some(template.clone()),
+            system: Some(template.clone()),
+            ..Modelfile::default()
+        };
+        match m.write() {
+            Ok(text) => {
+                assert!(
+                    writable(&template),
+                    "{}: wrote an unwritable value",
+                    path.display()
+                );
+                assert_eq!(
+                    Modelfile::parse(text.as_bytes()).unwrap(),
+                    m,
+                    "{}",
+                    path.display()
+                );
+                written += 1;
+            }
+            Err(err) => {
+                assert!(!writable(&template), "{}: refused: {err}", path.display());
+                assert_eq!(err.field, "TEMPLATE", "{}", path.display());
+            }
+        }
+    }
+    assert!(written > 0, "no corpus template could be written");
+}
