@@ -531,3 +531,152 @@ fn check_tensor_data(header: &GgufHeader) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Little-endian v3 bytes: magic, version, counts, then `body`.
+    fn file(tensors: u64, pairs: u64, body: &[u8]) -> Vec<u8> {
+        let mut b = b"GGUF".to_vec();
+        b.extend(3u32.to_le_bytes());
+        b.extend(tensors.to_le_bytes());
+        b.extend(pairs.to_le_bytes());
+        b.extend(body);
+        b
+    }
+
+    fn string(s: &[u8]) -> Vec<u8> {
+        let mut b = (s.len() as u64).to_le_bytes().to_vec();
+        b.extend(s);
+        b
+    }
+
+    fn pair(key: &[u8], tag: u32, value: &[u8]) -> Vec<u8> {
+        let mut b = string(key);
+        b.extend(tag.to_le_bytes());
+        b.extend(value);
+        b
+    }
+
+    fn error(bytes: &[u8]) -> HeaderError {
+        read_header(bytes, Some(bytes.len() as u64)).unwrap_err()
+    }
+
+    #[test]
+    fn unknown_value_type() {
+        let err = error(&file(0, 1, &pair(b"k", 13, &[0; 8])));
+        assert!(matches!(
+            err.kind(),
+            HeaderErrorKind::UnknownValueType { tag: 13, .. }
+        ));
+        assert_eq!(err.offset(), 24 + 9);
+    }
+
+    #[test]
+    fn invalid_utf8_key_and_value() {
+        let err = error(&file(0, 1, &pair(b"k\xff", 0, &[1])));
+        assert_eq!(
+            err.to_string(),
+            "invalid UTF-8 in a key at byte 24: GGUF strings are UTF-8"
+        );
+        let err = error(&file(0, 1, &pair(b"k", 8, &string(b"\xc3"))));
+        assert!(
+            err.to_string()
+                .starts_with("invalid UTF-8 in value of `k` at byte 37"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn duplicate_key() {
+        let mut body = pair(b"k", 0, &[1]);
+        body.extend(pair(b"k", 0, &[2]));
+        let err = error(&file(0, 2, &body));
+        assert!(
+            matches!(err.kind(), HeaderErrorKind::DuplicateKey { .. }),
+            "{err}"
+        );
+        assert_eq!(err.offset(), 24 + 14);
+    }
+
+    #[test]
+    fn unsupported_version() {
+        let mut b = file(0, 0, &[]);
+        b[4..8].copy_from_slice(&4u32.to_le_bytes());
+        assert!(matches!(
+            error(&b).kind(),
+            HeaderErrorKind::UnsupportedVersion { version: 4 }
+        ));
+    }
+
+    #[test]
+    fn bad_alignment() {
+        let err = error(&file(
+            0,
+            1,
+            &pair(b"general.alignment", 4, &24u32.to_le_bytes()),
+        ));
+        assert!(err.to_string().contains("found U32(24)"), "{err}");
+        let err = error(&file(
+            0,
+            1,
+            &pair(b"general.alignment", 10, &64u64.to_le_bytes()),
+        ));
+        assert!(matches!(
+            err.kind(),
+            HeaderErrorKind::InvalidAlignment { .. }
+        ));
+    }
+
+    #[test]
+    fn tensor_checks() {
+        let tensor = |dims: &[u64], ggml_type: u32| {
+            let mut b = string(b"t");
+            b.extend((dims.len() as u32).to_le_bytes());
+            for d in dims {
+                b.extend(d.to_le_bytes());
+            }
+            b.extend(ggml_type.to_le_bytes());
+            b.extend(0u64.to_le_bytes());
+            b
+        };
+        let err = error(&file(1, 0, &tensor(&[1; 9], 0)));
+        assert!(err.to_string().contains("9 dimensions"), "{err}");
+        let err = error(&file(1, 0, &tensor(&[u64::MAX, 2], 0)));
+        assert!(err.to_string().contains("overflows"), "{err}");
+        let mut two = tensor(&[1], 0);
+        two.extend(tensor(&[1], 0));
+        let err = error(&file(2, 0, &two));
+        assert!(err.to_string().contains("used twice"), "{err}");
+        // Data past the end of the file: 4 bytes of F32 needed after the data offset.
+        let err = error(&file(1, 0, &tensor(&[1], 0)));
+        assert!(
+            err.to_string().contains("run past the end of the file"),
+            "{err}"
+        );
+        // An unknown tensor type is kept, not an error.
+        let bytes = file(1, 0, &tensor(&[1], 77));
+        let h = read_header(&bytes[..], None).unwrap();
+        assert_eq!(h.tensors()[0].ggml_type(), GgmlType::Unknown(77));
+    }
+
+    #[test]
+    fn string_longer_than_file() {
+        let mut body = string(b"k");
+        body.extend(8u32.to_le_bytes());
+        body.extend(1000u64.to_le_bytes());
+        let err = error(&file(0, 1, &body));
+        assert!(
+            matches!(
+                err.kind(),
+                HeaderErrorKind::TooLarge {
+                    count: 1000,
+                    remaining: 0,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+}
