@@ -272,7 +272,10 @@ impl<R: Read> Input<R> {
         while left > 0 {
             let n = left.min(per_chunk) as usize;
             let bytes = &mut scratch[..n * T::SIZE];
-            self.fill(bytes)?;
+            let after = (left - n as u64) * T::SIZE as u64;
+            let file_len = self.file_len;
+            self.fill(bytes)
+                .map_err(|e| e.needing_more(after, file_len))?;
             out.reserve(n);
             out.extend(
                 bytes
@@ -294,7 +297,12 @@ impl<R: Read> Input<R> {
         let mut scratch = Vec::new();
         for index in 0..count {
             let what = || format!("element {index} of `{key}`");
-            let at = self.raw_string(&what, &mut scratch)?;
+            // Each later string needs at least its length field.
+            let after = (count - index - 1).saturating_mul(self.length_size());
+            let file_len = self.file_len;
+            let at = self
+                .raw_string(&what, &mut scratch)
+                .map_err(|e| e.needing_more(after, file_len))?;
             match std::str::from_utf8(&scratch) {
                 Ok(s) => out.push(s),
                 Err(_) => {
@@ -659,6 +667,21 @@ mod tests {
         let bytes = file(1, 0, &tensor(&[1], 77));
         let h = read_header(&bytes[..], None).unwrap();
         assert_eq!(h.tensors()[0].ggml_type(), GgmlType::Unknown(77));
+    }
+
+    #[test]
+    fn truncated_arrays_ask_for_the_rest() {
+        let mut body = string(b"k");
+        body.extend(9u32.to_le_bytes());
+        body.extend(4u32.to_le_bytes()); // UINT32 elements
+        body.extend(1000u64.to_le_bytes());
+        let total = body.len() as u64 + 24 + 4000;
+        let bytes = file(0, 1, &body);
+        let err = read_header(&bytes[..], Some(total)).unwrap_err();
+        assert_eq!(err.bytes_needed(), Some(total));
+        // Without a file length the count is not trusted: only the next chunk is asked for.
+        let err = read_header(&bytes[..], None).unwrap_err();
+        assert_eq!(err.bytes_needed(), Some(bytes.len() as u64 + 4000));
     }
 
     #[test]
