@@ -5,7 +5,7 @@
 //! only as bytes actually arrive, in chunks of at most [`CHUNK`] bytes.
 
 use std::collections::HashSet;
-use std::io::{ErrorKind, Read};
+use std::io::{BufRead, ErrorKind, Read};
 
 use super::error::{HeaderError, HeaderErrorKind};
 use super::header::{ByteOrder, GgufHeader};
@@ -35,7 +35,7 @@ struct Input<R> {
     wide_lengths: bool,
 }
 
-impl<R: Read> Input<R> {
+impl<R: BufRead> Input<R> {
     /// Fills `buf` completely or reports how much of the file is needed.
     fn fill(&mut self, buf: &mut [u8]) -> Result<()> {
         let start = self.pos;
@@ -287,6 +287,41 @@ impl<R: Read> Input<R> {
         Ok(out)
     }
 
+    /// The next string straight from the read buffer, when all of it is there and valid;
+    /// `false` (nothing consumed) otherwise, and the caller takes the general path, which
+    /// also produces the right error. This is the hot loop of a large vocabulary.
+    fn buffered_string(&mut self, out: &mut StringArray) -> bool {
+        let remaining = self.remaining();
+        let (order, wide) = (self.order, self.wide_lengths);
+        let Ok(buf) = self.inner.fill_buf() else {
+            return false;
+        };
+        let len = match (wide, buf) {
+            (true, [a, b, c, d, e, f, g, h, ..]) => {
+                u64::decode(&[*a, *b, *c, *d, *e, *f, *g, *h], order)
+            }
+            (false, [a, b, c, d, ..]) => u64::from(u32::decode(&[*a, *b, *c, *d], order)),
+            _ => return false,
+        };
+        let prefix = if wide { 8 } else { 4 };
+        let Some(end) = usize::try_from(len)
+            .ok()
+            .and_then(|l| l.checked_add(prefix))
+        else {
+            return false;
+        };
+        if remaining.is_some_and(|r| end as u64 > r) {
+            return false;
+        }
+        let Some(Ok(text)) = buf.get(prefix..end).map(std::str::from_utf8) else {
+            return false;
+        };
+        out.push(text);
+        self.inner.consume(end);
+        self.pos += end as u64;
+        true
+    }
+
     /// `count` strings into one buffer.
     fn strings(&mut self, count: u64, key: &str) -> Result<StringArray> {
         let mut out = StringArray::new();
@@ -296,6 +331,9 @@ impl<R: Read> Input<R> {
         );
         let mut scratch = Vec::new();
         for index in 0..count {
+            if self.buffered_string(&mut out) {
+                continue;
+            }
             let what = || format!("element {index} of `{key}`");
             // Each later string needs at least its length field.
             let after = (count - index - 1).saturating_mul(self.length_size());
@@ -349,7 +387,7 @@ impl Decode for bool {
 }
 
 /// Reads a header from `reader`, which starts at the beginning of the file.
-pub(crate) fn read_header<R: Read>(reader: R, file_len: Option<u64>) -> Result<GgufHeader> {
+pub(crate) fn read_header<R: BufRead>(reader: R, file_len: Option<u64>) -> Result<GgufHeader> {
     let mut input = Input {
         inner: reader,
         pos: 0,
@@ -424,7 +462,7 @@ pub(crate) fn read_header<R: Read>(reader: R, file_len: Option<u64>) -> Result<G
     Ok(header)
 }
 
-fn read_magic<R: Read>(input: &mut Input<R>) -> Result<()> {
+fn read_magic<R: BufRead>(input: &mut Input<R>) -> Result<()> {
     let mut magic = [0u8; 4];
     let mut got = 0;
     while got < magic.len() {
@@ -454,7 +492,7 @@ fn read_magic<R: Read>(input: &mut Input<R>) -> Result<()> {
     Err(HeaderError::new(0, HeaderErrorKind::NotGguf { found }))
 }
 
-fn read_tensor_info<R: Read>(
+fn read_tensor_info<R: BufRead>(
     input: &mut Input<R>,
     names: &mut HashSet<String>,
 ) -> Result<TensorInfo> {
