@@ -2,3 +2,5 @@
 //! verifier that compares the two, and the converter from one to the other.
 
 pub mod chat;
+pub mod gotmpl;
+pub mod ollama;
