@@ -2,5 +2,7 @@
 //! verifier that compares the two, and the converter from one to the other.
 
 pub mod chat;
+pub mod gotmpl;
 pub mod jinja;
+pub mod ollama;
 pub mod suite;
