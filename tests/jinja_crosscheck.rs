@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use ruvltra_export::template::jinja::{FixedDateTime, JinjaContext, JinjaError, JinjaTemplate};
 use ruvltra_export::template::suite::{self, SuiteKind};
+use ruvltra_export::template::verify::excerpt;
 
 /// What real Jinja2 did with one template and one context.
 #[derive(Debug, Deserialize)]
@@ -79,15 +80,10 @@ fn divergence(ours: &Result<String, JinjaError>, theirs: &Reference) -> Option<S
         (Ok(a), Reference::Ok(b)) if a == b => None,
         (Ok(a), Reference::Ok(b)) => {
             let offset = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
-            let around = |s: &str| {
-                let start = s.floor_char_boundary(offset.saturating_sub(60));
-                let end = s.ceil_char_boundary((offset + 60).min(s.len()));
-                format!("{:?}", &s[start..end])
-            };
             Some(format!(
                 "differ at byte {offset}:\n    ours:   {}\n    jinja2: {}",
-                around(a),
-                around(b)
+                excerpt(a, offset),
+                excerpt(b, offset)
             ))
         }
         (Err(JinjaError::Raised(a)), Reference::Raised(b)) if a == b => None,

@@ -6,3 +6,4 @@ pub mod gotmpl;
 pub mod jinja;
 pub mod ollama;
 pub mod suite;
+pub mod verify;
