@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod template;
+pub mod inspect;
 
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;
@@ -30,6 +31,8 @@ pub enum Command {
     /// Check and debug chat templates (Jinja and Ollama Go)
     #[command(subcommand)]
     Template(template::TemplateCommand),
+    /// Summarise GGUF headers from local files, folders or `hf://` repositories.
+    Inspect(inspect::InspectArgs),
 }
 
 /// Runs one parsed command line and returns the process exit code.
@@ -38,6 +41,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> ExitCode {
     let result: anyhow::Result<u8> = match cli.command {
         Command::Template(command) => template::run(command),
+        Command::Inspect(args) => inspect::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,0 +1,258 @@
+//! Why a GGUF header could not be read, and where.
+
+use std::path::{Path, PathBuf};
+
+/// A GGUF header that could not be read: what went wrong and at which byte.
+///
+/// The error does not know the file's name (the reader only sees bytes); callers add it with
+/// [`HeaderError::with_path`] or [`HeaderError::with_source`], which read
+/// "`model.gguf`: truncated at byte N: ...".
+#[derive(Debug, thiserror::Error)]
+#[error("{kind} at byte {offset}{}", kind.detail())]
+pub struct HeaderError {
+    offset: u64,
+    kind: HeaderErrorKind,
+}
+
+impl HeaderError {
+    pub(crate) fn new(offset: u64, kind: HeaderErrorKind) -> HeaderError {
+        HeaderError { offset, kind }
+    }
+
+    /// The byte offset in the file where the problem starts.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &HeaderErrorKind {
+        &self.kind
+    }
+
+    /// For a truncated input: the total prefix length the parser needs at least, so that a
+    /// reader of a remote file can fetch that much (or more) and parse again. `None` for every
+    /// other error, which more bytes would not fix.
+    pub fn bytes_needed(&self) -> Option<u64> {
+        match self.kind {
+            HeaderErrorKind::Truncated { needed } => Some(needed),
+            _ => None,
+        }
+    }
+
+    /// Adds the file's path: "`path`: <this error>".
+    pub fn with_path(self, path: impl AsRef<Path>) -> SourceHeaderError {
+        SourceHeaderError {
+            source_name: path.as_ref().display().to_string(),
+            error: self,
+        }
+    }
+
+    /// Adds the name of where the bytes came from (a path, an `hf://` reference or a URL).
+    pub fn with_source(self, source_name: impl Into<String>) -> SourceHeaderError {
+        SourceHeaderError {
+            source_name: source_name.into(),
+            error: self,
+        }
+    }
+}
+
+/// What went wrong while reading a GGUF header.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HeaderErrorKind {
+    /// The first bytes are not the GGUF magic.
+    #[error("not a GGUF file")]
+    NotGguf {
+        /// Up to the first 32 bytes that were found instead, for the message.
+        found: Vec<u8>,
+    },
+    /// The version field is not 1, 2 or 3 in either byte order.
+    #[error("unsupported GGUF version {version}")]
+    UnsupportedVersion {
+        /// The version as read (little-endian).
+        version: u32,
+    },
+    /// The input ended before the header did.
+    #[error("truncated header")]
+    Truncated {
+        /// The total prefix length needed to get past the point where the input ended.
+        needed: u64,
+    },
+    /// A count or length does not fit in the bytes left in the file.
+    #[error("{what} of {count} cannot fit in the file")]
+    TooLarge {
+        /// What was being counted ("string length", "array length of `key`", ...).
+        what: String,
+        /// The count or length read from the file.
+        count: u64,
+        /// The bytes left in the file at that point.
+        remaining: u64,
+    },
+    /// A value type tag the format does not define.
+    #[error("unknown value type {tag} for `{key}`")]
+    UnknownValueType {
+        /// The key whose value (or array element) has the unknown type.
+        key: String,
+        /// The tag read.
+        tag: u32,
+    },
+    /// A key, string value or tensor name that is not valid UTF-8.
+    #[error("invalid UTF-8 in {what}")]
+    InvalidUtf8 {
+        /// Which string ("key", "value of `key`", "tensor name").
+        what: String,
+    },
+    /// Arrays nested deeper than [`MAX_ARRAY_DEPTH`](super::MAX_ARRAY_DEPTH).
+    #[error("arrays nested too deep in `{key}`")]
+    TooDeep {
+        /// The key whose value nests too deep.
+        key: String,
+    },
+    /// The same key appears twice.
+    #[error("duplicate key `{key}`")]
+    DuplicateKey {
+        /// The repeated key.
+        key: String,
+    },
+    /// A tensor info that no reader can use.
+    #[error("invalid tensor info for `{tensor}`")]
+    InvalidTensor {
+        /// The tensor's name.
+        tensor: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// `general.alignment` is not a non-zero power of two stored as `UINT32`.
+    #[error("invalid `general.alignment`")]
+    InvalidAlignment {
+        /// The value found, as text.
+        found: String,
+    },
+    /// Reading failed for a reason other than the end of the input.
+    #[error("read error")]
+    Io(#[source] std::io::Error),
+}
+
+impl HeaderErrorKind {
+    /// The part of the message after "at byte N": what was expected and what to do.
+    fn detail(&self) -> String {
+        match self {
+            HeaderErrorKind::NotGguf { found } => {
+                let preview = String::from_utf8_lossy(found);
+                let preview: String = preview.chars().map(printable).collect();
+                if found.starts_with(b"version https://git-lfs") {
+                    format!(
+                        ": expected `GGUF`, found `{preview}...` (a Git LFS pointer, not the model: fetch the real file with `git lfs pull`)"
+                    )
+                } else if found.is_empty() {
+                    ": expected `GGUF`, found an empty file".to_owned()
+                } else {
+                    format!(": expected `GGUF`, found `{preview}`")
+                }
+            }
+            HeaderErrorKind::UnsupportedVersion { .. } => {
+                ": this reader knows versions 1, 2 and 3, little- or big-endian".to_owned()
+            }
+            HeaderErrorKind::Truncated { needed } => {
+                format!(
+                    ": the header needs at least {needed} bytes (download the whole file, or fetch more)"
+                )
+            }
+            HeaderErrorKind::TooLarge { remaining, .. } => {
+                format!(": only {remaining} bytes remain (the file is corrupt or truncated)")
+            }
+            HeaderErrorKind::UnknownValueType { .. } => {
+                ": GGUF defines types 0 to 12 (the file is corrupt or from a newer format)"
+                    .to_owned()
+            }
+            HeaderErrorKind::InvalidUtf8 { .. } => ": GGUF strings are UTF-8".to_owned(),
+            HeaderErrorKind::TooDeep { .. } => {
+                format!(": at most {} levels are read", super::MAX_ARRAY_DEPTH)
+            }
+            HeaderErrorKind::DuplicateKey { .. } => ": keys must be unique".to_owned(),
+            HeaderErrorKind::InvalidTensor { reason, .. } => format!(": {reason}"),
+            HeaderErrorKind::InvalidAlignment { found } => {
+                format!(": expected a power of two as `UINT32`, found {found}")
+            }
+            HeaderErrorKind::Io(err) => format!(": {err}"),
+        }
+    }
+}
+
+fn printable(c: char) -> char {
+    if c.is_control() { '.' } else { c }
+}
+
+/// A [`HeaderError`] with the name of the file (or remote source) it came from.
+#[derive(Debug, thiserror::Error)]
+#[error("`{source_name}`: {error}")]
+pub struct SourceHeaderError {
+    source_name: String,
+    #[source]
+    error: HeaderError,
+}
+
+impl SourceHeaderError {
+    /// The file path or source reference, as shown in the message.
+    pub fn source_name(&self) -> &str {
+        &self.source_name
+    }
+
+    /// The error without the file name.
+    pub fn header_error(&self) -> &HeaderError {
+        &self.error
+    }
+
+    /// Takes the error without the file name.
+    pub fn into_header_error(self) -> HeaderError {
+        self.error
+    }
+}
+
+/// An error of [`GgufHeader::read_path`](super::GgufHeader::read_path): the file could not be
+/// opened, or its header could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadPathError {
+    /// The file could not be opened or its size read.
+    #[error("`{}`: cannot open: {source}", path.display())]
+    Open {
+        /// The path given.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The header is invalid.
+    #[error(transparent)]
+    Header(#[from] SourceHeaderError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lfs_pointer_message_says_git_lfs_pull() {
+        let err = HeaderError::new(
+            0,
+            HeaderErrorKind::NotGguf {
+                found: b"version https://git-lfs.github.com/spec/v1\noid".to_vec(),
+            },
+        )
+        .with_path("model.gguf");
+        let text = err.to_string();
+        assert!(text.starts_with("`model.gguf`: not a GGUF file at byte 0: expected `GGUF`, found `version https://git-lfs"), "{text}");
+        assert!(text.contains("`git lfs pull`"), "{text}");
+    }
+
+    #[test]
+    fn truncated_reports_bytes_needed() {
+        let err = HeaderError::new(10, HeaderErrorKind::Truncated { needed: 18 });
+        assert_eq!(err.bytes_needed(), Some(18));
+        assert_eq!(
+            err.to_string(),
+            "truncated header at byte 10: the header needs at least 18 bytes (download the whole file, or fetch more)"
+        );
+        let other = HeaderError::new(0, HeaderErrorKind::UnsupportedVersion { version: 9 });
+        assert_eq!(other.bytes_needed(), None);
+    }
+}

@@ -1,0 +1,533 @@
+//! The streaming parser: bytes in, [`GgufHeader`] out, stopping where tensor data begins.
+//!
+//! Every count read from the file is checked against the bytes that remain before anything is
+//! allocated for it (when the file length is known); without a known length, buffers grow
+//! only as bytes actually arrive, in chunks of at most [`CHUNK`] bytes.
+
+use std::collections::HashSet;
+use std::io::{ErrorKind, Read};
+
+use super::error::{HeaderError, HeaderErrorKind};
+use super::header::{ByteOrder, GgufHeader};
+use super::metadata::Metadata;
+use super::tensor::TensorInfo;
+use super::types::GgmlType;
+use super::value::{Array, StringArray, Value, ValueType};
+use super::{DEFAULT_ALIGNMENT, MAX_ARRAY_DEPTH, MAX_TENSOR_DIMS};
+
+/// The most bytes read into a scratch buffer at once.
+const CHUNK: usize = 64 * 1024;
+
+/// The most memory reserved for an array before its elements arrive, even when the file
+/// length would allow more: a wrong length (a server's `Content-Range` can say anything)
+/// must not turn into a huge allocation; past this, vectors grow as elements are read.
+const MAX_PREALLOCATION: u64 = 16 * 1024 * 1024;
+
+type Result<T> = std::result::Result<T, HeaderError>;
+
+/// A byte source that tracks its position, the file's byte order and the version's widths.
+struct Input<R> {
+    inner: R,
+    pos: u64,
+    file_len: Option<u64>,
+    order: ByteOrder,
+    /// v1 stores counts and lengths as `u32`, v2 and later as `u64`.
+    wide_lengths: bool,
+}
+
+impl<R: Read> Input<R> {
+    /// Fills `buf` completely or reports how much of the file is needed.
+    fn fill(&mut self, buf: &mut [u8]) -> Result<()> {
+        let start = self.pos;
+        let mut got = 0usize;
+        while got < buf.len() {
+            match self.inner.read(&mut buf[got..]) {
+                Ok(0) => {
+                    return Err(HeaderError::new(
+                        start + got as u64,
+                        HeaderErrorKind::Truncated {
+                            needed: start + buf.len() as u64,
+                        },
+                    ));
+                }
+                Ok(n) => got += n,
+                Err(err) if err.kind() == ErrorKind::Interrupted => {}
+                Err(err) => {
+                    return Err(HeaderError::new(
+                        start + got as u64,
+                        HeaderErrorKind::Io(err),
+                    ));
+                }
+            }
+        }
+        self.pos += buf.len() as u64;
+        Ok(())
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let mut buf = [0u8; N];
+        self.fill(&mut buf)?;
+        Ok(buf)
+    }
+
+    fn u32(&mut self) -> Result<u32> {
+        let bytes = self.array::<4>()?;
+        Ok(match self.order {
+            ByteOrder::Little => u32::from_le_bytes(bytes),
+            ByteOrder::Big => u32::from_be_bytes(bytes),
+        })
+    }
+
+    fn u64(&mut self) -> Result<u64> {
+        let bytes = self.array::<8>()?;
+        Ok(match self.order {
+            ByteOrder::Little => u64::from_le_bytes(bytes),
+            ByteOrder::Big => u64::from_be_bytes(bytes),
+        })
+    }
+
+    /// A count or length: `u32` in v1, `u64` later.
+    fn length(&mut self) -> Result<u64> {
+        if self.wide_lengths {
+            self.u64()
+        } else {
+            self.u32().map(u64::from)
+        }
+    }
+
+    fn length_size(&self) -> u64 {
+        if self.wide_lengths { 8 } else { 4 }
+    }
+
+    /// The bytes left in the file, when its length is known.
+    fn remaining(&self) -> Option<u64> {
+        self.file_len.map(|len| len.saturating_sub(self.pos))
+    }
+
+    /// Fails unless `count` items of at least `min_size` bytes each fit in the rest of the file.
+    fn check_fits(
+        &self,
+        at: u64,
+        count: u64,
+        min_size: u64,
+        what: impl FnOnce() -> String,
+    ) -> Result<()> {
+        if let Some(remaining) = self.remaining() {
+            if count.saturating_mul(min_size) > remaining {
+                return Err(HeaderError::new(
+                    at,
+                    HeaderErrorKind::TooLarge {
+                        what: what(),
+                        count,
+                        remaining,
+                    },
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Room to reserve up front for `count` items of `size` bytes: all of them when the file
+    /// length bounds them (up to [`MAX_PREALLOCATION`]), otherwise one chunk's worth; the
+    /// rest grows as bytes arrive.
+    fn initial_capacity(&self, count: u64, size: usize) -> usize {
+        let size = size.max(1) as u64;
+        let bound = match self.remaining() {
+            Some(remaining) => remaining.min(MAX_PREALLOCATION) / size,
+            None => (CHUNK as u64) / size,
+        };
+        usize::try_from(count.min(bound)).unwrap_or(0)
+    }
+
+    /// Appends `len` bytes to `out`, in chunks, so memory grows only with bytes that arrived.
+    fn bytes_into(&mut self, len: u64, out: &mut Vec<u8>) -> Result<()> {
+        let mut left = len;
+        while left > 0 {
+            let n = usize::try_from(left.min(CHUNK as u64)).unwrap_or(CHUNK);
+            let old = out.len();
+            out.resize(old + n, 0);
+            self.fill(&mut out[old..])?;
+            left -= n as u64;
+        }
+        Ok(())
+    }
+
+    /// A length-prefixed string's raw bytes, with the offset of its length field.
+    fn raw_string(&mut self, what: &dyn Fn() -> String, out: &mut Vec<u8>) -> Result<u64> {
+        let at = self.pos;
+        let len = self.length()?;
+        self.check_fits(at, len, 1, || format!("length of {}", what()))?;
+        out.clear();
+        if self.file_len.is_some() {
+            out.reserve(usize::try_from(len.min(MAX_PREALLOCATION)).unwrap_or(0));
+        }
+        self.bytes_into(len, out)?;
+        Ok(at)
+    }
+
+    /// A length-prefixed UTF-8 string.
+    fn string(&mut self, what: &dyn Fn() -> String) -> Result<(String, u64)> {
+        let mut bytes = Vec::new();
+        let at = self.raw_string(what, &mut bytes)?;
+        match String::from_utf8(bytes) {
+            Ok(s) => Ok((s, at)),
+            Err(_) => Err(HeaderError::new(
+                at,
+                HeaderErrorKind::InvalidUtf8 { what: what() },
+            )),
+        }
+    }
+
+    fn value_type(&mut self, key: &str) -> Result<ValueType> {
+        let at = self.pos;
+        let tag = self.u32()?;
+        ValueType::from_u32(tag).ok_or_else(|| {
+            HeaderError::new(
+                at,
+                HeaderErrorKind::UnknownValueType {
+                    key: key.to_owned(),
+                    tag,
+                },
+            )
+        })
+    }
+
+    fn value(&mut self, ty: ValueType, key: &str, depth: usize) -> Result<Value> {
+        Ok(match ty {
+            ValueType::U8 => Value::U8(u8::decode(&self.array::<1>()?, self.order)),
+            ValueType::I8 => Value::I8(i8::decode(&self.array::<1>()?, self.order)),
+            ValueType::U16 => Value::U16(u16::decode(&self.array::<2>()?, self.order)),
+            ValueType::I16 => Value::I16(i16::decode(&self.array::<2>()?, self.order)),
+            ValueType::U32 => Value::U32(u32::decode(&self.array::<4>()?, self.order)),
+            ValueType::I32 => Value::I32(i32::decode(&self.array::<4>()?, self.order)),
+            ValueType::F32 => Value::F32(f32::decode(&self.array::<4>()?, self.order)),
+            ValueType::Bool => Value::Bool(bool::decode(&self.array::<1>()?, self.order)),
+            ValueType::U64 => Value::U64(u64::decode(&self.array::<8>()?, self.order)),
+            ValueType::I64 => Value::I64(i64::decode(&self.array::<8>()?, self.order)),
+            ValueType::F64 => Value::F64(f64::decode(&self.array::<8>()?, self.order)),
+            ValueType::String => Value::String(self.string(&|| format!("value of `{key}`"))?.0),
+            ValueType::Array => Value::Array(self.array_value(key, depth)?),
+        })
+    }
+
+    /// An array value: element type, length, elements.
+    fn array_value(&mut self, key: &str, depth: usize) -> Result<Array> {
+        let at = self.pos;
+        if depth >= MAX_ARRAY_DEPTH {
+            return Err(HeaderError::new(
+                at,
+                HeaderErrorKind::TooDeep {
+                    key: key.to_owned(),
+                },
+            ));
+        }
+        let element_type = self.value_type(key)?;
+        let len_at = self.pos;
+        let count = self.length()?;
+        let min_size = match element_type {
+            ValueType::String => self.length_size(),
+            ValueType::Array => 4 + self.length_size(),
+            fixed => fixed.fixed_size().unwrap_or(1) as u64,
+        };
+        self.check_fits(len_at, count, min_size, || {
+            format!("array length of `{key}`")
+        })?;
+        Ok(match element_type {
+            ValueType::U8 => Array::U8(self.fixed(count)?),
+            ValueType::I8 => Array::I8(self.fixed(count)?),
+            ValueType::U16 => Array::U16(self.fixed(count)?),
+            ValueType::I16 => Array::I16(self.fixed(count)?),
+            ValueType::U32 => Array::U32(self.fixed(count)?),
+            ValueType::I32 => Array::I32(self.fixed(count)?),
+            ValueType::F32 => Array::F32(self.fixed(count)?),
+            ValueType::Bool => Array::Bool(self.fixed(count)?),
+            ValueType::U64 => Array::U64(self.fixed(count)?),
+            ValueType::I64 => Array::I64(self.fixed(count)?),
+            ValueType::F64 => Array::F64(self.fixed(count)?),
+            ValueType::String => Array::String(self.strings(count, key)?),
+            ValueType::Array => {
+                let mut items =
+                    Vec::with_capacity(self.initial_capacity(count, std::mem::size_of::<Array>()));
+                for _ in 0..count {
+                    items.push(self.array_value(key, depth + 1)?);
+                }
+                Array::Array(items)
+            }
+        })
+    }
+
+    /// `count` fixed-size elements, decoded a chunk at a time.
+    fn fixed<T: Decode>(&mut self, count: u64) -> Result<Vec<T>> {
+        let mut out: Vec<T> = Vec::with_capacity(self.initial_capacity(count, T::SIZE));
+        let mut scratch = vec![
+            0u8;
+            CHUNK.min(
+                usize::try_from(count)
+                    .unwrap_or(CHUNK)
+                    .saturating_mul(T::SIZE)
+            )
+        ];
+        let per_chunk = (CHUNK / T::SIZE) as u64;
+        let mut left = count;
+        while left > 0 {
+            let n = left.min(per_chunk) as usize;
+            let bytes = &mut scratch[..n * T::SIZE];
+            self.fill(bytes)?;
+            out.reserve(n);
+            out.extend(
+                bytes
+                    .chunks_exact(T::SIZE)
+                    .map(|b| T::decode(b, self.order)),
+            );
+            left -= n as u64;
+        }
+        Ok(out)
+    }
+
+    /// `count` strings into one buffer.
+    fn strings(&mut self, count: u64, key: &str) -> Result<StringArray> {
+        let mut out = StringArray::new();
+        out.reserve(
+            self.initial_capacity(count, std::mem::size_of::<usize>()),
+            0,
+        );
+        let mut scratch = Vec::new();
+        for index in 0..count {
+            let what = || format!("element {index} of `{key}`");
+            let at = self.raw_string(&what, &mut scratch)?;
+            match std::str::from_utf8(&scratch) {
+                Ok(s) => out.push(s),
+                Err(_) => {
+                    return Err(HeaderError::new(
+                        at,
+                        HeaderErrorKind::InvalidUtf8 { what: what() },
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A fixed-size value decoded from its bytes in the file's byte order.
+trait Decode: Sized {
+    const SIZE: usize;
+    fn decode(bytes: &[u8], order: ByteOrder) -> Self;
+}
+
+macro_rules! decode_numbers {
+    ($($ty:ty),+) => {$(
+        impl Decode for $ty {
+            const SIZE: usize = std::mem::size_of::<$ty>();
+            fn decode(bytes: &[u8], order: ByteOrder) -> Self {
+                let mut raw = [0u8; std::mem::size_of::<$ty>()];
+                raw.copy_from_slice(&bytes[..Self::SIZE]);
+                match order {
+                    ByteOrder::Little => <$ty>::from_le_bytes(raw),
+                    ByteOrder::Big => <$ty>::from_be_bytes(raw),
+                }
+            }
+        }
+    )+};
+}
+
+decode_numbers!(u8, i8, u16, i16, u32, i32, u64, i64, f32, f64);
+
+impl Decode for bool {
+    const SIZE: usize = 1;
+    fn decode(bytes: &[u8], _order: ByteOrder) -> Self {
+        bytes[0] != 0
+    }
+}
+
+/// Reads a header from `reader`, which starts at the beginning of the file.
+pub(crate) fn read_header<R: Read>(reader: R, file_len: Option<u64>) -> Result<GgufHeader> {
+    let mut input = Input {
+        inner: reader,
+        pos: 0,
+        file_len,
+        order: ByteOrder::Little,
+        wide_lengths: true,
+    };
+    read_magic(&mut input)?;
+    let raw_version = input.u32()?;
+    // A big-endian file still starts with `GGUF`; its version read as little-endian has the
+    // low 16 bits zero (gguf spec, gguf-py's reader).
+    let (version, order) = if raw_version & 0xFFFF == 0 {
+        (raw_version.swap_bytes(), ByteOrder::Big)
+    } else {
+        (raw_version, ByteOrder::Little)
+    };
+    if !(1..=3).contains(&version) {
+        return Err(HeaderError::new(
+            4,
+            HeaderErrorKind::UnsupportedVersion {
+                version: raw_version,
+            },
+        ));
+    }
+    input.order = order;
+    input.wide_lengths = version >= 2;
+
+    let len_size = input.length_size();
+    let tensor_count_at = input.pos;
+    let tensor_count = input.length()?;
+    let kv_count_at = input.pos;
+    let kv_count = input.length()?;
+    // Smallest possible pair: empty key, type tag, one-byte value.
+    input.check_fits(kv_count_at, kv_count, len_size + 4 + 1, || {
+        "metadata count".to_owned()
+    })?;
+    // Smallest possible tensor info: empty name, zero dims, type, offset.
+    input.check_fits(tensor_count_at, tensor_count, len_size + 4 + 4 + 8, || {
+        "tensor count".to_owned()
+    })?;
+
+    let mut metadata = Metadata::new();
+    for _ in 0..kv_count {
+        let (key, at) = input.string(&|| "a key".to_owned())?;
+        let ty = input.value_type(&key)?;
+        let value = input.value(ty, &key, 0)?;
+        if metadata.get(&key).is_some() {
+            return Err(HeaderError::new(at, HeaderErrorKind::DuplicateKey { key }));
+        }
+        metadata.insert_at(key, value, at);
+    }
+
+    let mut tensors =
+        Vec::with_capacity(input.initial_capacity(tensor_count, std::mem::size_of::<TensorInfo>()));
+    let mut names = HashSet::new();
+    for _ in 0..tensor_count {
+        tensors.push(read_tensor_info(&mut input, &mut names)?);
+    }
+
+    let alignment = alignment(&metadata)?;
+    let data_offset = input.pos.div_ceil(alignment) * alignment;
+    let header = GgufHeader::from_parts(
+        version,
+        order,
+        metadata,
+        tensors,
+        alignment,
+        data_offset,
+        file_len,
+    );
+    check_tensor_data(&header)?;
+    Ok(header)
+}
+
+fn read_magic<R: Read>(input: &mut Input<R>) -> Result<()> {
+    let mut magic = [0u8; 4];
+    let mut got = 0;
+    while got < magic.len() {
+        match input.inner.read(&mut magic[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(err) if err.kind() == ErrorKind::Interrupted => {}
+            Err(err) => return Err(HeaderError::new(got as u64, HeaderErrorKind::Io(err))),
+        }
+    }
+    input.pos = got as u64;
+    if &magic[..got] == b"GGUF" {
+        return Ok(());
+    }
+    if got > 0 && b"GGUF".starts_with(&magic[..got]) {
+        return Err(HeaderError::new(
+            got as u64,
+            HeaderErrorKind::Truncated { needed: 4 },
+        ));
+    }
+    // Show what is there instead; a few more bytes make a Git LFS pointer recognisable.
+    let mut found = magic[..got].to_vec();
+    if got == magic.len() {
+        // Best effort: a read error here changes nothing about the verdict.
+        let _ = (&mut input.inner).take(28).read_to_end(&mut found);
+    }
+    Err(HeaderError::new(0, HeaderErrorKind::NotGguf { found }))
+}
+
+fn read_tensor_info<R: Read>(
+    input: &mut Input<R>,
+    names: &mut HashSet<String>,
+) -> Result<TensorInfo> {
+    let (name, at) = input.string(&|| "a tensor name".to_owned())?;
+    let invalid = |reason: String| {
+        HeaderError::new(
+            at,
+            HeaderErrorKind::InvalidTensor {
+                tensor: name.clone(),
+                reason,
+            },
+        )
+    };
+    let n_dims = input.u32()?;
+    if n_dims as usize > MAX_TENSOR_DIMS {
+        return Err(invalid(format!(
+            "{n_dims} dimensions, at most {MAX_TENSOR_DIMS} are allowed"
+        )));
+    }
+    let mut shape = Vec::with_capacity(n_dims as usize);
+    for _ in 0..n_dims {
+        shape.push(input.length()?);
+    }
+    if shape
+        .iter()
+        .try_fold(1u64, |acc, d| acc.checked_mul(*d))
+        .is_none()
+    {
+        return Err(invalid(format!(
+            "its element count overflows (shape {shape:?})"
+        )));
+    }
+    let ggml_type = GgmlType::from_u32(input.u32()?);
+    let offset = input.u64()?;
+    if !names.insert(name.clone()) {
+        return Err(invalid("the name is used twice".to_owned()));
+    }
+    Ok(TensorInfo::new(name, shape, ggml_type, offset))
+}
+
+fn alignment(metadata: &Metadata) -> Result<u64> {
+    let Some(entry) = metadata.entry("general.alignment") else {
+        return Ok(DEFAULT_ALIGNMENT);
+    };
+    match entry.value() {
+        Value::U32(a) if a.is_power_of_two() => Ok(u64::from(*a)),
+        other => Err(HeaderError::new(
+            entry.offset(),
+            HeaderErrorKind::InvalidAlignment {
+                found: format!("{other:?}"),
+            },
+        )),
+    }
+}
+
+/// With a known file length, every tensor's data must end inside the file: otherwise the file
+/// was cut short (an interrupted download) or its tensor infos are corrupt.
+fn check_tensor_data(header: &GgufHeader) -> Result<()> {
+    let Some(file_len) = header.file_len() else {
+        return Ok(());
+    };
+    for tensor in header.tensors() {
+        let Some(size) = tensor.data_size() else {
+            continue;
+        };
+        let end = header
+            .data_offset()
+            .checked_add(tensor.offset())
+            .and_then(|start| start.checked_add(size));
+        if end.is_none_or(|end| end > file_len) {
+            return Err(HeaderError::new(
+                header.data_offset(),
+                HeaderErrorKind::InvalidTensor {
+                    tensor: tensor.name().to_owned(),
+                    reason: format!(
+                        "its {size} bytes of data at offset {} run past the end of the file ({file_len} bytes): the file is truncated or corrupt",
+                        tensor.offset()
+                    ),
+                },
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,305 @@
+//! The HTTP client for the Hub: bounded retries and timeouts, redirects followed by hand so
+//! the token goes to the Hub's own origin and nowhere else, and Hub error codes mapped to
+//! [`HubError`] variants.
+
+use std::io::Read;
+use std::ops::Range;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, Response};
+use reqwest::header::{AUTHORIZATION, LOCATION, RANGE, RETRY_AFTER};
+use url::Url;
+
+use super::{HubError, HubSettings};
+
+/// Limits on what one client does, so that every loop, allocation and wait is bounded.
+///
+/// The defaults suit the public Hub; tests shorten the waits.
+#[derive(Debug, Clone)]
+pub struct HubLimits {
+    /// The first byte range asked for when reading a header. Default: 1 MiB, which holds the
+    /// whole header of most models without a large vocabulary.
+    pub first_range: u64,
+    /// The most bytes read to parse one header. Default: 256 MiB (the largest real
+    /// vocabularies need about 20 MB).
+    pub max_header_bytes: u64,
+    /// The largest JSON answer read (model info, one tree page). Default: 64 MiB.
+    pub max_json_bytes: u64,
+    /// The most tree pages followed through `Link: rel="next"`. Default: 100.
+    pub max_tree_pages: u32,
+    /// The most redirects followed for one request. Default: 5.
+    pub max_redirects: u32,
+    /// Retries after a network failure, 429 or 5xx (so `retries + 1` attempts). Default: 2.
+    pub retries: u32,
+    /// The wait before the first retry, doubled before each further one. Default: 500 ms.
+    pub retry_delay: Duration,
+    /// Time allowed to connect. Default: 10 s.
+    pub connect_timeout: Duration,
+    /// Time allowed for one whole request, body included. Default: 120 s.
+    pub timeout: Duration,
+}
+
+impl Default for HubLimits {
+    fn default() -> Self {
+        HubLimits {
+            first_range: 1 << 20,
+            max_header_bytes: 256 << 20,
+            max_json_bytes: 64 << 20,
+            max_tree_pages: 100,
+            max_redirects: 5,
+            retries: 2,
+            retry_delay: Duration::from_millis(500),
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// A client for one Hub endpoint with one (optional) token.
+///
+/// Blocking: the command line reads a handful of headers, one after another, so a runtime
+/// would add nothing. `Debug` shows no token (see [`super::Token`]).
+#[derive(Debug, Clone)]
+pub struct HubClient {
+    http: Client,
+    settings: HubSettings,
+    limits: HubLimits,
+}
+
+/// A successful answer and the URL it finally came from (after redirects).
+pub(crate) struct Answer {
+    pub(crate) url: Url,
+    pub(crate) response: Response,
+}
+
+impl HubClient {
+    /// A client with the default [`HubLimits`].
+    pub fn new(settings: HubSettings) -> Result<Self, HubError> {
+        HubClient::with_limits(settings, HubLimits::default())
+    }
+
+    /// A client with explicit limits.
+    pub fn with_limits(settings: HubSettings, limits: HubLimits) -> Result<Self, HubError> {
+        let http = Client::builder()
+            // Redirects are followed in `get` so the token never leaves the Hub's origin.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(limits.connect_timeout)
+            .timeout(limits.timeout)
+            .user_agent(concat!("ruvltra-export/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(HubError::Client)?;
+        Ok(HubClient {
+            http,
+            settings,
+            limits,
+        })
+    }
+
+    /// The settings this client was made with.
+    pub fn settings(&self) -> &HubSettings {
+        &self.settings
+    }
+
+    /// The limits this client works within.
+    pub fn limits(&self) -> &HubLimits {
+        &self.limits
+    }
+
+    /// A URL on the Hub: the endpoint plus an already-encoded path and query.
+    pub(crate) fn url(&self, path_and_query: &str) -> Result<Url, HubError> {
+        self.settings
+            .endpoint
+            .url(path_and_query)
+            .map_err(|source| HubError::Url {
+                input: format!("{}/{path_and_query}", self.settings.endpoint),
+                source,
+            })
+    }
+
+    /// GET `url` (optionally a byte range), following redirects, and fail on any status that
+    /// is not a success.
+    pub(crate) fn get(&self, url: Url, range: Option<Range<u64>>) -> Result<Answer, HubError> {
+        let mut current = url;
+        for _ in 0..=self.limits.max_redirects {
+            let response = self.send_with_retries(&current, range.clone())?;
+            if is_redirect(response.status()) {
+                let next = response
+                    .headers()
+                    .get(LOCATION)
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|location| current.join(location).ok())
+                    .filter(|next| matches!(next.scheme(), "http" | "https"))
+                    .ok_or_else(|| HubError::BadRedirect {
+                        url: current.to_string(),
+                    })?;
+                current = next;
+                continue;
+            }
+            if !response.status().is_success() {
+                return Err(self.status_error(&current, &response));
+            }
+            return Ok(Answer {
+                url: current,
+                response,
+            });
+        }
+        Err(HubError::TooManyRedirects {
+            url: current.to_string(),
+            limit: self.limits.max_redirects,
+        })
+    }
+
+    /// Reads a JSON answer of at most [`HubLimits::max_json_bytes`].
+    pub(crate) fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: Url,
+    ) -> Result<(T, Answer), HubError> {
+        let mut answer = self.get(url, None)?;
+        let limit = self.limits.max_json_bytes;
+        let mut body = Vec::new();
+        (&mut answer.response)
+            .take(limit + 1)
+            .read_to_end(&mut body)
+            .map_err(|err| HubError::InvalidResponse {
+                url: answer.url.to_string(),
+                reason: format!("reading the body failed: {err}"),
+            })?;
+        if body.len() as u64 > limit {
+            return Err(HubError::InvalidResponse {
+                url: answer.url.to_string(),
+                reason: format!("the answer is larger than {limit} bytes"),
+            });
+        }
+        let value = serde_json::from_slice(&body).map_err(|err| HubError::InvalidResponse {
+            url: answer.url.to_string(),
+            reason: err.to_string(),
+        })?;
+        Ok((value, answer))
+    }
+
+    /// Whether a request to `url` carries the token.
+    fn sends_token(&self, url: &Url) -> bool {
+        self.settings.token.is_some() && self.settings.endpoint.is_own_origin(url)
+    }
+
+    fn send_with_retries(
+        &self,
+        url: &Url,
+        range: Option<Range<u64>>,
+    ) -> Result<Response, HubError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut request = self.http.get(url.clone());
+            if let Some(token) = self
+                .settings
+                .token
+                .as_ref()
+                .filter(|_| self.sends_token(url))
+            {
+                let mut value = reqwest::header::HeaderValue::from_str(&format!(
+                    "Bearer {}",
+                    token.expose_secret()
+                ))
+                .map_err(|_| HubError::InvalidToken)?;
+                value.set_sensitive(true);
+                request = request.header(AUTHORIZATION, value);
+            }
+            if let Some(range) = &range {
+                request = request.header(RANGE, format!("bytes={}-{}", range.start, range.end - 1));
+            }
+            let retry_left = attempt <= self.limits.retries;
+            match request.send() {
+                Ok(response) if retry_left && is_transient(response.status()) => {}
+                Ok(response) => return Ok(response),
+                Err(err) if retry_left && (err.is_connect() || err.is_timeout()) => {}
+                Err(source) => {
+                    return Err(HubError::Network {
+                        url: url.to_string(),
+                        attempts: attempt,
+                        source,
+                    });
+                }
+            }
+            std::thread::sleep(self.limits.retry_delay * 2u32.saturating_pow(attempt - 1));
+        }
+    }
+
+    /// Maps an unsuccessful answer to a variant, using the Hub's `X-Error-Code` first.
+    fn status_error(&self, url: &Url, response: &Response) -> HubError {
+        let status = response.status().as_u16();
+        let url_text = url.to_string();
+        let token_sent = self.sends_token(url);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        match header("x-error-code").as_deref() {
+            Some("RepoNotFound") => {
+                return HubError::RepoNotFound {
+                    status,
+                    url: url_text,
+                    token_sent,
+                };
+            }
+            Some("GatedRepo") => {
+                return HubError::Gated {
+                    status,
+                    url: url_text,
+                    token_sent,
+                };
+            }
+            Some("RevisionNotFound") => {
+                return HubError::RevisionNotFound {
+                    status,
+                    url: url_text,
+                };
+            }
+            Some("EntryNotFound") => {
+                return HubError::EntryNotFound {
+                    status,
+                    url: url_text,
+                };
+            }
+            _ => {}
+        }
+        match response.status() {
+            StatusCode::UNAUTHORIZED => HubError::Unauthorized {
+                status,
+                url: url_text,
+                token_sent,
+            },
+            StatusCode::FORBIDDEN => HubError::Forbidden {
+                status,
+                url: url_text,
+                token_sent,
+            },
+            StatusCode::NOT_FOUND => HubError::EntryNotFound {
+                status,
+                url: url_text,
+            },
+            StatusCode::TOO_MANY_REQUESTS => HubError::RateLimited {
+                url: url_text,
+                retry_after: header(RETRY_AFTER.as_str()).and_then(|v| v.trim().parse().ok()),
+            },
+            _ => HubError::Status {
+                status,
+                url: url_text,
+                message: header("x-error-message"),
+            },
+        }
+    }
+}
+
+fn is_redirect(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
+}
+
+/// Answers worth another try: rate limiting and server-side failures.
+fn is_transient(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || matches!(status.as_u16(), 500 | 502 | 503 | 504)
+}
