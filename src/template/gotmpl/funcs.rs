@@ -216,9 +216,8 @@ fn eq(a: &Value, rest: &[Value]) -> Result<bool, String> {
                 false
             }
             (None, None) => match (a, b) {
-                (Value::Invalid, _) | (_, Value::Invalid) => {
-                    return Err("invalid value for comparison".to_owned());
-                }
+                (Value::Invalid, Value::Invalid) => true,
+                (Value::Invalid, _) | (_, Value::Invalid) => false,
                 (x, y) => {
                     let nil_x = is_nil(x);
                     let nil_y = is_nil(y);
