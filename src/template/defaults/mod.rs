@@ -1,0 +1,1 @@
+//! Architecture default chat templates, for GGUFs that carry none.
