@@ -20,10 +20,12 @@ use ruvltra_export::template::jinja::JinjaTemplate;
 use ruvltra_export::template::suite;
 use ruvltra_export::template::verify::{self, VerifyOptions};
 
-/// Each corpus template's name, source and conversion, computed once per test process.
-fn corpus() -> &'static [(String, String, Result<Conversion, ConvertError>)] {
-    static CORPUS: OnceLock<Vec<(String, String, Result<Conversion, ConvertError>)>> =
-        OnceLock::new();
+/// A corpus template's name, Jinja source and conversion.
+type Converted = (String, String, Result<Conversion, ConvertError>);
+
+/// Each corpus template's conversion, computed once per test process.
+fn corpus() -> &'static [Converted] {
+    static CORPUS: OnceLock<Vec<Converted>> = OnceLock::new();
     CORPUS.get_or_init(|| {
         let dir = support::corpus_dir().join("chat-templates");
         let mut paths: Vec<_> = std::fs::read_dir(&dir)
