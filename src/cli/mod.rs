@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod template;
 pub mod inspect;
 pub mod check;
 pub mod gguf;
@@ -29,6 +30,9 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Check and debug chat templates (Jinja and Ollama Go)
+    #[command(subcommand)]
+    Template(template::TemplateCommand),
     /// Summarise GGUF headers from local files, folders or `hf://` repositories.
     Inspect(inspect::InspectArgs),
     /// Validate a Modelfile or a manifest; prints `path:line:col: message` per problem.
@@ -42,6 +46,7 @@ pub enum Command {
 /// Errors are printed here, once, with their chain of causes and any hint.
 pub fn run(cli: Cli) -> ExitCode {
     let result: anyhow::Result<u8> = match cli.command {
+        Command::Template(command) => template::run(command),
         Command::Inspect(args) => inspect::run(args),
         Command::Check(args) => check::run(&args),
         Command::Gguf(args) => gguf::run(args),

@@ -2,3 +2,10 @@
 //! verifier that compares the two, and the converter from one to the other.
 
 pub mod chat;
+pub mod convert;
+pub mod defaults;
+pub mod gotmpl;
+pub mod jinja;
+pub mod ollama;
+pub mod suite;
+pub mod verify;

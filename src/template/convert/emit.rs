@@ -1,0 +1,276 @@
+//! Writing the Go template: one pass over Ollama's `.Messages` that writes, before each
+//! message, the gap text the probes saw for its position, then its content; the system
+//! prompt (`$.System`) where the template puts it; the end gap (generation prompt) last.
+//!
+//! All literal text is written as Go string literals (`{{- "<|im_start|>user\n" }}`), so
+//! every action can trim the layout newline before it and the template stays readable.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use super::probe::{Placement, Role, Strip, Transform};
+use super::structure::{Piece, Structure};
+
+/// A sub-template that strips `left`/`right` from a string as Python's `lstrip`/`rstrip`
+/// do, for ASCII whitespace (space, `\t`, `\n`, `\v`, `\f`, `\r`) or newlines only: Go
+/// templates have no string functions, so it walks the bytes with `range` over an integer
+/// (Go 1.22+), `index` and `slice`. Unicode spaces are kept, unlike Python.
+fn strip_define(name: &str, left: Strip, right: Strip) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{{{{- define \"{name}\" }}}}");
+    out.push_str("{{- $text := . }}\n{{- $start := 0 }}\n");
+    if right == Strip::Keep {
+        out.push_str("{{- $end := len $text }}\n");
+    } else {
+        out.push_str("{{- $end := 0 }}\n{{- $after := false }}\n");
+    }
+    let _ = writeln!(out, "{{{{- $seen := {} }}}}", left == Strip::Keep);
+    out.push_str("{{- range $k := len $text }}\n{{- $byte := index $text $k }}\n");
+    if right != Strip::Keep {
+        out.push_str("{{- if $after }}\n{{- $end = $k }}\n{{- end }}\n");
+        let _ = writeln!(
+            out,
+            "{{{{- $after = not (eq $byte {}) }}}}",
+            right.go_bytes()
+        );
+    }
+    if left != Strip::Keep {
+        let _ = writeln!(
+            out,
+            "{{{{- if and (not $seen) (not (eq $byte {})) }}}}",
+            left.go_bytes()
+        );
+        out.push_str("{{- $start = $k }}\n{{- $seen = true }}\n{{- end }}\n");
+    }
+    out.push_str("{{- end }}\n");
+    if right != Strip::Keep {
+        out.push_str("{{- if $after }}\n{{- $end = len $text }}\n{{- end }}\n");
+    }
+    out.push_str(
+        "{{- if and $seen (lt $start $end) }}\n{{- slice $text $start $end }}\n{{- end }}\n",
+    );
+    out.push_str("{{- end }}\n");
+    out
+}
+
+/// Writes the Go template for `structure`.
+pub(super) fn go_template(structure: &Structure) -> String {
+    let mut out = String::new();
+    let transforms: BTreeSet<Transform> = structure.transforms.values().copied().collect();
+    for transform in transforms {
+        if let (Transform::Strip { left, right }, Some(name)) = (transform, transform.define_name())
+        {
+            out.push_str(&strip_define(&name, left, right));
+        }
+    }
+    out.push_str("{{- $prev := \"\" }}\n");
+    out.push_str("{{- range $i, $m := .Messages }}\n");
+    out.push_str("{{- $last := eq (len (slice $.Messages $i)) 1 }}\n");
+    let roles = [Role::User, Role::Assistant];
+    if let Some(placement) = structure.placement {
+        let condition = match placement {
+            Placement::First | Placement::Either => "eq $prev \"\"",
+            Placement::BeforeLast => "$last",
+        };
+        let _ = writeln!(
+            out,
+            "{{{{- if and $.System (ne $m.Role \"system\") ({condition}) }}}}"
+        );
+        write_gap(&mut out, structure, Some(Role::System));
+        write_content(&mut out, structure, Role::System, "$.System");
+        out.push_str("{{- $prev = \"system\" }}\n{{- end }}\n");
+    }
+    for (n, role) in roles.iter().enumerate() {
+        let keyword = if n == 0 { "if" } else { "else if" };
+        let _ = writeln!(out, "{{{{- {keyword} eq $m.Role \"{}\" }}}}", role.name());
+        write_gap(&mut out, structure, Some(*role));
+        write_content(&mut out, structure, *role, "$m.Content");
+        let _ = writeln!(out, "{{{{- $prev = \"{}\" }}}}", role.name());
+    }
+    out.push_str("{{- end }}\n{{- end }}\n");
+    write_gap(&mut out, structure, None);
+    // A final newline would be output: the template ends right after its last action.
+    while out.ends_with('\n') {
+        out.pop();
+    }
+    out
+}
+
+fn write_content(out: &mut String, structure: &Structure, role: Role, expr: &str) {
+    match structure
+        .transforms
+        .get(&role)
+        .and_then(|t| t.define_name())
+    {
+        Some(name) => {
+            let _ = writeln!(out, "{{{{- template \"{name}\" {expr} }}}}");
+        }
+        None => {
+            let _ = writeln!(out, "{{{{- {expr} }}}}");
+        }
+    }
+}
+
+/// One gap's texts keyed by (last turn, system prompt present).
+type Variants<'a> = BTreeMap<(bool, bool), &'a Vec<Piece>>;
+
+/// Writes the gap before `next` (or the end gap), choosing by the previous role, then by
+/// last-turn and system-prompt only where the probes saw them make a difference.
+fn write_gap(out: &mut String, structure: &Structure, next: Option<Role>) {
+    let mut by_prev: BTreeMap<Option<Role>, Variants<'_>> = BTreeMap::new();
+    for (key, pieces) in &structure.gaps {
+        if key.next == next {
+            by_prev
+                .entry(key.prev)
+                .or_default()
+                .insert((key.last, key.system), pieces);
+        }
+    }
+    if by_prev.len() == 1 {
+        if let Some(variants) = by_prev.values().next() {
+            write_variants(out, variants);
+        }
+        return;
+    }
+    for (n, (prev, variants)) in by_prev.iter().enumerate() {
+        let keyword = if n == 0 { "if" } else { "else if" };
+        let name = prev.map(Role::name).unwrap_or("");
+        let _ = writeln!(out, "{{{{- {keyword} eq $prev \"{name}\" }}}}");
+        write_variants(out, variants);
+    }
+    if !by_prev.is_empty() {
+        out.push_str("{{- end }}\n");
+    }
+}
+
+/// Writes one gap's variants keyed by (last, system).
+fn write_variants(out: &mut String, variants: &Variants<'_>) {
+    let all_same = |filter: &dyn Fn(&(bool, bool)) -> bool| {
+        let mut chosen = variants.iter().filter(|(k, _)| filter(k)).map(|(_, v)| *v);
+        let first = chosen.next();
+        first.is_some_and(|first| chosen.all(|v| v == first))
+    };
+    if all_same(&|_| true) {
+        if let Some(pieces) = variants.values().next() {
+            write_pieces(out, pieces);
+        }
+        return;
+    }
+    let by_last = all_same(&|k| k.0) && all_same(&|k| !k.0);
+    let by_system = all_same(&|k| k.1) && all_same(&|k| !k.1);
+    let pick = |want: &dyn Fn(&(bool, bool)) -> bool| {
+        variants.iter().find(|(k, _)| want(k)).map(|(_, v)| *v)
+    };
+    if by_last {
+        write_branch(out, "$last", pick(&|k| k.0), pick(&|k| !k.0));
+    } else if by_system {
+        write_branch(out, "$.System", pick(&|k| k.1), pick(&|k| !k.1));
+    } else {
+        out.push_str("{{- if $last }}\n");
+        write_branch(
+            out,
+            "$.System",
+            pick(&|k| k.0 && k.1).or(pick(&|k| k.0)),
+            pick(&|k| k.0 && !k.1).or(pick(&|k| k.0)),
+        );
+        out.push_str("{{- else }}\n");
+        write_branch(
+            out,
+            "$.System",
+            pick(&|k| !k.0 && k.1).or(pick(&|k| !k.0)),
+            pick(&|k| !k.0 && !k.1).or(pick(&|k| !k.0)),
+        );
+        out.push_str("{{- end }}\n");
+    }
+}
+
+fn write_branch(
+    out: &mut String,
+    condition: &str,
+    yes: Option<&Vec<Piece>>,
+    no: Option<&Vec<Piece>>,
+) {
+    match (yes, no) {
+        (Some(yes), Some(no)) if yes == no => write_pieces(out, yes),
+        (Some(yes), Some(no)) => {
+            let _ = writeln!(out, "{{{{- if {condition} }}}}");
+            write_pieces(out, yes);
+            out.push_str("{{- else }}\n");
+            write_pieces(out, no);
+            out.push_str("{{- end }}\n");
+        }
+        (Some(only), None) | (None, Some(only)) => write_pieces(out, only),
+        (None, None) => {}
+    }
+}
+
+fn write_pieces(out: &mut String, pieces: &[Piece]) {
+    for piece in pieces {
+        match piece {
+            Piece::Text(text) if text.is_empty() => {}
+            Piece::Text(text) => {
+                let _ = writeln!(out, "{{{{- {} }}}}", go_string(text));
+            }
+            Piece::CurrentDate => out.push_str("{{- currentDate }}\n"),
+        }
+    }
+}
+
+/// `text` as a Go interpreted string literal.
+pub(super) fn go_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::convert::probe::GapKey;
+
+    #[test]
+    fn go_strings_escape_what_go_needs() {
+        assert_eq!(go_string("a\"b\\c\nd\te\u{1}"), r#""a\"b\\c\nd\te\x01""#);
+        assert_eq!(go_string("héllo"), "\"héllo\"");
+    }
+
+    #[test]
+    fn gaps_key_only_on_what_differs() {
+        let mut structure = Structure::default();
+        let key = |prev, last, system| GapKey {
+            prev,
+            next: Some(Role::User),
+            last,
+            system,
+        };
+        let text = |t: &str| vec![Piece::Text(t.into())];
+        structure.gaps.insert(key(None, true, false), text("A"));
+        structure.gaps.insert(key(None, false, false), text("A"));
+        structure
+            .gaps
+            .insert(key(Some(Role::Assistant), true, false), text("B"));
+        structure
+            .gaps
+            .insert(key(Some(Role::Assistant), false, false), text("C"));
+        let mut out = String::new();
+        write_gap(&mut out, &structure, Some(Role::User));
+        assert_eq!(
+            out,
+            "{{- if eq $prev \"\" }}\n{{- \"A\" }}\n{{- else if eq $prev \"assistant\" }}\n{{- if $last }}\n{{- \"B\" }}\n{{- else }}\n{{- \"C\" }}\n{{- end }}\n{{- end }}\n"
+        );
+    }
+}

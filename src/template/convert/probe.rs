@@ -1,0 +1,384 @@
+//! Probing: render the Jinja template over conversations whose contents are unique markers,
+//! and cut each rendering at the markers. What lies between two markers is the text the
+//! template writes between two messages; collected over several conversation shapes, these
+//! gaps are the template's turn structure.
+
+use std::collections::BTreeMap;
+
+use crate::template::chat::{ChatRequest, Message, Think};
+use crate::template::jinja::{JinjaError, JinjaTemplate};
+use crate::template::verify::{self, VerifyOptions};
+
+/// A role the probes use; tools are not probed (their text is not plain content).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(super) enum Role {
+    /// The system prompt (Ollama's `.System`).
+    System,
+    /// A user turn.
+    User,
+    /// An assistant turn.
+    Assistant,
+}
+
+impl Role {
+    /// The role name as messages carry it.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
+/// Where in the conversation a gap sits: what came before it, what follows, whether what
+/// follows is (or precedes) the last message, and whether the conversation has a system
+/// prompt. The generated Go template can test each of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(super) struct GapKey {
+    /// The role written just before the gap; `None` at the start of the prompt.
+    pub prev: Option<Role>,
+    /// The role written just after the gap; `None` for the end of the prompt (the
+    /// generation prompt).
+    pub next: Option<Role>,
+    /// Whether the message after the gap is the conversation's last (for the system prompt:
+    /// whether the message it is written in front of is the last).
+    pub last: bool,
+    /// Whether the conversation has a system prompt.
+    pub system: bool,
+}
+
+/// Where the template writes the system prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Placement {
+    /// Before the first turn (its own turn, or inside the first user turn).
+    First,
+    /// Just before the last message (inside the last user turn, as Mistral does).
+    BeforeLast,
+    /// Seen only where the two coincide (a single turn), so either holds.
+    Either,
+}
+
+/// The conversation shapes probed: with and without a system prompt, one to three user
+/// turns, so first, middle and last turns are all seen.
+pub(super) fn shapes() -> Vec<Vec<Role>> {
+    use Role::{Assistant as A, System as S, User as U};
+    vec![
+        vec![U],
+        vec![S, U],
+        vec![U, A, U],
+        vec![S, U, A, U],
+        vec![U, A, U, A, U],
+        vec![S, U, A, U, A, U],
+    ]
+}
+
+/// The marker written as the content of message `index`; `q` ends it so no marker is a
+/// prefix of another.
+fn marker(index: usize) -> String {
+    format!("ZqMark{index}qZ")
+}
+
+/// One probe's rendering cut at the markers.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Observation {
+    /// Each gap with its position, in output order; the last one is the prompt's end.
+    pub gaps: Vec<(GapKey, String)>,
+    /// Where the system prompt appeared, when the shape has one.
+    pub placement: Option<Placement>,
+}
+
+/// Why a probe taught nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum ProbeFailure {
+    /// The template refused or failed to render the shape.
+    Render(JinjaError),
+    /// The rendering does not contain each marker exactly once, in an order the Go template
+    /// can produce.
+    Shape(String),
+}
+
+/// Padding wrapped around the contents of one role's messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Padding {
+    /// Whose contents are padded.
+    pub role: Role,
+    /// Written before the content.
+    pub left: &'static str,
+    /// Written after the content.
+    pub right: &'static str,
+}
+
+/// Renders `shape` with marker contents, those of `padding.role` padded.
+pub(super) fn render(
+    jinja: &JinjaTemplate,
+    shape: &[Role],
+    padding: Option<Padding>,
+    options: &VerifyOptions,
+) -> Result<String, JinjaError> {
+    let messages = shape
+        .iter()
+        .enumerate()
+        .map(|(index, &role)| Message {
+            role: role.name().to_owned(),
+            content: match padding {
+                Some(pad) if pad.role == role => {
+                    format!("{}{}{}", pad.left, marker(index), pad.right)
+                }
+                _ => marker(index),
+            },
+            ..Message::default()
+        })
+        .collect();
+    let request = ChatRequest {
+        messages,
+        tools: Vec::new(),
+        think: Some(Think::Enabled(false)),
+    };
+    verify::render_jinja(jinja, &request, options)
+}
+
+/// Renders one shape and cuts the output into gaps.
+pub(super) fn observe(
+    jinja: &JinjaTemplate,
+    shape: &[Role],
+    options: &VerifyOptions,
+) -> Result<Observation, ProbeFailure> {
+    let output = render(jinja, shape, None, options).map_err(ProbeFailure::Render)?;
+    cut(&output, shape).map_err(ProbeFailure::Shape)
+}
+
+/// Cuts `output` at the markers of `shape`'s messages.
+fn cut(output: &str, shape: &[Role]) -> Result<Observation, String> {
+    let mut found = Vec::with_capacity(shape.len());
+    for (index, role) in shape.iter().enumerate() {
+        let marker = marker(index);
+        let mut hits = output.match_indices(&marker);
+        let Some((at, _)) = hits.next() else {
+            return Err(format!(
+                "the {} message's content does not appear in the prompt",
+                role.name()
+            ));
+        };
+        if hits.next().is_some() {
+            return Err(format!(
+                "the {} message's content appears more than once",
+                role.name()
+            ));
+        }
+        found.push((at, index, marker.len()));
+    }
+    found.sort_unstable();
+    let turns: Vec<usize> = found
+        .iter()
+        .map(|&(_, index, _)| index)
+        .filter(|&index| shape[index] != Role::System)
+        .collect();
+    if turns.windows(2).any(|pair| pair[0] > pair[1]) {
+        return Err("the template writes turns out of order".to_owned());
+    }
+    let has_system = shape.contains(&Role::System);
+    let last_index = shape.len() - 1;
+    let mut placement = None;
+    let mut gaps = Vec::with_capacity(found.len() + 1);
+    let mut cursor = 0;
+    let mut prev = None;
+    for (position, &(at, index, len)) in found.iter().enumerate() {
+        let role = shape[index];
+        let last = if role == Role::System {
+            let before = found.get(position + 1).map(|&(_, next, _)| next);
+            placement = Some(match position {
+                0 if before == Some(last_index) => Placement::Either,
+                0 => Placement::First,
+                _ if before == Some(last_index) => Placement::BeforeLast,
+                _ => {
+                    return Err(
+                        "the system prompt is written in the middle of the conversation".to_owned(),
+                    );
+                }
+            });
+            before == Some(last_index)
+        } else {
+            index == last_index
+        };
+        let key = GapKey {
+            prev,
+            next: Some(role),
+            last,
+            system: has_system,
+        };
+        gaps.push((key, output[cursor..at].to_owned()));
+        cursor = at + len;
+        prev = Some(role);
+    }
+    let end = GapKey {
+        prev,
+        next: None,
+        last: false,
+        system: has_system,
+    };
+    gaps.push((end, output[cursor..].to_owned()));
+    Ok(Observation { gaps, placement })
+}
+
+/// What a template strips from one side of a role's content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(super) enum Strip {
+    /// Nothing: written as given.
+    Keep,
+    /// Newlines only (`lstrip('\n')`).
+    Newlines,
+    /// All whitespace (`| trim`, `.strip()`, `.lstrip()`).
+    Whitespace,
+}
+
+impl Strip {
+    /// The bytes stripped, as Go integer literals for `eq`.
+    pub(super) fn go_bytes(self) -> &'static str {
+        match self {
+            Strip::Keep => "",
+            Strip::Newlines => "10",
+            Strip::Whitespace => "32 9 10 11 12 13",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Strip::Keep => "keep",
+            Strip::Newlines => "nl",
+            Strip::Whitespace => "ws",
+        }
+    }
+}
+
+/// What a template does to a role's content, seen by padding markers with whitespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(super) enum Transform {
+    /// Stripped as given on each side (both [`Strip::Keep`]: written as given).
+    Strip {
+        /// The leading side.
+        left: Strip,
+        /// The trailing side.
+        right: Strip,
+    },
+    /// Something the probes cannot name (stripping that depends on more than whitespace).
+    Other,
+}
+
+impl Transform {
+    /// Content written as given.
+    pub(super) const RAW: Transform = Transform::Strip {
+        left: Strip::Keep,
+        right: Strip::Keep,
+    };
+
+    /// The name of the Go sub-template applying it.
+    pub(super) fn define_name(self) -> Option<String> {
+        match self {
+            Transform::Strip { left, right } if self != Transform::RAW => {
+                Some(format!("strip_{}_{}", left.name(), right.name()))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The content transform of each role in `shape`: each side of each role's contents is
+/// padded with newlines, then with spaces and tabs, and the rendering compared with the plain
+/// one.
+pub(super) fn transforms(
+    jinja: &JinjaTemplate,
+    shape: &[Role],
+    options: &VerifyOptions,
+) -> Result<BTreeMap<Role, Transform>, JinjaError> {
+    let plain = render(jinja, shape, None, options)?;
+    let mut seen = BTreeMap::new();
+    for role in [Role::System, Role::User, Role::Assistant] {
+        if !shape.contains(&role) {
+            continue;
+        }
+        let side = |left: bool| -> Result<Option<Strip>, JinjaError> {
+            let mut stripped = [false; 2];
+            for (n, pad) in ["\n\n", " \t "].into_iter().enumerate() {
+                let padding = if left {
+                    Padding {
+                        role,
+                        left: pad,
+                        right: "",
+                    }
+                } else {
+                    Padding {
+                        role,
+                        left: "",
+                        right: pad,
+                    }
+                };
+                let padded = render(jinja, shape, Some(padding), options)?;
+                let mut kept = plain.clone();
+                for (index, _) in shape.iter().enumerate().filter(|(_, r)| **r == role) {
+                    let marker = marker(index);
+                    let wrapped = format!("{}{marker}{}", padding.left, padding.right);
+                    kept = kept.replace(&marker, &wrapped);
+                }
+                stripped[n] = if padded == kept {
+                    false
+                } else if padded == plain {
+                    true
+                } else {
+                    return Ok(None);
+                };
+            }
+            Ok(match stripped {
+                [false, false] => Some(Strip::Keep),
+                [true, false] => Some(Strip::Newlines),
+                [true, true] => Some(Strip::Whitespace),
+                [false, true] => None,
+            })
+        };
+        let transform = match (side(true)?, side(false)?) {
+            (Some(left), Some(right)) => Transform::Strip { left, right },
+            _ => Transform::Other,
+        };
+        seen.insert(role, transform);
+    }
+    Ok(seen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_chatml_into_gaps() {
+        let shape = [Role::System, Role::User];
+        let out = format!("<s>{}\n<u>{}\n<a>", marker(0), marker(1));
+        let obs = cut(&out, &shape).unwrap();
+        let texts: Vec<_> = obs.gaps.iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(texts, ["<s>", "\n<u>", "\n<a>"]);
+        assert_eq!(obs.placement, Some(Placement::Either));
+        assert_eq!(obs.gaps[1].0.prev, Some(Role::System));
+        assert!(obs.gaps[1].0.last);
+    }
+
+    #[test]
+    fn system_before_last_user_is_seen() {
+        let shape = [Role::System, Role::User, Role::Assistant, Role::User];
+        let out = format!(
+            "[I]{}[/I]{}[I]{}\n\n{}[/I]",
+            marker(1),
+            marker(2),
+            marker(0),
+            marker(3)
+        );
+        let obs = cut(&out, &shape).unwrap();
+        assert_eq!(obs.placement, Some(Placement::BeforeLast));
+    }
+
+    #[test]
+    fn missing_or_doubled_markers_are_refused() {
+        let shape = [Role::User];
+        assert!(cut("nothing", &shape).is_err());
+        let twice = format!("{0}{0}", marker(0));
+        assert!(cut(&twice, &shape).is_err());
+    }
+}
