@@ -8,6 +8,9 @@ use clap::{Parser, Subcommand};
 pub mod template;
 pub mod inspect;
 pub mod check;
+pub mod explain;
+pub mod generate;
+pub mod init;
 pub mod gguf;
 
 /// Exit code for success.
@@ -37,6 +40,20 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Validate a Modelfile or a manifest; prints `path:line:col: message` per problem.
     Check(check::CheckArgs),
+    /// Write Ollama Modelfiles, `tags.json` and a `create.sh` for every variant.
+    Ollama(generate::GenerateArgs),
+    /// Write llama.cpp presets, catalog entries and usage Markdown.
+    Llamacpp(generate::GenerateArgs),
+    /// Write the ModelScope repository files of every model.
+    Modelscope(generate::GenerateArgs),
+    /// Write the Hub model card and the repository-root Ollama files.
+    Card(generate::GenerateArgs),
+    /// Write every output: Ollama, llama.cpp, ModelScope and the Hub card.
+    All(generate::GenerateArgs),
+    /// Show every resolved value and where it came from.
+    Explain(explain::ExplainArgs),
+    /// Write a commented starter manifest from a folder or Hub repository of GGUF files.
+    Init(init::InitArgs),
     /// Operations on GGUF files (embed a chat template).
     Gguf(gguf::GgufArgs),
 }
@@ -49,6 +66,13 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Template(command) => template::run(command),
         Command::Inspect(args) => inspect::run(args),
         Command::Check(args) => check::run(&args),
+        Command::Ollama(args) => generate::run(&args, &[crate::render::Target::Ollama]),
+        Command::Llamacpp(args) => generate::run(&args, &[crate::render::Target::LlamaCpp]),
+        Command::Modelscope(args) => generate::run(&args, &[crate::render::Target::ModelScope]),
+        Command::Card(args) => generate::run(&args, &[crate::render::Target::Card]),
+        Command::All(args) => generate::run(&args, &crate::render::Target::ALL),
+        Command::Explain(args) => explain::run(&args),
+        Command::Init(args) => init::run(&args),
         Command::Gguf(args) => gguf::run(args),
     };
     match result {

@@ -59,7 +59,12 @@ impl fmt::Display for Provenance {
                 location,
                 intended,
             } => {
-                write!(f, "`{path}`:{}:{}", location.line, location.column)?;
+                // Line 0: the manifest states it, but its place was not kept.
+                if location.line == 0 {
+                    write!(f, "`{path}`")?;
+                } else {
+                    write!(f, "`{path}`:{}:{}", location.line, location.column)?;
+                }
                 if *intended {
                     f.write_str(" (intended override)")?;
                 }

@@ -4,6 +4,9 @@
 
 use std::collections::HashMap;
 
+use crate::template::convert::{ConvertInput, convert};
+use crate::template::jinja::FixedDateTime;
+
 /// What the converter needs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ChatInput {
@@ -38,12 +41,21 @@ pub struct ChatOutput {
 #[derive(Debug, Default)]
 pub struct ChatConverter {
     cache: HashMap<ChatInput, Result<ChatOutput, String>>,
+    date: FixedDateTime,
 }
 
 impl ChatConverter {
-    /// An empty cache.
+    /// A converter whose frozen dates are the converter's fixed default date.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A converter that freezes dates at `unix_seconds` (the CLI passes `SOURCE_DATE_EPOCH`).
+    pub fn with_date(unix_seconds: i64) -> Self {
+        ChatConverter {
+            cache: HashMap::new(),
+            date: FixedDateTime::from_unix_seconds(unix_seconds),
+        }
     }
 
     /// The conversion of `input`, computed on first use.
@@ -51,7 +63,7 @@ impl ChatConverter {
         if let Some(done) = self.cache.get(input) {
             return done.clone();
         }
-        let result = convert_with_template_converter(input);
+        let result = convert_with_template_converter(input, self.date);
         self.cache.insert(input.clone(), result.clone());
         result
     }
@@ -59,12 +71,37 @@ impl ChatConverter {
 
 /// The built-in Jinja template for an architecture, with its name, for GGUFs that ship none.
 pub fn default_template(architecture: &str) -> Option<(String, String)> {
-    let _ = architecture;
-    None
+    crate::template::defaults::for_architecture(architecture)
+        .map(|t| (t.name.to_owned(), t.jinja.to_owned()))
 }
 
 /// The adapter over `template::convert::convert`.
-fn convert_with_template_converter(input: &ChatInput) -> Result<ChatOutput, String> {
-    let _ = input;
-    Err("the chat-template converter is not available in this build".into())
+fn convert_with_template_converter(
+    input: &ChatInput,
+    date: FixedDateTime,
+) -> Result<ChatOutput, String> {
+    let conversion = convert(&ConvertInput {
+        jinja: &input.jinja,
+        bos_token: input.bos_token.as_deref().unwrap_or_default(),
+        eos_token: input.eos_token.as_deref().unwrap_or_default(),
+        end_of_turn: &input.end_of_turn,
+        add_bos_token: input.add_bos_token,
+        date,
+    })
+    .map_err(|e| e.to_string())?;
+    let mut notes = conversion.notes;
+    notes.extend(
+        conversion
+            .unsupported
+            .iter()
+            .map(|u| format!("unsupported: {} ({})", u.what, u.conversations.join(", "))),
+    );
+    let mismatch = (!conversion.verified).then(|| conversion.report.to_string());
+    Ok(ChatOutput {
+        template: conversion.template,
+        stop: conversion.stop,
+        verified: conversion.verified,
+        mismatch,
+        notes,
+    })
 }

@@ -9,6 +9,7 @@
 //! Modelfile writer so that they always parse back. Every shape is in `docs/outputs.md`.
 pub mod card;
 pub mod engine;
+pub mod llamacpp;
 mod error;
 pub mod modelscope;
 pub mod ollama;

@@ -83,7 +83,7 @@ pub fn render(
     for target in targets {
         match target {
             Target::Ollama => super::ollama::render(&ctx, &mut tree)?,
-            Target::LlamaCpp => super::llamacpp_outputs(&ctx, &mut tree)?,
+            Target::LlamaCpp => super::llamacpp::render(&ctx, &mut tree)?,
             Target::ModelScope => super::modelscope::render(&ctx, &mut tree)?,
             Target::Card => super::card::render(&ctx, &mut tree)?,
         }
