@@ -52,7 +52,11 @@ pub fn provenance_table(resolved: &Resolved) -> String {
         let _ = writeln!(out, "  base model  {}  <- {}", base.value, base.provenance);
     }
     if let Some(commit) = &resolved.hub.commit {
-        let _ = writeln!(out, "  commit      {}  <- {}", commit.value, commit.provenance);
+        let _ = writeln!(
+            out,
+            "  commit      {}  <- {}",
+            commit.value, commit.provenance
+        );
     }
     for model in &resolved.models {
         let _ = writeln!(out);
@@ -120,7 +124,12 @@ pub fn provenance_table(resolved: &Resolved) -> String {
                 OllamaChat::Failed { reason } => format!("not converted: {reason}"),
             };
             let _ = writeln!(out, "    {:<20} {verdict}", "ollama template");
-            let _ = writeln!(out, "    {:<20} {}", "ollama names", v.ollama_names.join(", "));
+            let _ = writeln!(
+                out,
+                "    {:<20} {}",
+                "ollama names",
+                v.ollama_names.join(", ")
+            );
         }
     }
     out

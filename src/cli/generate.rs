@@ -67,13 +67,14 @@ pub fn resolve_family(args: &ResolveArgs) -> anyhow::Result<Resolved> {
     };
     let resolved = match args.from {
         FromWhere::Local => {
-            let folder = manifest
-                .source
-                .local
-                .clone()
-                .ok_or_else(|| ResolveError::NoLocalFolder {
-                    manifest: args.manifest.display().to_string(),
-                })?;
+            let folder =
+                manifest
+                    .source
+                    .local
+                    .clone()
+                    .ok_or_else(|| ResolveError::NoLocalFolder {
+                        manifest: args.manifest.display().to_string(),
+                    })?;
             let mut files = LocalFiles::new(manifest.base_dir().join(&folder));
             resolve(
                 &manifest,

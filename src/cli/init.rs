@@ -71,8 +71,16 @@ impl FoundFile {
         }
         let stem = self.file.trim_end_matches(".gguf").to_ascii_lowercase();
         let mut parts: Vec<&str> = stem.split(['-', '.']).collect();
-        let quant = self.quant.as_deref().unwrap_or_default().to_ascii_lowercase();
-        let size = self.size.as_deref().unwrap_or_default().to_ascii_lowercase();
+        let quant = self
+            .quant
+            .as_deref()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let size = self
+            .size
+            .as_deref()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         parts.retain(|p| !p.is_empty() && *p != family && !quant.contains(*p) && *p != size);
         let key = slug(&parts.join("-"));
         if key.is_empty() { "base".into() } else { key }
@@ -85,7 +93,10 @@ fn slug(s: &str) -> String {
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
-    s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
+    s.split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// The preferred quant among `quants`: Q4_K_M, then Q8_0, then the first.
@@ -97,14 +108,25 @@ fn preferred(quants: &[String]) -> Option<&String> {
 }
 
 /// The starter manifest for `files` found in `source` (`repo` is `owner/name` when known).
-pub fn starter_manifest(source: &str, repo: Option<&str>, local: Option<&str>, files: &[FoundFile]) -> String {
+pub fn starter_manifest(
+    source: &str,
+    repo: Option<&str>,
+    local: Option<&str>,
+    files: &[FoundFile],
+) -> String {
     let family = files
         .iter()
         .find_map(|f| f.basename.clone())
         .unwrap_or_else(|| {
             files
                 .first()
-                .map(|f| f.file.split('-').next().unwrap_or("model").to_ascii_lowercase())
+                .map(|f| {
+                    f.file
+                        .split('-')
+                        .next()
+                        .unwrap_or("model")
+                        .to_ascii_lowercase()
+                })
                 .unwrap_or_else(|| "model".into())
         });
     let family = slug(&family);
@@ -112,7 +134,9 @@ pub fn starter_manifest(source: &str, repo: Option<&str>, local: Option<&str>, f
         .and_then(|r| r.split('/').next())
         .unwrap_or("YOUR-HUB-USER")
         .to_owned();
-    let repo = repo.map(str::to_owned).unwrap_or_else(|| format!("{publisher}/{family}"));
+    let repo = repo
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{publisher}/{family}"));
     let license = files
         .iter()
         .find_map(|f| f.license.clone())
@@ -127,34 +151,71 @@ pub fn starter_manifest(source: &str, repo: Option<&str>, local: Option<&str>, f
     }
     let q = |s: &str| toml_string(s);
     let mut out = String::new();
-    let _ = writeln!(out, "# Starter manifest written by `ruvltra-export init {source}`.");
-    let _ = writeln!(out, "# It states only what GGUF headers and the Hub cannot tell; fill in the TODOs,");
-    let _ = writeln!(out, "# then run `ruvltra-export check ruvltra.toml` and `ruvltra-export explain`.");
+    let _ = writeln!(
+        out,
+        "# Starter manifest written by `ruvltra-export init {source}`."
+    );
+    let _ = writeln!(
+        out,
+        "# It states only what GGUF headers and the Hub cannot tell; fill in the TODOs,"
+    );
+    let _ = writeln!(
+        out,
+        "# then run `ruvltra-export check ruvltra.toml` and `ruvltra-export explain`."
+    );
     let _ = writeln!(out, "# Every key: docs/manifest.md.\n");
     let _ = writeln!(out, "[family]");
     let _ = writeln!(out, "name = {}", q(&family));
     let _ = writeln!(out, "# TODO: one paragraph for the model card.");
-    let _ = writeln!(out, "description = {}", q(&format!("The {family} models in GGUF format.")));
+    let _ = writeln!(
+        out,
+        "description = {}",
+        q(&format!("The {family} models in GGUF format."))
+    );
     let _ = writeln!(out, "publisher = {}", q(&publisher));
-    let _ = writeln!(out, "# TODO: the Hub id of the model these are quantized from.");
+    let _ = writeln!(
+        out,
+        "# TODO: the Hub id of the model these are quantized from."
+    );
     let _ = writeln!(out, "# base_model = \"owner/model\"");
     let _ = writeln!(out, "license = {}", q(&license));
     let _ = writeln!(out, "languages = [\"en\"]");
     let _ = writeln!(out, "tags = []");
-    let _ = writeln!(out, "# The model `:latest` and the repository-root Ollama files describe.");
-    let _ = writeln!(out, "default_model = {}\n", q(models.first().map(|m| m.0.as_str()).unwrap_or("base")));
+    let _ = writeln!(
+        out,
+        "# The model `:latest` and the repository-root Ollama files describe."
+    );
+    let _ = writeln!(
+        out,
+        "default_model = {}\n",
+        q(models.first().map(|m| m.0.as_str()).unwrap_or("base"))
+    );
     let _ = writeln!(out, "[hub]\nrepo = {}\nrevision = \"main\"\n", q(&repo));
     if let Some(local) = local {
-        let _ = writeln!(out, "[source]\n# `--from local` reads the GGUF files from here (relative to this file).");
+        let _ = writeln!(
+            out,
+            "[source]\n# `--from local` reads the GGUF files from here (relative to this file)."
+        );
         let _ = writeln!(out, "local = {}\n", q(local));
     }
-    let _ = writeln!(out, "[defaults.parameters]\n# TODO: the sampling the models are meant to run with (Ollama names).\n# temperature = 0.7\n");
+    let _ = writeln!(
+        out,
+        "[defaults.parameters]\n# TODO: the sampling the models are meant to run with (Ollama names).\n# temperature = 0.7\n"
+    );
     for (key, list) in &models {
         let quants: Vec<String> = list.iter().filter_map(|f| f.quant.clone()).collect();
         let best = preferred(&quants).cloned().unwrap_or_default();
-        let arch = list.iter().find_map(|f| f.architecture.clone()).unwrap_or_default();
+        let arch = list
+            .iter()
+            .find_map(|f| f.architecture.clone())
+            .unwrap_or_default();
         let _ = writeln!(out, "[models.{}]", toml_key(key));
-        let _ = writeln!(out, "# {} file(s), architecture {}.", list.len(), if arch.is_empty() { "unknown" } else { &arch });
+        let _ = writeln!(
+            out,
+            "# {} file(s), architecture {}.",
+            list.len(),
+            if arch.is_empty() { "unknown" } else { &arch }
+        );
         let _ = writeln!(out, "name = {}", q(&format!("{family} {key}")));
         let mut variant_keys: Vec<String> = Vec::new();
         for f in list {
@@ -173,14 +234,27 @@ pub fn starter_manifest(source: &str, repo: Option<&str>, local: Option<&str>, f
             .map(|(_, k)| k.as_str())
             .or(variant_keys.first().map(String::as_str))
             .unwrap_or_default();
-        let _ = writeln!(out, "# The preferred quant (`:size` and `:latest` on Ollama).");
+        let _ = writeln!(
+            out,
+            "# The preferred quant (`:size` and `:latest` on Ollama)."
+        );
         let _ = writeln!(out, "default_variant = {}\n", q(default));
         for (f, vkey) in list.iter().zip(&variant_keys) {
-            let _ = writeln!(out, "[models.{}.variants.{}]", toml_key(key), toml_key(vkey));
+            let _ = writeln!(
+                out,
+                "[models.{}.variants.{}]",
+                toml_key(key),
+                toml_key(vkey)
+            );
             let _ = writeln!(out, "file = {}\n", q(&f.file));
         }
     }
-    let _ = writeln!(out, "[ollama]\nnamespace = {}\nbasename = {}", q(&publisher), q(&family));
+    let _ = writeln!(
+        out,
+        "[ollama]\nnamespace = {}\nbasename = {}",
+        q(&publisher),
+        q(&family)
+    );
     out
 }
 
@@ -189,7 +263,10 @@ fn toml_string(s: &str) -> String {
 }
 
 fn toml_key(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         s.to_owned()
     } else {
         toml_string(s)
@@ -231,7 +308,10 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
                 .unwrap_or_else(|| PathBuf::from("."));
             let rel = crate::render::output::relative_path(&base, path)
                 .unwrap_or_else(|_| path.display().to_string());
-            (None, Some(if rel.is_empty() { ".".to_owned() } else { rel }))
+            (
+                None,
+                Some(if rel.is_empty() { ".".to_owned() } else { rel }),
+            )
         }
     };
     let text = starter_manifest(&args.source, repo.as_deref(), local.as_deref(), &found);
@@ -277,7 +357,11 @@ mod tests {
         let files = [
             f("ruvltra-small-0.5b-q8_0.gguf", "Q8_0", None),
             f("ruvltra-small-0.5b-q4_k_m.gguf", "Q4_K_M", None),
-            f("ruvltra-claude-code-0.5b-q4_k_m.gguf", "Q4_K_M", Some("Claude-Code")),
+            f(
+                "ruvltra-claude-code-0.5b-q4_k_m.gguf",
+                "Q4_K_M",
+                Some("Claude-Code"),
+            ),
         ];
         let text = starter_manifest("x", Some("ruv/ruvltra"), None, &files);
         let manifest =

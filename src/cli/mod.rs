@@ -5,13 +5,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-pub mod template;
-pub mod inspect;
 pub mod check;
 pub mod explain;
 pub mod generate;
-pub mod init;
 pub mod gguf;
+pub mod init;
+pub mod inspect;
+pub mod template;
 
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;

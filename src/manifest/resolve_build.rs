@@ -335,9 +335,10 @@ fn resolve_quant(
     conflicts: &mut Vec<Conflict>,
 ) -> Result<Sourced<String>, ResolveError> {
     let file = variant.file.as_str();
-    let claim = variant.quant.as_ref().map(|c| {
-        Sourced::from_claim(c, path).map(|q| q.to_ascii_uppercase())
-    });
+    let claim = variant
+        .quant
+        .as_ref()
+        .map(|c| Sourced::from_claim(c, path).map(|q| q.to_ascii_uppercase()));
     let from_name = Quant::from_file_name(file);
     let from_header = header
         .file_type()

@@ -79,7 +79,9 @@ pub enum ResolveError {
         source: crate::source::SourceError,
     },
     /// A fact the outputs need is absent from a header.
-    #[error("`{file}`: the GGUF header has no `{key}`, and the manifest does not state it either{hint}")]
+    #[error(
+        "`{file}`: the GGUF header has no `{key}`, and the manifest does not state it either{hint}"
+    )]
     MissingFact {
         /// The GGUF file.
         file: String,
@@ -130,7 +132,9 @@ pub enum ResolveError {
         source: NameError,
     },
     /// Two models would be published under the same Ollama name.
-    #[error("`{name}` would name both `{first}` and `{second}`: give one model its own `[models.NAME.ollama] name`")]
+    #[error(
+        "`{name}` would name both `{first}` and `{second}`: give one model its own `[models.NAME.ollama] name`"
+    )]
     DuplicateName {
         /// The name.
         name: String,

@@ -102,7 +102,11 @@ pub struct HubFiles<'a> {
 
 impl<'a> HubFiles<'a> {
     /// Lists the repository once.
-    pub fn new(client: &'a HubClient, repo: RepoId, revision: Revision) -> Result<Self, ResolveError> {
+    pub fn new(
+        client: &'a HubClient,
+        repo: RepoId,
+        revision: Revision,
+    ) -> Result<Self, ResolveError> {
         let info = client
             .model_info(&repo, &revision)
             .map_err(|source| ResolveError::Hub {

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::RenderContext;
 use super::error::RenderError;
+use super::ollama::FromStyle;
 use super::output::OutputTree;
 use crate::manifest::{OllamaChat, ResolvedModel, ResolvedVariant};
 
@@ -50,11 +51,16 @@ pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderEr
                 continue;
             }
             if root_files(v) != (template.clone(), system.clone(), params.clone()) {
+                let path = format!("{DIR}/ollama/{}-{}.Modelfile", m.key, v.key);
+                tree.insert(
+                    path.clone(),
+                    super::ollama::modelfile_text(ctx, m, v, FromStyle::Hub)?,
+                );
                 own_modelfile.push(json!({
                     "model": m.key,
                     "variant": v.key,
                     "file": v.file,
-                    "modelfile": super::ollama::modelfile_path(m, v),
+                    "modelfile": path.trim_start_matches("hub/"),
                 }));
             }
         }
@@ -78,6 +84,7 @@ pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderEr
             hardware => hardware,
             kv_contexts => KV_CONTEXTS,
             benchmarks => benchmarks,
+            ambiguous => resolved.variants().any(|(_, a)| resolved.variants().filter(|(_, b)| b.quant.value == a.quant.value).count() > 1),
             root_model => root.map(|(m, v)| json!({"model": m.key, "variant": v.key, "file": v.file, "names": v.ollama_names})),
             own_modelfile => own_modelfile,
             begin => BEGIN,
@@ -169,9 +176,8 @@ mod tests {
     #[test]
     fn keeps_the_publishers_text() {
         let generated = format!("---\nlicense: mit\n---\n{BEGIN}\nnew\n{END}\n");
-        let previous = format!(
-            "---\nlicense: old\n---\nMy intro.\n{BEGIN}\nold\n{END}\nMy outro.\n"
-        );
+        let previous =
+            format!("---\nlicense: old\n---\nMy intro.\n{BEGIN}\nold\n{END}\nMy outro.\n");
         assert_eq!(
             splice(&generated, Some(&previous)),
             format!("---\nlicense: mit\n---\nMy intro.\n{BEGIN}\nnew\n{END}\nMy outro.\n")

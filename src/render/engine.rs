@@ -25,7 +25,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "modelscope/README.md",
         include_str!("../../templates/modelscope/README.md"),
     ),
-    ("card/README.md", include_str!("../../templates/card/README.md")),
+    (
+        "card/README.md",
+        include_str!("../../templates/card/README.md"),
+    ),
 ];
 
 /// The template set for one run.
@@ -45,7 +48,9 @@ impl Templates {
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         env.add_filter("human_bytes", |n: u64| human_bytes(n));
         env.add_filter("shell_quote", |s: String| shell_quote(&s));
-        env.add_filter("md_cell", |s: String| s.replace('|', "\\|").replace('\n', " "));
+        env.add_filter("md_cell", |s: String| {
+            s.replace('|', "\\|").replace('\n', " ")
+        });
         for (name, text) in EMBEDDED {
             let text = match overrides.map(|dir| dir.join(name)) {
                 Some(path) if path.is_file() => read_override(&path)?,
@@ -63,7 +68,9 @@ impl Templates {
             .env
             .get_template(name)
             .map_err(|e| template_error(name, &e))?;
-        template.render(context).map_err(|e| template_error(name, &e))
+        template
+            .render(context)
+            .map_err(|e| template_error(name, &e))
     }
 }
 

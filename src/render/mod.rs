@@ -9,8 +9,8 @@
 //! Modelfile writer so that they always parse back. Every shape is in `docs/outputs.md`.
 pub mod card;
 pub mod engine;
-pub mod llamacpp;
 mod error;
+pub mod llamacpp;
 pub mod modelscope;
 pub mod ollama;
 pub mod output;

@@ -73,7 +73,10 @@ pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderEr
             "framework": "pytorch",
             "task": "text-generation",
         });
-        tree.insert(format!("{folder}/configuration.json"), pretty(&configuration));
+        tree.insert(
+            format!("{folder}/configuration.json"),
+            pretty(&configuration),
+        );
         tree.insert(
             format!("{folder}/files.json"),
             pretty(&json!({

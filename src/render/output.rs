@@ -71,10 +71,7 @@ impl OutputTree {
             move |source| RenderError::Write { path, source }
         };
         if out.exists() {
-            let empty = fs::read_dir(out)
-                .map_err(write_err(out))?
-                .next()
-                .is_none();
+            let empty = fs::read_dir(out).map_err(write_err(out))?.next().is_none();
             if !empty && !out.join(LOCK_FILE).is_file() {
                 return Err(RenderError::ForeignOutput {
                     path: out.to_owned(),
@@ -95,15 +92,16 @@ impl OutputTree {
             .tempdir_in(&parent)
             .map_err(write_err(&parent))?;
         for (path, content) in &self.files {
-            let target = staging.path().join(safe_relative(path).ok_or_else(|| {
-                RenderError::Write {
-                    path: PathBuf::from(path),
-                    source: std::io::Error::new(
-                        std::io::ErrorKind::InvalidInput,
-                        "an output path must be relative and stay inside the output folder",
-                    ),
-                }
-            })?);
+            let target =
+                staging
+                    .path()
+                    .join(safe_relative(path).ok_or_else(|| RenderError::Write {
+                        path: PathBuf::from(path),
+                        source: std::io::Error::new(
+                            std::io::ErrorKind::InvalidInput,
+                            "an output path must be relative and stay inside the output folder",
+                        ),
+                    })?);
             if let Some(dir) = target.parent() {
                 fs::create_dir_all(dir).map_err(write_err(dir))?;
             }
@@ -132,9 +130,7 @@ impl OutputTree {
 /// `path` as a relative path with only normal components.
 fn safe_relative(path: &str) -> Option<PathBuf> {
     let p = Path::new(path);
-    let ok = !path.is_empty()
-        && p.components()
-            .all(|c| matches!(c, Component::Normal(_)));
+    let ok = !path.is_empty() && p.components().all(|c| matches!(c, Component::Normal(_)));
     ok.then(|| p.to_owned())
 }
 
@@ -145,11 +141,7 @@ pub fn relative_path(from: &Path, target: &Path) -> Result<String, std::io::Erro
     let target = std::path::absolute(target)?;
     let from: Vec<Component> = normalize(&from);
     let target: Vec<Component> = normalize(&target);
-    let common = from
-        .iter()
-        .zip(&target)
-        .take_while(|(a, b)| a == b)
-        .count();
+    let common = from.iter().zip(&target).take_while(|(a, b)| a == b).count();
     let mut parts: Vec<String> = vec!["..".into(); from.len() - common];
     parts.extend(
         target[common..]
@@ -216,7 +208,10 @@ mod tests {
         fs::write(foreign.join("notes.txt"), "mine").unwrap();
         let err = second.write_atomically(&foreign).unwrap_err();
         assert!(matches!(err, RenderError::ForeignOutput { .. }), "{err}");
-        assert_eq!(fs::read_to_string(foreign.join("notes.txt")).unwrap(), "mine");
+        assert_eq!(
+            fs::read_to_string(foreign.join("notes.txt")).unwrap(),
+            "mine"
+        );
         // No staging folders are left beside the output.
         let leftovers: Vec<_> = fs::read_dir(dir.path())
             .unwrap()

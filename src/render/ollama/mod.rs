@@ -30,7 +30,7 @@ pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderEr
     for model in &resolved.models {
         let mut variants = Vec::new();
         for variant in &model.variants {
-            let text = modelfile_text(ctx, model, variant)?;
+            let text = modelfile_text(ctx, model, variant, FromStyle::Origin)?;
             tree.insert(modelfile_path(model, variant), text);
             let names = &variant.ollama_names;
             variants.push(json!({
@@ -80,11 +80,22 @@ pub fn pretty(value: &serde_json::Value) -> String {
     text
 }
 
+/// Where a Modelfile's FROM lines point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FromStyle {
+    /// As the run's origin says: paths relative to `ollama/` for local files, `hf.co/...`
+    /// references for the Hub.
+    Origin,
+    /// Always `hf.co/owner/repo:<file>` (Modelfiles published in the Hub repository).
+    Hub,
+}
+
 /// The Modelfile a variant is meant to have, as values (before writing).
 pub fn modelfile(
     ctx: &RenderContext,
     model: &ResolvedModel,
     variant: &ResolvedVariant,
+    style: FromStyle,
 ) -> Result<Modelfile, RenderError> {
     let resolved = ctx.resolved;
     let label = format!("{}/{}", model.key, variant.key);
@@ -110,7 +121,7 @@ pub fn modelfile(
             });
         }
     };
-    let from = from_lines(ctx, resolved, variant, &label)?;
+    let from = from_lines(ctx, resolved, variant, &label, style)?;
     Ok(Modelfile {
         from,
         template: Some(template),
@@ -136,14 +147,15 @@ fn from_lines(
     resolved: &Resolved,
     variant: &ResolvedVariant,
     label: &str,
+    style: FromStyle,
 ) -> Result<Vec<String>, RenderError> {
-    match &resolved.origin {
-        Origin::Hub { .. } => Ok(variant
+    match (&resolved.origin, style) {
+        (Origin::Hub { .. }, _) | (_, FromStyle::Hub) => Ok(variant
             .parts
             .iter()
             .map(|part| format!("hf.co/{}:{part}", resolved.hub.repo))
             .collect()),
-        Origin::Local { .. } => {
+        (Origin::Local { .. }, FromStyle::Origin) => {
             let first = variant
                 .local_path
                 .as_ref()
@@ -176,13 +188,15 @@ pub fn license_text(resolved: &Resolved) -> String {
     }
 }
 
-fn modelfile_text(
+/// The Modelfile text of a variant, with its explanatory comments.
+pub fn modelfile_text(
     ctx: &RenderContext,
     model: &ResolvedModel,
     variant: &ResolvedVariant,
+    style: FromStyle,
 ) -> Result<String, RenderError> {
     let resolved = ctx.resolved;
-    let modelfile = modelfile(ctx, model, variant)?;
+    let modelfile = modelfile(ctx, model, variant, style)?;
     let names = variant.ollama_names.join(", ");
     let mut comments = vec![
         format!(
@@ -196,8 +210,7 @@ fn modelfile_text(
     ];
     if resolved.fixtures {
         comments.push(
-            "Made from local test fixtures: sizes and digests are not the published files'."
-                .into(),
+            "Made from local test fixtures: sizes and digests are not the published files'.".into(),
         );
     }
     if let OllamaChat::Converted {
