@@ -31,7 +31,7 @@ pub struct InitArgs {
 pub struct FoundFile {
     /// The file name (path in the repository).
     pub file: String,
-    /// `general.basename`, lower-case.
+    /// `general.basename`, as written.
     pub basename: Option<String>,
     /// `general.finetune`, lower-case.
     pub finetune: Option<String>,
@@ -55,7 +55,7 @@ impl FoundFile {
             .or_else(|| Quant::from_file_name(file).map(|q| q.to_string()));
         FoundFile {
             file: file.to_owned(),
-            basename: header.basename().map(str::to_ascii_lowercase),
+            basename: header.basename().map(str::to_owned),
             finetune: header.finetune().map(str::to_ascii_lowercase),
             size: header.size_label().map(str::to_owned),
             quant,
@@ -129,6 +129,7 @@ pub fn starter_manifest(
                 })
                 .unwrap_or_else(|| "model".into())
         });
+    let display = family.clone();
     let family = slug(&family);
     let publisher = repo
         .and_then(|r| r.split('/').next())
@@ -165,7 +166,7 @@ pub fn starter_manifest(
     );
     let _ = writeln!(out, "# Every key: docs/manifest.md.\n");
     let _ = writeln!(out, "[family]");
-    let _ = writeln!(out, "name = {}", q(&family));
+    let _ = writeln!(out, "name = {}", q(&display));
     let _ = writeln!(out, "# TODO: one paragraph for the model card.");
     let _ = writeln!(
         out,
@@ -216,7 +217,7 @@ pub fn starter_manifest(
             list.len(),
             if arch.is_empty() { "unknown" } else { &arch }
         );
-        let _ = writeln!(out, "name = {}", q(&format!("{family} {key}")));
+        let _ = writeln!(out, "name = {}", q(&format!("{display} {key}")));
         let mut variant_keys: Vec<String> = Vec::new();
         for f in list {
             let vkey = slug(f.quant.as_deref().unwrap_or(&f.file)).replace('-', "_");
