@@ -392,3 +392,28 @@ fn the_publishers_card_text_survives_regeneration() {
     let again = render(&resolved, &[Target::Card], &out, &RenderOptions::default()).unwrap();
     assert_eq!(again.text("hub/README.md").unwrap(), edited);
 }
+
+#[test]
+fn generated_presets_pass_the_preset_validator() {
+    let dir = family();
+    let (_, tree) = render_all(dir.path());
+    for path in ["llamacpp/presets.ini", "llamacpp/preset.ini"] {
+        let text = tree.text(path).unwrap_or_else(|| panic!("{path} missing"));
+        let diagnostics = ruvltra_export::render::llamacpp::check_preset(text, Path::new(path));
+        assert!(diagnostics.is_empty(), "{path}: {diagnostics:#?}\n{text}");
+        assert_eq!(
+            text.matches("\n[").count(),
+            5,
+            "{path}: one section per variant\n{text}"
+        );
+    }
+    let hub = tree.text("llamacpp/preset.ini").unwrap();
+    assert!(
+        hub.contains("hf-repo = ruv/ruvltra\nhf-file = ruvltra-small-0.5b-q8_0.gguf\n"),
+        "{hub}"
+    );
+    assert!(
+        !hub.contains("model = "),
+        "the Hub preset never points at local files: {hub}"
+    );
+}

@@ -70,7 +70,7 @@ impl FoundFile {
             return slug(finetune);
         }
         let stem = self.file.trim_end_matches(".gguf").to_ascii_lowercase();
-        let mut parts: Vec<&str> = stem.split(['-', '.']).collect();
+        let mut parts: Vec<&str> = stem.split('-').collect();
         let quant = self
             .quant
             .as_deref()
@@ -81,7 +81,7 @@ impl FoundFile {
             .as_deref()
             .unwrap_or_default()
             .to_ascii_lowercase();
-        parts.retain(|p| !p.is_empty() && *p != family && !quant.contains(*p) && *p != size);
+        parts.retain(|p| !p.is_empty() && *p != family && *p != quant && *p != size);
         let key = slug(&parts.join("-"));
         if key.is_empty() { "base".into() } else { key }
     }

@@ -58,7 +58,7 @@ pub enum ResolveError {
         variant: String,
         /// The cause (names the file and byte offset).
         #[source]
-        source: ReadPathError,
+        source: Box<ReadPathError>,
     },
     /// The Hub could not be asked.
     #[error("the Hub failed while resolving `{what}`")]
@@ -67,7 +67,7 @@ pub enum ResolveError {
         what: String,
         /// The cause.
         #[source]
-        source: HubError,
+        source: Box<HubError>,
     },
     /// A file read locally could not be hashed.
     #[error("cannot hash `{}`", path.display())]
@@ -76,7 +76,7 @@ pub enum ResolveError {
         path: PathBuf,
         /// The cause.
         #[source]
-        source: crate::source::SourceError,
+        source: Box<crate::source::SourceError>,
     },
     /// A fact the outputs need is absent from a header.
     #[error(

@@ -57,12 +57,12 @@ impl FileSource for LocalFiles {
         })?;
         let header = GgufHeader::read_path(&path).map_err(|source| ResolveError::Header {
             variant: variant.to_owned(),
-            source,
+            source: Box::new(source),
         })?;
         let shown = display(&path);
         let sha256 = crate::source::hash_file(&path).map_err(|source| ResolveError::Hash {
             path: path.clone(),
-            source,
+            source: Box::new(source),
         })?;
         Ok(FileFacts {
             header,
@@ -111,7 +111,7 @@ impl<'a> HubFiles<'a> {
             .model_info(&repo, &revision)
             .map_err(|source| ResolveError::Hub {
                 what: format!("the file list of `{repo}`"),
-                source,
+                source: Box::new(source),
             })?;
         let info_url = format!(
             "{}/api/models/{repo}/revision/{}",
@@ -155,7 +155,7 @@ impl FileSource for HubFiles<'_> {
             .read_header(&self.repo, &self.revision, &path)
             .map_err(|source| ResolveError::Hub {
                 what: format!("the header of `{file}`"),
-                source,
+                source: Box::new(source),
             })?;
         let hub = |field: &str| Provenance::HubApi {
             url: self.info_url.clone(),

@@ -10,7 +10,6 @@
 pub mod card;
 pub mod engine;
 mod error;
-pub mod llamacpp;
 pub mod modelscope;
 pub mod ollama;
 pub mod output;
@@ -19,3 +18,4 @@ pub use engine::Templates;
 pub use error::RenderError;
 pub use output::{LOCK_FILE, OutputTree};
 pub use run::{RenderContext, RenderOptions, Target, render};
+pub mod llamacpp;

@@ -19,7 +19,10 @@ pub fn commands(resolved: &Resolved, variant: &ResolvedVariant, ambiguous: bool)
     let template = if variant.chat.in_gguf {
         String::new()
     } else {
-        format!(" --jinja --chat-template-file {}", jinja_file_name_for(variant))
+        format!(
+            " --jinja --chat-template-file {}",
+            jinja_file_name_for(variant)
+        )
     };
     vec![
         format!("llama-cli {source}{template}"),
