@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-pub mod template;
 pub mod inspect;
+pub mod template;
 
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;

@@ -63,10 +63,24 @@ pub(super) fn go_template(structure: &Structure) -> String {
             out.push_str(&strip_define(&name, left, right));
         }
     }
+    let turns = turns(structure);
     out.push_str("{{- $prev := \"\" }}\n");
     out.push_str("{{- range $i, $m := .Messages }}\n");
-    out.push_str("{{- $last := eq (len (slice $.Messages $i)) 1 }}\n");
-    let roles = [Role::User, Role::Assistant];
+    // Whether the message is the conversation's last, only when a gap depends on it.
+    if turns.contains("$last") {
+        out.push_str("{{- $last := eq (len (slice $.Messages $i)) 1 }}\n");
+    }
+    out.push_str(&turns);
+    // A final newline would be output: the template ends right after its last action.
+    while out.ends_with('\n') {
+        out.pop();
+    }
+    out
+}
+
+/// The body of the loop over messages, its end, and the end gap.
+fn turns(structure: &Structure) -> String {
+    let mut out = String::new();
     if let Some(placement) = structure.placement {
         let condition = match placement {
             Placement::First | Placement::Either => "eq $prev \"\"",
@@ -80,7 +94,7 @@ pub(super) fn go_template(structure: &Structure) -> String {
         write_content(&mut out, structure, Role::System, "$.System");
         out.push_str("{{- $prev = \"system\" }}\n{{- end }}\n");
     }
-    for (n, role) in roles.iter().enumerate() {
+    for (n, role) in [Role::User, Role::Assistant].iter().enumerate() {
         let keyword = if n == 0 { "if" } else { "else if" };
         let _ = writeln!(out, "{{{{- {keyword} eq $m.Role \"{}\" }}}}", role.name());
         write_gap(&mut out, structure, Some(*role));
@@ -89,10 +103,6 @@ pub(super) fn go_template(structure: &Structure) -> String {
     }
     out.push_str("{{- end }}\n{{- end }}\n");
     write_gap(&mut out, structure, None);
-    // A final newline would be output: the template ends right after its last action.
-    while out.ends_with('\n') {
-        out.pop();
-    }
     out
 }
 
@@ -132,10 +142,19 @@ fn write_gap(out: &mut String, structure: &Structure, next: Option<Role>) {
         }
         return;
     }
-    for (n, (prev, variants)) in by_prev.iter().enumerate() {
-        let keyword = if n == 0 { "if" } else { "else if" };
+    // Previous roles with the same texts share one branch (`eq $prev "a" "b"`).
+    let mut groups: Vec<(Vec<&str>, &Variants<'_>)> = Vec::new();
+    for (prev, variants) in &by_prev {
         let name = prev.map(Role::name).unwrap_or("");
-        let _ = writeln!(out, "{{{{- {keyword} eq $prev \"{name}\" }}}}");
+        match groups.iter_mut().find(|(_, v)| *v == variants) {
+            Some((names, _)) => names.push(name),
+            None => groups.push((vec![name], variants)),
+        }
+    }
+    for (n, (names, variants)) in groups.iter().enumerate() {
+        let keyword = if n == 0 { "if" } else { "else if" };
+        let names: Vec<String> = names.iter().map(|name| format!("\"{name}\"")).collect();
+        let _ = writeln!(out, "{{{{- {keyword} eq $prev {} }}}}", names.join(" "));
         write_variants(out, variants);
     }
     if !by_prev.is_empty() {
