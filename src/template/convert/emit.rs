@@ -121,11 +121,15 @@ fn write_content(out: &mut String, structure: &Structure, role: Role, expr: &str
     }
 }
 
-/// One gap's texts keyed by (last turn, system prompt present).
-type Variants<'a> = BTreeMap<(bool, bool), &'a Vec<Piece>>;
+/// One gap's texts keyed by what the template can test: (last turn, system prompt present,
+/// thinking on).
+type Variants<'a> = BTreeMap<[bool; 3], &'a Vec<Piece>>;
+
+/// The Go condition for each dimension of a [`Variants`] key.
+const CONDITIONS: [&str; 3] = ["$last", "$.System", "$.Think"];
 
 /// Writes the gap before `next` (or the end gap), choosing by the previous role, then by
-/// last-turn and system-prompt only where the probes saw them make a difference.
+/// last turn, system prompt and thinking only where the probes saw them make a difference.
 fn write_gap(out: &mut String, structure: &Structure, next: Option<Role>) {
     let mut by_prev: BTreeMap<Option<Role>, Variants<'_>> = BTreeMap::new();
     for (key, pieces) in &structure.gaps {
@@ -133,7 +137,7 @@ fn write_gap(out: &mut String, structure: &Structure, next: Option<Role>) {
             by_prev
                 .entry(key.prev)
                 .or_default()
-                .insert((key.last, key.system), pieces);
+                .insert([key.last, key.system, key.think], pieces);
         }
     }
     if by_prev.len() == 1 {
@@ -162,65 +166,45 @@ fn write_gap(out: &mut String, structure: &Structure, next: Option<Role>) {
     }
 }
 
-/// Writes one gap's variants keyed by (last, system).
+/// Writes one gap's variants: the text when they agree, else an `if` on the first dimension
+/// that changes the text, recursively. A combination the probes never saw takes the text of
+/// its nearest seen sibling.
 fn write_variants(out: &mut String, variants: &Variants<'_>) {
-    let all_same = |filter: &dyn Fn(&(bool, bool)) -> bool| {
-        let mut chosen = variants.iter().filter(|(k, _)| filter(k)).map(|(_, v)| *v);
-        let first = chosen.next();
-        first.is_some_and(|first| chosen.all(|v| v == first))
+    let mut texts = variants.values();
+    let Some(first) = texts.next() else {
+        return;
     };
-    if all_same(&|_| true) {
-        if let Some(pieces) = variants.values().next() {
-            write_pieces(out, pieces);
-        }
+    if texts.all(|text| text == first) {
+        write_pieces(out, first);
         return;
     }
-    let by_last = all_same(&|k| k.0) && all_same(&|k| !k.0);
-    let by_system = all_same(&|k| k.1) && all_same(&|k| !k.1);
-    let pick = |want: &dyn Fn(&(bool, bool)) -> bool| {
-        variants.iter().find(|(k, _)| want(k)).map(|(_, v)| *v)
+    let matters = |dim: usize| {
+        variants.iter().any(|(key, text)| {
+            let mut other = *key;
+            other[dim] = !other[dim];
+            variants.get(&other).is_some_and(|o| o != text)
+        })
     };
-    if by_last {
-        write_branch(out, "$last", pick(&|k| k.0), pick(&|k| !k.0));
-    } else if by_system {
-        write_branch(out, "$.System", pick(&|k| k.1), pick(&|k| !k.1));
-    } else {
-        out.push_str("{{- if $last }}\n");
-        write_branch(
-            out,
-            "$.System",
-            pick(&|k| k.0 && k.1).or(pick(&|k| k.0)),
-            pick(&|k| k.0 && !k.1).or(pick(&|k| k.0)),
-        );
-        out.push_str("{{- else }}\n");
-        write_branch(
-            out,
-            "$.System",
-            pick(&|k| !k.0 && k.1).or(pick(&|k| !k.0)),
-            pick(&|k| !k.0 && !k.1).or(pick(&|k| !k.0)),
-        );
-        out.push_str("{{- end }}\n");
-    }
-}
-
-fn write_branch(
-    out: &mut String,
-    condition: &str,
-    yes: Option<&Vec<Piece>>,
-    no: Option<&Vec<Piece>>,
-) {
-    match (yes, no) {
-        (Some(yes), Some(no)) if yes == no => write_pieces(out, yes),
-        (Some(yes), Some(no)) => {
-            let _ = writeln!(out, "{{{{- if {condition} }}}}");
-            write_pieces(out, yes);
-            out.push_str("{{- else }}\n");
-            write_pieces(out, no);
-            out.push_str("{{- end }}\n");
-        }
-        (Some(only), None) | (None, Some(only)) => write_pieces(out, only),
-        (None, None) => {}
-    }
+    let splits = |dim: usize| variants.keys().any(|k| k[dim]) && variants.keys().any(|k| !k[dim]);
+    let Some(dim) = (0..3)
+        .find(|&d| matters(d))
+        .or_else(|| (0..3).find(|&d| splits(d)))
+    else {
+        write_pieces(out, first);
+        return;
+    };
+    let half = |value: bool| -> Variants<'_> {
+        variants
+            .iter()
+            .filter(|(k, _)| k[dim] == value)
+            .map(|(k, v)| (*k, *v))
+            .collect()
+    };
+    let _ = writeln!(out, "{{{{- if {} }}}}", CONDITIONS[dim]);
+    write_variants(out, &half(true));
+    out.push_str("{{- else }}\n");
+    write_variants(out, &half(false));
+    out.push_str("{{- end }}\n");
 }
 
 fn write_pieces(out: &mut String, pieces: &[Piece]) {
@@ -275,6 +259,7 @@ mod tests {
             next: Some(Role::User),
             last,
             system,
+            think: false,
         };
         let text = |t: &str| vec![Piece::Text(t.into())];
         structure.gaps.insert(key(None, true, false), text("A"));

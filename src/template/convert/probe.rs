@@ -46,6 +46,8 @@ pub(super) struct GapKey {
     pub last: bool,
     /// Whether the conversation has a system prompt.
     pub system: bool,
+    /// Whether thinking was requested (`"think": true`, `enable_thinking=true`).
+    pub think: bool,
 }
 
 /// Where the template writes the system prompt.
@@ -109,11 +111,22 @@ pub(super) struct Padding {
     pub right: &'static str,
 }
 
-/// Renders `shape` with marker contents, those of `padding.role` padded.
+/// Renders `shape` with marker contents, those of `padding.role` padded, thinking off.
 pub(super) fn render(
     jinja: &JinjaTemplate,
     shape: &[Role],
     padding: Option<Padding>,
+    options: &VerifyOptions,
+) -> Result<String, JinjaError> {
+    render_thinking(jinja, shape, padding, false, options)
+}
+
+/// Like [`render`], with thinking on or off.
+fn render_thinking(
+    jinja: &JinjaTemplate,
+    shape: &[Role],
+    padding: Option<Padding>,
+    think: bool,
     options: &VerifyOptions,
 ) -> Result<String, JinjaError> {
     let messages = shape
@@ -133,7 +146,7 @@ pub(super) fn render(
     let request = ChatRequest {
         messages,
         tools: Vec::new(),
-        think: Some(Think::Enabled(false)),
+        think: Some(Think::Enabled(think)),
     };
     verify::render_jinja(jinja, &request, options)
 }
@@ -142,14 +155,16 @@ pub(super) fn render(
 pub(super) fn observe(
     jinja: &JinjaTemplate,
     shape: &[Role],
+    think: bool,
     options: &VerifyOptions,
 ) -> Result<Observation, ProbeFailure> {
-    let output = render(jinja, shape, None, options).map_err(ProbeFailure::Render)?;
-    cut(&output, shape).map_err(ProbeFailure::Shape)
+    let output =
+        render_thinking(jinja, shape, None, think, options).map_err(ProbeFailure::Render)?;
+    cut(&output, shape, think).map_err(ProbeFailure::Shape)
 }
 
 /// Cuts `output` at the markers of `shape`'s messages.
-fn cut(output: &str, shape: &[Role]) -> Result<Observation, String> {
+fn cut(output: &str, shape: &[Role], think: bool) -> Result<Observation, String> {
     let mut found = Vec::with_capacity(shape.len());
     for (index, role) in shape.iter().enumerate() {
         let marker = marker(index);
@@ -206,6 +221,7 @@ fn cut(output: &str, shape: &[Role]) -> Result<Observation, String> {
             next: Some(role),
             last,
             system: has_system,
+            think,
         };
         gaps.push((key, output[cursor..at].to_owned()));
         cursor = at + len;
@@ -216,6 +232,7 @@ fn cut(output: &str, shape: &[Role]) -> Result<Observation, String> {
         next: None,
         last: false,
         system: has_system,
+        think,
     };
     gaps.push((end, output[cursor..].to_owned()));
     Ok(Observation { gaps, placement })
@@ -352,7 +369,7 @@ mod tests {
     fn cuts_chatml_into_gaps() {
         let shape = [Role::System, Role::User];
         let out = format!("<s>{}\n<u>{}\n<a>", marker(0), marker(1));
-        let obs = cut(&out, &shape).unwrap();
+        let obs = cut(&out, &shape, false).unwrap();
         let texts: Vec<_> = obs.gaps.iter().map(|(_, t)| t.as_str()).collect();
         assert_eq!(texts, ["<s>", "\n<u>", "\n<a>"]);
         assert_eq!(obs.placement, Some(Placement::Either));
@@ -370,15 +387,15 @@ mod tests {
             marker(0),
             marker(3)
         );
-        let obs = cut(&out, &shape).unwrap();
+        let obs = cut(&out, &shape, false).unwrap();
         assert_eq!(obs.placement, Some(Placement::BeforeLast));
     }
 
     #[test]
     fn missing_or_doubled_markers_are_refused() {
         let shape = [Role::User];
-        assert!(cut("nothing", &shape).is_err());
+        assert!(cut("nothing", &shape, false).is_err());
         let twice = format!("{0}{0}", marker(0));
-        assert!(cut(&twice, &shape).is_err());
+        assert!(cut(&twice, &shape, false).is_err());
     }
 }

@@ -46,12 +46,20 @@ pub(super) fn infer(
     let mut structure = Structure::default();
     let mut today: BTreeMap<GapKey, String> = BTreeMap::new();
     let mut later: BTreeMap<GapKey, String> = BTreeMap::new();
-    for (number, shape) in probe::shapes().iter().enumerate() {
-        let observed = probe::observe(jinja, shape, options)
-            .and_then(|seen| Ok((seen, probe::observe(jinja, shape, &other)?)));
+    let shapes = probe::shapes();
+    // Thinking off first: it decides renderability and the structure the plain suite needs;
+    // thinking on adds the gaps that change when the client asks for thinking.
+    let runs = [false, true]
+        .into_iter()
+        .flat_map(|think| shapes.iter().map(move |shape| (think, shape)));
+    for (number, (think, shape)) in runs.enumerate() {
+        let observed = probe::observe(jinja, shape, think, options)
+            .and_then(|seen| Ok((seen, probe::observe(jinja, shape, think, &other)?)));
         let (seen, seen_later) = match observed {
             Ok(pair) => pair,
             Err(failure) if number == 0 => return Err(first_failure(failure)),
+            // Thinking on is extra: a template that fails with it teaches nothing more.
+            Err(_) if think => continue,
             // A template may refuse a shape (no system role, say); the verifier lists the
             // conversations it refuses, so there is nothing to learn or report here.
             Err(ProbeFailure::Render(_)) => continue,
