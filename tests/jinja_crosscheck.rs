@@ -229,6 +229,18 @@ const FEATURES: &[&str] = &[
     "{{ bos_token }}{% for m in messages %}{{ m.role|capitalize }}: {{ m.content }}{{ eos_token }}{% endfor %}{% if enable_thinking is defined and not enable_thinking %}/no_think{% endif %}",
     "{{ messages.append(1) }}",
     "{% if true %}unterminated",
+    // Jinja2 rejects unknown filters and tests when compiling, except under an `if`
+    // (statement or expression) where it defers the error to rendering; `do` is no tag.
+    "{{ messages|from_json }}",
+    "{% if false %}{{ messages|from_json }}{% endif %}ok",
+    "{% if messages %}{{ messages|from_json }}{% endif %}ok",
+    "{% if true %}{% for m in messages %}{{ m|from_json }}{% endfor %}{% endif %}ok",
+    "{{ (messages|from_json) if false else 'ok' }}",
+    "{{ messages is list }}",
+    "{% if false %}{{ messages is list }}{% endif %}ok",
+    "{% if false %}{% do messages.append(1) %}{% endif %}ok",
+    // Self-referencing assignments that grow by a bounded amount are ordinary.
+    "{% set ns = namespace(s='') %}{% for m in messages %}{% set ns.s = ns.s ~ m.role if m.role != 'user' else ns.s ~ '!' %}{% set ns.s = ns.s|trim ~ (ns.s|length|string) %}{% endfor %}{{ ns.s }}",
 ];
 
 #[test]

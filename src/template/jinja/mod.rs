@@ -31,6 +31,7 @@ mod context;
 mod environment;
 mod error;
 mod generation;
+mod guard;
 mod pyfmt;
 mod pyjson;
 mod pyobjects;
@@ -90,6 +91,7 @@ impl JinjaTemplate {
     pub fn with_limits(source: &str, limits: JinjaLimits) -> Result<Self, JinjaError> {
         let mut env = environment::build(limits.fuel, limits.recursion_limit);
         let source = generation::rewrite(source).into_owned();
+        guard::check(&source)?;
         env.add_template_owned(TEMPLATE_NAME, source)
             .map_err(|err| JinjaError::Syntax {
                 message: describe(&err),
