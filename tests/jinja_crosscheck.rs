@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use ruvltra_export::template::jinja::{FixedDateTime, JinjaContext, JinjaError, JinjaTemplate};
+use ruvltra_export::template::ollama;
 use ruvltra_export::template::suite::{self, SuiteKind};
 use ruvltra_export::template::verify::excerpt;
 
@@ -138,11 +139,28 @@ fn check(names: &[String], templates: &[String], contexts: &[(String, JinjaConte
     );
 }
 
-/// Each suite conversation as the verifier renders it (generation prompt on, thinking set by
-/// its part) and as a training-style rendering (no generation prompt, thinking unset).
+/// Each suite conversation as sent (generation prompt on, thinking set by its part), as the
+/// verifier renders it (Ollama's collated messages) when that differs, and as a
+/// training-style rendering (no generation prompt, thinking unset).
 fn suite_contexts() -> Vec<(String, JinjaContext)> {
     let mut contexts = Vec::new();
     for conversation in suite::conversations() {
+        let collated = ollama::collate(&conversation.request.messages).messages;
+        if collated != conversation.request.messages {
+            contexts.push((
+                format!("{}+collated", conversation.name),
+                JinjaContext {
+                    messages: collated,
+                    tools: conversation.request.tools.clone(),
+                    add_generation_prompt: true,
+                    bos_token: "<s>".into(),
+                    eos_token: "</s>".into(),
+                    thinking: Some(conversation.kind == SuiteKind::Thinking),
+                    now: NOW,
+                    ..JinjaContext::default()
+                },
+            ));
+        }
         let base = JinjaContext {
             messages: conversation.request.messages.clone(),
             tools: conversation.request.tools.clone(),
