@@ -62,8 +62,10 @@ pub enum GoTemplateError {
         /// The budget that was exhausted.
         steps: u64,
     },
-    /// The template nested `template` calls deeper than Go allows (100000 in Go; lower here).
-    #[error("template:{pos}: executing: exceeded maximum template depth ({depth})")]
+    /// Template calls and blocks nested deeper than the limit (a runaway recursion).
+    #[error(
+        "template:{pos}: executing: exceeded maximum nesting depth ({depth}) of template calls and blocks (a runaway recursion?)"
+    )]
     DepthLimit {
         /// The `template` action that went one level too deep.
         pos: Pos,

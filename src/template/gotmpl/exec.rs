@@ -17,8 +17,9 @@ pub struct Limits {
     pub max_steps: u64,
     /// Maximum output size in bytes. By default, 8 MiB.
     pub max_output: usize,
-    /// Maximum nesting of `{{ template }}` calls. By default, 200 (Go allows 100,000, but a
-    /// chat template never nests more than a few levels and deep recursion costs stack).
+    /// Maximum nesting of `{{ template }}` calls and `if`/`range`/`with` blocks together.
+    /// By default, 150 (Go allows 100,000 template calls, but a chat template nests a few
+    /// levels, and each level costs stack in this recursive executor).
     pub max_depth: usize,
 }
 
@@ -27,7 +28,7 @@ impl Default for Limits {
         Limits {
             max_steps: 2_000_000,
             max_output: 8 << 20,
-            max_depth: 200,
+            max_depth: 150,
         }
     }
 }
@@ -112,6 +113,18 @@ impl<'a> Exec<'a> {
         Ok(())
     }
 
+    /// One level deeper into blocks or template calls.
+    fn enter(&mut self) -> R<()> {
+        if self.depth >= self.limits.max_depth {
+            return Err(GoTemplateError::DepthLimit {
+                pos: Pos::at(self.src, self.at),
+                depth: self.limits.max_depth,
+            });
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
     fn write(&mut self, s: &str) -> R<()> {
         if self.out.len() + s.len() > self.limits.max_output {
             return Err(GoTemplateError::OutputLimit {
@@ -154,12 +167,14 @@ impl<'a> Exec<'a> {
                 return Ok(Flow::Continue);
             }
             Node::Branch(b) => {
+                self.enter()?;
                 let mark = self.vars.len();
                 let r = match b.kind {
                     BranchKind::Range => self.walk_range(dot, b),
                     _ => self.walk_if_with(dot, b),
                 };
                 self.vars.truncate(mark);
+                self.depth -= 1;
                 return r;
             }
             Node::Template { offset, name, pipe } => {
@@ -190,41 +205,43 @@ impl<'a> Exec<'a> {
         self.at = b.pipe.offset;
         let v = self.eval_pipeline(dot, &b.pipe)?;
         let mark = self.vars.len();
-        let items: Vec<(Value, Value)> = match &v {
-            Value::Slice(s) => s
-                .items
-                .iter()
-                .enumerate()
-                .map(|(i, e)| (Value::Int(i as i64), e.clone()))
-                .collect(),
-            Value::Map(m) => m.iter().map(|(k, e)| (Value::str(k), e.clone())).collect(),
+        let len = match &v {
+            Value::Slice(s) => s.items.len(),
+            Value::Map(m) => m.len(),
             Value::Int(n) => {
                 if b.pipe.decl.len() > 1 {
                     return Err(self.err(format!(
                         "can't use {n} to iterate over more than one variable"
                     )));
                 }
-                if *n > self.limits.max_steps as i64 {
-                    return Err(GoTemplateError::StepLimit {
-                        pos: Pos::at(self.src, self.at),
-                        steps: self.limits.max_steps,
-                    });
-                }
-                (0..*n).map(|i| (Value::Int(i), Value::Int(i))).collect()
+                usize::try_from(*n).unwrap_or(0)
             }
-            Value::Invalid | Value::Nil => Vec::new(),
+            Value::Invalid | Value::Nil => 0,
             other => {
                 return Err(self.err(format!("range can't iterate over {}", other.go_string())));
             }
         };
-        if items.is_empty() {
+        if len == 0 {
             if let Some(else_list) = &b.else_list {
                 return self.walk_list(dot, else_list);
             }
             return Ok(Flow::Normal);
         }
-        for (index, elem) in items {
+        // Map keys are visited in sorted order, as Go's `range` sorts them.
+        let mut map_iter = match &v {
+            Value::Map(m) => Some(m.iter()),
+            _ => None,
+        };
+        for i in 0..len {
             self.step()?;
+            let (index, elem) = match (&v, map_iter.as_mut()) {
+                (Value::Slice(s), _) => (Value::Int(i as i64), s.items[i].clone()),
+                (_, Some(it)) => match it.next() {
+                    Some((k, e)) => (Value::str(k), e.clone()),
+                    None => break,
+                },
+                _ => (Value::Int(i as i64), Value::Int(i as i64)),
+            };
             let decl = &b.pipe.decl;
             if b.pipe.is_assign {
                 match decl.as_slice() {
@@ -265,19 +282,13 @@ impl<'a> Exec<'a> {
         let Some(body) = body else {
             return Err(self.err(format!("template {name:?} not defined")));
         };
-        if self.depth >= self.limits.max_depth {
-            return Err(GoTemplateError::DepthLimit {
-                pos: Pos::at(self.src, self.at),
-                depth: self.limits.max_depth,
-            });
-        }
         let new_dot = match pipe {
             Some(p) => self.eval_pipeline(dot, p)?,
             None => Value::Invalid,
         };
         // No dynamic scoping: the called template sees only `$`.
+        self.enter()?;
         let saved = std::mem::replace(&mut self.vars, vec![("$".to_owned(), new_dot.clone())]);
-        self.depth += 1;
         let r = self.walk_list(&new_dot, body);
         self.depth -= 1;
         self.vars = saved;
@@ -491,7 +502,18 @@ impl<'a> Exec<'a> {
         if let Some(f) = final_ {
             values.push(f);
         }
-        funcs::call(name, &values, self.env)
-            .map_err(|m| self.err(format!("error calling {name}: {m}")))
+        let v = funcs::call(name, &values, self.env, self.limits.max_output)
+            .map_err(|m| self.err(format!("error calling {name}: {m}")))?;
+        // A string that could never be printed is refused as it is built, so values held in
+        // variables cannot grow without bound either.
+        if let Value::Str(s) = &v {
+            if s.len() > self.limits.max_output {
+                return Err(GoTemplateError::OutputLimit {
+                    pos: Pos::at(self.src, self.at),
+                    limit: self.limits.max_output,
+                });
+            }
+        }
+        Ok(v)
     }
 }

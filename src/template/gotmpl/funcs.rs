@@ -69,15 +69,16 @@ fn string_arg(v: &Value) -> Result<&str, String> {
 }
 
 /// Go's `evalArgs` for `html`, `js`, `urlquery`: one string as is, else `fmt.Sprint`.
-fn eval_args(args: &[Value]) -> String {
+fn eval_args(args: &[Value], limit: usize) -> String {
     if let [Value::Str(s)] = args {
         return s.to_string();
     }
-    gofmt::sprint(args)
+    gofmt::sprint(args, limit)
 }
 
-/// Calls function `name` with evaluated arguments (the piped value last).
-pub(crate) fn call(name: &str, args: &[Value], env: &FuncEnv) -> F {
+/// Calls function `name` with evaluated arguments (the piped value last); `limit` bounds the
+/// strings the formatting functions build.
+pub(crate) fn call(name: &str, args: &[Value], env: &FuncEnv, limit: usize) -> F {
     match name {
         "not" => {
             want(name, args, 1)?;
@@ -126,16 +127,16 @@ pub(crate) fn call(name: &str, args: &[Value], env: &FuncEnv) -> F {
             want(name, args, 2)?;
             lt(&args[0], &args[1]).map(|b| Value::Bool(!b))
         }
-        "print" => Ok(Value::str(&gofmt::sprint(args))),
-        "println" => Ok(Value::str(&gofmt::sprintln(args))),
+        "print" => Ok(Value::str(&gofmt::sprint(args, limit))),
+        "println" => Ok(Value::str(&gofmt::sprintln(args, limit))),
         "printf" => {
             want_at_least(name, args, 1)?;
             let format = string_arg(&args[0])?;
-            Ok(Value::str(&gofmt::sprintf(format, &args[1..])))
+            Ok(Value::str(&gofmt::sprintf(format, &args[1..], limit)))
         }
-        "html" => Ok(Value::str(&html_escape(&eval_args(args)))),
-        "js" => Ok(Value::str(&js_escape(&eval_args(args)))),
-        "urlquery" => Ok(Value::str(&query_escape(&eval_args(args)))),
+        "html" => Ok(Value::str(&html_escape(&eval_args(args, limit)))),
+        "js" => Ok(Value::str(&js_escape(&eval_args(args, limit)))),
+        "urlquery" => Ok(Value::str(&query_escape(&eval_args(args, limit)))),
         "call" => {
             want_at_least(name, args, 1)?;
             match &args[0] {
@@ -216,9 +217,8 @@ fn eq(a: &Value, rest: &[Value]) -> Result<bool, String> {
                 false
             }
             (None, None) => match (a, b) {
-                (Value::Invalid, _) | (_, Value::Invalid) => {
-                    return Err("invalid value for comparison".to_owned());
-                }
+                (Value::Invalid, Value::Invalid) => true,
+                (Value::Invalid, _) | (_, Value::Invalid) => false,
                 (x, y) => {
                     let nil_x = is_nil(x);
                     let nil_y = is_nil(y);

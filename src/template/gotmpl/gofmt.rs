@@ -17,10 +17,16 @@ fn is_string(v: &Value) -> bool {
 }
 
 /// `fmt.Sprint(args...)`: spaces only between operands when neither side is a string.
-pub(crate) fn sprint(args: &[Value]) -> String {
+///
+/// Stops early once the result passes `limit` bytes (the caller then refuses it), so many
+/// large operands cannot build an unbounded string.
+pub(crate) fn sprint(args: &[Value], limit: usize) -> String {
     let mut out = String::new();
     let mut prev_string = false;
     for (i, a) in args.iter().enumerate() {
+        if out.len() > limit {
+            break;
+        }
         let s = is_string(a);
         if i > 0 && !s && !prev_string {
             out.push(' ');
@@ -32,8 +38,17 @@ pub(crate) fn sprint(args: &[Value]) -> String {
 }
 
 /// `fmt.Sprintln(args...)`: spaces between all operands, then a newline.
-pub(crate) fn sprintln(args: &[Value]) -> String {
-    let mut out = args.iter().map(arg_v).collect::<Vec<_>>().join(" ");
+pub(crate) fn sprintln(args: &[Value], limit: usize) -> String {
+    let mut out = String::new();
+    for (i, a) in args.iter().enumerate() {
+        if out.len() > limit {
+            break;
+        }
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&arg_v(a));
+    }
     out.push('\n');
     out
 }
@@ -51,12 +66,15 @@ struct Spec {
 
 /// `fmt.Sprintf(format, args...)` for the verbs templates use: `%v %s %d %q %t %f %e %g %x
 /// %X %c %T %%`, with flags, width and precision; wrong or missing arguments print Go's
-/// `%!verb(...)` markers.
-pub(crate) fn sprintf(format: &str, args: &[Value]) -> String {
+/// `%!verb(...)` markers. Stops early once the result passes `limit` bytes.
+pub(crate) fn sprintf(format: &str, args: &[Value], limit: usize) -> String {
     let mut out = String::new();
     let mut next_arg = 0usize;
     let mut chars = format.chars().peekable();
     while let Some(c) = chars.next() {
+        if out.len() > limit {
+            return out;
+        }
         if c != '%' {
             out.push(c);
             continue;

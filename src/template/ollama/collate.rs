@@ -15,21 +15,24 @@ pub struct Collated {
 /// (only the content: the first message's other fields are kept), except `tool` messages,
 /// which keep their own call ids and names. Also collects all system messages.
 ///
+/// Roles are lowercased first, as Ollama's JSON decoding of a message does.
+///
 /// This is the list a Jinja template must be given to compare with Ollama's rendering, since
 /// a Go template can never see the unmerged messages.
 pub fn collate(messages: &[Message]) -> Collated {
     let mut system: Vec<&str> = Vec::new();
     let mut out: Vec<Message> = Vec::with_capacity(messages.len());
     for m in messages {
-        if m.role == "system" {
+        let role = m.role.to_lowercase();
+        if role == "system" {
             system.push(&m.content);
         }
         match out.last_mut() {
-            Some(last) if last.role == m.role && m.role != "tool" => {
+            Some(last) if last.role == role && role != "tool" => {
                 last.content.push_str("\n\n");
                 last.content.push_str(&m.content);
             }
-            _ => out.push(m.clone()),
+            _ => out.push(Message { role, ..m.clone() }),
         }
     }
     Collated {
