@@ -93,26 +93,11 @@ fn divergence(ours: &Result<String, JinjaError>, theirs: &Reference) -> Option<S
     }
 }
 
-/// Known divergences, each with its reason; the test fails if one of them starts agreeing
-/// (so the list only shrinks) as well as on any divergence not listed.
-///
-/// functionary v3.1 prints tools with `"..."|safe + name + ...`: in Jinja2, adding a plain
-/// string to a `Markup` HTML-escapes the plain string (`"` becomes `&#34;`); minijinja's `+`
-/// has no escaping hook. Only its tool conversations reach that line.
-const KNOWN_DIVERGENCES: &[(&str, &str)] = &[("meetkai-functionary-medium-v3.1.jinja", "tool")];
-
-fn is_known(template: &str, conversation: &str) -> bool {
-    KNOWN_DIVERGENCES
-        .iter()
-        .any(|(t, c)| *t == template && conversation.starts_with(c))
-}
-
 fn check(names: &[String], templates: &[String], contexts: &[(String, JinjaContext)]) {
     let variables: Vec<Map<String, Value>> = contexts.iter().map(|(_, c)| c.variables()).collect();
     let references = reference(templates, &variables);
     let mut failures = Vec::new();
     let mut agreed = 0;
-    let mut known = 0;
     for ((name, source), results) in names.iter().zip(templates).zip(&references) {
         let ours = JinjaTemplate::new(source);
         for ((conversation, context), theirs) in contexts.iter().zip(results) {
@@ -120,21 +105,17 @@ fn check(names: &[String], templates: &[String], contexts: &[(String, JinjaConte
                 Ok(template) => template.render(context),
                 Err(err) => Err(err.clone()),
             };
-            match (divergence(&rendered, theirs), is_known(name, conversation)) {
-                (None, false) => agreed += 1,
-                (Some(_), true) => known += 1,
-                (None, true) => failures.push(format!(
-                    "{name} / {conversation}: agrees now; drop it from KNOWN_DIVERGENCES"
-                )),
-                (Some(why), false) => failures.push(format!("{name} / {conversation}: {why}")),
+            match divergence(&rendered, theirs) {
+                None => agreed += 1,
+                Some(why) => failures.push(format!("{name} / {conversation}: {why}")),
             }
         }
     }
     assert!(
         failures.is_empty(),
-        "{} of {} renderings diverge from Jinja2 ({agreed} agree, {known} known divergences):\n{}",
+        "{} of {} renderings diverge from Jinja2 ({agreed} agree):\n{}",
         failures.len(),
-        failures.len() + agreed + known,
+        failures.len() + agreed,
         failures.join("\n")
     );
 }
@@ -257,6 +238,8 @@ const FEATURES: &[&str] = &[
     "{{ messages is list }}",
     "{% if false %}{{ messages is list }}{% endif %}ok",
     "{% if false %}{% do messages.append(1) %}{% endif %}ok",
+    // Adding plain strings to `Markup` escapes them; other operators do not.
+    "{{ '<b>'|safe + messages[0].content + '</b>'|safe + messages[0] | tojson }}|{{ '<i>'|safe ~ '\"&' }}|{{ 'a' + '<'|safe }}",
     // Self-referencing assignments that grow by a bounded amount are ordinary.
     "{% set ns = namespace(s='') %}{% for m in messages %}{% set ns.s = ns.s ~ m.role if m.role != 'user' else ns.s ~ '!' %}{% set ns.s = ns.s|trim ~ (ns.s|length|string) %}{% endfor %}{{ ns.s }}",
 ];

@@ -9,6 +9,7 @@ use minijinja::value::{Kwargs, Rest, Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, State, filters};
 
 use super::generation::GENERATION_FUNCTION;
+use super::markup::{self, MARKUP_ESCAPE_FILTER};
 use super::pyfmt;
 use super::pyjson::{self, JsonOptions};
 use super::pyobjects::{PyGenerator, PyNone, PyTuple, is_py_none};
@@ -150,6 +151,13 @@ pub fn build(fuel: u64, recursion_limit: usize) -> Environment<'static> {
     env.add_function("strftime_now", strftime_now);
     env.add_function("range", range);
     env.add_function(GENERATION_FUNCTION, generation);
+    env.add_filter(MARKUP_ESCAPE_FILTER, |value: Value| {
+        if value.is_safe() {
+            value
+        } else {
+            Value::from(markup::escape(&pyfmt::to_str(&value)))
+        }
+    });
     env
 }
 

@@ -71,6 +71,7 @@ const FILTERS: &[&str] = &[
     "wordcount",
     "wordwrap",
     "xmlattr",
+    super::markup::MARKUP_ESCAPE_FILTER,
 ];
 
 /// Jinja2's built-in tests.
