@@ -264,3 +264,56 @@ fn features_behave_like_jinja2() {
     assert_eq!(contexts.len(), 3);
     check(&names, &templates, &contexts);
 }
+
+/// Arbitrary JSON values: strings with quotes, escapes, controls and non-ASCII text, integers,
+/// floats across magnitudes, nested lists and objects.
+fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+    use proptest::prelude::*;
+    let text = || {
+        proptest::string::string_regex("[a-zA-Z0-9 \"'\\\\\\n\\t\\u{1}\\u{7f}é€😀<>&{}%-]{0,12}")
+            .unwrap()
+    };
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        (-30i32..30, -1000.0f64..1000.0)
+            .prop_map(|(exp, mantissa)| json!(mantissa * 10f64.powi(exp))),
+        text().prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 24, 4, move |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::vec((text(), inner), 0..4)
+                .prop_map(|entries| Value::Object(entries.into_iter().collect())),
+        ]
+    })
+}
+
+#[test]
+fn arbitrary_values_print_and_serialise_like_python() {
+    use proptest::strategy::{Strategy, ValueTree};
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = json_value();
+    let contexts: Vec<(String, JinjaContext)> = (0..150)
+        .map(|i| {
+            let value = strategy.new_tree(&mut runner).unwrap().current();
+            let mut extra = Map::new();
+            extra.insert("v".into(), value.clone());
+            (
+                format!("value {i}: {value}"),
+                JinjaContext {
+                    now: NOW,
+                    extra,
+                    ..JinjaContext::default()
+                },
+            )
+        })
+        .collect();
+    let template = "{{ v }}|{{ v|tojson }}|{{ v|tojson(ensure_ascii=True, indent=1, sort_keys=True) }}|{{ v|tojson(separators=(',', ':')) }}|{{ [v]|join(',') }}|{{ v|string|length }}";
+    check(
+        &["printing and tojson".to_string()],
+        &[template.to_string()],
+        &contexts,
+    );
+}
