@@ -202,6 +202,7 @@ const FEATURES: &[&str] = &[
     "{{ [{'a': 'x'}, {}]|tojson(separators=[';', '=']) }}|{{ 3.0|tojson }}",
     // strftime_now at the fixed moment.
     "{{ strftime_now('%Y-%m-%d') }}|{{ strftime_now('%d %B %Y, %A %j %I%p') }}|{{ strftime_now('%-d %b %y %H:%M:%S') }}",
+    "{% for f in ['%a %A %b %B %c', '%d %e %-e %f %H %I %j %m %M %p %S', '%U %w %W %x %X %y %Y %z %Z %%', '%D %F %T %R %h %n %t %C %u %G %g %V', '%-m/%-d %-H:%-M %Q %'] %}[{{ strftime_now(f) }}]{% endfor %}",
     // raise_exception and undefined values.
     "{% if messages[0].role != 'system' %}{{ raise_exception('System message required, got ' ~ messages[0].role) }}{% endif %}ok",
     "[{{ missing }}]{% for x in missing %}x{% endfor %}{{ missing is defined }}{{ missing|default('d') }}{{ missing|length }}",
