@@ -210,6 +210,10 @@ const FEATURES: &[&str] = &[
     "{{ '{0}-{1}'.format('a', 'b') }}|{{ '{name}'.format(name='n') }}|{{ ', '.join(['a', 'b']) }}|{{ 'banana'.count('a') }}|{{ 'banana'.find('n') }}|{{ 'a,b'.split(',', 1) }}|{{ 'x' in messages[0] }}|{{ 'role' in messages[0] }}",
     "{{ messages[0].tool_calls is defined }}|{{ messages[0].content is string }}|{{ 4 is divisibleby 2 }}|{{ none|default('d', true) }}|{{ ''|default('e', true) }}|{{ {'a': 1}.a }}|{{ {'a': 1}['a'] }}|{{ messages[0]|items|list }}",
     "{{ 1 == 1.0 }}|{{ 'a' < 'b' }}|{{ [1] == [1] }}|{{ (1, 2)|list }}|{{ 10 / 4 }}|{{ 10 // 4 }}|{{ -7 // 2 }}|{{ -7 % 3 }}|{{ 1e3 }}|{{ 3 * 'ab' }}|{{ true + 1 }}",
+    // Keyword arguments of common filters.
+    "{{ 'a\\n\\nb'|indent(2, first=true) }}|{{ 'a\\n\\nb'|indent(width=3, blank=true) }}|{{ 'a\\nb'|indent('> ') }}|{{ ''|default('x', boolean=true) }}|{{ ['a', 'b']|join(d='-') }}",
+    "{{ messages|sort(attribute='role', reverse=true)|map(attribute='role')|list }}|{{ ['b', 'A', 'a']|sort }}|{{ ['b', 'A', 'a']|sort(case_sensitive=true) }}|{{ ['A', 'a', 'b']|unique|list }}|{{ ['a', 'b']|map('upper')|list }}|{{ [1, 2, 3]|select('odd')|list }}",
+    "{{ messages|selectattr('content')|list|length }}|{{ {'b': 1, 'a': 2}|dictsort(by='value') }}|{{ {'b': 1, 'a': 2}|dictsort|tojson }}|{{ [1, 2, 3]|batch(2, 'x')|list }}|{{ 'aaa'|replace('a', 'b', 2) }}|{{ 'x'|int(7) }}|{{ '3.5'|float }}|{{ messages[0]|attr('role') }}",
     // raise_exception and undefined values.
     "{% if messages[0].role != 'system' %}{{ raise_exception('System message required, got ' ~ messages[0].role) }}{% endif %}ok",
     "[{{ missing }}]{% for x in missing %}x{% endfor %}{{ missing is defined }}{{ missing|default('d') }}{{ missing|length }}",

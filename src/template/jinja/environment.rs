@@ -170,6 +170,21 @@ pub fn build(fuel: u64, recursion_limit: usize) -> Environment<'static> {
         count
     });
     env.add_filter("truncate", truncate);
+    env.add_filter("indent", indent);
+    env.add_filter(
+        "replace",
+        |value: Value, old: String, new: String, count: Option<i64>| {
+            let text = pyfmt::to_str(&value);
+            match count.filter(|n| *n >= 0) {
+                Some(n) => text.replacen(&old, &new, n as usize),
+                None => text.replace(&old, &new),
+            }
+        },
+    );
+    env.add_filter("int", to_int);
+    // Jinja2's sandbox looks up Python attributes, which dicts and strings do not have as
+    // data: `{'role': 'x'}|attr('role')` is undefined there.
+    env.add_filter("attr", |_value: Value, _name: String| Value::UNDEFINED);
     env.add_filter("title", |value: Value| {
         // Jinja2's `title`: words start after `-`, whitespace and opening brackets, so
         // "it's" stays "It's" (unlike Python's `str.title`).
@@ -293,6 +308,7 @@ fn join(
     kwargs: Kwargs,
 ) -> Result<String, Error> {
     let attribute: Option<Value> = kwargs.get("attribute")?;
+    let separator = kwargs.get::<Option<Value>>("d")?.or(separator);
     kwargs.assert_all_used()?;
     let separator = separator.map(|s| pyfmt::to_str(&s)).unwrap_or_default();
     let mut out = String::new();
@@ -429,6 +445,108 @@ fn truncate(value: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<String, E
         None => head,
     };
     Ok(head + &end)
+}
+
+/// Jinja2's `indent(width=4, first=False, blank=False)`; `width` may be the indent text.
+fn indent(value: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<String, Error> {
+    let arg = |i: usize, name: &str| -> Result<Option<Value>, Error> {
+        Ok(kwargs
+            .get::<Option<Value>>(name)?
+            .or_else(|| args.get(i).cloned()))
+    };
+    let indention = match arg(0, "width")? {
+        Some(width) if width.kind() == ValueKind::String => pyfmt::to_str(&width),
+        Some(width) => " ".repeat(width.as_usize().unwrap_or(0).min(1024)),
+        None => "    ".to_owned(),
+    };
+    let first = arg(1, "first")?.is_some_and(|v| v.is_true());
+    let blank = arg(2, "blank")?.is_some_and(|v| v.is_true());
+    kwargs.assert_all_used()?;
+    // Jinja2 appends a newline, then splits with Python's `splitlines`.
+    let text = pyfmt::to_str(&value) + "\n";
+    let lines = splitlines(&text);
+    let mut out = if blank {
+        lines.join(&format!("\n{indention}"))
+    } else {
+        let mut rest = lines.iter();
+        let mut out = rest.next().map(|s| s.to_string()).unwrap_or_default();
+        for line in rest {
+            out.push('\n');
+            if !line.is_empty() {
+                out.push_str(&indention);
+            }
+            out.push_str(line);
+        }
+        out
+    };
+    if first {
+        out.insert_str(0, &indention);
+    }
+    Ok(out)
+}
+
+/// Python's `str.splitlines()`: every line boundary Python knows, `\r\n` as one.
+fn splitlines(text: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let boundary = matches!(
+            c,
+            '\n' | '\r'
+                | '\u{b}'
+                | '\u{c}'
+                | '\u{1c}'
+                | '\u{1d}'
+                | '\u{1e}'
+                | '\u{85}'
+                | '\u{2028}'
+                | '\u{2029}'
+        );
+        if boundary {
+            lines.push(&text[start..i]);
+            let mut end = i + c.len_utf8();
+            if c == '\r' && chars.peek().is_some_and(|(_, next)| *next == '\n') {
+                chars.next();
+                end += 1;
+            }
+            start = end;
+        }
+    }
+    if start < text.len() {
+        lines.push(&text[start..]);
+    }
+    lines
+}
+
+/// Jinja2's `int(default=0, base=10)`: numbers truncate, strings parse (as a float when
+/// they are not an integer), anything else gives the default.
+fn to_int(value: Value, default: Option<Value>, base: Option<u32>) -> Value {
+    let default = default.unwrap_or(Value::from(0));
+    if value.is_integer() {
+        return value;
+    }
+    if value.kind() == ValueKind::Bool {
+        return Value::from(i64::from(value.is_true()));
+    }
+    if let (ValueKind::Number, Ok(float)) = (value.kind(), f64::try_from(value.clone())) {
+        return if float.is_finite() {
+            Value::from(float.trunc() as i64)
+        } else {
+            default
+        };
+    }
+    let Some(text) = value.as_str() else {
+        return default;
+    };
+    let text = text.trim().replace('_', "");
+    if let Ok(parsed) = i64::from_str_radix(&text, base.unwrap_or(10)) {
+        return Value::from(parsed);
+    }
+    match text.parse::<f64>() {
+        Ok(float) if float.is_finite() => Value::from(float.trunc() as i64),
+        _ => default,
+    }
 }
 
 /// Python's `len()`: Undefined has length 0; generators, numbers and None have none.
