@@ -16,14 +16,20 @@ fn templates() -> Vec<String> {
         .filter(|p| p.extension().is_some_and(|e| e == "gotmpl"))
         .collect();
     paths.sort();
-    paths.iter().map(|p| std::fs::read_to_string(p).expect("read")).collect()
+    paths
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("read"))
+        .collect()
 }
 
 fn bench(c: &mut Criterion) {
     let sources = templates();
     let requests: Vec<_> = suite::conversations().into_iter().map(|(_, r)| r).collect();
     let opts = RenderOptions::with_date(Date::parse("2026-02-28").expect("date"));
-    let parsed: Vec<OllamaTemplate> = sources.iter().map(|s| OllamaTemplate::parse(s).expect("parses")).collect();
+    let parsed: Vec<OllamaTemplate> = sources
+        .iter()
+        .map(|s| OllamaTemplate::parse(s).expect("parses"))
+        .collect();
 
     c.bench_function("go templates: parse all", |b| {
         b.iter(|| {
