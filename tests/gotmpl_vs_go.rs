@@ -411,6 +411,31 @@ fn plain_cases() -> Vec<(Expect, PlainCase)> {
             "{{ range $i, $e := .list }}{{ if gt $i 1 }}{{ break }}{{ end }}{{ $i }}{{ end }}",
             true,
         ),
+        (
+            Renders,
+            "{{ printf \"%05s|%-5d|%+d|% d|%o|%#o|%b|%U|%c|%x|%X|%#x\" \"ab\" 7 5 5 8 8 5 233 233 -255 255 255 }}",
+            true,
+        ),
+        (
+            Renders,
+            "{{ printf \"%6.2f|%-8.3e|%g|%.3g|%G|%E|%05.1f|%+.1f\" .f .big .small 1234.5678 2.5 1e-9 -2.25 .f }}",
+            true,
+        ),
+        (
+            Renders,
+            "{{ printf \"%t|%5t|%v|%q|%s|%d\" .b false .nothing .list .map .list }}",
+            true,
+        ),
+        (
+            Renders,
+            "{{ printf \"%s %s\" .s }}{{ printf \"%!\" }}{{ printf \"%z\" 1 }}{{ printf \"100%%\" }}{{ printf \"%\" }}",
+            true,
+        ),
+        (
+            Renders,
+            "{{ printf \"%.2s|%5.1s|%-4q|%x\" \"héllo\" \"abc\" \"a\" \"é\" }}",
+            true,
+        ),
     ] {
         cases.push((
             expect,

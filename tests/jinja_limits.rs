@@ -113,3 +113,39 @@ fn raising_templates_are_told_apart_from_broken_ones() {
         Err(JinjaError::Render { .. })
     ));
 }
+
+#[test]
+fn self_doubling_values_are_refused_before_rendering() {
+    let doubling = [
+        "{% set ns = namespace(s='xx') %}{% for i in range(100) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}",
+        "{% set s = 'ab' %}{% for i in range(100) %}{% set s = s + s %}{{ s }}{% endfor %}",
+        "{% set ns = namespace(s='x') %}{% for i in range(64) %}{% set ns.s %}{{ ns.s }}{{ ns.s }}{% endset %}{% endfor %}",
+        "{% macro grow(s, n) %}{{ grow(s ~ s, n + 1) }}{% endmacro %}{{ grow('x', 0) }}",
+    ];
+    for source in doubling {
+        let started = Instant::now();
+        let err = JinjaTemplate::new(source).unwrap_err();
+        assert!(
+            matches!(err, JinjaError::Unbounded { .. }),
+            "{source}: {err:?}"
+        );
+        assert!(started.elapsed().as_secs() < 5);
+    }
+    // Growing by a bounded amount per step is ordinary and allowed.
+    let linear = "{% set ns = namespace(s='') %}{% for m in messages %}{% set ns.s = ns.s ~ m.content ~ ns.sep %}{% endfor %}{{ ns.s }}";
+    assert_eq!(render(linear).unwrap(), "Hi");
+}
+
+#[test]
+fn compile_time_errors_match_jinja2() {
+    for source in [
+        "{{ messages|from_json }}",
+        "{{ messages is list }}",
+        "{% do messages.append(1) %}",
+    ] {
+        assert!(
+            matches!(JinjaTemplate::new(source), Err(JinjaError::Syntax { .. })),
+            "{source}"
+        );
+    }
+}
