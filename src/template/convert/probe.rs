@@ -223,7 +223,10 @@ fn cut(output: &str, shape: &[Role], think: bool) -> Result<Observation, String>
             system: has_system,
             think,
         };
-        gaps.push((key, output[cursor..at].to_owned()));
+        let Some(gap) = output.get(cursor..at) else {
+            return Err("the contents of two messages overlap in the prompt".to_owned());
+        };
+        gaps.push((key, gap.to_owned()));
         cursor = at + len;
         prev = Some(role);
     }

@@ -179,16 +179,13 @@ fn resolve_dates(
         }
         return (pieces, None);
     }
-    let prefix = text
-        .bytes()
-        .zip(text_later.bytes())
-        .take_while(|(a, b)| a == b)
-        .count();
-    let suffix = text[prefix..]
-        .bytes()
+    let (a, b) = (text.as_bytes(), text_later.as_bytes());
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let suffix = a[prefix..]
+        .iter()
         .rev()
-        .zip(text_later[prefix.min(text_later.len())..].bytes().rev())
-        .take_while(|(a, b)| a == b)
+        .zip(b[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
         .count();
     let mut start = prefix;
     while !text.is_char_boundary(start) {
