@@ -154,3 +154,16 @@ fn content_dependent_templates_are_not_called_verified() {
             .any(|c| c == "system_user")
     );
 }
+
+#[test]
+fn reasoning_of_earlier_turns_is_written_where_the_template_writes_it() {
+    let jinja = "{% for m in messages %}<|{{ m.role }}|>{% if m.reasoning_content %}<think>{{ m.reasoning_content }}</think>{% endif %}{{ m.content }}<|end|>{% endfor %}<|assistant|>";
+    let conversion = run(jinja);
+    assert_verified(&conversion);
+    assert!(conversion.report.thinking.verified, "{}", conversion.report);
+    assert!(conversion.template.contains("$m.Thinking"));
+    // A template that drops earlier reasoning gets no reasoning branch.
+    let conversion = run(LOOP);
+    assert!(conversion.report.thinking.verified, "{}", conversion.report);
+    assert!(!conversion.template.contains("$m.Thinking"));
+}

@@ -97,6 +97,9 @@ fn turns(structure: &Structure) -> String {
     for (n, role) in [Role::User, Role::Assistant].iter().enumerate() {
         let keyword = if n == 0 { "if" } else { "else if" };
         let _ = writeln!(out, "{{{{- {keyword} eq $m.Role \"{}\" }}}}", role.name());
+        if *role == Role::Assistant {
+            write_reasoning(&mut out, structure);
+        }
         write_gap(&mut out, structure, Some(*role));
         write_content(&mut out, structure, *role, "$m.Content");
         let _ = writeln!(out, "{{{{- $prev = \"{}\" }}}}", role.name());
@@ -104,6 +107,20 @@ fn turns(structure: &Structure) -> String {
     out.push_str("{{- end }}\n{{- end }}\n");
     write_gap(&mut out, structure, None);
     out
+}
+
+/// The reasoning of an assistant turn (`.Thinking`), written where and when the template
+/// writes it.
+fn write_reasoning(out: &mut String, structure: &Structure) {
+    let condition = match structure.reasoning {
+        [false, false] => return,
+        [true, true] => "$m.Thinking",
+        [false, true] => "and $m.Thinking $.Think",
+        [true, false] => "and $m.Thinking (not $.Think)",
+    };
+    let _ = writeln!(out, "{{{{- if {condition} }}}}");
+    write_gap(out, structure, Some(Role::Reasoning));
+    out.push_str("{{- $m.Thinking }}\n{{- $prev = \"reasoning\" }}\n{{- end }}\n");
 }
 
 fn write_content(out: &mut String, structure: &Structure, role: Role, expr: &str) {
@@ -122,11 +139,11 @@ fn write_content(out: &mut String, structure: &Structure, role: Role, expr: &str
 }
 
 /// One gap's texts keyed by what the template can test: (last turn, system prompt present,
-/// thinking on).
-type Variants<'a> = BTreeMap<[bool; 3], &'a Vec<Piece>>;
+/// thinking on, the next message carries reasoning).
+type Variants<'a> = BTreeMap<[bool; 4], &'a Vec<Piece>>;
 
 /// The Go condition for each dimension of a [`Variants`] key.
-const CONDITIONS: [&str; 3] = ["$last", "$.System", "$.Think"];
+const CONDITIONS: [&str; 4] = ["$last", "$.System", "$.Think", "$m.Thinking"];
 
 /// Writes the gap before `next` (or the end gap), choosing by the previous role, then by
 /// last turn, system prompt and thinking only where the probes saw them make a difference.
@@ -137,7 +154,7 @@ fn write_gap(out: &mut String, structure: &Structure, next: Option<Role>) {
             by_prev
                 .entry(key.prev)
                 .or_default()
-                .insert([key.last, key.system, key.think], pieces);
+                .insert([key.last, key.system, key.think, key.reasoning], pieces);
         }
     }
     if by_prev.len() == 1 {
@@ -186,9 +203,9 @@ fn write_variants(out: &mut String, variants: &Variants<'_>) {
         })
     };
     let splits = |dim: usize| variants.keys().any(|k| k[dim]) && variants.keys().any(|k| !k[dim]);
-    let Some(dim) = (0..3)
+    let Some(dim) = (0..CONDITIONS.len())
         .find(|&d| matters(d))
-        .or_else(|| (0..3).find(|&d| splits(d)))
+        .or_else(|| (0..CONDITIONS.len()).find(|&d| splits(d)))
     else {
         write_pieces(out, first);
         return;
@@ -260,6 +277,7 @@ mod tests {
             last,
             system,
             think: false,
+            reasoning: false,
         };
         let text = |t: &str| vec![Piece::Text(t.into())];
         structure.gaps.insert(key(None, true, false), text("A"));

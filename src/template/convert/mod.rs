@@ -212,9 +212,9 @@ fn unsupported(source: &str, problems: &[String], report: &VerifyReport) -> Vec<
     let thinking = names(&report.thinking);
     if !thinking.is_empty() {
         let what = if source.contains("</think>") {
-            "thinking on: the template splits reasoning on `</think>` and writes it in its own section, which the converted template does not"
+            "thinking on: the template rewrites reasoning around `</think>` in a way the probes did not reveal"
         } else {
-            "thinking on: the converted template always renders the thinking-off prompt"
+            "thinking on: the prompt changes with thinking in a way the probes did not reveal"
         };
         out.push(Unsupported {
             what: what.to_owned(),

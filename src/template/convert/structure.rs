@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::error::ConvertError;
-use super::probe::{self, GapKey, Placement, ProbeFailure, Role, Transform};
+use super::probe::{self, GapKey, Placement, Probe, ProbeFailure, Role, Transform};
 use crate::template::jinja::{FixedDateTime, JinjaError, JinjaTemplate};
 use crate::template::verify::VerifyOptions;
 
@@ -31,6 +31,8 @@ pub(super) struct Structure {
     pub problems: Vec<String>,
     /// Facts the user should know (frozen dates).
     pub notes: Vec<String>,
+    /// Whether earlier assistant turns' reasoning is written, with thinking off and on.
+    pub reasoning: [bool; 2],
 }
 
 /// Probes `jinja` and assembles its structure; dates are told apart by rendering once with
@@ -47,19 +49,28 @@ pub(super) fn infer(
     let mut today: BTreeMap<GapKey, String> = BTreeMap::new();
     let mut later: BTreeMap<GapKey, String> = BTreeMap::new();
     let shapes = probe::shapes();
+    let with_reasoning = probe::reasoning_shapes();
     // Thinking off first: it decides renderability and the structure the plain suite needs;
-    // thinking on adds the gaps that change when the client asks for thinking.
-    let runs = [false, true]
-        .into_iter()
-        .flat_map(|think| shapes.iter().map(move |shape| (think, shape)));
-    for (number, (think, shape)) in runs.enumerate() {
-        let observed = probe::observe(jinja, shape, think, options)
-            .and_then(|seen| Ok((seen, probe::observe(jinja, shape, think, &other)?)));
+    // thinking on adds the gaps that change when the client asks for thinking; last, assistant
+    // turns that carry reasoning show whether and how the template writes it.
+    let mut runs = Vec::new();
+    for (think, reasoning) in [(false, false), (true, false), (false, true), (true, true)] {
+        let list = if reasoning { &with_reasoning } else { &shapes };
+        runs.extend(list.iter().map(|shape| Probe {
+            shape,
+            think,
+            reasoning,
+        }));
+    }
+    for (number, probe) in runs.into_iter().enumerate() {
+        let observed = probe::observe(jinja, probe, options)
+            .and_then(|seen| Ok((seen, probe::observe(jinja, probe, &other)?)));
         let (seen, seen_later) = match observed {
             Ok(pair) => pair,
             Err(failure) if number == 0 => return Err(first_failure(failure)),
-            // Thinking on is extra: a template that fails with it teaches nothing more.
-            Err(_) if think => continue,
+            // Thinking and reasoning are extras: a template that fails with them teaches
+            // nothing more about the plain prompt.
+            Err(_) if probe.think || probe.reasoning => continue,
             // A template may refuse a shape (no system role, say); the verifier lists the
             // conversations it refuses, so there is nothing to learn or report here.
             Err(ProbeFailure::Render(_)) => continue,
@@ -68,6 +79,9 @@ pub(super) fn infer(
                 continue;
             }
         };
+        if seen.reasoning_written {
+            structure.reasoning[usize::from(probe.think)] = true;
+        }
         if let Some(placement) = seen.placement {
             match structure.placement {
                 _ if placement == Placement::Either => {
