@@ -14,7 +14,7 @@ use super::structure::{Piece, Structure};
 /// A sub-template that strips `left`/`right` from a string as Python's `lstrip`/`rstrip`
 /// do, for ASCII whitespace (space, `\t`, `\n`, `\v`, `\f`, `\r`) or newlines only: Go
 /// templates have no string functions, so it walks the bytes with `range` over an integer
-/// (Go 1.22+), `index` and `slice`. Unicode spaces are kept, unlike Python.
+/// (Go 1.24+, so Ollama builds from 2025 on), `index` and `slice`. Unicode spaces are kept, unlike Python.
 fn strip_define(name: &str, left: Strip, right: Strip) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{{{{- define \"{name}\" }}}}");
