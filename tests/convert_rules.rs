@@ -167,3 +167,24 @@ fn reasoning_of_earlier_turns_is_written_where_the_template_writes_it() {
     assert!(conversion.report.thinking.verified, "{}", conversion.report);
     assert!(!conversion.template.contains("$m.Thinking"));
 }
+
+#[test]
+fn named_templates_convert_in_order_with_the_same_tokens() {
+    use ruvltra_export::template::convert::convert_named;
+    let named = vec![
+        ("plain".to_owned(), LOOP.to_owned()),
+        ("broken".to_owned(), "{% for %}".to_owned()),
+    ];
+    let base = ConvertInput {
+        eos_token: "<|end|>",
+        ..ConvertInput::new("")
+    };
+    let results = convert_named(&named, &base);
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0].0, "plain");
+    let first = results[0].1.as_ref().unwrap();
+    assert_verified(first);
+    assert_eq!(first.stop, ["<|end|>", "<|user|>"]);
+    assert_eq!(results[1].0, "broken");
+    assert!(results[1].1.is_err());
+}
