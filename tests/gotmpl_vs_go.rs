@@ -436,6 +436,33 @@ fn plain_cases() -> Vec<(Expect, PlainCase)> {
             "{{ printf \"%.2s|%5.1s|%-4q|%x\" \"héllo\" \"abc\" \"a\" \"é\" }}",
             true,
         ),
+        (
+            Renders,
+            "{{ js \"\\u00a0\\u200b\\u00ad\\ufeff\\u0085\\U0001F600\\u0007\\u007f\" }}|{{ printf \"%q\" \"\\u00a0\\u200b\\u00ad\\ufeff\\u0085\\U0001F600\\u0007\\u007f\\U000E0001\" }}|{{ html \"\\u0000<\" }}",
+            true,
+        ),
+        (
+            Renders,
+            "a \r\n {{-\t.s\t-}} \r\n b {{-\n.n\n-}}\r\nc\r\n{{- /* x */ -}}\r\n d",
+            true,
+        ),
+        (
+            Renders,
+            "{{ range $i, $v := .list }}{{ if $i }},{{ end }}{{ printf \"%v\" $v }}{{ end }}{{ $x := .map }}{{ $x.a }}{{ $x.z }}",
+            true,
+        ),
+        (
+            Renders,
+            "{{ with $v := index .list 3 }}{{ $v.k }}{{ end }}{{ range $k, $v := index .map \"m\" }}{{ $k }}{{ $v }}{{ end }}",
+            true,
+        ),
+        (Fails, "{{ .list.x }}", true),
+        (Fails, "{{ index .s 99 }}", true),
+        (
+            Renders,
+            "{{ len .unicode }} {{ slice .unicode 0 2 }} {{ index .unicode 0 }}",
+            true,
+        ),
     ] {
         cases.push((
             expect,
