@@ -149,3 +149,52 @@ fn compile_time_errors_match_jinja2() {
         );
     }
 }
+
+#[test]
+fn deeply_nested_values_fail_instead_of_overflowing_the_stack() {
+    // Built by the template: refused before rendering, since freeing such a value recurses too.
+    for source in [
+        "{% set ns = namespace(x=1) %}{% for i in range(50000) %}{% set ns.x = [ns.x] %}{% endfor %}",
+        "{% set ns = namespace(x=1) %}{% for i in range(50000) %}{% set ns.x = {'a': ns.x} %}{% endfor %}",
+        "{% set ns = namespace(x=1) %}{% for i in range(50000) %}{% set ns.x = dict(a=ns.x) %}{% endfor %}",
+    ] {
+        assert!(
+            matches!(
+                JinjaTemplate::new(source),
+                Err(JinjaError::Unbounded { .. })
+            ),
+            "{source}"
+        );
+    }
+    // Given as input: printing it fails cleanly.
+    let mut deep = serde_json::json!(1);
+    for _ in 0..300 {
+        deep = serde_json::json!([deep]);
+    }
+    let mut context = context();
+    context.extra.insert("deep".into(), deep);
+    for print in [
+        "{{ deep }}",
+        "{{ deep|string }}",
+        "{{ deep|tojson }}",
+        "{{ [deep]|join }}",
+    ] {
+        let err = JinjaTemplate::new(print)
+            .unwrap()
+            .render(&context)
+            .unwrap_err();
+        assert!(
+            matches!(&err, JinjaError::Render { message, .. } if message.contains("too deeply")),
+            "{print}: {err:?}"
+        );
+    }
+    // Appending to a list is ordinary.
+    let append = "{% set ns = namespace(x=[]) %}{% for m in messages %}{% set ns.x = ns.x + [m.role] %}{% endfor %}{{ ns.x }}";
+    assert_eq!(render(append).unwrap(), "['user']");
+}
+
+#[test]
+fn templates_can_be_shared_across_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<JinjaTemplate>();
+}

@@ -64,7 +64,7 @@ pub fn build(fuel: u64, recursion_limit: usize) -> Environment<'static> {
     });
     env.set_formatter(|out, _state, value| {
         let mut text = String::new();
-        pyfmt::write_str(&mut text, value);
+        pyfmt::write_str(&mut text, value)?;
         out.write_str(&text)
             .map_err(|_| Error::new(ErrorKind::WriteFailure, "output refused"))
     });
@@ -147,19 +147,23 @@ pub fn build(fuel: u64, recursion_limit: usize) -> Environment<'static> {
     });
     env.add_filter("round", round);
     env.add_filter("center", |value: Value, width: Option<usize>| {
-        let text = pyfmt::to_str(&value);
+        let text = pyfmt::to_str(&value)?;
         let width = width.unwrap_or(80);
         let len = text.chars().count();
         if width <= len {
-            return text;
+            return Ok(text);
         }
         // CPython's str.center: the odd space goes left only when the width is odd too.
         let margin = width - len;
         let left = margin / 2 + (margin & width & 1);
-        format!("{}{text}{}", " ".repeat(left), " ".repeat(margin - left))
+        Ok::<_, Error>(format!(
+            "{}{text}{}",
+            " ".repeat(left),
+            " ".repeat(margin - left)
+        ))
     });
     env.add_filter("wordcount", |value: Value| {
-        let text = pyfmt::to_str(&value);
+        let text = pyfmt::to_str(&value)?;
         let mut count = 0;
         let mut in_word = false;
         for c in text.chars() {
@@ -167,18 +171,18 @@ pub fn build(fuel: u64, recursion_limit: usize) -> Environment<'static> {
             count += usize::from(word && !in_word);
             in_word = word;
         }
-        count
+        Ok::<_, Error>(count)
     });
     env.add_filter("truncate", truncate);
     env.add_filter("indent", indent);
     env.add_filter(
         "replace",
         |value: Value, old: String, new: String, count: Option<i64>| {
-            let text = pyfmt::to_str(&value);
-            match count.filter(|n| *n >= 0) {
+            let text = pyfmt::to_str(&value)?;
+            Ok::<_, Error>(match count.filter(|n| *n >= 0) {
                 Some(n) => text.replacen(&old, &new, n as usize),
                 None => text.replace(&old, &new),
-            }
+            })
         },
     );
     env.add_filter("int", to_int);
@@ -190,7 +194,7 @@ pub fn build(fuel: u64, recursion_limit: usize) -> Environment<'static> {
         // "it's" stays "It's" (unlike Python's `str.title`).
         let mut out = String::new();
         let mut word_start = true;
-        for c in pyfmt::to_str(&value).chars() {
+        for c in pyfmt::to_str(&value)?.chars() {
             if c == '-' || c.is_whitespace() || matches!(c, '(' | '{' | '[' | '<') {
                 out.push(c);
                 word_start = true;
@@ -201,7 +205,7 @@ pub fn build(fuel: u64, recursion_limit: usize) -> Environment<'static> {
                 out.extend(c.to_lowercase());
             }
         }
-        out
+        Ok::<_, Error>(out)
     });
     env.add_test("none", |value: &Value| is_py_none(value));
     // Python: anything with `len()` and `[]` is a sequence: strings, lists, dicts, Undefined.
@@ -229,9 +233,9 @@ pub fn build(fuel: u64, recursion_limit: usize) -> Environment<'static> {
     env.add_function(GENERATION_FUNCTION, generation);
     env.add_filter(MARKUP_ESCAPE_FILTER, |value: Value| {
         if value.is_safe() {
-            value
+            Ok::<_, Error>(value)
         } else {
-            Value::from(markup::escape(&pyfmt::to_str(&value)))
+            Ok(Value::from(markup::escape(&pyfmt::to_str(&value)?)))
         }
     });
     env
@@ -310,7 +314,10 @@ fn join(
     let attribute: Option<Value> = kwargs.get("attribute")?;
     let separator = kwargs.get::<Option<Value>>("d")?.or(separator);
     kwargs.assert_all_used()?;
-    let separator = separator.map(|s| pyfmt::to_str(&s)).unwrap_or_default();
+    let separator = separator
+        .map(|s| pyfmt::to_str(&s))
+        .transpose()?
+        .unwrap_or_default();
     let mut out = String::new();
     if value.is_undefined() {
         return Ok(out);
@@ -328,7 +335,7 @@ fn join(
             Some(attribute) => attribute_of(state, &item, attribute)?,
             None => item,
         };
-        pyfmt::write_str(&mut out, &item);
+        pyfmt::write_str(&mut out, &item)?;
     }
     Ok(out)
 }
@@ -422,10 +429,13 @@ fn truncate(value: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<String, E
     let count = |v: Option<Value>, default: usize| v.and_then(|v| v.as_usize()).unwrap_or(default);
     let length = count(arg(0, "length")?, 255);
     let killwords = arg(1, "killwords")?.is_some_and(|v| v.is_true());
-    let end = arg(2, "end")?.map_or_else(|| "...".to_owned(), |v| pyfmt::to_str(&v));
+    let end = arg(2, "end")?
+        .map(|v| pyfmt::to_str(&v))
+        .transpose()?
+        .unwrap_or_else(|| "...".to_owned());
     let leeway = count(arg(3, "leeway")?, 5);
     kwargs.assert_all_used()?;
-    let text = pyfmt::to_str(&value);
+    let text = pyfmt::to_str(&value)?;
     let end_len = end.chars().count();
     if length < end_len {
         return Err(Error::new(
@@ -455,7 +465,7 @@ fn indent(value: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<String, Err
             .or_else(|| args.get(i).cloned()))
     };
     let indention = match arg(0, "width")? {
-        Some(width) if width.kind() == ValueKind::String => pyfmt::to_str(&width),
+        Some(width) if width.kind() == ValueKind::String => pyfmt::to_str(&width)?,
         Some(width) => " ".repeat(width.as_usize().unwrap_or(0).min(1024)),
         None => "    ".to_owned(),
     };
@@ -463,7 +473,7 @@ fn indent(value: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<String, Err
     let blank = arg(2, "blank")?.is_some_and(|v| v.is_true());
     kwargs.assert_all_used()?;
     // Jinja2 appends a newline, then splits with Python's `splitlines`.
-    let text = pyfmt::to_str(&value) + "\n";
+    let text = pyfmt::to_str(&value)? + "\n";
     let lines = splitlines(&text);
     let mut out = if blank {
         lines.join(&format!("\n{indention}"))
@@ -570,7 +580,10 @@ fn length(value: &Value) -> Result<usize, Error> {
 
 /// `raise_exception(message)`: stops rendering with the template's own message.
 fn raise_exception(message: Option<Value>) -> Result<Value, Error> {
-    let message = message.map(|m| pyfmt::to_str(&m)).unwrap_or_default();
+    let message = message
+        .map(|m| pyfmt::to_str(&m))
+        .transpose()?
+        .unwrap_or_default();
     Err(Error::new(ErrorKind::InvalidOperation, message.clone())
         .with_source(RaisedByTemplate(message)))
 }

@@ -211,6 +211,47 @@ fn reads(expr: &Expr<'_>, key: &str) -> usize {
     }
 }
 
+/// Whether `expr` puts `key` inside a list, a map or `dict(...)`: repeated, that builds
+/// values nested deeper than any stack can print or free recursively.
+fn nests(expr: &Expr<'_>, key: &str, inside: bool) -> bool {
+    if target_key(expr).as_deref() == Some(key) {
+        return inside;
+    }
+    let mut found = false;
+    let mut check = |e: &Expr<'_>, inside: bool| found |= nests(e, key, inside);
+    match expr {
+        Expr::List(list) => list.items.iter().for_each(|e| check(e, true)),
+        Expr::Map(map) => map.values.iter().for_each(|e| check(e, true)),
+        Expr::Call(call) => {
+            let builds = matches!(&call.expr, Expr::Var(v) if v.id == "dict");
+            for arg in &call.args {
+                let (CallArg::Pos(e)
+                | CallArg::Kwarg(_, e)
+                | CallArg::PosSplat(e)
+                | CallArg::KwargSplat(e)) = arg;
+                check(e, inside || builds);
+            }
+        }
+        Expr::BinOp(op) => {
+            check(&op.left, inside);
+            check(&op.right, inside);
+        }
+        Expr::IfExpr(e) => {
+            check(&e.true_expr, inside);
+            if let Some(other) = &e.false_expr {
+                check(other, inside);
+            }
+        }
+        Expr::Filter(filter) => {
+            if let Some(e) = &filter.expr {
+                check(e, inside);
+            }
+        }
+        _ => {}
+    }
+    found
+}
+
 /// Like [`visit_expr`], but not into conditional expressions (`a if c else b`), which Jinja2
 /// compiles softly like `if` blocks.
 fn visit_hard<'a>(expr: &Expr<'a>, f: &mut dyn FnMut(&Expr<'a>)) {
@@ -371,6 +412,12 @@ impl Guard {
             Stmt::Set(set) => {
                 self.expr(&set.expr);
                 if let Some(key) = target_key(&set.target) {
+                    if nests(&set.expr, &key, false) {
+                        self.fail(JinjaError::Unbounded {
+                            message: format!("`{key}` is put inside itself, which nests it one level deeper each time"),
+                            line: Some(usize::from(set.span().start_line)),
+                        });
+                    }
                     if reads(&set.expr, &key) >= 2 {
                         self.fail(JinjaError::Unbounded {
                             message: format!("`{key}` is assigned a value built from itself twice, which doubles it each time"),
