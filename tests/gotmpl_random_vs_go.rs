@@ -235,7 +235,7 @@ fn block(r: &mut Rng, dot: Dot, depth: usize, in_range: bool, vars: &mut Vec<Str
                 }
                 out.push_str(&action(trims(r), "end"));
             }
-            6 | 7 | 8 => {
+            6..=8 => {
                 let (head, inner) = match (dot, r.below(4)) {
                     (Dot::Message, 0) => ("range $j, $c := .ToolCalls", Dot::ToolCall),
                     (_, 0) => ("range $i, $m := $.Messages", Dot::Message),
@@ -300,7 +300,7 @@ fn template(r: &mut Rng) -> String {
 
 #[test]
 fn random_templates_render_like_go() {
-    let mut rng = Rng(0x5EED_0F_60_7E_3D);
+    let mut rng = Rng(0x5EED_0F60_7E3D);
     let templates: Vec<String> = (0..300).map(|_| template(&mut rng)).collect();
     let (names, reqs): (Vec<&str>, Vec<_>) = suite::conversations().into_iter().unzip();
     let (go, _) = run_go(&templates, &reqs, &[]);
