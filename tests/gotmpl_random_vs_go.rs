@@ -337,3 +337,118 @@ fn random_templates_render_like_go() {
             .join("\n\n")
     );
 }
+
+/// Pieces that combine into valid and invalid templates alike: the parser must accept exactly
+/// what Go accepts, and what it accepts must render the same. (Printing `.Messages` or `$` in
+/// messages mode is left out: Go prints the messages' memory addresses.)
+const FRAGMENTS: &[&str] = &[
+    "{{",
+    "}}",
+    "{{-",
+    " -}}",
+    "{{ if .System }}",
+    "{{ else }}",
+    "{{ end }}",
+    "{{ range .Messages }}",
+    "{{ range $i, $m := .Messages }}",
+    "{{ $i }}",
+    "{{ break }}",
+    "{{ continue }}",
+    "{{ with .X }}",
+    "{{ .Content }}",
+    "{{ .Role }}",
+    "{{ template \"t\" . }}",
+    "{{ define \"t\" }}",
+    "(",
+    ")",
+    "|",
+    " ",
+    "{{ printf \"%d%s\" 1 }}",
+    "{{ index .Messages 0 }}",
+    "{{ slice .System 1 }}",
+    "{{ json .System }}",
+    "\"",
+    "`",
+    "'",
+    "{{/*",
+    "*/}}",
+    "text ",
+    "\n",
+    "{{ $x := 1 }}",
+    "{{ $x = 2 }}",
+    "{{ eq 1 1.0 }}",
+    "{{ len .System }}",
+    "{{ .Response }}",
+    "{{ .Prompt }}",
+    "{{ 0x }}",
+    "{{ - }}",
+    "{{ nil }}",
+    "{{ else if .Prompt }}",
+    "{{ else with .System }}",
+    "{{ block \"b\" . }}",
+    "$",
+    ".",
+    ":=",
+    "=",
+    "{{ len .Messages }}",
+    "{{ 'x' }}",
+    "{{ 1e3 }}",
+    "{{ true }}",
+    "{{ .A.B }}",
+    "{{ (.System) }}",
+];
+
+#[test]
+fn random_fragments_parse_and_render_like_go() {
+    let mut rng = Rng(0xF4A6_0001);
+    let templates: Vec<String> = (0..600)
+        .map(|_| {
+            let n = 1 + rng.below(8);
+            (0..n).map(|_| rng.pick(FRAGMENTS)).collect::<String>()
+        })
+        .collect();
+    let all = suite::conversations();
+    // Three conversations keep this fast: empty, plain multi-turn, tools.
+    let picked: Vec<_> = all
+        .into_iter()
+        .filter(|(n, _)| {
+            matches!(
+                *n,
+                "no messages" | "multi-turn" | "tools with calls and results"
+            )
+        })
+        .collect();
+    let (names, reqs): (Vec<&str>, Vec<_>) = picked.into_iter().unzip();
+    let (go, _) = run_go(&templates, &reqs, &[]);
+    let mut mismatches = Vec::new();
+    let mut rendered = 0;
+    for (t, src) in templates.iter().enumerate() {
+        for (r, req) in reqs.iter().enumerate() {
+            rendered += usize::from(go[t][r].is_ok());
+            if let Some(m) = compare(
+                &format!("fragments #{t} {src:?} x {}", names[r]),
+                &go[t][r],
+                &run_rust(src, req),
+            ) {
+                mismatches.push(m);
+            }
+        }
+    }
+    // Both outcomes must be well represented for the test to mean something.
+    let total = templates.len() * reqs.len();
+    assert!(
+        rendered * 10 > total && rendered * 10 < total * 9,
+        "Go rendered {rendered} of {total}"
+    );
+    assert!(
+        mismatches.is_empty(),
+        "{} of {total} mismatches, first ones:\n{}",
+        mismatches.len(),
+        mismatches
+            .iter()
+            .take(8)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    );
+}
