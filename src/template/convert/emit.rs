@@ -8,8 +8,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use super::probe::{Placement, Role, Strip, Transform};
+use super::probe::{Placement, Role};
 use super::structure::{Piece, Structure};
+use super::transform::{Strip, Transform};
 
 /// A sub-template that strips `left`/`right` from a string as Python's `lstrip`/`rstrip`
 /// do, for ASCII whitespace (space, `\t`, `\n`, `\v`, `\f`, `\r`) or newlines only: Go

@@ -27,6 +27,7 @@ mod error;
 mod probe;
 mod stops;
 mod structure;
+mod transform;
 
 pub use error::ConvertError;
 

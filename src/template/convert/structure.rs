@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::error::ConvertError;
-use super::probe::{self, GapKey, Placement, Probe, ProbeFailure, Role, Transform};
+use super::probe::{self, GapKey, Placement, Probe, ProbeFailure, Role};
+use super::transform::{self, Transform};
 use crate::template::jinja::{FixedDateTime, JinjaError, JinjaTemplate};
 use crate::template::verify::VerifyOptions;
 
@@ -122,8 +123,8 @@ pub(super) fn infer(
     }
     let with_system = [Role::System, Role::User, Role::Assistant, Role::User];
     let without = [Role::User, Role::Assistant, Role::User];
-    structure.transforms = probe::transforms(jinja, &with_system, options)
-        .or_else(|_| probe::transforms(jinja, &without, options))
+    structure.transforms = transform::transforms(jinja, &with_system, options)
+        .or_else(|_| transform::transforms(jinja, &without, options))
         .unwrap_or_default();
     for (role, transform) in &structure.transforms {
         if *transform == Transform::Other {
