@@ -58,22 +58,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     think_total += 1;
                     think_ok += usize::from(report.thinking.verified);
                 }
-                let reason = if conversion.verified {
+                let mut reason = if conversion.verified {
                     let matched = report.plain.conversations;
                     let skipped = report.plain.skipped.len();
                     if skipped > 0 {
-                        format!("{matched} conversations match, {skipped} refused by the template")
+                        format!(
+                            "plain: {matched} conversations match, {skipped} refused by the template"
+                        )
                     } else {
-                        format!("{matched} conversations match")
+                        format!("plain: {matched} conversations match")
                     }
                 } else {
-                    conversion
-                        .unsupported
-                        .iter()
-                        .map(|u| format!("{} ({})", u.what, u.conversations.join(", ")))
-                        .next()
-                        .unwrap_or_default()
+                    String::new()
                 };
+                for item in &conversion.unsupported {
+                    if !reason.is_empty() {
+                        reason.push_str("; ");
+                    }
+                    let _ = write!(reason, "{} ({})", item.what, item.conversations.join(", "));
+                }
                 let _ = writeln!(
                     rows,
                     "| {name} | {} | {} | {} | {} | {} |",

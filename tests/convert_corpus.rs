@@ -7,7 +7,6 @@
 #[allow(dead_code)]
 mod gosuite;
 #[path = "support/gorender/harness.rs"]
-#[allow(dead_code)]
 mod harness;
 mod support;
 

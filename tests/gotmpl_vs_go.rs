@@ -274,6 +274,20 @@ const OLLAMA_EDGE_CASES: &[(Expect, &str)] = &[
     (Fails, "{{ .System @ }}"),
     (Fails, "{{/* unclosed comment }}"),
     (Fails, "{{ .A.B.C }}{{ .Messages }}"),
+    // Regression: `break` in a range's else ends that range only; `continue` goes to the outer.
+    (
+        Renders,
+        "{{ range .Messages }}{{ range .ToolCalls }}c{{ else }}{{ break }}{{ end }}[{{ .Role }}]{{ end }}",
+    ),
+    (
+        Renders,
+        "{{ range .Messages }}{{ range .ToolCalls }}c{{ else }}{{ continue }}{{ end }}[{{ .Role }}]{{ end }}",
+    ),
+    // Regression: html/js/urlquery print a nil operand as `<no value>`, not `<nil>`.
+    (
+        Renders,
+        "{{ html .Missing }}|{{ js .Missing 1 }}|{{ urlquery 1 .Missing 2 }}|{{ print .Missing 1 }}",
+    ),
     // Numbers: hex, char constants, floats.
     (
         Renders,
@@ -409,6 +423,58 @@ fn plain_cases() -> Vec<(Expect, PlainCase)> {
         (
             Renders,
             "{{ range $i, $e := .list }}{{ if gt $i 1 }}{{ break }}{{ end }}{{ $i }}{{ end }}",
+            true,
+        ),
+        (
+            Renders,
+            "{{ printf \"%05s|%-5d|%+d|% d|%o|%#o|%b|%U|%c|%x|%X|%#x\" \"ab\" 7 5 5 8 8 5 233 233 -255 255 255 }}",
+            true,
+        ),
+        (
+            Renders,
+            "{{ printf \"%6.2f|%-8.3e|%g|%.3g|%G|%E|%05.1f|%+.1f\" .f .big .small 1234.5678 2.5 1e-9 -2.25 .f }}",
+            true,
+        ),
+        (
+            Renders,
+            "{{ printf \"%t|%5t|%v|%q|%s|%d\" .b false .nothing .list .map .list }}",
+            true,
+        ),
+        (
+            Renders,
+            "{{ printf \"%s %s\" .s }}{{ printf \"%!\" }}{{ printf \"%z\" 1 }}{{ printf \"100%%\" }}{{ printf \"%\" }}",
+            true,
+        ),
+        (
+            Renders,
+            "{{ printf \"%.2s|%5.1s|%-4q|%x\" \"héllo\" \"abc\" \"a\" \"é\" }}",
+            true,
+        ),
+        (
+            Renders,
+            "{{ js \"\\u00a0\\u200b\\u00ad\\ufeff\\u0085\\U0001F600\\u0007\\u007f\" }}|{{ printf \"%q\" \"\\u00a0\\u200b\\u00ad\\ufeff\\u0085\\U0001F600\\u0007\\u007f\\U000E0001\" }}|{{ html \"\\u0000<\" }}",
+            true,
+        ),
+        (
+            Renders,
+            "a \r\n {{-\t.s\t-}} \r\n b {{-\n.n\n-}}\r\nc\r\n{{- /* x */ -}}\r\n d",
+            true,
+        ),
+        (
+            Renders,
+            "{{ range $i, $v := .list }}{{ if $i }},{{ end }}{{ printf \"%v\" $v }}{{ end }}{{ $x := .map }}{{ $x.a }}{{ $x.z }}",
+            true,
+        ),
+        (
+            Renders,
+            "{{ with $v := index .list 3 }}{{ $v.k }}{{ end }}{{ range $k, $v := index .map \"m\" }}{{ $k }}{{ $v }}{{ end }}",
+            true,
+        ),
+        (Fails, "{{ .list.x }}", true),
+        (Fails, "{{ index .s 99 }}", true),
+        (
+            Renders,
+            "{{ len .unicode }} {{ slice .unicode 0 2 }} {{ index .unicode 0 }}",
             true,
         ),
     ] {

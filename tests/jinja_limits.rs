@@ -113,3 +113,88 @@ fn raising_templates_are_told_apart_from_broken_ones() {
         Err(JinjaError::Render { .. })
     ));
 }
+
+#[test]
+fn self_doubling_values_are_refused_before_rendering() {
+    let doubling = [
+        "{% set ns = namespace(s='xx') %}{% for i in range(100) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}",
+        "{% set s = 'ab' %}{% for i in range(100) %}{% set s = s + s %}{{ s }}{% endfor %}",
+        "{% set ns = namespace(s='x') %}{% for i in range(64) %}{% set ns.s %}{{ ns.s }}{{ ns.s }}{% endset %}{% endfor %}",
+        "{% macro grow(s, n) %}{{ grow(s ~ s, n + 1) }}{% endmacro %}{{ grow('x', 0) }}",
+    ];
+    for source in doubling {
+        let started = Instant::now();
+        let err = JinjaTemplate::new(source).unwrap_err();
+        assert!(
+            matches!(err, JinjaError::Unbounded { .. }),
+            "{source}: {err:?}"
+        );
+        assert!(started.elapsed().as_secs() < 5);
+    }
+    // Growing by a bounded amount per step is ordinary and allowed.
+    let linear = "{% set ns = namespace(s='') %}{% for m in messages %}{% set ns.s = ns.s ~ m.content ~ ns.sep %}{% endfor %}{{ ns.s }}";
+    assert_eq!(render(linear).unwrap(), "Hi");
+}
+
+#[test]
+fn compile_time_errors_match_jinja2() {
+    for source in [
+        "{{ messages|from_json }}",
+        "{{ messages is list }}",
+        "{% do messages.append(1) %}",
+    ] {
+        assert!(
+            matches!(JinjaTemplate::new(source), Err(JinjaError::Syntax { .. })),
+            "{source}"
+        );
+    }
+}
+
+#[test]
+fn deeply_nested_values_fail_instead_of_overflowing_the_stack() {
+    // Built by the template: refused before rendering, since freeing such a value recurses too.
+    for source in [
+        "{% set ns = namespace(x=1) %}{% for i in range(50000) %}{% set ns.x = [ns.x] %}{% endfor %}",
+        "{% set ns = namespace(x=1) %}{% for i in range(50000) %}{% set ns.x = {'a': ns.x} %}{% endfor %}",
+        "{% set ns = namespace(x=1) %}{% for i in range(50000) %}{% set ns.x = dict(a=ns.x) %}{% endfor %}",
+    ] {
+        assert!(
+            matches!(
+                JinjaTemplate::new(source),
+                Err(JinjaError::Unbounded { .. })
+            ),
+            "{source}"
+        );
+    }
+    // Given as input: printing it fails cleanly.
+    let mut deep = serde_json::json!(1);
+    for _ in 0..300 {
+        deep = serde_json::json!([deep]);
+    }
+    let mut context = context();
+    context.extra.insert("deep".into(), deep);
+    for print in [
+        "{{ deep }}",
+        "{{ deep|string }}",
+        "{{ deep|tojson }}",
+        "{{ [deep]|join }}",
+    ] {
+        let err = JinjaTemplate::new(print)
+            .unwrap()
+            .render(&context)
+            .unwrap_err();
+        assert!(
+            matches!(&err, JinjaError::Render { message, .. } if message.contains("too deeply")),
+            "{print}: {err:?}"
+        );
+    }
+    // Appending to a list is ordinary.
+    let append = "{% set ns = namespace(x=[]) %}{% for m in messages %}{% set ns.x = ns.x + [m.role] %}{% endfor %}{{ ns.x }}";
+    assert_eq!(render(append).unwrap(), "['user']");
+}
+
+#[test]
+fn templates_can_be_shared_across_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<JinjaTemplate>();
+}

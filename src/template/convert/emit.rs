@@ -8,13 +8,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use super::probe::{Placement, Role, Strip, Transform};
+use super::probe::{Placement, Role};
 use super::structure::{Piece, Structure};
+use super::transform::{Strip, Transform};
 
 /// A sub-template that strips `left`/`right` from a string as Python's `lstrip`/`rstrip`
 /// do, for ASCII whitespace (space, `\t`, `\n`, `\v`, `\f`, `\r`) or newlines only: Go
 /// templates have no string functions, so it walks the bytes with `range` over an integer
-/// (Go 1.22+), `index` and `slice`. Unicode spaces are kept, unlike Python.
+/// (Go 1.24+, so Ollama builds from 2025 on), `index` and `slice`. Unicode spaces are kept, unlike Python.
 fn strip_define(name: &str, left: Strip, right: Strip) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{{{{- define \"{name}\" }}}}");
@@ -63,10 +64,24 @@ pub(super) fn go_template(structure: &Structure) -> String {
             out.push_str(&strip_define(&name, left, right));
         }
     }
+    let turns = turns(structure);
     out.push_str("{{- $prev := \"\" }}\n");
     out.push_str("{{- range $i, $m := .Messages }}\n");
-    out.push_str("{{- $last := eq (len (slice $.Messages $i)) 1 }}\n");
-    let roles = [Role::User, Role::Assistant];
+    // Whether the message is the conversation's last, only when a gap depends on it.
+    if turns.contains("$last") {
+        out.push_str("{{- $last := eq (len (slice $.Messages $i)) 1 }}\n");
+    }
+    out.push_str(&turns);
+    // A final newline would be output: the template ends right after its last action.
+    while out.ends_with('\n') {
+        out.pop();
+    }
+    out
+}
+
+/// The body of the loop over messages, its end, and the end gap.
+fn turns(structure: &Structure) -> String {
+    let mut out = String::new();
     if let Some(placement) = structure.placement {
         let condition = match placement {
             Placement::First | Placement::Either => "eq $prev \"\"",
@@ -80,20 +95,33 @@ pub(super) fn go_template(structure: &Structure) -> String {
         write_content(&mut out, structure, Role::System, "$.System");
         out.push_str("{{- $prev = \"system\" }}\n{{- end }}\n");
     }
-    for (n, role) in roles.iter().enumerate() {
+    for (n, role) in [Role::User, Role::Assistant].iter().enumerate() {
         let keyword = if n == 0 { "if" } else { "else if" };
         let _ = writeln!(out, "{{{{- {keyword} eq $m.Role \"{}\" }}}}", role.name());
+        if *role == Role::Assistant {
+            write_reasoning(&mut out, structure);
+        }
         write_gap(&mut out, structure, Some(*role));
         write_content(&mut out, structure, *role, "$m.Content");
         let _ = writeln!(out, "{{{{- $prev = \"{}\" }}}}", role.name());
     }
     out.push_str("{{- end }}\n{{- end }}\n");
     write_gap(&mut out, structure, None);
-    // A final newline would be output: the template ends right after its last action.
-    while out.ends_with('\n') {
-        out.pop();
-    }
     out
+}
+
+/// The reasoning of an assistant turn (`.Thinking`), written where and when the template
+/// writes it.
+fn write_reasoning(out: &mut String, structure: &Structure) {
+    let condition = match structure.reasoning {
+        [false, false] => return,
+        [true, true] => "$m.Thinking",
+        [false, true] => "and $m.Thinking $.Think",
+        [true, false] => "and $m.Thinking (not $.Think)",
+    };
+    let _ = writeln!(out, "{{{{- if {condition} }}}}");
+    write_gap(out, structure, Some(Role::Reasoning));
+    out.push_str("{{- $m.Thinking }}\n{{- $prev = \"reasoning\" }}\n{{- end }}\n");
 }
 
 fn write_content(out: &mut String, structure: &Structure, role: Role, expr: &str) {
@@ -111,11 +139,15 @@ fn write_content(out: &mut String, structure: &Structure, role: Role, expr: &str
     }
 }
 
-/// One gap's texts keyed by (last turn, system prompt present).
-type Variants<'a> = BTreeMap<(bool, bool), &'a Vec<Piece>>;
+/// One gap's texts keyed by what the template can test: (last turn, system prompt present,
+/// thinking on, the next message carries reasoning).
+type Variants<'a> = BTreeMap<[bool; 4], &'a Vec<Piece>>;
+
+/// The Go condition for each dimension of a [`Variants`] key.
+const CONDITIONS: [&str; 4] = ["$last", "$.System", "$.Think", "$m.Thinking"];
 
 /// Writes the gap before `next` (or the end gap), choosing by the previous role, then by
-/// last-turn and system-prompt only where the probes saw them make a difference.
+/// last turn, system prompt and thinking only where the probes saw them make a difference.
 fn write_gap(out: &mut String, structure: &Structure, next: Option<Role>) {
     let mut by_prev: BTreeMap<Option<Role>, Variants<'_>> = BTreeMap::new();
     for (key, pieces) in &structure.gaps {
@@ -123,7 +155,7 @@ fn write_gap(out: &mut String, structure: &Structure, next: Option<Role>) {
             by_prev
                 .entry(key.prev)
                 .or_default()
-                .insert((key.last, key.system), pieces);
+                .insert([key.last, key.system, key.think, key.reasoning], pieces);
         }
     }
     if by_prev.len() == 1 {
@@ -132,10 +164,19 @@ fn write_gap(out: &mut String, structure: &Structure, next: Option<Role>) {
         }
         return;
     }
-    for (n, (prev, variants)) in by_prev.iter().enumerate() {
-        let keyword = if n == 0 { "if" } else { "else if" };
+    // Previous roles with the same texts share one branch (`eq $prev "a" "b"`).
+    let mut groups: Vec<(Vec<&str>, &Variants<'_>)> = Vec::new();
+    for (prev, variants) in &by_prev {
         let name = prev.map(Role::name).unwrap_or("");
-        let _ = writeln!(out, "{{{{- {keyword} eq $prev \"{name}\" }}}}");
+        match groups.iter_mut().find(|(_, v)| *v == variants) {
+            Some((names, _)) => names.push(name),
+            None => groups.push((vec![name], variants)),
+        }
+    }
+    for (n, (names, variants)) in groups.iter().enumerate() {
+        let keyword = if n == 0 { "if" } else { "else if" };
+        let names: Vec<String> = names.iter().map(|name| format!("\"{name}\"")).collect();
+        let _ = writeln!(out, "{{{{- {keyword} eq $prev {} }}}}", names.join(" "));
         write_variants(out, variants);
     }
     if !by_prev.is_empty() {
@@ -143,65 +184,45 @@ fn write_gap(out: &mut String, structure: &Structure, next: Option<Role>) {
     }
 }
 
-/// Writes one gap's variants keyed by (last, system).
+/// Writes one gap's variants: the text when they agree, else an `if` on the first dimension
+/// that changes the text, recursively. A combination the probes never saw takes the text of
+/// its nearest seen sibling.
 fn write_variants(out: &mut String, variants: &Variants<'_>) {
-    let all_same = |filter: &dyn Fn(&(bool, bool)) -> bool| {
-        let mut chosen = variants.iter().filter(|(k, _)| filter(k)).map(|(_, v)| *v);
-        let first = chosen.next();
-        first.is_some_and(|first| chosen.all(|v| v == first))
+    let mut texts = variants.values();
+    let Some(first) = texts.next() else {
+        return;
     };
-    if all_same(&|_| true) {
-        if let Some(pieces) = variants.values().next() {
-            write_pieces(out, pieces);
-        }
+    if texts.all(|text| text == first) {
+        write_pieces(out, first);
         return;
     }
-    let by_last = all_same(&|k| k.0) && all_same(&|k| !k.0);
-    let by_system = all_same(&|k| k.1) && all_same(&|k| !k.1);
-    let pick = |want: &dyn Fn(&(bool, bool)) -> bool| {
-        variants.iter().find(|(k, _)| want(k)).map(|(_, v)| *v)
+    let matters = |dim: usize| {
+        variants.iter().any(|(key, text)| {
+            let mut other = *key;
+            other[dim] = !other[dim];
+            variants.get(&other).is_some_and(|o| o != text)
+        })
     };
-    if by_last {
-        write_branch(out, "$last", pick(&|k| k.0), pick(&|k| !k.0));
-    } else if by_system {
-        write_branch(out, "$.System", pick(&|k| k.1), pick(&|k| !k.1));
-    } else {
-        out.push_str("{{- if $last }}\n");
-        write_branch(
-            out,
-            "$.System",
-            pick(&|k| k.0 && k.1).or(pick(&|k| k.0)),
-            pick(&|k| k.0 && !k.1).or(pick(&|k| k.0)),
-        );
-        out.push_str("{{- else }}\n");
-        write_branch(
-            out,
-            "$.System",
-            pick(&|k| !k.0 && k.1).or(pick(&|k| !k.0)),
-            pick(&|k| !k.0 && !k.1).or(pick(&|k| !k.0)),
-        );
-        out.push_str("{{- end }}\n");
-    }
-}
-
-fn write_branch(
-    out: &mut String,
-    condition: &str,
-    yes: Option<&Vec<Piece>>,
-    no: Option<&Vec<Piece>>,
-) {
-    match (yes, no) {
-        (Some(yes), Some(no)) if yes == no => write_pieces(out, yes),
-        (Some(yes), Some(no)) => {
-            let _ = writeln!(out, "{{{{- if {condition} }}}}");
-            write_pieces(out, yes);
-            out.push_str("{{- else }}\n");
-            write_pieces(out, no);
-            out.push_str("{{- end }}\n");
-        }
-        (Some(only), None) | (None, Some(only)) => write_pieces(out, only),
-        (None, None) => {}
-    }
+    let splits = |dim: usize| variants.keys().any(|k| k[dim]) && variants.keys().any(|k| !k[dim]);
+    let Some(dim) = (0..CONDITIONS.len())
+        .find(|&d| matters(d))
+        .or_else(|| (0..CONDITIONS.len()).find(|&d| splits(d)))
+    else {
+        write_pieces(out, first);
+        return;
+    };
+    let half = |value: bool| -> Variants<'_> {
+        variants
+            .iter()
+            .filter(|(k, _)| k[dim] == value)
+            .map(|(k, v)| (*k, *v))
+            .collect()
+    };
+    let _ = writeln!(out, "{{{{- if {} }}}}", CONDITIONS[dim]);
+    write_variants(out, &half(true));
+    out.push_str("{{- else }}\n");
+    write_variants(out, &half(false));
+    out.push_str("{{- end }}\n");
 }
 
 fn write_pieces(out: &mut String, pieces: &[Piece]) {
@@ -256,6 +277,8 @@ mod tests {
             next: Some(Role::User),
             last,
             system,
+            think: false,
+            reasoning: false,
         };
         let text = |t: &str| vec![Piece::Text(t.into())];
         structure.gaps.insert(key(None, true, false), text("A"));

@@ -3,12 +3,12 @@
 //!
 //! It works from what the template does, not from a table of known templates. The Jinja
 //! template is rendered over conversations of several shapes whose contents are unique
-//! markers ([`probe`]); the text between markers is the template's turn structure: what it
+//! markers (`probe.rs`); the text between markers is the template's turn structure: what it
 //! writes before the first turn (BOS, a default system prompt, a date header), between each
 //! pair of roles, around the system prompt (its own turn, or inside the first or the last
 //! user turn), and at the end (the generation prompt), and whether it trims content
-//! ([`structure`]). A Go template in Ollama's `.Messages` mode is written from that
-//! structure ([`emit`]), then the verifier renders both over the whole conversation suite;
+//! (`structure.rs`, `transform.rs`). A Go template in Ollama's `.Messages` mode is written from that
+//! structure (`emit.rs`), then the verifier renders both over the whole conversation suite;
 //! only a template that renders every plain conversation byte for byte is `verified`.
 //!
 //! ```
@@ -27,6 +27,7 @@ mod error;
 mod probe;
 mod stops;
 mod structure;
+mod transform;
 
 pub use error::ConvertError;
 
@@ -212,9 +213,9 @@ fn unsupported(source: &str, problems: &[String], report: &VerifyReport) -> Vec<
     let thinking = names(&report.thinking);
     if !thinking.is_empty() {
         let what = if source.contains("</think>") {
-            "thinking on: the template splits reasoning on `</think>` and writes it in its own section, which the converted template does not"
+            "thinking on: the template rewrites reasoning around `</think>` in a way the probes did not reveal"
         } else {
-            "thinking on: the converted template always renders the thinking-off prompt"
+            "thinking on: the prompt changes with thinking in a way the probes did not reveal"
         };
         out.push(Unsupported {
             what: what.to_owned(),

@@ -3,8 +3,6 @@
 //! template writes between two messages; collected over several conversation shapes, these
 //! gaps are the template's turn structure.
 
-use std::collections::BTreeMap;
-
 use crate::template::chat::{ChatRequest, Message, Think};
 use crate::template::jinja::{JinjaError, JinjaTemplate};
 use crate::template::verify::{self, VerifyOptions};
@@ -18,6 +16,9 @@ pub(super) enum Role {
     User,
     /// An assistant turn.
     Assistant,
+    /// The reasoning of an assistant turn (Ollama's `.Thinking`), written before its answer;
+    /// not a message of its own, but a place in the prompt like one.
+    Reasoning,
 }
 
 impl Role {
@@ -27,6 +28,7 @@ impl Role {
             Role::System => "system",
             Role::User => "user",
             Role::Assistant => "assistant",
+            Role::Reasoning => "reasoning",
         }
     }
 }
@@ -46,6 +48,10 @@ pub(super) struct GapKey {
     pub last: bool,
     /// Whether the conversation has a system prompt.
     pub system: bool,
+    /// Whether thinking was requested (`"think": true`, `enable_thinking=true`).
+    pub think: bool,
+    /// Whether the assistant message after the gap carries reasoning (Ollama's `.Thinking`).
+    pub reasoning: bool,
 }
 
 /// Where the template writes the system prompt.
@@ -73,10 +79,22 @@ pub(super) fn shapes() -> Vec<Vec<Role>> {
     ]
 }
 
+/// The shapes probed with reasoning on assistant turns: an answered question before the last
+/// user turn, with and without a system prompt (the thinking suite's history).
+pub(super) fn reasoning_shapes() -> Vec<Vec<Role>> {
+    use Role::{Assistant as A, System as S, User as U};
+    vec![vec![U, A, U], vec![S, U, A, U]]
+}
+
 /// The marker written as the content of message `index`; `q` ends it so no marker is a
 /// prefix of another.
-fn marker(index: usize) -> String {
+pub(super) fn marker(index: usize) -> String {
     format!("ZqMark{index}qZ")
+}
+
+/// The marker written as the reasoning of assistant message `index`.
+fn reasoning_marker(index: usize) -> String {
+    format!("ZqReason{index}qZ")
 }
 
 /// One probe's rendering cut at the markers.
@@ -86,6 +104,20 @@ pub(super) struct Observation {
     pub gaps: Vec<(GapKey, String)>,
     /// Where the system prompt appeared, when the shape has one.
     pub placement: Option<Placement>,
+    /// Whether an assistant turn's reasoning was written.
+    pub reasoning_written: bool,
+}
+
+/// One probe: a conversation shape, thinking on or off, and whether assistant turns carry
+/// reasoning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Probe<'a> {
+    /// The roles of the messages, in order.
+    pub shape: &'a [Role],
+    /// Whether thinking is requested.
+    pub think: bool,
+    /// Whether assistant messages carry reasoning (`thinking`/`reasoning_content`).
+    pub reasoning: bool,
 }
 
 /// Why a probe taught nothing.
@@ -109,14 +141,30 @@ pub(super) struct Padding {
     pub right: &'static str,
 }
 
-/// Renders `shape` with marker contents, those of `padding.role` padded.
+/// Renders `shape` with marker contents, those of `padding.role` padded, thinking off.
 pub(super) fn render(
     jinja: &JinjaTemplate,
     shape: &[Role],
     padding: Option<Padding>,
     options: &VerifyOptions,
 ) -> Result<String, JinjaError> {
-    let messages = shape
+    let probe = Probe {
+        shape,
+        think: false,
+        reasoning: false,
+    };
+    render_probe(jinja, probe, padding, options)
+}
+
+/// Renders a probe with marker contents (and reasoning), those of `padding.role` padded.
+fn render_probe(
+    jinja: &JinjaTemplate,
+    probe: Probe<'_>,
+    padding: Option<Padding>,
+    options: &VerifyOptions,
+) -> Result<String, JinjaError> {
+    let messages = probe
+        .shape
         .iter()
         .enumerate()
         .map(|(index, &role)| Message {
@@ -127,55 +175,99 @@ pub(super) fn render(
                 }
                 _ => marker(index),
             },
+            thinking: if probe.reasoning && role == Role::Assistant {
+                reasoning_marker(index)
+            } else {
+                String::new()
+            },
             ..Message::default()
         })
         .collect();
     let request = ChatRequest {
         messages,
         tools: Vec::new(),
-        think: Some(Think::Enabled(false)),
+        think: Some(Think::Enabled(probe.think)),
     };
     verify::render_jinja(jinja, &request, options)
 }
 
-/// Renders one shape and cuts the output into gaps.
+/// Renders one probe and cuts the output into gaps.
 pub(super) fn observe(
     jinja: &JinjaTemplate,
-    shape: &[Role],
+    probe: Probe<'_>,
     options: &VerifyOptions,
 ) -> Result<Observation, ProbeFailure> {
-    let output = render(jinja, shape, None, options).map_err(ProbeFailure::Render)?;
-    cut(&output, shape).map_err(ProbeFailure::Shape)
+    let output = render_probe(jinja, probe, None, options).map_err(ProbeFailure::Render)?;
+    cut(&output, probe).map_err(ProbeFailure::Shape)
 }
 
-/// Cuts `output` at the markers of `shape`'s messages.
-fn cut(output: &str, shape: &[Role]) -> Result<Observation, String> {
-    let mut found = Vec::with_capacity(shape.len());
-    for (index, role) in shape.iter().enumerate() {
+/// Where one marker was found: byte offset, the message it belongs to, what it stands for,
+/// and its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Found {
+    at: usize,
+    index: usize,
+    role: Role,
+    len: usize,
+}
+
+/// Finds `marker` at most once in `output`.
+fn find_once(output: &str, marker: &str, what: &str) -> Result<Option<usize>, String> {
+    let mut hits = output.match_indices(marker);
+    let first = hits.next().map(|(at, _)| at);
+    if hits.next().is_some() {
+        return Err(format!("the {what} appears more than once"));
+    }
+    Ok(first)
+}
+
+/// Cuts `output` at the markers of the probe's messages.
+fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
+    let shape = probe.shape;
+    let mut found = Vec::with_capacity(shape.len() * 2);
+    let mut reasoning_written = false;
+    for (index, &role) in shape.iter().enumerate() {
         let marker = marker(index);
-        let mut hits = output.match_indices(&marker);
-        let Some((at, _)) = hits.next() else {
-            return Err(format!(
-                "the {} message's content does not appear in the prompt",
-                role.name()
-            ));
+        let what = format!("{} message's content", role.name());
+        let Some(at) = find_once(output, &marker, &what)? else {
+            return Err(format!("the {what} does not appear in the prompt"));
         };
-        if hits.next().is_some() {
-            return Err(format!(
-                "the {} message's content appears more than once",
-                role.name()
-            ));
+        found.push(Found {
+            at,
+            index,
+            role,
+            len: marker.len(),
+        });
+        if probe.reasoning && role == Role::Assistant {
+            let marker = reasoning_marker(index);
+            if let Some(at) = find_once(output, &marker, "reasoning")? {
+                reasoning_written = true;
+                found.push(Found {
+                    at,
+                    index,
+                    role: Role::Reasoning,
+                    len: marker.len(),
+                });
+            }
         }
-        found.push((at, index, marker.len()));
     }
     found.sort_unstable();
     let turns: Vec<usize> = found
         .iter()
-        .map(|&(_, index, _)| index)
-        .filter(|&index| shape[index] != Role::System)
+        .filter(|f| matches!(f.role, Role::User | Role::Assistant))
+        .map(|f| f.index)
         .collect();
     if turns.windows(2).any(|pair| pair[0] > pair[1]) {
         return Err("the template writes turns out of order".to_owned());
+    }
+    let reasoning_misplaced = found.iter().enumerate().any(|(n, f)| {
+        f.role == Role::Reasoning
+            && found
+                .get(n + 1)
+                .is_none_or(|next| next.index != f.index || next.role != Role::Assistant)
+    });
+    if reasoning_misplaced {
+        return Err("the reasoning is not written right before its answer".to_owned());
     }
     let has_system = shape.contains(&Role::System);
     let last_index = shape.len() - 1;
@@ -183,10 +275,9 @@ fn cut(output: &str, shape: &[Role]) -> Result<Observation, String> {
     let mut gaps = Vec::with_capacity(found.len() + 1);
     let mut cursor = 0;
     let mut prev = None;
-    for (position, &(at, index, len)) in found.iter().enumerate() {
-        let role = shape[index];
-        let last = if role == Role::System {
-            let before = found.get(position + 1).map(|&(_, next, _)| next);
+    for (position, f) in found.iter().enumerate() {
+        let last = if f.role == Role::System {
+            let before = found.get(position + 1).map(|next| next.index);
             placement = Some(match position {
                 0 if before == Some(last_index) => Placement::Either,
                 0 => Placement::First,
@@ -199,160 +290,56 @@ fn cut(output: &str, shape: &[Role]) -> Result<Observation, String> {
             });
             before == Some(last_index)
         } else {
-            index == last_index
+            f.index == last_index
         };
         let key = GapKey {
             prev,
-            next: Some(role),
+            next: Some(f.role),
             last,
             system: has_system,
+            think: probe.think,
+            reasoning: probe.reasoning && matches!(f.role, Role::Assistant | Role::Reasoning),
         };
-        gaps.push((key, output[cursor..at].to_owned()));
-        cursor = at + len;
-        prev = Some(role);
+        let Some(gap) = output.get(cursor..f.at) else {
+            return Err("the contents of two messages overlap in the prompt".to_owned());
+        };
+        gaps.push((key, gap.to_owned()));
+        cursor = f.at + f.len;
+        prev = Some(f.role);
     }
     let end = GapKey {
         prev,
         next: None,
         last: false,
         system: has_system,
+        think: probe.think,
+        reasoning: false,
     };
     gaps.push((end, output[cursor..].to_owned()));
-    Ok(Observation { gaps, placement })
-}
-
-/// What a template strips from one side of a role's content.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(super) enum Strip {
-    /// Nothing: written as given.
-    Keep,
-    /// Newlines only (`lstrip('\n')`).
-    Newlines,
-    /// All whitespace (`| trim`, `.strip()`, `.lstrip()`).
-    Whitespace,
-}
-
-impl Strip {
-    /// The bytes stripped, as Go integer literals for `eq`.
-    pub(super) fn go_bytes(self) -> &'static str {
-        match self {
-            Strip::Keep => "",
-            Strip::Newlines => "10",
-            Strip::Whitespace => "32 9 10 11 12 13",
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Strip::Keep => "keep",
-            Strip::Newlines => "nl",
-            Strip::Whitespace => "ws",
-        }
-    }
-}
-
-/// What a template does to a role's content, seen by padding markers with whitespace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(super) enum Transform {
-    /// Stripped as given on each side (both [`Strip::Keep`]: written as given).
-    Strip {
-        /// The leading side.
-        left: Strip,
-        /// The trailing side.
-        right: Strip,
-    },
-    /// Something the probes cannot name (stripping that depends on more than whitespace).
-    Other,
-}
-
-impl Transform {
-    /// Content written as given.
-    pub(super) const RAW: Transform = Transform::Strip {
-        left: Strip::Keep,
-        right: Strip::Keep,
-    };
-
-    /// The name of the Go sub-template applying it.
-    pub(super) fn define_name(self) -> Option<String> {
-        match self {
-            Transform::Strip { left, right } if self != Transform::RAW => {
-                Some(format!("strip_{}_{}", left.name(), right.name()))
-            }
-            _ => None,
-        }
-    }
-}
-
-/// The content transform of each role in `shape`: each side of each role's contents is
-/// padded with newlines, then with spaces and tabs, and the rendering compared with the plain
-/// one.
-pub(super) fn transforms(
-    jinja: &JinjaTemplate,
-    shape: &[Role],
-    options: &VerifyOptions,
-) -> Result<BTreeMap<Role, Transform>, JinjaError> {
-    let plain = render(jinja, shape, None, options)?;
-    let mut seen = BTreeMap::new();
-    for role in [Role::System, Role::User, Role::Assistant] {
-        if !shape.contains(&role) {
-            continue;
-        }
-        let side = |left: bool| -> Result<Option<Strip>, JinjaError> {
-            let mut stripped = [false; 2];
-            for (n, pad) in ["\n\n", " \t "].into_iter().enumerate() {
-                let padding = if left {
-                    Padding {
-                        role,
-                        left: pad,
-                        right: "",
-                    }
-                } else {
-                    Padding {
-                        role,
-                        left: "",
-                        right: pad,
-                    }
-                };
-                let padded = render(jinja, shape, Some(padding), options)?;
-                let mut kept = plain.clone();
-                for (index, _) in shape.iter().enumerate().filter(|(_, r)| **r == role) {
-                    let marker = marker(index);
-                    let wrapped = format!("{}{marker}{}", padding.left, padding.right);
-                    kept = kept.replace(&marker, &wrapped);
-                }
-                stripped[n] = if padded == kept {
-                    false
-                } else if padded == plain {
-                    true
-                } else {
-                    return Ok(None);
-                };
-            }
-            Ok(match stripped {
-                [false, false] => Some(Strip::Keep),
-                [true, false] => Some(Strip::Newlines),
-                [true, true] => Some(Strip::Whitespace),
-                [false, true] => None,
-            })
-        };
-        let transform = match (side(true)?, side(false)?) {
-            (Some(left), Some(right)) => Transform::Strip { left, right },
-            _ => Transform::Other,
-        };
-        seen.insert(role, transform);
-    }
-    Ok(seen)
+    Ok(Observation {
+        gaps,
+        placement,
+        reasoning_written,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn plain(shape: &[Role]) -> Probe<'_> {
+        Probe {
+            shape,
+            think: false,
+            reasoning: false,
+        }
+    }
+
     #[test]
     fn cuts_chatml_into_gaps() {
         let shape = [Role::System, Role::User];
         let out = format!("<s>{}\n<u>{}\n<a>", marker(0), marker(1));
-        let obs = cut(&out, &shape).unwrap();
+        let obs = cut(&out, plain(&shape)).unwrap();
         let texts: Vec<_> = obs.gaps.iter().map(|(_, t)| t.as_str()).collect();
         assert_eq!(texts, ["<s>", "\n<u>", "\n<a>"]);
         assert_eq!(obs.placement, Some(Placement::Either));
@@ -370,15 +357,15 @@ mod tests {
             marker(0),
             marker(3)
         );
-        let obs = cut(&out, &shape).unwrap();
+        let obs = cut(&out, plain(&shape)).unwrap();
         assert_eq!(obs.placement, Some(Placement::BeforeLast));
     }
 
     #[test]
     fn missing_or_doubled_markers_are_refused() {
         let shape = [Role::User];
-        assert!(cut("nothing", &shape).is_err());
+        assert!(cut("nothing", plain(&shape)).is_err());
         let twice = format!("{0}{0}", marker(0));
-        assert!(cut(&twice, &shape).is_err());
+        assert!(cut(&twice, plain(&shape)).is_err());
     }
 }

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::error::ConvertError;
-use super::probe::{self, GapKey, Placement, ProbeFailure, Role, Transform};
+use super::probe::{self, GapKey, Placement, Probe, ProbeFailure, Role};
+use super::transform::{self, Transform};
 use crate::template::jinja::{FixedDateTime, JinjaError, JinjaTemplate};
 use crate::template::verify::VerifyOptions;
 
@@ -31,6 +32,8 @@ pub(super) struct Structure {
     pub problems: Vec<String>,
     /// Facts the user should know (frozen dates).
     pub notes: Vec<String>,
+    /// Whether earlier assistant turns' reasoning is written, with thinking off and on.
+    pub reasoning: [bool; 2],
 }
 
 /// Probes `jinja` and assembles its structure; dates are told apart by rendering once with
@@ -46,12 +49,29 @@ pub(super) fn infer(
     let mut structure = Structure::default();
     let mut today: BTreeMap<GapKey, String> = BTreeMap::new();
     let mut later: BTreeMap<GapKey, String> = BTreeMap::new();
-    for (number, shape) in probe::shapes().iter().enumerate() {
-        let observed = probe::observe(jinja, shape, options)
-            .and_then(|seen| Ok((seen, probe::observe(jinja, shape, &other)?)));
+    let shapes = probe::shapes();
+    let with_reasoning = probe::reasoning_shapes();
+    // Thinking off first: it decides renderability and the structure the plain suite needs;
+    // thinking on adds the gaps that change when the client asks for thinking; last, assistant
+    // turns that carry reasoning show whether and how the template writes it.
+    let mut runs = Vec::new();
+    for (think, reasoning) in [(false, false), (true, false), (false, true), (true, true)] {
+        let list = if reasoning { &with_reasoning } else { &shapes };
+        runs.extend(list.iter().map(|shape| Probe {
+            shape,
+            think,
+            reasoning,
+        }));
+    }
+    for (number, probe) in runs.into_iter().enumerate() {
+        let observed = probe::observe(jinja, probe, options)
+            .and_then(|seen| Ok((seen, probe::observe(jinja, probe, &other)?)));
         let (seen, seen_later) = match observed {
             Ok(pair) => pair,
             Err(failure) if number == 0 => return Err(first_failure(failure)),
+            // Thinking and reasoning are extras: a template that fails with them teaches
+            // nothing more about the plain prompt.
+            Err(_) if probe.think || probe.reasoning => continue,
             // A template may refuse a shape (no system role, say); the verifier lists the
             // conversations it refuses, so there is nothing to learn or report here.
             Err(ProbeFailure::Render(_)) => continue,
@@ -60,6 +80,9 @@ pub(super) fn infer(
                 continue;
             }
         };
+        if seen.reasoning_written {
+            structure.reasoning[usize::from(probe.think)] = true;
+        }
         if let Some(placement) = seen.placement {
             match structure.placement {
                 _ if placement == Placement::Either => {
@@ -100,8 +123,8 @@ pub(super) fn infer(
     }
     let with_system = [Role::System, Role::User, Role::Assistant, Role::User];
     let without = [Role::User, Role::Assistant, Role::User];
-    structure.transforms = probe::transforms(jinja, &with_system, options)
-        .or_else(|_| probe::transforms(jinja, &without, options))
+    structure.transforms = transform::transforms(jinja, &with_system, options)
+        .or_else(|_| transform::transforms(jinja, &without, options))
         .unwrap_or_default();
     for (role, transform) in &structure.transforms {
         if *transform == Transform::Other {
@@ -171,16 +194,13 @@ fn resolve_dates(
         }
         return (pieces, None);
     }
-    let prefix = text
-        .bytes()
-        .zip(text_later.bytes())
-        .take_while(|(a, b)| a == b)
-        .count();
-    let suffix = text[prefix..]
-        .bytes()
+    let (a, b) = (text.as_bytes(), text_later.as_bytes());
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let suffix = a[prefix..]
+        .iter()
         .rev()
-        .zip(text_later[prefix.min(text_later.len())..].bytes().rev())
-        .take_while(|(a, b)| a == b)
+        .zip(b[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
         .count();
     let mut start = prefix;
     while !text.is_char_boundary(start) {

@@ -68,12 +68,21 @@ fn string_arg(v: &Value) -> Result<&str, String> {
     }
 }
 
-/// Go's `evalArgs` for `html`, `js`, `urlquery`: one string as is, else `fmt.Sprint`.
+/// Go's `evalArgs` for `html`, `js`, `urlquery`: one string as is, else `fmt.Sprint` of the
+/// operands as templates print them (so a nil operand reads `<no value>`, and counts as a
+/// string for `Sprint`'s spacing).
 fn eval_args(args: &[Value], limit: usize) -> String {
     if let [Value::Str(s)] = args {
         return s.to_string();
     }
-    gofmt::sprint(args, limit)
+    let printable: Vec<Value> = args
+        .iter()
+        .map(|a| match a {
+            Value::Invalid | Value::Nil => Value::str("<no value>"),
+            a => a.clone(),
+        })
+        .collect();
+    gofmt::sprint(&printable, limit)
 }
 
 /// Calls function `name` with evaluated arguments (the piped value last); `limit` bounds the

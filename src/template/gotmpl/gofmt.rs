@@ -147,18 +147,18 @@ fn pad(body: &str, spec: Spec) -> String {
     }
     let fill = width - len;
     if spec.minus {
-        format!("{body}{}", " ".repeat(fill))
-    } else if spec.zero
-        && body.starts_with(['-', '+'])
-        && body.chars().skip(1).all(|c| c.is_ascii_digit() || c == '.')
-    {
-        let (sign, digits) = body.split_at(1);
-        format!("{sign}{}{digits}", "0".repeat(fill))
-    } else if spec.zero && body.chars().all(|c| c.is_ascii_digit() || c == '.') {
-        format!("{}{body}", "0".repeat(fill))
-    } else {
-        format!("{}{body}", " ".repeat(fill))
+        return format!("{body}{}", " ".repeat(fill));
     }
+    if spec.zero {
+        // Zeros go after a sign, as Go pads numbers; other values are padded on the left.
+        if let Some(rest) = body.strip_prefix(['-', '+', ' ']) {
+            if rest.starts_with(|c: char| c.is_ascii_digit()) {
+                return format!("{}{}{rest}", &body[..1], "0".repeat(fill));
+            }
+        }
+        return format!("{}{body}", "0".repeat(fill));
+    }
+    format!("{}{body}", " ".repeat(fill))
 }
 
 fn bad(verb: char, arg: &Value) -> String {
@@ -175,10 +175,37 @@ fn format_one(verb: char, spec: Spec, arg: &Value) -> String {
             a => a.type_name(),
         };
     }
-    if let Value::Slice(s) = arg {
-        if verb != 'v' && !s.json_stringer {
-            let parts: Vec<String> = s.items.iter().map(|i| format_one(verb, spec, i)).collect();
-            return format!("[{}]", parts.join(" "));
+    format_nested(verb, spec, arg, 0)
+}
+
+/// One operand at `depth` inside a container: Go applies the verb to every element (and map
+/// key), and prints a nil element as `<nil>` whatever the verb.
+fn format_nested(verb: char, spec: Spec, arg: &Value, depth: usize) -> String {
+    if verb != 'v' {
+        match arg {
+            Value::Slice(s) if !s.json_stringer => {
+                let parts: Vec<String> = s
+                    .items
+                    .iter()
+                    .map(|i| format_nested(verb, spec, i, depth + 1))
+                    .collect();
+                return format!("[{}]", parts.join(" "));
+            }
+            Value::Map(m) => {
+                let parts: Vec<String> = m
+                    .iter()
+                    .map(|(k, v)| {
+                        format!(
+                            "{}:{}",
+                            format_nested(verb, spec, &Value::str(k), depth + 1),
+                            format_nested(verb, spec, v, depth + 1)
+                        )
+                    })
+                    .collect();
+                return format!("map[{}]", parts.join(" "));
+            }
+            Value::Invalid | Value::Nil if depth > 0 => return "<nil>".to_owned(),
+            _ => {}
         }
     }
     match (verb, arg) {
@@ -205,6 +232,20 @@ fn format_one(verb: char, spec: Spec, arg: &Value) -> String {
         ('X', Value::Int(i)) => hex_int(*i, true, spec),
         ('x', Value::Str(s)) => s.bytes().map(|b| format!("{b:02x}")).collect(),
         ('X', Value::Str(s)) => s.bytes().map(|b| format!("{b:02X}")).collect(),
+        ('o', Value::Int(i)) => {
+            let digits = format!("{:o}", i.unsigned_abs());
+            let digits = if spec.sharp {
+                format!("0{digits}")
+            } else {
+                digits
+            };
+            if *i < 0 { format!("-{digits}") } else { digits }
+        }
+        ('b', Value::Int(i)) => {
+            let digits = format!("{:b}", i.unsigned_abs());
+            if *i < 0 { format!("-{digits}") } else { digits }
+        }
+        ('U', Value::Int(i)) => format!("U+{:04X}", i),
         ('c', Value::Int(i)) => char::from_u32(*i as u32).unwrap_or('\u{FFFD}').to_string(),
         ('f' | 'F' | 'e' | 'E' | 'g' | 'G', Value::Float(f)) => format_float(*f, verb, spec),
         _ => bad(verb, arg),

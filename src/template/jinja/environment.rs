@@ -9,6 +9,7 @@ use minijinja::value::{Kwargs, Rest, Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, State, filters};
 
 use super::generation::GENERATION_FUNCTION;
+use super::markup::{self, MARKUP_ESCAPE_FILTER};
 use super::pyfmt;
 use super::pyjson::{self, JsonOptions};
 use super::pyobjects::{PyGenerator, PyNone, PyTuple, is_py_none};
@@ -54,10 +55,16 @@ pub fn build(fuel: u64, recursion_limit: usize) -> Environment<'static> {
     env.set_keep_trailing_newline(false);
     env.set_fuel(Some(fuel));
     env.set_recursion_limit(recursion_limit);
-    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    env.set_unknown_method_callback(|state, value, method, args| {
+        // `dict.items()` gives tuples (they print as `('k', v)`), not lists.
+        if value.kind() == ValueKind::Map && method == "items" && args.is_empty() {
+            return pairs(value).map(Value::from);
+        }
+        minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args)
+    });
     env.set_formatter(|out, _state, value| {
         let mut text = String::new();
-        pyfmt::write_str(&mut text, value);
+        pyfmt::write_str(&mut text, value)?;
         out.write_str(&text)
             .map_err(|_| Error::new(ErrorKind::WriteFailure, "output refused"))
     });
@@ -126,6 +133,80 @@ pub fn build(fuel: u64, recursion_limit: usize) -> Environment<'static> {
             })
         },
     );
+    env.add_filter("items", |value: Value| -> Result<Value, Error> {
+        if value.is_undefined() {
+            return Ok(PyGenerator::new_value(Vec::new()));
+        }
+        if value.kind() != ValueKind::Map {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "items: can only get item pairs from a mapping",
+            ));
+        }
+        Ok(PyGenerator::new_value(pairs(&value)?))
+    });
+    env.add_filter("round", round);
+    env.add_filter("center", |value: Value, width: Option<usize>| {
+        let text = pyfmt::to_str(&value)?;
+        let width = width.unwrap_or(80);
+        let len = text.chars().count();
+        if width <= len {
+            return Ok(text);
+        }
+        // CPython's str.center: the odd space goes left only when the width is odd too.
+        let margin = width - len;
+        let left = margin / 2 + (margin & width & 1);
+        Ok::<_, Error>(format!(
+            "{}{text}{}",
+            " ".repeat(left),
+            " ".repeat(margin - left)
+        ))
+    });
+    env.add_filter("wordcount", |value: Value| {
+        let text = pyfmt::to_str(&value)?;
+        let mut count = 0;
+        let mut in_word = false;
+        for c in text.chars() {
+            let word = c.is_alphanumeric() || c == '_';
+            count += usize::from(word && !in_word);
+            in_word = word;
+        }
+        Ok::<_, Error>(count)
+    });
+    env.add_filter("truncate", truncate);
+    env.add_filter("indent", indent);
+    env.add_filter(
+        "replace",
+        |value: Value, old: String, new: String, count: Option<i64>| {
+            let text = pyfmt::to_str(&value)?;
+            Ok::<_, Error>(match count.filter(|n| *n >= 0) {
+                Some(n) => text.replacen(&old, &new, n as usize),
+                None => text.replace(&old, &new),
+            })
+        },
+    );
+    env.add_filter("int", to_int);
+    // Jinja2's sandbox looks up Python attributes, which dicts and strings do not have as
+    // data: `{'role': 'x'}|attr('role')` is undefined there.
+    env.add_filter("attr", |_value: Value, _name: String| Value::UNDEFINED);
+    env.add_filter("title", |value: Value| {
+        // Jinja2's `title`: words start after `-`, whitespace and opening brackets, so
+        // "it's" stays "It's" (unlike Python's `str.title`).
+        let mut out = String::new();
+        let mut word_start = true;
+        for c in pyfmt::to_str(&value)?.chars() {
+            if c == '-' || c.is_whitespace() || matches!(c, '(' | '{' | '[' | '<') {
+                out.push(c);
+                word_start = true;
+            } else if word_start {
+                out.extend(c.to_uppercase());
+                word_start = false;
+            } else {
+                out.extend(c.to_lowercase());
+            }
+        }
+        Ok::<_, Error>(out)
+    });
     env.add_test("none", |value: &Value| is_py_none(value));
     // Python: anything with `len()` and `[]` is a sequence: strings, lists, dicts, Undefined.
     env.add_test("sequence", |value: &Value| {
@@ -150,6 +231,13 @@ pub fn build(fuel: u64, recursion_limit: usize) -> Environment<'static> {
     env.add_function("strftime_now", strftime_now);
     env.add_function("range", range);
     env.add_function(GENERATION_FUNCTION, generation);
+    env.add_filter(MARKUP_ESCAPE_FILTER, |value: Value| {
+        if value.is_safe() {
+            Ok::<_, Error>(value)
+        } else {
+            Ok(Value::from(markup::escape(&pyfmt::to_str(&value)?)))
+        }
+    });
     env
 }
 
@@ -224,8 +312,12 @@ fn join(
     kwargs: Kwargs,
 ) -> Result<String, Error> {
     let attribute: Option<Value> = kwargs.get("attribute")?;
+    let separator = kwargs.get::<Option<Value>>("d")?.or(separator);
     kwargs.assert_all_used()?;
-    let separator = separator.map(|s| pyfmt::to_str(&s)).unwrap_or_default();
+    let separator = separator
+        .map(|s| pyfmt::to_str(&s))
+        .transpose()?
+        .unwrap_or_default();
     let mut out = String::new();
     if value.is_undefined() {
         return Ok(out);
@@ -243,7 +335,7 @@ fn join(
             Some(attribute) => attribute_of(state, &item, attribute)?,
             None => item,
         };
-        pyfmt::write_str(&mut out, &item);
+        pyfmt::write_str(&mut out, &item)?;
     }
     Ok(out)
 }
@@ -275,6 +367,198 @@ fn generator(
     items().map(PyGenerator::new_value)
 }
 
+/// A mapping's `(key, value)` pairs as tuples.
+fn pairs(map: &Value) -> Result<Vec<Value>, Error> {
+    map.try_iter()?
+        .map(|key| {
+            let item = map.get_item(&key)?;
+            Ok(Value::from_object(PyTuple(vec![key, item])))
+        })
+        .collect()
+}
+
+/// Jinja2's `round(value, precision=0, method='common')`: `common` is Python's `round`
+/// (ties to even on the exact binary value), `ceil` and `floor` round away or toward.
+fn round(
+    value: Value,
+    precision: Option<i32>,
+    method: Option<String>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
+    let precision = kwargs
+        .get::<Option<i32>>("precision")?
+        .or(precision)
+        .unwrap_or(0);
+    let method = kwargs
+        .get::<Option<String>>("method")?
+        .or(method)
+        .unwrap_or_else(|| "common".to_owned());
+    kwargs.assert_all_used()?;
+    if !matches!(method.as_str(), "common" | "ceil" | "floor") {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            "method must be common, ceil or floor",
+        ));
+    }
+    if method == "common" && value.is_integer() {
+        return Ok(value);
+    }
+    let x = f64::try_from(value)?;
+    let scale = 10f64.powi(precision);
+    let rounded = match method.as_str() {
+        "ceil" => (x * scale).ceil() / scale,
+        "floor" => (x * scale).floor() / scale,
+        // Rust's fixed-precision formatting rounds the exact binary value half to even, as
+        // Python's `round` does.
+        _ if precision >= 0 => format!("{x:.prec$}", prec = precision as usize)
+            .parse()
+            .unwrap_or(x),
+        _ => (x * scale).round_ties_even() / scale,
+    };
+    Ok(Value::from(rounded))
+}
+
+/// Jinja2's `truncate(length=255, killwords=False, end='...', leeway=5)`.
+fn truncate(value: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<String, Error> {
+    let arg = |i: usize, name: &str| -> Result<Option<Value>, Error> {
+        Ok(kwargs
+            .get::<Option<Value>>(name)?
+            .or_else(|| args.get(i).cloned())
+            .filter(|v| !v.is_none()))
+    };
+    let count = |v: Option<Value>, default: usize| v.and_then(|v| v.as_usize()).unwrap_or(default);
+    let length = count(arg(0, "length")?, 255);
+    let killwords = arg(1, "killwords")?.is_some_and(|v| v.is_true());
+    let end = arg(2, "end")?
+        .map(|v| pyfmt::to_str(&v))
+        .transpose()?
+        .unwrap_or_else(|| "...".to_owned());
+    let leeway = count(arg(3, "leeway")?, 5);
+    kwargs.assert_all_used()?;
+    let text = pyfmt::to_str(&value)?;
+    let end_len = end.chars().count();
+    if length < end_len {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            "expected length >= len(end)",
+        ));
+    }
+    if text.chars().count() <= length + leeway {
+        return Ok(text);
+    }
+    let head: String = text.chars().take(length - end_len).collect();
+    if killwords {
+        return Ok(head + &end);
+    }
+    let head = match head.rsplit_once(' ') {
+        Some((before, _)) => before.to_owned(),
+        None => head,
+    };
+    Ok(head + &end)
+}
+
+/// Jinja2's `indent(width=4, first=False, blank=False)`; `width` may be the indent text.
+fn indent(value: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<String, Error> {
+    let arg = |i: usize, name: &str| -> Result<Option<Value>, Error> {
+        Ok(kwargs
+            .get::<Option<Value>>(name)?
+            .or_else(|| args.get(i).cloned()))
+    };
+    let indention = match arg(0, "width")? {
+        Some(width) if width.kind() == ValueKind::String => pyfmt::to_str(&width)?,
+        Some(width) => " ".repeat(width.as_usize().unwrap_or(0).min(1024)),
+        None => "    ".to_owned(),
+    };
+    let first = arg(1, "first")?.is_some_and(|v| v.is_true());
+    let blank = arg(2, "blank")?.is_some_and(|v| v.is_true());
+    kwargs.assert_all_used()?;
+    // Jinja2 appends a newline, then splits with Python's `splitlines`.
+    let text = pyfmt::to_str(&value)? + "\n";
+    let lines = splitlines(&text);
+    let mut out = if blank {
+        lines.join(&format!("\n{indention}"))
+    } else {
+        let mut rest = lines.iter();
+        let mut out = rest.next().map(|s| s.to_string()).unwrap_or_default();
+        for line in rest {
+            out.push('\n');
+            if !line.is_empty() {
+                out.push_str(&indention);
+            }
+            out.push_str(line);
+        }
+        out
+    };
+    if first {
+        out.insert_str(0, &indention);
+    }
+    Ok(out)
+}
+
+/// Python's `str.splitlines()`: every line boundary Python knows, `\r\n` as one.
+fn splitlines(text: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let boundary = matches!(
+            c,
+            '\n' | '\r'
+                | '\u{b}'
+                | '\u{c}'
+                | '\u{1c}'
+                | '\u{1d}'
+                | '\u{1e}'
+                | '\u{85}'
+                | '\u{2028}'
+                | '\u{2029}'
+        );
+        if boundary {
+            lines.push(&text[start..i]);
+            let mut end = i + c.len_utf8();
+            if c == '\r' && chars.peek().is_some_and(|(_, next)| *next == '\n') {
+                chars.next();
+                end += 1;
+            }
+            start = end;
+        }
+    }
+    if start < text.len() {
+        lines.push(&text[start..]);
+    }
+    lines
+}
+
+/// Jinja2's `int(default=0, base=10)`: numbers truncate, strings parse (as a float when
+/// they are not an integer), anything else gives the default.
+fn to_int(value: Value, default: Option<Value>, base: Option<u32>) -> Value {
+    let default = default.unwrap_or(Value::from(0));
+    if value.is_integer() {
+        return value;
+    }
+    if value.kind() == ValueKind::Bool {
+        return Value::from(i64::from(value.is_true()));
+    }
+    if let (ValueKind::Number, Ok(float)) = (value.kind(), f64::try_from(value.clone())) {
+        return if float.is_finite() {
+            Value::from(float.trunc() as i64)
+        } else {
+            default
+        };
+    }
+    let Some(text) = value.as_str() else {
+        return default;
+    };
+    let text = text.trim().replace('_', "");
+    if let Ok(parsed) = i64::from_str_radix(&text, base.unwrap_or(10)) {
+        return Value::from(parsed);
+    }
+    match text.parse::<f64>() {
+        Ok(float) if float.is_finite() => Value::from(float.trunc() as i64),
+        _ => default,
+    }
+}
+
 /// Python's `len()`: Undefined has length 0; generators, numbers and None have none.
 fn length(value: &Value) -> Result<usize, Error> {
     if value.is_undefined() {
@@ -296,7 +580,10 @@ fn length(value: &Value) -> Result<usize, Error> {
 
 /// `raise_exception(message)`: stops rendering with the template's own message.
 fn raise_exception(message: Option<Value>) -> Result<Value, Error> {
-    let message = message.map(|m| pyfmt::to_str(&m)).unwrap_or_default();
+    let message = message
+        .map(|m| pyfmt::to_str(&m))
+        .transpose()?
+        .unwrap_or_default();
     Err(Error::new(ErrorKind::InvalidOperation, message.clone())
         .with_source(RaisedByTemplate(message)))
 }

@@ -31,6 +31,15 @@ pub enum JinjaError {
         /// The step budget that ran out.
         fuel: u64,
     },
+    /// The template builds a value that doubles at every step (e.g. `x = x ~ x` in a loop),
+    /// which no step budget bounds in memory; it is refused before rendering.
+    #[error("chat template refused{}: {message}", at_line(*line))]
+    Unbounded {
+        /// What was found.
+        message: String,
+        /// 1-based line of the template, when known.
+        line: Option<usize>,
+    },
     /// The rendered prompt grew past the size limit.
     #[error(
         "chat template output exceeded {limit} bytes; a chat prompt is never this large, so the template is runaway"

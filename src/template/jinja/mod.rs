@@ -31,6 +31,8 @@ mod context;
 mod environment;
 mod error;
 mod generation;
+mod guard;
+mod markup;
 mod pyfmt;
 mod pyjson;
 mod pyobjects;
@@ -89,7 +91,9 @@ impl JinjaTemplate {
     /// Parses `source`, rendering later within `limits`.
     pub fn with_limits(source: &str, limits: JinjaLimits) -> Result<Self, JinjaError> {
         let mut env = environment::build(limits.fuel, limits.recursion_limit);
-        let source = generation::rewrite(source).into_owned();
+        let source = generation::rewrite(source);
+        let source = markup::rewrite(&source).into_owned();
+        guard::check(&source)?;
         env.add_template_owned(TEMPLATE_NAME, source)
             .map_err(|err| JinjaError::Syntax {
                 message: describe(&err),

@@ -7,37 +7,51 @@
 use std::fmt::Write;
 
 use minijinja::value::{Value, ValueKind};
+use minijinja::{Error, ErrorKind};
 
 use super::pyobjects::PyTuple;
 
+/// Nesting deeper than this is refused when printing, as Python's recursion limit refuses
+/// it, instead of overflowing the stack.
+const MAX_DEPTH: usize = 200;
+
 /// Writes `str(value)` as Python (and so Jinja2) would print it.
-pub fn write_str(out: &mut String, value: &Value) {
+pub fn write_str(out: &mut String, value: &Value) -> Result<(), Error> {
     match value.kind() {
-        ValueKind::Undefined => {}
-        ValueKind::String => out.push_str(value.as_str().unwrap_or_default()),
-        _ => write_repr(out, value),
+        ValueKind::Undefined => Ok(()),
+        ValueKind::String => {
+            out.push_str(value.as_str().unwrap_or_default());
+            Ok(())
+        }
+        _ => write_repr(out, value, 0),
     }
 }
 
 /// `str(value)` as an owned string.
-pub fn to_str(value: &Value) -> String {
+pub fn to_str(value: &Value) -> Result<String, Error> {
     let mut out = String::new();
-    write_str(&mut out, value);
-    out
+    write_str(&mut out, value)?;
+    Ok(out)
 }
 
 /// Writes `repr(value)`.
-pub fn write_repr(out: &mut String, value: &Value) {
+fn write_repr(out: &mut String, value: &Value, depth: usize) -> Result<(), Error> {
+    if depth > MAX_DEPTH {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            "value nested too deeply to print",
+        ));
+    }
     if let Some(tuple) = value.downcast_object_ref::<PyTuple>() {
         out.push('(');
         for (i, item) in tuple.0.iter().enumerate() {
             if i > 0 {
                 out.push_str(", ");
             }
-            write_repr(out, item);
+            write_repr(out, item, depth + 1)?;
         }
         out.push_str(if tuple.0.len() == 1 { ",)" } else { ")" });
-        return;
+        return Ok(());
     }
     match value.kind() {
         ValueKind::Undefined => {}
@@ -52,7 +66,7 @@ pub fn write_repr(out: &mut String, value: &Value) {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    write_repr(out, &item);
+                    write_repr(out, &item, depth + 1)?;
                 }
             }
             out.push(']');
@@ -64,9 +78,9 @@ pub fn write_repr(out: &mut String, value: &Value) {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    write_repr(out, &key);
+                    write_repr(out, &key, depth + 1)?;
                     out.push_str(": ");
-                    write_repr(out, &value.get_item(&key).unwrap_or_default());
+                    write_repr(out, &value.get_item(&key).unwrap_or_default(), depth + 1)?;
                 }
             }
             out.push('}');
@@ -75,6 +89,7 @@ pub fn write_repr(out: &mut String, value: &Value) {
             let _ = write!(out, "{value}");
         }
     }
+    Ok(())
 }
 
 /// Writes a number the way Python prints it (`1`, `1.5`, `1e+16`, `nan`, `inf`).
@@ -211,10 +226,9 @@ mod tests {
     #[test]
     fn reprs_pick_python_quotes() {
         let mut out = String::new();
-        write_repr(
-            &mut out,
-            &Value::from_serialize(serde_json::json!({"a": [1, true, null, "it's"], "b": "x\\y"})),
-        );
+        let value =
+            Value::from_serialize(serde_json::json!({"a": [1, true, null, "it's"], "b": "x\\y"}));
+        write_repr(&mut out, &value, 0).unwrap();
         assert_eq!(out, r#"{'a': [1, True, None, "it's"], 'b': 'x\\y'}"#);
     }
 }

@@ -47,7 +47,7 @@ struct Writer<'a> {
 }
 
 /// Nesting deeper than this is refused, like Python's recursion limit would.
-const MAX_DEPTH: usize = 512;
+const MAX_DEPTH: usize = 200;
 
 impl Writer<'_> {
     fn value(&self, out: &mut String, value: &Value, depth: usize) -> Result<(), Error> {

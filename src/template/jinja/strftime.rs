@@ -91,6 +91,18 @@ impl FixedDateTime {
         (self.days() + 3).rem_euclid(7) as usize
     }
 
+    /// ISO 8601 week-numbering year and week.
+    fn iso_week(&self) -> (i32, u32) {
+        let week = (self.day_of_year() - (self.weekday() as i64 + 1) + 10) / 7;
+        if week < 1 {
+            (self.year - 1, weeks_in_iso_year(self.year - 1))
+        } else if week > i64::from(weeks_in_iso_year(self.year)) {
+            (self.year + 1, 1)
+        } else {
+            (self.year, week as u32)
+        }
+    }
+
     fn day_of_year(&self) -> i64 {
         self.days() - days_from_civil(self.year, 1, 1) + 1
     }
@@ -154,6 +166,21 @@ impl FixedDateTime {
                 'A' => out.push_str(weekday),
                 'a' => out.push_str(&weekday[..3]),
                 'u' => num(&mut out, self.weekday() as i64 + 1, 1),
+                // Python's own directive: microseconds, always zero for this moment.
+                'f' => out.push_str("000000"),
+                'U' => num(
+                    &mut out,
+                    (self.day_of_year() - 1 + 7 - (self.weekday() as i64 + 1) % 7) / 7,
+                    2,
+                ),
+                'W' => num(
+                    &mut out,
+                    (self.day_of_year() - 1 + 7 - self.weekday() as i64) / 7,
+                    2,
+                ),
+                'G' => num(&mut out, i64::from(self.iso_week().0), 4),
+                'g' => num(&mut out, i64::from(self.iso_week().0.rem_euclid(100)), 2),
+                'V' => num(&mut out, i64::from(self.iso_week().1), 2),
                 'w' => num(&mut out, (self.weekday() as i64 + 1) % 7, 1),
                 'F' => out.push_str(&self.strftime("%Y-%m-%d")),
                 'D' | 'x' => out.push_str(&self.strftime("%m/%d/%y")),
@@ -175,6 +202,17 @@ impl FixedDateTime {
             }
         }
         out
+    }
+}
+
+/// 53 when the year starts on a Thursday, or on a Wednesday in a leap year; else 52.
+fn weeks_in_iso_year(year: i32) -> u32 {
+    let jan1 = (days_from_civil(year, 1, 1) + 3).rem_euclid(7);
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if jan1 == 3 || (leap && jan1 == 2) {
+        53
+    } else {
+        52
     }
 }
 
@@ -223,6 +261,30 @@ mod tests {
             "Saturday, November 7, 2026 09:05 AM"
         );
         assert_eq!(date.strftime("%j %c %Q"), "311 Sat Nov  7 09:05:03 2026 %Q");
+    }
+
+    #[test]
+    fn week_numbers_at_year_boundaries() {
+        // Expected values from Python's `datetime.strftime` on Linux.
+        let cases = [
+            ((2021, 1, 1), "2020 20 53 00 00 5 5 001"),
+            ((2024, 12, 30), "2025 25 01 52 53 1 1 365"),
+            ((2027, 1, 3), "2026 26 53 01 00 7 0 003"),
+            ((2026, 12, 31), "2026 26 53 52 52 4 4 365"),
+        ];
+        for ((year, month, day), expected) in cases {
+            let date = FixedDateTime {
+                year,
+                month,
+                day,
+                ..FixedDateTime::default()
+            };
+            assert_eq!(
+                date.strftime("%G %g %V %U %W %u %w %j"),
+                expected,
+                "{year}-{month}-{day}"
+            );
+        }
     }
 
     #[test]

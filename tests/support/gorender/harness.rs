@@ -1,5 +1,6 @@
 //! Drives `tests/support/gorender/main.go` — Go's own `text/template` with Ollama's rendering
 //! rules — and the Rust engine over the same batch, so tests can compare them byte for byte.
+#![allow(dead_code)]
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -32,7 +33,8 @@ pub fn gorender_binary() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let src_dir = root().join("tests/support/gorender");
-        let src = std::fs::read(src_dir.join("main.go")).expect("read main.go");
+        let mut src = std::fs::read(src_dir.join("main.go")).expect("read main.go");
+        src.extend(std::fs::read(src_dir.join("go.mod")).expect("read go.mod"));
         let hash = {
             use std::hash::{DefaultHasher, Hash, Hasher};
             let mut h = DefaultHasher::new();
@@ -54,7 +56,7 @@ pub fn gorender_binary() -> PathBuf {
             .env("GOTOOLCHAIN", "local")
             .env("GOCACHE", base.join("gocache"))
             .env("GOPATH", base.join("gopath"))
-            .env("GO111MODULE", "off")
+            .env("GOFLAGS", "-mod=mod")
             .output()
             .expect("run go build");
         assert!(
