@@ -27,6 +27,9 @@ const OLLAMA_PARAMETERS: &[(&str, &str)] = &[
     ("seed", "42"),
 ];
 
+/// A value that survives llama.cpp's reader although it looks like INI syntax.
+const TRICKY_VALUE: &str = "User: say \"hi\" = [ok]  'x'";
+
 fn mapped_options() -> PresetOptions {
     let mut options = PresetOptions::new();
     for (name, value) in OLLAMA_PARAMETERS {
@@ -92,10 +95,15 @@ fn router_lists_every_section_with_its_arguments() {
         ModelSource::hf_file("ruv/ruvltra", "ruvltra-claude-code-0.5b-q4_k_m.gguf").unwrap(),
     );
     by_file.options.set("temp", "0.3").unwrap();
-    let by_quant = section(
+    let mut by_quant = section(
         "ruvltra-q8",
         ModelSource::hf_quant("ruv/ruvltra", "Q8_0").unwrap(),
     );
+    // Inner blanks, quotes, `=` and `:` are kept verbatim by llama.cpp's reader.
+    by_quant
+        .options
+        .set("reverse-prompt", TRICKY_VALUE)
+        .unwrap();
     let preset = Preset {
         comments: vec!["router test".to_owned()],
         defaults,

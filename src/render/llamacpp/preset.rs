@@ -1059,6 +1059,35 @@ mod tests {
         );
     }
 
+    /// What llama.cpp reads back from `key = <value>` written on a line of its own.
+    fn read_back(value: &str) -> Option<String> {
+        let text = format!("[m]\ntemp = {value}\n");
+        let entries: Vec<_> = lines(&text)
+            .map(|(_, line)| classify(line))
+            .filter(|line| matches!(line, IniLine::Entry { .. }))
+            .collect();
+        match entries.as_slice() {
+            [IniLine::Entry { value, .. }] => Some((*value).to_owned()),
+            _ => None,
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// A value is written only if llama.cpp reads back exactly that value, and refused
+        /// (apart from control characters) only if it would not.
+        #[test]
+        fn values_round_trip_or_are_refused(value in "[ -~\t\r\n;#\u{7}\u{e9}\u{1F600}]{0,12}") {
+            let back = read_back(&value);
+            match PresetValue::new("value", value.clone()) {
+                Ok(written) => proptest::prop_assert_eq!(back.as_deref(), Some(written.as_str())),
+                Err(_) if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r') => {}
+                Err(e) => proptest::prop_assert_ne!(back.as_deref(), Some(value.as_str()), "{}", e),
+            }
+        }
+    }
+
     #[test]
     fn line_endings() {
         let found: Vec<_> = lines("a\r\nb\rc\n\nd").collect();
