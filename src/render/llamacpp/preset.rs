@@ -44,6 +44,14 @@ pub enum PresetError {
         /// The key as given.
         key: String,
     },
+    /// A key the router removes or replaces for every model (host, port, API key, ...).
+    #[error(
+        "option '{key}' is set by the llama-server router for each model, so a preset cannot set it"
+    )]
+    RouterOption {
+        /// The key as given.
+        key: String,
+    },
     /// A value that llama.cpp would read back differently, so it cannot be written.
     #[error("{what} `{value}` cannot be written to a preset file: {reason}")]
     UnwritableValue {
@@ -101,6 +109,21 @@ const SOURCE_KEYS: &[&str] = &[
     "hf-file",
     "docker-repo",
     "chat-template-file",
+];
+
+/// Options the router removes from, or overwrites in, every model's arguments
+/// (`unset_reserved_args` and `update_args` in llama.cpp's `tools/server/server-models.cpp`).
+const ROUTER_KEYS: &[&str] = &[
+    "ssl-key-file",
+    "ssl-cert-file",
+    "api-key",
+    "api-key-file",
+    "models-dir",
+    "models-max",
+    "models-preset",
+    "models-autoload",
+    "host",
+    "port",
 ];
 
 /// A value as it will stand in the file: llama.cpp reads back exactly these characters.
@@ -166,6 +189,11 @@ impl PresetKey {
         })?;
         if SOURCE_KEYS.contains(&option) {
             return Err(PresetError::SourceOption {
+                key: key.to_owned(),
+            });
+        }
+        if ROUTER_KEYS.contains(&option) {
+            return Err(PresetError::RouterOption {
                 key: key.to_owned(),
             });
         }
@@ -681,6 +709,13 @@ pub fn check_preset(text: &str, path: &Path) -> Vec<PresetDiagnostic> {
         seen_sections: HashMap::new(),
     };
     let mut section = SectionState::new("default".to_owned(), 0, true);
+    if text.starts_with('\u{feff}') {
+        checker.error(
+            1,
+            "the file starts with a byte order mark, which llama-server cannot parse: save it as UTF-8 without one".to_owned(),
+        );
+    }
+    let text = text.trim_start_matches('\u{feff}');
     for (number, line) in lines(text) {
         match classify(line) {
             IniLine::Blank => {}
@@ -778,6 +813,12 @@ impl Checker<'_> {
                 format!(
                     "'{key}' sets the same option as '{first_key}' at line {first}: llama-server keeps one of them"
                 ),
+            );
+        }
+        if ROUTER_KEYS.contains(&canonical) {
+            self.warning(
+                line,
+                format!("'{key}' is ignored: the router sets it for each model itself"),
             );
         }
         if SOURCE_KEYS.contains(&canonical) && canonical != "chat-template-file" {
@@ -1086,6 +1127,21 @@ mod tests {
                 Err(e) => proptest::prop_assert_ne!(back.as_deref(), Some(value.as_str()), "{}", e),
             }
         }
+    }
+
+    #[test]
+    fn router_keys_and_byte_order_mark() {
+        assert!(matches!(
+            PresetOptions::new().set("port", "8080"),
+            Err(PresetError::RouterOption { .. })
+        ));
+        assert_eq!(
+            check("\u{feff}[m]\nmodel = /m.gguf\nLLAMA_API_KEY = k\n"),
+            [
+                "p.ini:1: the file starts with a byte order mark, which llama-server cannot parse: save it as UTF-8 without one",
+                "p.ini:3: warning: 'LLAMA_API_KEY' is ignored: the router sets it for each model itself",
+            ]
+        );
     }
 
     #[test]
