@@ -33,10 +33,7 @@ const TRICKY_VALUE: &str = "User: say \"hi\" = [ok]  'x'";
 fn mapped_options() -> PresetOptions {
     let mut options = PresetOptions::new();
     for (name, value) in OLLAMA_PARAMETERS {
-        let ParameterMapping::Option(key) = map_ollama_parameter(name) else {
-            panic!("{name} has no llama.cpp option");
-        };
-        options.set(key, *value).unwrap();
+        options.set_ollama_parameter(name, *value).unwrap();
     }
     options
 }

@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::options::{find_option, is_preset_key, suggest_option};
+use super::options::{
+    ParameterMapping, find_option, is_preset_key, map_ollama_parameter, suggest_option,
+};
 
 /// Why a preset could not be built or written: the value, and what would go wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -43,6 +45,14 @@ pub enum PresetError {
     SourceOption {
         /// The key as given.
         key: String,
+    },
+    /// An Ollama parameter no llama.cpp option carries; the generator reports it.
+    #[error("Ollama parameter `{name}` has no llama.cpp preset option: {reason}")]
+    Unmappable {
+        /// The Ollama parameter name.
+        name: String,
+        /// Why, and what to do instead.
+        reason: &'static str,
     },
     /// A key the router removes or replaces for every model (host, port, API key, ...).
     #[error(
@@ -253,6 +263,22 @@ impl PresetOptions {
             None => self.0.push((key, value)),
         }
         Ok(())
+    }
+
+    /// Sets the llama.cpp option that Ollama's parameter `name` maps to (`temperature` sets
+    /// `temp`); a parameter without one is [`PresetError::Unmappable`], for the caller to report.
+    pub fn set_ollama_parameter(
+        &mut self,
+        name: &str,
+        value: impl Into<String>,
+    ) -> Result<(), PresetError> {
+        match map_ollama_parameter(name) {
+            ParameterMapping::Option(key) => self.set(key, value),
+            ParameterMapping::Unmappable(reason) => Err(PresetError::Unmappable {
+                name: name.to_owned(),
+                reason,
+            }),
+        }
     }
 
     /// The value of `key` (any spelling), if set.
@@ -1127,6 +1153,19 @@ mod tests {
                 Err(e) => proptest::prop_assert_ne!(back.as_deref(), Some(value.as_str()), "{}", e),
             }
         }
+    }
+
+    #[test]
+    fn ollama_parameters() {
+        let mut options = PresetOptions::new();
+        options.set_ollama_parameter("temperature", "0.7").unwrap();
+        options.set_ollama_parameter("num_ctx", "8192").unwrap();
+        assert_eq!(options.get("temp").map(PresetValue::as_str), Some("0.7"));
+        assert_eq!(options.get("c").map(PresetValue::as_str), Some("8192"));
+        assert!(matches!(
+            options.set_ollama_parameter("stop", "<|im_end|>"),
+            Err(PresetError::Unmappable { name, .. }) if name == "stop"
+        ));
     }
 
     #[test]
