@@ -27,13 +27,13 @@ const OLLAMA_PARAMETERS: &[(&str, &str)] = &[
     ("seed", "42"),
 ];
 
+/// A value that survives llama.cpp's reader although it looks like INI syntax.
+const TRICKY_VALUE: &str = "User: say \"hi\" = [ok]  'x'";
+
 fn mapped_options() -> PresetOptions {
     let mut options = PresetOptions::new();
     for (name, value) in OLLAMA_PARAMETERS {
-        let ParameterMapping::Option(key) = map_ollama_parameter(name) else {
-            panic!("{name} has no llama.cpp option");
-        };
-        options.set(key, *value).unwrap();
+        options.set_ollama_parameter(name, *value).unwrap();
     }
     options
 }
@@ -92,10 +92,15 @@ fn router_lists_every_section_with_its_arguments() {
         ModelSource::hf_file("ruv/ruvltra", "ruvltra-claude-code-0.5b-q4_k_m.gguf").unwrap(),
     );
     by_file.options.set("temp", "0.3").unwrap();
-    let by_quant = section(
+    let mut by_quant = section(
         "ruvltra-q8",
         ModelSource::hf_quant("ruv/ruvltra", "Q8_0").unwrap(),
     );
+    // Inner blanks, quotes, `=` and `:` are kept verbatim by llama.cpp's reader.
+    by_quant
+        .options
+        .set("reverse-prompt", TRICKY_VALUE)
+        .unwrap();
     let preset = Preset {
         comments: vec!["router test".to_owned()],
         defaults,
@@ -208,36 +213,41 @@ fn unknown_key_fails_server_and_validator_alike() {
 }
 
 #[test]
-fn indented_key_fails_server_and_validator_alike() {
-    let dir = scratch("router-indented");
-    let text = "[tiny]\n  model = /x.gguf\n";
-    let path = dir.join("presets.ini");
-    std::fs::write(&path, text).unwrap();
-    let (status, log) = run_to_exit(
-        &dir,
-        &["--models-preset", path.to_str().unwrap(), "--port", "0"],
-    );
-    assert!(
-        !status.success(),
-        "llama-server accepted an indented key:\n{log}"
-    );
-    assert!(log.contains("failed to parse server config file"), "{log}");
-    let findings = check_preset(text, &path);
-    assert!(
-        findings
-            .iter()
-            .any(|d| d.line == 2 && d.severity == Severity::Error),
-        "{findings:#?}"
-    );
+fn unparsable_files_fail_server_and_validator_alike() {
+    let dir = scratch("router-unparsable");
+    // An indented key, and a byte order mark: both fail llama.cpp's INI grammar.
+    for (text, bad_line) in [
+        ("[tiny]\n  model = /x.gguf\n", 2),
+        ("\u{feff}[tiny]\nmodel = /x.gguf\n", 1),
+    ] {
+        let path = dir.join("presets.ini");
+        std::fs::write(&path, text).unwrap();
+        let (status, log) = run_to_exit(
+            &dir,
+            &["--models-preset", path.to_str().unwrap(), "--port", "0"],
+        );
+        assert!(!status.success(), "llama-server accepted {text:?}:\n{log}");
+        assert!(
+            log.contains("failed to parse server config file"),
+            "{text:?}: {log}"
+        );
+        let findings = check_preset(text, &path);
+        assert!(
+            findings
+                .iter()
+                .any(|d| d.line == bad_line && d.severity == Severity::Error),
+            "{text:?}: {findings:#?}"
+        );
+    }
 }
 
 #[test]
-fn renamed_and_repeated_sections_behave_as_the_validator_says() {
+fn renamed_sections_repeated_sections_and_router_keys_behave_as_the_validator_says() {
     let dir = scratch("router-renames");
     let tiny = tiny_model();
     let tiny = tiny.display();
     let text = format!(
-        "[tiny:0.5b-q4_k_m]\nmodel = {tiny}\n\n[twice]\nmodel = {tiny}\nctx-size = 111\n\n[twice]\nmodel = {tiny}\n"
+        "[tiny:0.5b-q4_k_m]\nmodel = {tiny}\nport = 1234\n\n[twice]\nmodel = {tiny}\nctx-size = 111\n\n[twice]\nmodel = {tiny}\n"
     );
     let path = dir.join("presets.ini");
     std::fs::write(&path, &text).unwrap();
@@ -260,7 +270,15 @@ fn renamed_and_repeated_sections_behave_as_the_validator_says() {
 
     let router = Router::start(&dir, &path);
     let models = router.models();
-    model(&models, "tiny:Q4_K_M");
+    let renamed = args(&models, "tiny:Q4_K_M");
+    assert!(
+        findings.iter().any(|m| m.contains("'port' is ignored")),
+        "{findings:#?}"
+    );
+    assert!(
+        !renamed.iter().any(|a| a == "1234"),
+        "the router replaces a preset's port, as the validator warns: {renamed:?}"
+    );
     let twice = args(&models, "twice");
     assert!(
         !twice.iter().any(|a| a == "111"),

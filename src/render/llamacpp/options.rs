@@ -128,8 +128,9 @@ pub fn map_ollama_parameter(name: &str) -> ParameterMapping {
         "num_predict" => Option("n-predict"),
         "seed" => Option("seed"),
         "stop" => Unmappable(
-            "llama-server has no option for stop strings: clients send `stop` with each request, \
-             and generation already ends at the end-of-generation tokens in the GGUF",
+            "llama-server's only stop-string option, `reverse-prompt`, holds one string in a \
+             preset (an option appears once per section), not Ollama's list; clients send `stop` \
+             with each request, and generation already ends at the GGUF's end-of-generation tokens",
         ),
         "num_gpu" | "main_gpu" | "num_thread" | "num_batch" | "use_mmap" => Unmappable(
             "a hardware setting of the user's machine, not of the model: leave it to the user's \

@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::options::{find_option, is_preset_key, suggest_option};
+use super::options::{
+    ParameterMapping, find_option, is_preset_key, map_ollama_parameter, suggest_option,
+};
 
 /// Why a preset could not be built or written: the value, and what would go wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -41,6 +43,22 @@ pub enum PresetError {
          `source` or `chat_template_file` instead"
     )]
     SourceOption {
+        /// The key as given.
+        key: String,
+    },
+    /// An Ollama parameter no llama.cpp option carries; the generator reports it.
+    #[error("Ollama parameter `{name}` has no llama.cpp preset option: {reason}")]
+    Unmappable {
+        /// The Ollama parameter name.
+        name: String,
+        /// Why, and what to do instead.
+        reason: &'static str,
+    },
+    /// A key the router removes or replaces for every model (host, port, API key, ...).
+    #[error(
+        "option '{key}' is set by the llama-server router for each model, so a preset cannot set it"
+    )]
+    RouterOption {
         /// The key as given.
         key: String,
     },
@@ -101,6 +119,21 @@ const SOURCE_KEYS: &[&str] = &[
     "hf-file",
     "docker-repo",
     "chat-template-file",
+];
+
+/// Options the router removes from, or overwrites in, every model's arguments
+/// (`unset_reserved_args` and `update_args` in llama.cpp's `tools/server/server-models.cpp`).
+const ROUTER_KEYS: &[&str] = &[
+    "ssl-key-file",
+    "ssl-cert-file",
+    "api-key",
+    "api-key-file",
+    "models-dir",
+    "models-max",
+    "models-preset",
+    "models-autoload",
+    "host",
+    "port",
 ];
 
 /// A value as it will stand in the file: llama.cpp reads back exactly these characters.
@@ -169,6 +202,11 @@ impl PresetKey {
                 key: key.to_owned(),
             });
         }
+        if ROUTER_KEYS.contains(&option) {
+            return Err(PresetError::RouterOption {
+                key: key.to_owned(),
+            });
+        }
         Ok(Self {
             written: key.to_owned(),
             option,
@@ -225,6 +263,22 @@ impl PresetOptions {
             None => self.0.push((key, value)),
         }
         Ok(())
+    }
+
+    /// Sets the llama.cpp option that Ollama's parameter `name` maps to (`temperature` sets
+    /// `temp`); a parameter without one is [`PresetError::Unmappable`], for the caller to report.
+    pub fn set_ollama_parameter(
+        &mut self,
+        name: &str,
+        value: impl Into<String>,
+    ) -> Result<(), PresetError> {
+        match map_ollama_parameter(name) {
+            ParameterMapping::Option(key) => self.set(key, value),
+            ParameterMapping::Unmappable(reason) => Err(PresetError::Unmappable {
+                name: name.to_owned(),
+                reason,
+            }),
+        }
     }
 
     /// The value of `key` (any spelling), if set.
@@ -681,6 +735,13 @@ pub fn check_preset(text: &str, path: &Path) -> Vec<PresetDiagnostic> {
         seen_sections: HashMap::new(),
     };
     let mut section = SectionState::new("default".to_owned(), 0, true);
+    if text.starts_with('\u{feff}') {
+        checker.error(
+            1,
+            "the file starts with a byte order mark, which llama-server cannot parse: save it as UTF-8 without one".to_owned(),
+        );
+    }
+    let text = text.trim_start_matches('\u{feff}');
     for (number, line) in lines(text) {
         match classify(line) {
             IniLine::Blank => {}
@@ -778,6 +839,12 @@ impl Checker<'_> {
                 format!(
                     "'{key}' sets the same option as '{first_key}' at line {first}: llama-server keeps one of them"
                 ),
+            );
+        }
+        if ROUTER_KEYS.contains(&canonical) {
+            self.warning(
+                line,
+                format!("'{key}' is ignored: the router sets it for each model itself"),
             );
         }
         if SOURCE_KEYS.contains(&canonical) && canonical != "chat-template-file" {
@@ -1055,6 +1122,63 @@ mod tests {
                 "p.ini:1: warning: keys before the first section make a model named 'default': put defaults for every model under `[*]`",
                 "p.ini:1: preset 'default' has no model source: add `model = /abs/path.gguf`, `hf-repo = owner/repo:QUANT`, or `hf-repo` with `hf-file`",
                 "p.ini:3: warning: 'model' is the relative path `m.gguf`: llama-server resolves it against its working directory, not this file's folder",
+            ]
+        );
+    }
+
+    /// What llama.cpp reads back from `key = <value>` written on a line of its own.
+    fn read_back(value: &str) -> Option<String> {
+        let text = format!("[m]\ntemp = {value}\n");
+        let entries: Vec<_> = lines(&text)
+            .map(|(_, line)| classify(line))
+            .filter(|line| matches!(line, IniLine::Entry { .. }))
+            .collect();
+        match entries.as_slice() {
+            [IniLine::Entry { value, .. }] => Some((*value).to_owned()),
+            _ => None,
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// A value is written only if llama.cpp reads back exactly that value, and refused
+        /// (apart from control characters) only if it would not.
+        #[test]
+        fn values_round_trip_or_are_refused(value in "[ -~\t\r\n;#\u{7}\u{e9}\u{1F600}]{0,12}") {
+            let back = read_back(&value);
+            match PresetValue::new("value", value.clone()) {
+                Ok(written) => proptest::prop_assert_eq!(back.as_deref(), Some(written.as_str())),
+                Err(_) if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r') => {}
+                Err(e) => proptest::prop_assert_ne!(back.as_deref(), Some(value.as_str()), "{}", e),
+            }
+        }
+    }
+
+    #[test]
+    fn ollama_parameters() {
+        let mut options = PresetOptions::new();
+        options.set_ollama_parameter("temperature", "0.7").unwrap();
+        options.set_ollama_parameter("num_ctx", "8192").unwrap();
+        assert_eq!(options.get("temp").map(PresetValue::as_str), Some("0.7"));
+        assert_eq!(options.get("c").map(PresetValue::as_str), Some("8192"));
+        assert!(matches!(
+            options.set_ollama_parameter("stop", "<|im_end|>"),
+            Err(PresetError::Unmappable { name, .. }) if name == "stop"
+        ));
+    }
+
+    #[test]
+    fn router_keys_and_byte_order_mark() {
+        assert!(matches!(
+            PresetOptions::new().set("port", "8080"),
+            Err(PresetError::RouterOption { .. })
+        ));
+        assert_eq!(
+            check("\u{feff}[m]\nmodel = /m.gguf\nLLAMA_API_KEY = k\n"),
+            [
+                "p.ini:1: the file starts with a byte order mark, which llama-server cannot parse: save it as UTF-8 without one",
+                "p.ini:3: warning: 'LLAMA_API_KEY' is ignored: the router sets it for each model itself",
             ]
         );
     }
