@@ -306,3 +306,62 @@ fn init_writes_a_manifest_that_checks_and_never_overwrites() {
     let forced = run_in(dir.path(), &["init", "fixtures", "--force"]);
     assert!(forced.status.success(), "{}", stderr(&forced));
 }
+
+/// A template the converter turns into Go but cannot make match (Go has no `replace`).
+const UNVERIFIABLE: &str = "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] | replace('P', 'p') }}</s>{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}";
+
+#[test]
+fn an_unverified_template_fails_unless_allowed_and_then_says_so() {
+    let dir = family();
+    let manifest = std::fs::read_to_string(dir.path().join("ruvltra.toml")).unwrap();
+    let with_template = manifest.replace(
+        "name = \"RuvLTRA Small\"",
+        &format!(
+            "name = \"RuvLTRA Small\"\nchat_template = {}",
+            serde_json::Value::from(UNVERIFIABLE)
+        ),
+    );
+    std::fs::write(dir.path().join("ruvltra.toml"), with_template).unwrap();
+    let out = run_in(dir.path(), &["ollama"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("`small/q4_k_m`: the chat template converted for Ollama is not verified"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`multi_turn` at byte 76 (2 more conversations differ):\n  jinja: "),
+        "the first differing conversation is shown: {err}"
+    );
+    assert!(
+        err.contains("⟨here⟩paris.") && err.contains("⟨here⟩Paris."),
+        "both renderings: {err}"
+    );
+    assert!(err.contains("--allow-unverified"), "{err}");
+    assert!(!dir.path().join("dist").exists());
+
+    let out = run_in(dir.path(), &["ollama", "--allow-unverified"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: `small/q4_k_m`: its Ollama TEMPLATE is not verified"),
+        "{}",
+        stderr(&out)
+    );
+    let modelfile =
+        std::fs::read_to_string(dir.path().join("dist/ollama/small-q4_k_m.Modelfile")).unwrap();
+    assert!(
+        modelfile.contains("# WARNING: this TEMPLATE did not pass verification"),
+        "{modelfile}"
+    );
+    let verified =
+        std::fs::read_to_string(dir.path().join("dist/ollama/claude-code-q4_k_m.Modelfile"))
+            .unwrap();
+    assert!(!verified.contains("WARNING"), "{verified}");
+    let explain = run_in(dir.path(), &["explain", "--variant", "small/q8_0"]);
+    let table = String::from_utf8_lossy(&explain.stdout);
+    assert!(table.contains("converted, NOT verified"), "{table}");
+    assert!(
+        table.contains("chat template") && table.contains("`ruvltra.toml`:"),
+        "the override's place: {table}"
+    );
+}

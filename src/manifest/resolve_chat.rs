@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use crate::template::convert::{ConvertInput, convert};
 use crate::template::jinja::FixedDateTime;
+use crate::template::verify::{VerifyReport, excerpt};
 
 /// What the converter needs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -96,7 +97,7 @@ fn convert_with_template_converter(
             .iter()
             .map(|u| format!("unsupported: {} ({})", u.what, u.conversations.join(", "))),
     );
-    let mismatch = (!conversion.verified).then(|| conversion.report.to_string());
+    let mismatch = (!conversion.verified).then(|| first_mismatch(&conversion.report));
     Ok(ChatOutput {
         template: conversion.template,
         stop: conversion.stop,
@@ -104,4 +105,34 @@ fn convert_with_template_converter(
         mismatch,
         notes,
     })
+}
+
+/// The first differing conversation of the plain suite, both renderings around the first
+/// differing byte; the whole report when the template could not be rendered at all.
+fn first_mismatch(report: &VerifyReport) -> String {
+    let Some(m) = report.plain.mismatches.first() else {
+        return report.to_string().trim_end().to_owned();
+    };
+    let more = report.plain.mismatches.len() - 1;
+    let others = if more == 0 {
+        String::new()
+    } else {
+        format!(
+            " ({more} more conversation{} differ)",
+            if more == 1 { "" } else { "s" }
+        )
+    };
+    match &m.go_error {
+        Some(error) => format!(
+            "`{}`: the Go template failed: {error}{others}",
+            m.conversation
+        ),
+        None => format!(
+            "`{}` at byte {}{others}:\n  jinja: {}\n  go:    {}",
+            m.conversation,
+            m.offset,
+            excerpt(&m.jinja, m.offset),
+            excerpt(&m.go, m.offset)
+        ),
+    }
 }
