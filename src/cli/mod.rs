@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod inspect;
+pub mod check;
 
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;
@@ -29,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Summarise GGUF headers from local files, folders or `hf://` repositories.
     Inspect(inspect::InspectArgs),
+    /// Validate a Modelfile or a manifest; prints `path:line:col: message` per problem.
+    Check(check::CheckArgs),
 }
 
 /// Runs one parsed command line and returns the process exit code.
@@ -37,6 +40,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> ExitCode {
     let result: anyhow::Result<u8> = match cli.command {
         Command::Inspect(args) => inspect::run(args),
+        Command::Check(args) => check::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
