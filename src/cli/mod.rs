@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 pub mod inspect;
 pub mod check;
+pub mod gguf;
 
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;
@@ -32,6 +33,8 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Validate a Modelfile or a manifest; prints `path:line:col: message` per problem.
     Check(check::CheckArgs),
+    /// Operations on GGUF files (embed a chat template).
+    Gguf(gguf::GgufArgs),
 }
 
 /// Runs one parsed command line and returns the process exit code.
@@ -41,6 +44,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result: anyhow::Result<u8> = match cli.command {
         Command::Inspect(args) => inspect::run(args),
         Command::Check(args) => check::run(&args),
+        Command::Gguf(args) => gguf::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -39,6 +39,18 @@ impl HeaderError {
         }
     }
 
+    /// For a truncated input inside an array: `extra` more bytes are known to follow the
+    /// point where the input ended, so ask for them too (up to the file's length; without a
+    /// known length the claim is not trusted and nothing changes). Fewer round trips for a
+    /// remote reader.
+    pub(crate) fn needing_more(mut self, extra: u64, file_len: Option<u64>) -> HeaderError {
+        if let (HeaderErrorKind::Truncated { needed }, Some(file_len)) = (&mut self.kind, file_len)
+        {
+            *needed = needed.saturating_add(extra).min(file_len).max(*needed);
+        }
+        self
+    }
+
     /// Adds the file's path: "`path`: <this error>".
     pub fn with_path(self, path: impl AsRef<Path>) -> SourceHeaderError {
         SourceHeaderError {

@@ -465,3 +465,92 @@ impl GgufHeader {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gguf::{Array, GgufWriter};
+
+    fn header(pairs: &[(&str, Value)]) -> GgufHeader {
+        let mut w = GgufWriter::new();
+        for (k, v) in pairs {
+            w.set(*k, v.clone());
+        }
+        let mut bytes = Vec::new();
+        w.write_to(&mut bytes).unwrap();
+        GgufHeader::read(&bytes[..], Some(bytes.len() as u64)).unwrap()
+    }
+
+    fn s(v: &str) -> Value {
+        Value::String(v.to_owned())
+    }
+
+    #[test]
+    fn named_facts() {
+        let tokens: crate::gguf::StringArray = ["<s>", "</s>", "a"].into_iter().collect();
+        let h = header(&[
+            ("general.architecture", s("llama")),
+            ("general.type", s("mmproj")),
+            ("general.file_type", Value::U32(1024)),
+            ("llama.context_length", Value::U64(131_072)),
+            ("llama.attention.head_count", Value::I32(32)),
+            ("tokenizer.ggml.tokens", Value::Array(Array::String(tokens))),
+            ("tokenizer.ggml.bos_token_id", Value::U32(0)),
+            ("tokenizer.ggml.eos_token_id", Value::I32(1)),
+            ("tokenizer.ggml.unknown_token_id", Value::U32(99)),
+            ("tokenizer.chat_template", s("default")),
+            ("tokenizer.chat_template.tool_use", s("tools")),
+            (
+                "tokenizer.chat_templates",
+                Value::Array(Array::String(["tool_use"].into_iter().collect())),
+            ),
+            ("split.no", Value::U16(1)),
+            ("split.count", Value::U16(3)),
+            ("general.base_model.count", Value::U32(2)),
+            ("general.base_model.0.name", s("Base")),
+            ("general.base_model.1.repo_url", s("https://example.org/b")),
+        ]);
+        assert_eq!(h.model_kind(), ModelKind::Mmproj);
+        assert_eq!(h.file_type(), Some(FileType::GUESSED));
+        assert_eq!(h.context_length(), Some(131_072));
+        assert_eq!(h.head_count(), Some(32));
+        assert_eq!(h.head_count_kv(), None);
+        let special = h.special_tokens();
+        assert_eq!(
+            special.bos,
+            Some(SpecialToken {
+                id: 0,
+                text: Some("<s>".into())
+            })
+        );
+        assert_eq!(special.eos.and_then(|t| t.text).as_deref(), Some("</s>"));
+        assert_eq!(special.unk, Some(SpecialToken { id: 99, text: None }));
+        assert_eq!(special.pad, None);
+        assert_eq!(h.chat_template(), Some("default"));
+        assert_eq!(h.named_chat_templates(), vec![("tool_use", "tools")]);
+        assert_eq!(
+            h.split(),
+            Some(SplitInfo {
+                index: 1,
+                count: 3,
+                tensors_total: None
+            })
+        );
+        let bases = h.base_models();
+        assert_eq!(bases.len(), 2);
+        assert_eq!(bases[0].name.as_deref(), Some("Base"));
+        assert_eq!(bases[1].repo_url.as_deref(), Some("https://example.org/b"));
+    }
+
+    #[test]
+    fn missing_facts_are_none() {
+        let h = header(&[("general.architecture", Value::U32(3))]);
+        assert_eq!(h.architecture(), None);
+        assert_eq!(h.context_length(), None);
+        assert_eq!(h.file_type(), None);
+        assert_eq!(h.model_kind(), ModelKind::Model);
+        assert_eq!(h.special_tokens(), SpecialTokens::default());
+        assert!(h.tags().is_empty() && h.base_models().is_empty());
+        assert_eq!(h.parameter_count(), 0);
+    }
+}

@@ -5,7 +5,7 @@
 //! only as bytes actually arrive, in chunks of at most [`CHUNK`] bytes.
 
 use std::collections::HashSet;
-use std::io::{ErrorKind, Read};
+use std::io::{BufRead, ErrorKind, Read};
 
 use super::error::{HeaderError, HeaderErrorKind};
 use super::header::{ByteOrder, GgufHeader};
@@ -35,7 +35,7 @@ struct Input<R> {
     wide_lengths: bool,
 }
 
-impl<R: Read> Input<R> {
+impl<R: BufRead> Input<R> {
     /// Fills `buf` completely or reports how much of the file is needed.
     fn fill(&mut self, buf: &mut [u8]) -> Result<()> {
         let start = self.pos;
@@ -272,7 +272,10 @@ impl<R: Read> Input<R> {
         while left > 0 {
             let n = left.min(per_chunk) as usize;
             let bytes = &mut scratch[..n * T::SIZE];
-            self.fill(bytes)?;
+            let after = (left - n as u64) * T::SIZE as u64;
+            let file_len = self.file_len;
+            self.fill(bytes)
+                .map_err(|e| e.needing_more(after, file_len))?;
             out.reserve(n);
             out.extend(
                 bytes
@@ -284,6 +287,41 @@ impl<R: Read> Input<R> {
         Ok(out)
     }
 
+    /// The next string straight from the read buffer, when all of it is there and valid;
+    /// `false` (nothing consumed) otherwise, and the caller takes the general path, which
+    /// also produces the right error. This is the hot loop of a large vocabulary.
+    fn buffered_string(&mut self, out: &mut StringArray) -> bool {
+        let remaining = self.remaining();
+        let (order, wide) = (self.order, self.wide_lengths);
+        let Ok(buf) = self.inner.fill_buf() else {
+            return false;
+        };
+        let len = match (wide, buf) {
+            (true, [a, b, c, d, e, f, g, h, ..]) => {
+                u64::decode(&[*a, *b, *c, *d, *e, *f, *g, *h], order)
+            }
+            (false, [a, b, c, d, ..]) => u64::from(u32::decode(&[*a, *b, *c, *d], order)),
+            _ => return false,
+        };
+        let prefix = if wide { 8 } else { 4 };
+        let Some(end) = usize::try_from(len)
+            .ok()
+            .and_then(|l| l.checked_add(prefix))
+        else {
+            return false;
+        };
+        if remaining.is_some_and(|r| end as u64 > r) {
+            return false;
+        }
+        let Some(Ok(text)) = buf.get(prefix..end).map(std::str::from_utf8) else {
+            return false;
+        };
+        out.push(text);
+        self.inner.consume(end);
+        self.pos += end as u64;
+        true
+    }
+
     /// `count` strings into one buffer.
     fn strings(&mut self, count: u64, key: &str) -> Result<StringArray> {
         let mut out = StringArray::new();
@@ -293,8 +331,16 @@ impl<R: Read> Input<R> {
         );
         let mut scratch = Vec::new();
         for index in 0..count {
+            if self.buffered_string(&mut out) {
+                continue;
+            }
             let what = || format!("element {index} of `{key}`");
-            let at = self.raw_string(&what, &mut scratch)?;
+            // Each later string needs at least its length field.
+            let after = (count - index - 1).saturating_mul(self.length_size());
+            let file_len = self.file_len;
+            let at = self
+                .raw_string(&what, &mut scratch)
+                .map_err(|e| e.needing_more(after, file_len))?;
             match std::str::from_utf8(&scratch) {
                 Ok(s) => out.push(s),
                 Err(_) => {
@@ -341,7 +387,7 @@ impl Decode for bool {
 }
 
 /// Reads a header from `reader`, which starts at the beginning of the file.
-pub(crate) fn read_header<R: Read>(reader: R, file_len: Option<u64>) -> Result<GgufHeader> {
+pub(crate) fn read_header<R: BufRead>(reader: R, file_len: Option<u64>) -> Result<GgufHeader> {
     let mut input = Input {
         inner: reader,
         pos: 0,
@@ -416,7 +462,7 @@ pub(crate) fn read_header<R: Read>(reader: R, file_len: Option<u64>) -> Result<G
     Ok(header)
 }
 
-fn read_magic<R: Read>(input: &mut Input<R>) -> Result<()> {
+fn read_magic<R: BufRead>(input: &mut Input<R>) -> Result<()> {
     let mut magic = [0u8; 4];
     let mut got = 0;
     while got < magic.len() {
@@ -446,7 +492,7 @@ fn read_magic<R: Read>(input: &mut Input<R>) -> Result<()> {
     Err(HeaderError::new(0, HeaderErrorKind::NotGguf { found }))
 }
 
-fn read_tensor_info<R: Read>(
+fn read_tensor_info<R: BufRead>(
     input: &mut Input<R>,
     names: &mut HashSet<String>,
 ) -> Result<TensorInfo> {
@@ -530,4 +576,168 @@ fn check_tensor_data(header: &GgufHeader) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Little-endian v3 bytes: magic, version, counts, then `body`.
+    fn file(tensors: u64, pairs: u64, body: &[u8]) -> Vec<u8> {
+        let mut b = b"GGUF".to_vec();
+        b.extend(3u32.to_le_bytes());
+        b.extend(tensors.to_le_bytes());
+        b.extend(pairs.to_le_bytes());
+        b.extend(body);
+        b
+    }
+
+    fn string(s: &[u8]) -> Vec<u8> {
+        let mut b = (s.len() as u64).to_le_bytes().to_vec();
+        b.extend(s);
+        b
+    }
+
+    fn pair(key: &[u8], tag: u32, value: &[u8]) -> Vec<u8> {
+        let mut b = string(key);
+        b.extend(tag.to_le_bytes());
+        b.extend(value);
+        b
+    }
+
+    fn error(bytes: &[u8]) -> HeaderError {
+        read_header(bytes, Some(bytes.len() as u64)).unwrap_err()
+    }
+
+    #[test]
+    fn unknown_value_type() {
+        let err = error(&file(0, 1, &pair(b"k", 13, &[0; 8])));
+        assert!(matches!(
+            err.kind(),
+            HeaderErrorKind::UnknownValueType { tag: 13, .. }
+        ));
+        assert_eq!(err.offset(), 24 + 9);
+    }
+
+    #[test]
+    fn invalid_utf8_key_and_value() {
+        let err = error(&file(0, 1, &pair(b"k\xff", 0, &[1])));
+        assert_eq!(
+            err.to_string(),
+            "invalid UTF-8 in a key at byte 24: GGUF strings are UTF-8"
+        );
+        let err = error(&file(0, 1, &pair(b"k", 8, &string(b"\xc3"))));
+        assert!(
+            err.to_string()
+                .starts_with("invalid UTF-8 in value of `k` at byte 37"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn duplicate_key() {
+        let mut body = pair(b"k", 0, &[1]);
+        body.extend(pair(b"k", 0, &[2]));
+        let err = error(&file(0, 2, &body));
+        assert!(
+            matches!(err.kind(), HeaderErrorKind::DuplicateKey { .. }),
+            "{err}"
+        );
+        assert_eq!(err.offset(), 24 + 14);
+    }
+
+    #[test]
+    fn unsupported_version() {
+        let mut b = file(0, 0, &[]);
+        b[4..8].copy_from_slice(&4u32.to_le_bytes());
+        assert!(matches!(
+            error(&b).kind(),
+            HeaderErrorKind::UnsupportedVersion { version: 4 }
+        ));
+    }
+
+    #[test]
+    fn bad_alignment() {
+        let err = error(&file(
+            0,
+            1,
+            &pair(b"general.alignment", 4, &24u32.to_le_bytes()),
+        ));
+        assert!(err.to_string().contains("found U32(24)"), "{err}");
+        let err = error(&file(
+            0,
+            1,
+            &pair(b"general.alignment", 10, &64u64.to_le_bytes()),
+        ));
+        assert!(matches!(
+            err.kind(),
+            HeaderErrorKind::InvalidAlignment { .. }
+        ));
+    }
+
+    #[test]
+    fn tensor_checks() {
+        let tensor = |dims: &[u64], ggml_type: u32| {
+            let mut b = string(b"t");
+            b.extend((dims.len() as u32).to_le_bytes());
+            for d in dims {
+                b.extend(d.to_le_bytes());
+            }
+            b.extend(ggml_type.to_le_bytes());
+            b.extend(0u64.to_le_bytes());
+            b
+        };
+        let err = error(&file(1, 0, &tensor(&[1; 9], 0)));
+        assert!(err.to_string().contains("9 dimensions"), "{err}");
+        let err = error(&file(1, 0, &tensor(&[u64::MAX, 2], 0)));
+        assert!(err.to_string().contains("overflows"), "{err}");
+        let mut two = tensor(&[1], 0);
+        two.extend(tensor(&[1], 0));
+        let err = error(&file(2, 0, &two));
+        assert!(err.to_string().contains("used twice"), "{err}");
+        // Data past the end of the file: 4 bytes of F32 needed after the data offset.
+        let err = error(&file(1, 0, &tensor(&[1], 0)));
+        assert!(
+            err.to_string().contains("run past the end of the file"),
+            "{err}"
+        );
+        // An unknown tensor type is kept, not an error.
+        let bytes = file(1, 0, &tensor(&[1], 77));
+        let h = read_header(&bytes[..], None).unwrap();
+        assert_eq!(h.tensors()[0].ggml_type(), GgmlType::Unknown(77));
+    }
+
+    #[test]
+    fn truncated_arrays_ask_for_the_rest() {
+        let mut body = string(b"k");
+        body.extend(9u32.to_le_bytes());
+        body.extend(4u32.to_le_bytes()); // UINT32 elements
+        body.extend(1000u64.to_le_bytes());
+        let total = body.len() as u64 + 24 + 4000;
+        let bytes = file(0, 1, &body);
+        let err = read_header(&bytes[..], Some(total)).unwrap_err();
+        assert_eq!(err.bytes_needed(), Some(total));
+        // Without a file length the count is not trusted: only the next chunk is asked for.
+        let err = read_header(&bytes[..], None).unwrap_err();
+        assert_eq!(err.bytes_needed(), Some(bytes.len() as u64 + 4000));
+    }
+
+    #[test]
+    fn string_longer_than_file() {
+        let mut body = string(b"k");
+        body.extend(8u32.to_le_bytes());
+        body.extend(1000u64.to_le_bytes());
+        let err = error(&file(0, 1, &body));
+        assert!(
+            matches!(
+                err.kind(),
+                HeaderErrorKind::TooLarge {
+                    count: 1000,
+                    remaining: 0,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
 }
