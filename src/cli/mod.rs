@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 pub mod inspect;
 pub mod check;
 pub mod gguf;
+pub mod template;
 
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;
@@ -35,6 +36,9 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Operations on GGUF files (embed a chat template).
     Gguf(gguf::GgufArgs),
+    /// Check and debug chat templates (Jinja and Ollama Go)
+    #[command(subcommand)]
+    Template(template::TemplateCommand),
 }
 
 /// Runs one parsed command line and returns the process exit code.
@@ -45,6 +49,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Inspect(args) => inspect::run(args),
         Command::Check(args) => check::run(&args),
         Command::Gguf(args) => gguf::run(args),
+        Command::Template(command) => template::run(command),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -2,3 +2,8 @@
 //! verifier that compares the two, and the converter from one to the other.
 
 pub mod chat;
+pub mod gotmpl;
+pub mod jinja;
+pub mod ollama;
+pub mod suite;
+pub mod verify;

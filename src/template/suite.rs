@@ -1,0 +1,256 @@
+//! The conversation suite the verifier renders both templates over: named chat requests
+//! that exercise what real templates do differently (system prompts, turn boundaries, long
+//! histories, awkward characters), plus separately reported tool-calling and thinking
+//! conversations.
+
+use serde_json::json;
+
+use super::chat::{ChatRequest, Message, Think, Tool, ToolCall, ToolCallFunction, ToolFunction};
+
+/// Which part of the suite a conversation belongs to; each part is reported on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuiteKind {
+    /// Plain chat, thinking off, no tools: what every template must get right.
+    Plain,
+    /// Tool definitions, assistant tool calls and tool results.
+    Tools,
+    /// Thinking on, with an assistant turn that carries reasoning.
+    Thinking,
+}
+
+/// One named conversation of the suite.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conversation {
+    /// A short stable name used in reports (`system_user`, `tool_calls`, ...).
+    pub name: &'static str,
+    /// Which part of the suite it belongs to.
+    pub kind: SuiteKind,
+    /// The request as a client sends it to Ollama's chat API.
+    pub request: ChatRequest,
+}
+
+fn msg(role: &str, content: &str) -> Message {
+    Message {
+        role: role.into(),
+        content: content.into(),
+        ..Message::default()
+    }
+}
+
+fn plain(name: &'static str, messages: Vec<Message>) -> Conversation {
+    Conversation {
+        name,
+        kind: SuiteKind::Plain,
+        request: ChatRequest {
+            messages,
+            tools: Vec::new(),
+            think: Some(Think::Enabled(false)),
+        },
+    }
+}
+
+/// Content that trips naive conversions: both quote kinds, backslashes, template braces,
+/// embedded newlines and non-ASCII text.
+const AWKWARD: &str = "She said \"hi\" and 'bye'. Path: C:\\temp\\new\\ and \\n stays literal.\n\
+{{ .Content }} {% raw %} {# not a comment #} {\"json\": [1, 2]}\n\n\
+Unicode: héllo wörld, naïve café, 你好, Привет, emoji 🚀✨, math ∑∞≠.";
+
+/// The weather tool the tool-calling conversations offer.
+fn weather_tool() -> Tool {
+    Tool {
+        kind: "function".into(),
+        function: ToolFunction {
+            name: "get_weather".into(),
+            description: "Get the current weather for a city".into(),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "city": {"type": "string", "description": "The city name"},
+                    "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}
+                },
+                "required": ["city"]
+            }),
+        },
+    }
+}
+
+fn weather_call() -> ToolCall {
+    let mut arguments = serde_json::Map::new();
+    arguments.insert("city".into(), json!("Paris"));
+    arguments.insert("unit".into(), json!("celsius"));
+    ToolCall {
+        id: Some("call_1".into()),
+        function: ToolCallFunction {
+            index: Some(0),
+            name: "get_weather".into(),
+            arguments,
+        },
+    }
+}
+
+/// Every conversation of the suite, plain ones first.
+pub fn conversations() -> Vec<Conversation> {
+    let mut long = vec![msg("system", "You are a concise assistant.")];
+    for turn in 1..=19 {
+        let role = if turn % 2 == 1 { "user" } else { "assistant" };
+        long.push(msg(
+            role,
+            &format!("Message number {turn} from the {role}."),
+        ));
+    }
+    let mut suite = vec![
+        plain("single_user", vec![msg("user", "Hello!")]),
+        plain(
+            "system_user",
+            vec![
+                msg("system", "You are a helpful assistant."),
+                msg("user", "What is the capital of France?"),
+            ],
+        ),
+        plain(
+            "multi_turn",
+            vec![
+                msg("user", "What is the capital of France?"),
+                msg("assistant", "The capital of France is Paris."),
+                msg("user", "And of Italy?"),
+            ],
+        ),
+        plain(
+            "system_multi_turn",
+            vec![
+                msg("system", "Answer in one word."),
+                msg("user", "Capital of France?"),
+                msg("assistant", "Paris."),
+                msg("user", "Capital of Italy?"),
+            ],
+        ),
+        plain(
+            "two_system",
+            vec![
+                msg("system", "You are a helpful assistant."),
+                msg("system", "Always answer in French."),
+                msg("user", "Hello!"),
+            ],
+        ),
+        plain("long_20_turns", long),
+        plain(
+            "special_characters",
+            vec![
+                msg("user", AWKWARD),
+                msg("assistant", AWKWARD),
+                msg("user", "Again: \"\\{}\" ✓"),
+            ],
+        ),
+        plain(
+            "surrounding_whitespace",
+            vec![
+                msg("system", "  Be brief.  "),
+                msg("user", "\n  Hello, with spaces around.  \n"),
+                msg("assistant", "  Hi there.\n\n"),
+                msg("user", "\tTabbed\t"),
+            ],
+        ),
+    ];
+    let tool_call_turn = Message {
+        tool_calls: vec![weather_call()],
+        ..msg("assistant", "")
+    };
+    let tool_result = Message {
+        tool_name: Some("get_weather".into()),
+        tool_call_id: Some("call_1".into()),
+        ..msg("tool", "{\"temperature\": 18, \"unit\": \"celsius\"}")
+    };
+    let tools = |name, messages| Conversation {
+        name,
+        kind: SuiteKind::Tools,
+        request: ChatRequest {
+            messages,
+            tools: vec![weather_tool()],
+            think: Some(Think::Enabled(false)),
+        },
+    };
+    suite.push(tools(
+        "tools_offered",
+        vec![msg("user", "What is the weather in Paris?")],
+    ));
+    suite.push(tools(
+        "tool_call_and_result",
+        vec![
+            msg("system", "You can look up the weather."),
+            msg("user", "What is the weather in Paris?"),
+            tool_call_turn.clone(),
+            tool_result.clone(),
+        ],
+    ));
+    suite.push(tools(
+        "tool_round_trip",
+        vec![
+            msg("user", "What is the weather in Paris?"),
+            tool_call_turn,
+            tool_result,
+            msg("assistant", "It is 18 °C in Paris."),
+            msg("user", "Thanks!"),
+        ],
+    ));
+    let thinking = |name, messages| Conversation {
+        name,
+        kind: SuiteKind::Thinking,
+        request: ChatRequest {
+            messages,
+            tools: Vec::new(),
+            think: Some(Think::Enabled(true)),
+        },
+    };
+    suite.push(thinking(
+        "thinking_single_user",
+        vec![msg("user", "What is 12 * 13?")],
+    ));
+    suite.push(thinking(
+        "thinking_multi_turn",
+        vec![
+            msg("user", "What is 12 * 13?"),
+            Message {
+                thinking: "12 * 13 = 12 * 10 + 12 * 3 = 120 + 36 = 156.".into(),
+                ..msg("assistant", "156")
+            },
+            msg("user", "And 14 * 15?"),
+        ],
+    ));
+    suite
+}
+
+/// The conversations of one part of the suite.
+pub fn conversations_of(kind: SuiteKind) -> Vec<Conversation> {
+    conversations()
+        .into_iter()
+        .filter(|c| c.kind == kind)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_every_part_is_present() {
+        let suite = conversations();
+        let mut names: Vec<_> = suite.iter().map(|c| c.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), suite.len());
+        for kind in [SuiteKind::Plain, SuiteKind::Tools, SuiteKind::Thinking] {
+            assert!(!conversations_of(kind).is_empty(), "{kind:?} part is empty");
+        }
+    }
+
+    #[test]
+    fn long_conversation_has_twenty_messages() {
+        let suite = conversations();
+        let long = suite
+            .iter()
+            .find(|c| c.name == "long_20_turns")
+            .map(|c| c.request.messages.len());
+        assert_eq!(long, Some(20));
+    }
+}

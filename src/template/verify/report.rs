@@ -1,0 +1,206 @@
+//! The verifier's findings, serialisable for `--json` and printable for people.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// How many bytes of each rendering are shown on either side of the first difference.
+const CONTEXT_BYTES: usize = 80;
+
+/// The verdict on one part of the suite (plain, tools or thinking).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SuiteReport {
+    /// Every compared conversation rendered the same prompt, and at least one was compared.
+    pub verified: bool,
+    /// Conversations compared (skipped ones not counted).
+    pub conversations: usize,
+    /// Conversations the Jinja template refused, with its reason.
+    pub skipped: Vec<Skipped>,
+    /// Conversations whose renderings differ.
+    pub mismatches: Vec<Mismatch>,
+}
+
+/// A conversation left out because the Jinja template does not render it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// The suite conversation's name.
+    pub conversation: String,
+    /// Why: the template's own `raise_exception` message or its rendering error.
+    pub reason: String,
+}
+
+/// A conversation the two templates render differently.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mismatch {
+    /// The suite conversation's name.
+    pub conversation: String,
+    /// Byte offset of the first difference (the shorter length when one is a prefix).
+    pub offset: usize,
+    /// The Jinja rendering (reference).
+    pub jinja: String,
+    /// The Go rendering; empty when it failed.
+    pub go: String,
+    /// Why the Go template failed to render, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub go_error: Option<String>,
+}
+
+impl Mismatch {
+    /// Compares two renderings; `None` when they are identical.
+    pub fn between(
+        conversation: &str,
+        jinja: String,
+        go: Result<String, String>,
+    ) -> Option<Mismatch> {
+        match go {
+            Ok(go) if go == jinja => None,
+            Ok(go) => {
+                let offset = jinja
+                    .bytes()
+                    .zip(go.bytes())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                Some(Mismatch {
+                    conversation: conversation.to_owned(),
+                    offset,
+                    jinja,
+                    go,
+                    go_error: None,
+                })
+            }
+            Err(error) => Some(Mismatch {
+                conversation: conversation.to_owned(),
+                offset: 0,
+                jinja,
+                go: String::new(),
+                go_error: Some(error),
+            }),
+        }
+    }
+}
+
+/// The verifier's full report: the plain suite at the top level (the verdict that decides
+/// whether a converted template is verified), tools and thinking reported separately.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    /// The plain suite: single and multi-turn chats, system prompts, awkward characters.
+    #[serde(flatten)]
+    pub plain: SuiteReport,
+    /// Set when the Jinja template cannot render even a single user turn; nothing was
+    /// compared then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_renderable: Option<String>,
+    /// Tool definitions, tool calls and tool results.
+    pub tools: SuiteReport,
+    /// Thinking on.
+    pub thinking: SuiteReport,
+}
+
+impl VerifyReport {
+    /// Whether the plain suite verified (the headline verdict).
+    pub fn verified(&self) -> bool {
+        self.plain.verified
+    }
+}
+
+impl fmt::Display for VerifyReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(reason) = &self.not_renderable {
+            return writeln!(
+                f,
+                "not renderable: the Jinja template fails on a single user turn: {reason}"
+            );
+        }
+        for (name, part) in [
+            ("plain", &self.plain),
+            ("tools", &self.tools),
+            ("thinking", &self.thinking),
+        ] {
+            let matched = part.conversations - part.mismatches.len();
+            let verdict = if part.verified {
+                "verified"
+            } else {
+                "NOT verified"
+            };
+            writeln!(
+                f,
+                "{name}: {verdict}: {matched} of {} conversations render the same prompt{}",
+                part.conversations,
+                if part.skipped.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} skipped", part.skipped.len())
+                }
+            )?;
+            for skipped in &part.skipped {
+                writeln!(
+                    f,
+                    "  skipped `{}`: {}",
+                    skipped.conversation, skipped.reason
+                )?;
+            }
+            for mismatch in &part.mismatches {
+                write_mismatch(f, mismatch)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn write_mismatch(f: &mut fmt::Formatter<'_>, mismatch: &Mismatch) -> fmt::Result {
+    if let Some(error) = &mismatch.go_error {
+        return writeln!(
+            f,
+            "  mismatch in `{}`: the Go template failed: {error}",
+            mismatch.conversation
+        );
+    }
+    writeln!(
+        f,
+        "  mismatch in `{}` at byte {}:",
+        mismatch.conversation, mismatch.offset
+    )?;
+    writeln!(
+        f,
+        "    jinja: {}",
+        excerpt(&mismatch.jinja, mismatch.offset)
+    )?;
+    writeln!(f, "    go:    {}", excerpt(&mismatch.go, mismatch.offset))
+}
+
+/// The text around `offset`, quoted with escapes so whitespace differences are visible;
+/// `⟨here⟩` marks the first differing byte.
+pub fn excerpt(text: &str, offset: usize) -> String {
+    let offset = floor_boundary(text, offset.min(text.len()));
+    let start = floor_boundary(text, offset.saturating_sub(CONTEXT_BYTES));
+    let end = floor_boundary(text, (offset + CONTEXT_BYTES).min(text.len()));
+    let before = format!("{:?}", &text[start..offset]);
+    let after = format!("{:?}", &text[offset..end]);
+    format!(
+        "{}{}⟨here⟩{}{}",
+        if start > 0 { "…" } else { "" },
+        before.trim_end_matches('"'),
+        after.trim_start_matches('"'),
+        if end < text.len() { "…" } else { "" }
+    )
+}
+
+fn floor_boundary(text: &str, mut index: usize) -> usize {
+    while index > 0 && !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mismatch_reports_first_differing_byte() {
+        let mismatch = Mismatch::between("c", "abcX".into(), Ok("abcY".into())).unwrap();
+        assert_eq!(mismatch.offset, 3);
+        assert!(Mismatch::between("c", "same".into(), Ok("same".into())).is_none());
+        assert_eq!(excerpt("ab\ncd", 3), "\"ab\\n⟨here⟩cd\"");
+    }
+}

@@ -1,0 +1,656 @@
+// Command gorender renders chat requests through Go templates with Go's own text/template,
+// applying Ollama's rendering rules, so the tests can compare the Rust interpreter against the
+// real engine. Standard library only; the data types below mirror the shape of Ollama's API
+// types as described in docs/reference (field names, JSON tags, String methods), written for
+// this test rather than copied.
+//
+// Input (stdin): {"date":"YYYY-MM-DD","templates":[src...],"requests":[ChatRequest...],
+// "plain":[{"template":src,"data":any,"missing_zero":bool}...]}.
+// Output (stdout): {"ollama":[[result per request] per template],"plain":[result...]},
+// where a result is {"ok":"..."} or {"err":"..."}.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/template"
+	"text/template/parse"
+	"time"
+)
+
+// ---- Data shaped like Ollama's API types ----
+
+type ImageData []byte
+
+type Message struct {
+	Role       string      `json:"role"`
+	Content    string      `json:"content"`
+	Thinking   string      `json:"thinking,omitempty"`
+	Images     []ImageData `json:"images,omitempty"`
+	ToolCalls  []ToolCall  `json:"tool_calls,omitempty"`
+	ToolName   string      `json:"tool_name,omitempty"`
+	ToolCallID string      `json:"tool_call_id,omitempty"`
+}
+
+// UnmarshalJSON lowercases the role, as Ollama's message decoding does.
+func (m *Message) UnmarshalJSON(b []byte) error {
+	type plain Message
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*m = Message(p)
+	m.Role = strings.ToLower(m.Role)
+	return nil
+}
+
+type ToolCall struct {
+	ID       string           `json:"id,omitempty"`
+	Function ToolCallFunction `json:"function"`
+}
+
+type ToolCallFunction struct {
+	Index     int                       `json:"index"`
+	Name      string                    `json:"name"`
+	Arguments ToolCallFunctionArguments `json:"arguments"`
+}
+
+// orderedAny keeps an object's keys in the order the client sent them; values decode as any.
+type orderedAny struct {
+	keys []string
+	vals map[string]any
+}
+
+func decodeOrdered(data []byte, each func(key string, raw json.RawMessage) error) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return fmt.Errorf("expected an object")
+	}
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return err
+		}
+		if err := each(kt.(string), raw); err != nil {
+			return err
+		}
+	}
+	_, err = dec.Token()
+	return err
+}
+
+func marshalOrdered[V any](keys []string, vals map[string]V) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		b.Write(kb)
+		b.WriteByte(':')
+		vb, err := json.Marshal(vals[k])
+		if err != nil {
+			return nil, err
+		}
+		b.Write(vb)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+type ToolCallFunctionArguments struct {
+	om *orderedAny
+}
+
+func (t *ToolCallFunctionArguments) UnmarshalJSON(data []byte) error {
+	t.om = &orderedAny{vals: map[string]any{}}
+	return decodeOrdered(data, func(k string, raw json.RawMessage) error {
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return err
+		}
+		if _, seen := t.om.vals[k]; !seen {
+			t.om.keys = append(t.om.keys, k)
+		}
+		t.om.vals[k] = v
+		return nil
+	})
+}
+
+func (t ToolCallFunctionArguments) MarshalJSON() ([]byte, error) {
+	if t.om == nil {
+		return []byte("{}"), nil
+	}
+	return marshalOrdered(t.om.keys, t.om.vals)
+}
+
+func (t *ToolCallFunctionArguments) String() string {
+	b, _ := t.MarshalJSON()
+	return string(b)
+}
+
+type Tools []Tool
+
+func (t Tools) String() string {
+	b, _ := json.Marshal(t)
+	return string(b)
+}
+
+type Tool struct {
+	Type     string       `json:"type"`
+	Items    any          `json:"items,omitempty"`
+	Function ToolFunction `json:"function"`
+}
+
+func (t Tool) String() string {
+	b, _ := json.Marshal(t)
+	return string(b)
+}
+
+type ToolFunction struct {
+	Name        string                 `json:"name"`
+	Description string                 `json:"description,omitempty"`
+	Parameters  ToolFunctionParameters `json:"parameters"`
+}
+
+func (t *ToolFunction) String() string {
+	b, _ := json.Marshal(t)
+	return string(b)
+}
+
+type ToolFunctionParameters struct {
+	Type       string             `json:"type"`
+	Defs       any                `json:"$defs,omitempty"`
+	Items      any                `json:"items,omitempty"`
+	Required   []string           `json:"required,omitempty"`
+	Properties *ToolPropertiesMap `json:"properties"`
+}
+
+func (t *ToolFunctionParameters) String() string {
+	b, _ := json.Marshal(t)
+	return string(b)
+}
+
+type ToolPropertiesMap struct {
+	keys []string
+	vals map[string]ToolProperty
+}
+
+func (t *ToolPropertiesMap) UnmarshalJSON(data []byte) error {
+	t.vals = map[string]ToolProperty{}
+	return decodeOrdered(data, func(k string, raw json.RawMessage) error {
+		var p ToolProperty
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return err
+		}
+		if _, seen := t.vals[k]; !seen {
+			t.keys = append(t.keys, k)
+		}
+		t.vals[k] = p
+		return nil
+	})
+}
+
+func (t ToolPropertiesMap) MarshalJSON() ([]byte, error) {
+	if t.vals == nil {
+		return []byte("null"), nil
+	}
+	return marshalOrdered(t.keys, t.vals)
+}
+
+type PropertyType []string
+
+func (p *PropertyType) UnmarshalJSON(data []byte) error {
+	var s string
+	if err := json.Unmarshal(data, &s); err == nil {
+		*p = []string{s}
+		return nil
+	}
+	var a []string
+	if err := json.Unmarshal(data, &a); err != nil {
+		return err
+	}
+	*p = a
+	return nil
+}
+
+func (p PropertyType) MarshalJSON() ([]byte, error) {
+	if len(p) == 1 {
+		return json.Marshal(p[0])
+	}
+	return json.Marshal([]string(p))
+}
+
+type ToolProperty struct {
+	AnyOf       []ToolProperty     `json:"anyOf,omitempty"`
+	Type        PropertyType       `json:"type,omitempty"`
+	Items       any                `json:"items,omitempty"`
+	Description string             `json:"description,omitempty"`
+	Enum        []any              `json:"enum,omitempty"`
+	Properties  *ToolPropertiesMap `json:"properties,omitempty"`
+	Required    []string           `json:"required,omitempty"`
+}
+
+// ThinkValue is the request's "think": a bool or a level string.
+type ThinkValue struct {
+	Value any
+}
+
+func (t *ThinkValue) UnmarshalJSON(data []byte) error {
+	return json.Unmarshal(data, &t.Value)
+}
+
+type ChatRequest struct {
+	Messages []Message  `json:"messages"`
+	Tools    Tools      `json:"tools"`
+	Think    *ThinkValue `json:"think"`
+}
+
+// ---- Ollama's rendering rules ----
+
+var today, yesterday string
+
+var funcs = template.FuncMap{
+	"json": func(v any) string {
+		b, _ := json.Marshal(v)
+		return string(b)
+	},
+	"currentDate":   func(args ...string) string { return today },
+	"yesterdayDate": func(args ...string) string { return yesterday },
+	"toTypeScriptType": func(v any) string {
+		// Only a ToolProperty has a TypeScript type; none reaches a template through the data.
+		if _, ok := v.(ToolProperty); ok {
+			return "unreachable"
+		}
+		return "any"
+	},
+}
+
+type ollamaTemplate struct {
+	tmpl *template.Template
+	vars map[string]bool
+}
+
+func identifiers(n parse.Node, out map[string]bool) error {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		for _, c := range n.Nodes {
+			if err := identifiers(c, out); err != nil {
+				return err
+			}
+		}
+	case *parse.TemplateNode:
+		if n.Pipe == nil {
+			return fmt.Errorf("undefined template specified")
+		}
+		return identifiers(n.Pipe, out)
+	case *parse.ActionNode:
+		return identifiers(n.Pipe, out)
+	case *parse.IfNode:
+		return identifiers(&n.BranchNode, out)
+	case *parse.RangeNode:
+		return identifiers(&n.BranchNode, out)
+	case *parse.WithNode:
+		return identifiers(&n.BranchNode, out)
+	case *parse.BranchNode:
+		if err := identifiers(n.Pipe, out); err != nil {
+			return err
+		}
+		if err := identifiers(n.List, out); err != nil {
+			return err
+		}
+		if n.ElseList != nil {
+			return identifiers(n.ElseList, out)
+		}
+	case *parse.PipeNode:
+		for _, c := range n.Cmds {
+			for _, a := range c.Args {
+				if err := identifiers(a, out); err != nil {
+					return err
+				}
+			}
+		}
+	case *parse.FieldNode:
+		for _, i := range n.Ident {
+			out[strings.ToLower(i)] = true
+		}
+	case *parse.VariableNode:
+		for _, i := range n.Ident {
+			out[strings.ToLower(i)] = true
+		}
+	}
+	return nil
+}
+
+func parseOllama(src string) (*ollamaTemplate, error) {
+	tmpl, err := template.New("").Option("missingkey=zero").Funcs(funcs).Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	vars := map[string]bool{}
+	for _, t := range tmpl.Templates() {
+		if t.Tree == nil {
+			continue
+		}
+		if err := identifiers(t.Tree.Root, vars); err != nil {
+			return nil, err
+		}
+	}
+	if !vars["messages"] && !vars["response"] {
+		tmpl.Tree.Root.Nodes = append(tmpl.Tree.Root.Nodes, &parse.ActionNode{
+			NodeType: parse.NodeAction,
+			Pipe: &parse.PipeNode{NodeType: parse.NodePipe, Cmds: []*parse.CommandNode{{
+				NodeType: parse.NodeCommand,
+				Args:     []parse.Node{&parse.FieldNode{NodeType: parse.NodeField, Ident: []string{"Response"}}},
+			}}},
+		})
+	}
+	return &ollamaTemplate{tmpl: tmpl, vars: vars}, nil
+}
+
+func collate(msgs []Message) (string, []*Message) {
+	var system []string
+	var out []*Message
+	for i := range msgs {
+		m := &msgs[i]
+		if m.Role == "system" {
+			system = append(system, m.Content)
+		}
+		if n := len(out); n > 0 && out[n-1].Role == m.Role && m.Role != "tool" {
+			out[n-1].Content += "\n\n" + m.Content
+		} else {
+			out = append(out, m)
+		}
+	}
+	return strings.Join(system, "\n\n"), out
+}
+
+// errElseAfterCut stands for the crash of Ollama's rewrite when the cut falls in a block that
+// has an else branch.
+var errElseAfterCut = fmt.Errorf("response inside a block with else")
+
+// cutAfterResponse deletes every node after the first field naming Response, the way
+// Ollama's legacy rendering trims the last turn.
+func cutAfterResponse(root *parse.ListNode) (*parse.ListNode, error) {
+	cut := false
+	var walkList func(l *parse.ListNode) error
+	var walkPipe func(p *parse.PipeNode) *parse.PipeNode
+	walkArg := func(a parse.Node) parse.Node {
+		if cut {
+			return nil
+		}
+		switch a := a.(type) {
+		case *parse.FieldNode:
+			if slices.Contains(a.Ident, "Response") {
+				cut = true
+			}
+			return a
+		case *parse.PipeNode:
+			if p := walkPipe(a); p != nil {
+				return p
+			}
+			return nil
+		}
+		return a
+	}
+	walkPipe = func(p *parse.PipeNode) *parse.PipeNode {
+		var cmds []*parse.CommandNode
+		for _, c := range p.Cmds {
+			var args []parse.Node
+			for _, a := range c.Args {
+				if n := walkArg(a); n != nil {
+					args = append(args, n)
+				}
+			}
+			if len(args) == 0 {
+				return nil
+			}
+			c.Args = args
+			cmds = append(cmds, c)
+		}
+		if len(cmds) == 0 {
+			return nil
+		}
+		p.Cmds = cmds
+		return p
+	}
+	walkBranch := func(b *parse.BranchNode) error {
+		if err := walkList(b.List); err != nil {
+			return err
+		}
+		if b.ElseList != nil {
+			if cut {
+				return errElseAfterCut
+			}
+			return walkList(b.ElseList)
+		}
+		return nil
+	}
+	walkList = func(l *parse.ListNode) error {
+		var nodes []parse.Node
+		for _, n := range l.Nodes {
+			if cut {
+				continue
+			}
+			switch n := n.(type) {
+			case *parse.ActionNode:
+				if p := walkPipe(n.Pipe); p != nil {
+					n.Pipe = p
+					nodes = append(nodes, n)
+				}
+				continue
+			case *parse.IfNode:
+				if err := walkBranch(&n.BranchNode); err != nil {
+					return err
+				}
+			case *parse.RangeNode:
+				if err := walkBranch(&n.BranchNode); err != nil {
+					return err
+				}
+			case *parse.WithNode:
+				if err := walkBranch(&n.BranchNode); err != nil {
+					return err
+				}
+			}
+			nodes = append(nodes, n)
+		}
+		l.Nodes = nodes
+		return nil
+	}
+	copied := root.CopyList()
+	if err := walkList(copied); err != nil {
+		return nil, err
+	}
+	return copied, nil
+}
+
+func thinkFlags(t *ThinkValue) (bool, string, bool) {
+	if t == nil || t.Value == nil {
+		return false, "", false
+	}
+	switch v := t.Value.(type) {
+	case bool:
+		if v {
+			return true, "medium", true
+		}
+		return false, "", true
+	case string:
+		return true, v, true
+	}
+	return false, "", true
+}
+
+func (o *ollamaTemplate) render(req ChatRequest) (string, error) {
+	system, msgs := collate(req.Messages)
+	think, level, isSet := thinkFlags(req.Think)
+	var b bytes.Buffer
+	if o.vars["messages"] {
+		err := o.tmpl.Execute(&b, map[string]any{
+			"System": system, "Messages": msgs, "Tools": req.Tools, "Response": "",
+			"Think": think, "ThinkLevel": level, "IsThinkSet": isSet,
+		})
+		return b.String(), err
+	}
+	var sys, prompt, response string
+	turn := func(t *template.Template) error {
+		return t.Execute(&b, map[string]any{
+			"System": sys, "Prompt": prompt, "Response": response,
+			"Think": think, "ThinkLevel": level, "IsThinkSet": isSet,
+		})
+	}
+	for _, m := range msgs {
+		switch m.Role {
+		case "system":
+			if prompt != "" || response != "" {
+				if err := turn(o.tmpl); err != nil {
+					return "", err
+				}
+				prompt, response = "", ""
+			}
+			sys = m.Content
+		case "user":
+			if response != "" {
+				if err := turn(o.tmpl); err != nil {
+					return "", err
+				}
+				sys, response = "", ""
+			}
+			prompt = m.Content
+		case "assistant":
+			response = m.Content
+		}
+	}
+	root, err := cutAfterResponse(o.tmpl.Tree.Root)
+	if err != nil {
+		return "", err
+	}
+	last, err := template.New("").AddParseTree("", &parse.Tree{Root: root})
+	if err != nil {
+		return "", err
+	}
+	if err := turn(last); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// ---- Batch driver ----
+
+type result struct {
+	Ok  *string `json:"ok,omitempty"`
+	Err *string `json:"err,omitempty"`
+}
+
+func toResult(s string, err error) result {
+	if err != nil {
+		e := err.Error()
+		return result{Err: &e}
+	}
+	return result{Ok: &s}
+}
+
+type plainCase struct {
+	Template    string          `json:"template"`
+	Data        json.RawMessage `json:"data"`
+	MissingZero bool            `json:"missing_zero"`
+}
+
+type batch struct {
+	Date      string            `json:"date"`
+	Templates []string          `json:"templates"`
+	Requests  []json.RawMessage `json:"requests"`
+	Plain     []plainCase       `json:"plain"`
+}
+
+// safely turns a panic in the engine into an error result.
+func safely(f func() (string, error)) (s string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return f()
+}
+
+func main() {
+	in, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	var b batch
+	if err := json.Unmarshal(in, &b); err != nil {
+		fmt.Fprintln(os.Stderr, "bad batch:", err)
+		os.Exit(2)
+	}
+	d, err := time.Parse("2006-01-02", b.Date)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bad date:", err)
+		os.Exit(2)
+	}
+	today = d.Format("2006-01-02")
+	yesterday = d.AddDate(0, 0, -1).Format("2006-01-02")
+
+	out := struct {
+		Ollama [][]result `json:"ollama"`
+		Plain  []result   `json:"plain"`
+	}{Ollama: [][]result{}, Plain: []result{}}
+	for _, src := range b.Templates {
+		var row []result
+		for _, raw := range b.Requests {
+			// Each render gets fresh data: collate mutates the messages.
+			var req ChatRequest
+			if err := json.Unmarshal(raw, &req); err != nil {
+				fmt.Fprintln(os.Stderr, "bad request:", err)
+				os.Exit(2)
+			}
+			row = append(row, toResult(safely(func() (string, error) {
+				t, err := parseOllama(src)
+				if err != nil {
+					return "", err
+				}
+				return t.render(req)
+			})))
+		}
+		out.Ollama = append(out.Ollama, row)
+	}
+	for _, c := range b.Plain {
+		out.Plain = append(out.Plain, toResult(safely(func() (string, error) {
+			t := template.New("").Funcs(funcs)
+			if c.MissingZero {
+				t = t.Option("missingkey=zero")
+			}
+			t, err := t.Parse(c.Template)
+			if err != nil {
+				return "", err
+			}
+			var data any
+			if err := json.Unmarshal(c.Data, &data); err != nil {
+				return "", err
+			}
+			var w bytes.Buffer
+			err = t.Execute(&w, data)
+			return w.String(), err
+		})))
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+}
