@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-pub mod inspect;
 pub mod check;
 pub mod gguf;
+pub mod inspect;
 pub mod template;
 
 /// Exit code for success.
