@@ -1,0 +1,1 @@
+//! The oci backend: Ollama-format models pushed to any OCI distribution registry.
