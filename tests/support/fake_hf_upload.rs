@@ -141,7 +141,10 @@ impl FakeHub {
         let storage_faults = Faults::default();
         let hub_router = Router::new()
             .route("/api/repos/create", post(create_repo))
-            .route("/api/models/{owner}/{name}/preupload/{rev}", post(preupload))
+            .route(
+                "/api/models/{owner}/{name}/preupload/{rev}",
+                post(preupload),
+            )
             .route("/api/models/{owner}/{name}/commit/{rev}", post(commit))
             .route("/api/models/{owner}/{name}/tree/{rev}", get(tree))
             .route("/{owner}/{repo_git}/info/lfs/objects/batch", post(batch))
@@ -215,17 +218,36 @@ impl FakeHub {
     /// The bytes of a regular file on a branch.
     pub fn file(&self, id: &str, branch: &str, path: &str) -> Option<Vec<u8>> {
         let state = self.state.lock().unwrap();
-        state.repos.get(id)?.branches.get(branch)?.get(path)?.content.clone()
+        state
+            .repos
+            .get(id)?
+            .branches
+            .get(branch)?
+            .get(path)?
+            .content
+            .clone()
     }
 
     /// Storage bytes received for `oid`.
     pub fn bytes_received(&self, oid: &str) -> u64 {
-        *self.state.lock().unwrap().bytes_received.get(oid).unwrap_or(&0)
+        *self
+            .state
+            .lock()
+            .unwrap()
+            .bytes_received
+            .get(oid)
+            .unwrap_or(&0)
     }
 
     /// Completed uploads of `oid`.
     pub fn uploads_stored(&self, oid: &str) -> u32 {
-        *self.state.lock().unwrap().uploads_stored.get(oid).unwrap_or(&0)
+        *self
+            .state
+            .lock()
+            .unwrap()
+            .uploads_stored
+            .get(oid)
+            .unwrap_or(&0)
     }
 
     /// All bytes storage received.
@@ -254,17 +276,24 @@ fn bearer(state: &HubState, headers: &HeaderMap) -> Option<bool> {
     Some(value == format!("Bearer {}", state.token))
 }
 
-fn require_token(state: &HubState, headers: &HeaderMap) -> Result<(), Response> {
+/// The 401 answer when the token is missing or wrong.
+fn auth_error(state: &HubState, headers: &HeaderMap) -> Option<Response> {
     match bearer(state, headers) {
-        Some(true) => Ok(()),
-        Some(false) => Err(hub_error(StatusCode::UNAUTHORIZED, "Invalid credentials in Authorization header")),
-        None => Err(hub_error(StatusCode::UNAUTHORIZED, "Authorization header is required")),
+        Some(true) => None,
+        Some(false) => Some(hub_error(
+            StatusCode::UNAUTHORIZED,
+            "Invalid credentials in Authorization header",
+        )),
+        None => Some(hub_error(
+            StatusCode::UNAUTHORIZED,
+            "Authorization header is required",
+        )),
     }
 }
 
 async fn create_repo(State(state): Shared, headers: HeaderMap, body: Bytes) -> Response {
     let mut state = state.lock().unwrap();
-    if let Err(r) = require_token(&state, &headers) {
+    if let Some(r) = auth_error(&state, &headers) {
         return r;
     }
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
@@ -303,7 +332,7 @@ async fn preupload(
     body: Bytes,
 ) -> Response {
     let state = state.lock().unwrap();
-    if let Err(r) = require_token(&state, &headers) {
+    if let Some(r) = auth_error(&state, &headers) {
         return r;
     }
     if !state.repos.contains_key(&format!("{owner}/{name}")) {
@@ -319,12 +348,22 @@ async fn preupload(
         let Ok(sample) = base64::engine::general_purpose::STANDARD
             .decode(file["sample"].as_str().unwrap_or_default())
         else {
-            return hub_error(StatusCode::BAD_REQUEST, &format!("{path}: sample is not base64"));
+            return hub_error(
+                StatusCode::BAD_REQUEST,
+                &format!("{path}: sample is not base64"),
+            );
         };
         if sample.len() > 512 {
-            return hub_error(StatusCode::BAD_REQUEST, &format!("{path}: sample over 512 bytes"));
+            return hub_error(
+                StatusCode::BAD_REQUEST,
+                &format!("{path}: sample over 512 bytes"),
+            );
         }
-        let mode = if is_lfs(&state, &path, size, &sample) { "lfs" } else { "regular" };
+        let mode = if is_lfs(&state, &path, size, &sample) {
+            "lfs"
+        } else {
+            "regular"
+        };
         files.push(json!({"path": path, "uploadMode": mode, "shouldIgnore": false}));
     }
     axum::Json(json!({ "files": files })).into_response()
@@ -337,7 +376,7 @@ async fn batch(
     body: Bytes,
 ) -> Response {
     let mut state = state.lock().unwrap();
-    if let Err(r) = require_token(&state, &headers) {
+    if let Some(r) = auth_error(&state, &headers) {
         return r;
     }
     let lfs_json = "application/vnd.git-lfs+json";
@@ -365,7 +404,10 @@ async fn batch(
         return hub_error(StatusCode::BAD_REQUEST, "invalid JSON");
     };
     if body["operation"] != "upload" || body["hash_algo"] != "sha256" {
-        return hub_error(StatusCode::BAD_REQUEST, "operation upload with hash_algo sha256 expected");
+        return hub_error(
+            StatusCode::BAD_REQUEST,
+            "operation upload with hash_algo sha256 expected",
+        );
     }
     let multipart_offered = body["transfers"]
         .as_array()
@@ -381,7 +423,11 @@ async fn batch(
                 "error": {"code": 422, "message": "invalid oid"}}));
             continue;
         }
-        if state.objects.get(&oid).is_some_and(|b| b.len() as u64 == size) {
+        if state
+            .objects
+            .get(&oid)
+            .is_some_and(|b| b.len() as u64 == size)
+        {
             objects.push(json!({"oid": oid, "size": size}));
             continue;
         }
@@ -394,18 +440,24 @@ async fn batch(
             for part in 1..=count {
                 header.insert(
                     format!("{part:05}"),
-                    json!(format!("{storage}/upload/{oid}/part/{part}?X-Amz-Signature=fake")),
+                    json!(format!(
+                        "{storage}/upload/{oid}/part/{part}?X-Amz-Signature=fake"
+                    )),
                 );
             }
             state.parts.entry(oid.clone()).or_default();
-            objects.push(json!({"oid": oid, "size": size, "authenticated": true, "actions": {
+            objects.push(
+                json!({"oid": oid, "size": size, "authenticated": true, "actions": {
                 "upload": {"href": format!("{hub}/lfs/complete/{oid}"), "header": header},
-                "verify": verify}}));
+                "verify": verify}}),
+            );
         } else {
-            objects.push(json!({"oid": oid, "size": size, "authenticated": true, "actions": {
+            objects.push(
+                json!({"oid": oid, "size": size, "authenticated": true, "actions": {
                 "upload": {"href": format!("{storage}/upload/{oid}?X-Amz-Signature=fake"),
                            "header": {"x-amz-meta-oid": oid}},
-                "verify": verify}}));
+                "verify": verify}}),
+            );
         }
     }
     (
@@ -434,7 +486,11 @@ async fn put_object(
     note_storage_auth(&mut state, &headers);
     *state.bytes_received.entry(oid.clone()).or_default() += body.len() as u64;
     if sha256_hex(&body) != oid {
-        return (StatusCode::BAD_REQUEST, "<Error><Code>BadDigest</Code></Error>").into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            "<Error><Code>BadDigest</Code></Error>",
+        )
+            .into_response();
     }
     *state.uploads_stored.entry(oid.clone()).or_default() += 1;
     state.objects.insert(oid, body.to_vec());
@@ -451,7 +507,11 @@ async fn put_part(
     note_storage_auth(&mut state, &headers);
     *state.bytes_received.entry(oid.clone()).or_default() += body.len() as u64;
     let Some(parts) = state.parts.get_mut(&oid) else {
-        return (StatusCode::NOT_FOUND, "<Error><Code>NoSuchUpload</Code></Error>").into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            "<Error><Code>NoSuchUpload</Code></Error>",
+        )
+            .into_response();
     };
     let etag = format!("\"{}\"", &sha256_hex(&body)[..32]);
     parts.insert(number, body.to_vec());
@@ -478,19 +538,31 @@ async fn complete_multipart(
     for (index, part) in listed.iter().enumerate() {
         let number = part["partNumber"].as_u64().unwrap_or(0) as u32;
         if number != index as u32 + 1 {
-            return hub_error(StatusCode::BAD_REQUEST, "parts must be listed in order from 1");
+            return hub_error(
+                StatusCode::BAD_REQUEST,
+                "parts must be listed in order from 1",
+            );
         }
         let Some(data) = parts.get(&number) else {
-            return hub_error(StatusCode::BAD_REQUEST, &format!("part {number} was not uploaded"));
+            return hub_error(
+                StatusCode::BAD_REQUEST,
+                &format!("part {number} was not uploaded"),
+            );
         };
         let etag = format!("\"{}\"", &sha256_hex(data)[..32]);
         if part["etag"] != etag.as_str() {
-            return hub_error(StatusCode::BAD_REQUEST, &format!("part {number}: etag mismatch"));
+            return hub_error(
+                StatusCode::BAD_REQUEST,
+                &format!("part {number}: etag mismatch"),
+            );
         }
         bytes.extend_from_slice(data);
     }
     if sha256_hex(&bytes) != oid {
-        return hub_error(StatusCode::BAD_REQUEST, "assembled parts do not match the oid");
+        return hub_error(
+            StatusCode::BAD_REQUEST,
+            "assembled parts do not match the oid",
+        );
     }
     state.parts.remove(&oid);
     *state.uploads_stored.entry(oid.clone()).or_default() += 1;
@@ -505,7 +577,10 @@ async fn verify(State(state): Shared, Path(oid): Path<String>, body: Bytes) -> R
     };
     let size = body["size"].as_u64().unwrap_or(u64::MAX);
     let ok = body["oid"] == oid.as_str()
-        && state.objects.get(&oid).is_some_and(|b| b.len() as u64 == size);
+        && state
+            .objects
+            .get(&oid)
+            .is_some_and(|b| b.len() as u64 == size);
     if !ok {
         return hub_error(StatusCode::NOT_FOUND, "object not found or size differs");
     }
@@ -526,7 +601,7 @@ async fn commit(
     body: Bytes,
 ) -> Response {
     let mut state = state.lock().unwrap();
-    if let Err(r) = require_token(&state, &headers) {
+    if let Some(r) = auth_error(&state, &headers) {
         return r;
     }
     let content_type = headers
@@ -534,7 +609,10 @@ async fn commit(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if content_type != "application/x-ndjson" {
-        return hub_error(StatusCode::BAD_REQUEST, "Content-Type must be application/x-ndjson");
+        return hub_error(
+            StatusCode::BAD_REQUEST,
+            "Content-Type must be application/x-ndjson",
+        );
     }
     let mut lines = Vec::new();
     for line in body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
@@ -547,7 +625,11 @@ async fn commit(
     if lines.first().map(|l| &l["key"]) != Some(&json!("header")) {
         return hub_error(StatusCode::BAD_REQUEST, "the first line must be the header");
     }
-    if lines[0]["value"]["summary"].as_str().unwrap_or("").is_empty() {
+    if lines[0]["value"]["summary"]
+        .as_str()
+        .unwrap_or("")
+        .is_empty()
+    {
         return hub_error(StatusCode::BAD_REQUEST, "summary is required");
     }
     let id = format!("{owner}/{name}");
@@ -587,7 +669,11 @@ async fn commit(
                 if value["algo"] != "sha256" {
                     return hub_error(StatusCode::BAD_REQUEST, "algo must be sha256");
                 }
-                if !state.objects.get(&oid).is_some_and(|b| b.len() as u64 == size) {
+                if state
+                    .objects
+                    .get(&oid)
+                    .is_none_or(|b| b.len() as u64 != size)
+                {
                     return hub_error(
                         StatusCode::BAD_REQUEST,
                         &format!("{path}: LFS object {oid} was not uploaded"),
@@ -647,7 +733,10 @@ async fn tree(
     let state = state.lock().unwrap();
     let id = format!("{owner}/{name}");
     if bearer(&state, &headers) == Some(false) {
-        return hub_error(StatusCode::UNAUTHORIZED, "Invalid credentials in Authorization header");
+        return hub_error(
+            StatusCode::UNAUTHORIZED,
+            "Invalid credentials in Authorization header",
+        );
     }
     let Some(repo) = state.repos.get(&id) else {
         return hub_error(StatusCode::NOT_FOUND, "Repository not found");

@@ -153,12 +153,24 @@ impl FakeModelScope {
 
     /// Body bytes received for object `oid`.
     pub fn bytes_received(&self, oid: &str) -> u64 {
-        *self.state.lock().unwrap().bytes_received.get(oid).unwrap_or(&0)
+        *self
+            .state
+            .lock()
+            .unwrap()
+            .bytes_received
+            .get(oid)
+            .unwrap_or(&0)
     }
 
     /// Stored uploads of object `oid`.
     pub fn uploads_stored(&self, oid: &str) -> u32 {
-        *self.state.lock().unwrap().uploads_stored.get(oid).unwrap_or(&0)
+        *self
+            .state
+            .lock()
+            .unwrap()
+            .uploads_stored
+            .get(oid)
+            .unwrap_or(&0)
     }
 
     /// All object bytes received by the PUT handler.
@@ -228,7 +240,11 @@ fn authorized(state: &ModelScopeState, headers: &HeaderMap) -> bool {
 }
 
 fn unauthorized() -> Response {
-    envelope(401, Value::Null, "login required: set the m_session_id cookie")
+    envelope(
+        401,
+        Value::Null,
+        "login required: set the m_session_id cookie",
+    )
 }
 
 async fn exists(State(state): Shared, Path((owner, name)): Path<(String, String)>) -> Response {
@@ -338,7 +354,11 @@ async fn put_object(
         return envelope(400, Value::Null, "body shorter than Content-Length");
     }
     if sha256_hex(&body) != oid {
-        return envelope(400, Value::Null, "sha256 of the body does not match the oid");
+        return envelope(
+            400,
+            Value::Null,
+            "sha256 of the body does not match the oid",
+        );
     }
     *state.uploads_stored.entry(oid.clone()).or_default() += 1;
     state.objects.insert(oid, body.to_vec());
@@ -397,10 +417,18 @@ async fn commit(
                 return envelope(400, Value::Null, &format!("{path}: content is not base64"));
             };
             if content.len() > 1 << 20 {
-                return envelope(400, Value::Null, &format!("{path}: files over 1 MiB go as LFS"));
+                return envelope(
+                    400,
+                    Value::Null,
+                    &format!("{path}: files over 1 MiB go as LFS"),
+                );
             }
             if content.len() as u64 != size {
-                return envelope(400, Value::Null, &format!("{path}: size does not match content"));
+                return envelope(
+                    400,
+                    Value::Null,
+                    &format!("{path}: size does not match content"),
+                );
             }
             RepoFile {
                 size,
@@ -419,10 +447,7 @@ async fn commit(
     ok(json!({ "CommitId": format!("{:040}", repo.commits) }))
 }
 
-async fn list_files(
-    State(state): Shared,
-    Path((owner, name)): Path<(String, String)>,
-) -> Response {
+async fn list_files(State(state): Shared, Path((owner, name)): Path<(String, String)>) -> Response {
     let state = state.lock().unwrap();
     let id = format!("{owner}/{name}");
     let Some(repo) = state.repos.get(&id) else {

@@ -140,12 +140,24 @@ impl FakeOllama {
 
     /// Total body bytes received for blob `hex`.
     pub fn bytes_received(&self, hex: &str) -> u64 {
-        *self.state.lock().unwrap().bytes_received.get(hex).unwrap_or(&0)
+        *self
+            .state
+            .lock()
+            .unwrap()
+            .bytes_received
+            .get(hex)
+            .unwrap_or(&0)
     }
 
     /// How many uploads of blob `hex` were stored.
     pub fn uploads_stored(&self, hex: &str) -> u32 {
-        *self.state.lock().unwrap().uploads_stored.get(hex).unwrap_or(&0)
+        *self
+            .state
+            .lock()
+            .unwrap()
+            .uploads_stored
+            .get(hex)
+            .unwrap_or(&0)
     }
 
     /// Total blob body bytes received over all blobs.
@@ -266,7 +278,10 @@ async fn create(State(state): Shared, axum::Json(body): axum::Json<Value>) -> Re
         return error(StatusCode::BAD_REQUEST, "path or Modelfile are required");
     } else {
         let Some(files) = body.get("files").and_then(Value::as_object) else {
-            return error(StatusCode::BAD_REQUEST, "neither 'from' or 'files' was specified");
+            return error(
+                StatusCode::BAD_REQUEST,
+                "neither 'from' or 'files' was specified",
+            );
         };
         let mut model = StoredModel {
             name: name.clone(),
@@ -274,7 +289,10 @@ async fn create(State(state): Shared, axum::Json(body): axum::Json<Value>) -> Re
         };
         for (path, digest) in files {
             if path.contains("..") || path.starts_with('/') {
-                return error(StatusCode::BAD_REQUEST, &format!("invalid file path {path}"));
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    &format!("invalid file path {path}"),
+                );
             }
             let digest = digest.as_str().unwrap_or_default().to_string();
             model.files.insert(path.clone(), digest);
@@ -316,7 +334,11 @@ async fn create(State(state): Shared, axum::Json(body): axum::Json<Value>) -> Re
         let reused = previous
             .as_ref()
             .is_some_and(|p| p.files.values().any(|d| d == digest));
-        let verb = if reused { "using existing" } else { "creating new" };
+        let verb = if reused {
+            "using existing"
+        } else {
+            "creating new"
+        };
         lines.push(json!({ "status": format!("{verb} layer {digest}") }));
     }
     lines.push(json!({"status": "writing manifest"}));
@@ -361,11 +383,24 @@ fn read_value<'a>(rest: &str, lines: &mut impl Iterator<Item = &'a str>) -> Resu
 /// Types a Modelfile parameter value by its name, as Ollama does when it reads a Modelfile.
 fn typed_parameter(name: &str, value: &str) -> Result<Value, String> {
     const INTS: &[&str] = &[
-        "num_keep", "seed", "num_predict", "top_k", "repeat_last_n", "num_ctx", "num_batch",
-        "num_gpu", "main_gpu", "num_thread",
+        "num_keep",
+        "seed",
+        "num_predict",
+        "top_k",
+        "repeat_last_n",
+        "num_ctx",
+        "num_batch",
+        "num_gpu",
+        "main_gpu",
+        "num_thread",
     ];
     const FLOATS: &[&str] = &[
-        "top_p", "min_p", "typical_p", "temperature", "repeat_penalty", "presence_penalty",
+        "top_p",
+        "min_p",
+        "typical_p",
+        "temperature",
+        "repeat_penalty",
+        "presence_penalty",
         "frequency_penalty",
     ];
     if INTS.contains(&name) {
@@ -436,7 +471,9 @@ fn parse_modelfile(text: &str) -> Result<StoredModel, String> {
             "message" => {
                 let (role, content) = value.split_once([' ', '\t']).unwrap_or((&value, ""));
                 if !["system", "user", "assistant"].contains(&role) {
-                    return Err("message role must be one of \"system\", \"user\", or \"assistant\"".into());
+                    return Err(
+                        "message role must be one of \"system\", \"user\", or \"assistant\"".into(),
+                    );
                 }
                 let content = content.trim();
                 let content = content
@@ -447,7 +484,11 @@ fn parse_modelfile(text: &str) -> Result<StoredModel, String> {
                     .messages
                     .push(json!({"role": role, "content": content}));
             }
-            other => return Err(format!("command must be one of \"from\", \"license\", \"template\", \"system\", \"adapter\", \"parameter\", or \"message\" (got {other})")),
+            other => {
+                return Err(format!(
+                    "command must be one of \"from\", \"license\", \"template\", \"system\", \"adapter\", \"parameter\", or \"message\" (got {other})"
+                ));
+            }
         }
     }
     if !has_from {
@@ -545,7 +586,10 @@ async fn copy(State(state): Shared, axum::Json(body): axum::Json<Value>) -> Resp
     let destination = string_field(&body, "destination").unwrap_or_default();
     let mut state = state.lock().unwrap();
     let Some(model) = state.models.get(&key(&source)).cloned() else {
-        return error(StatusCode::NOT_FOUND, &format!("model '{source}' not found"));
+        return error(
+            StatusCode::NOT_FOUND,
+            &format!("model '{source}' not found"),
+        );
     };
     let copied = StoredModel {
         name: destination.clone(),
@@ -570,7 +614,11 @@ async fn push(State(state): Shared, axum::Json(body): axum::Json<Value>) -> Resp
         return ndjson(&lines);
     };
     for digest in model.files.values() {
-        let short: String = digest.trim_start_matches("sha256:").chars().take(12).collect();
+        let short: String = digest
+            .trim_start_matches("sha256:")
+            .chars()
+            .take(12)
+            .collect();
         lines.push(json!({"status": format!("pushing {short}"), "digest": digest, "total": 1, "completed": 1}));
     }
     lines.push(json!({"status": "pushing manifest"}));

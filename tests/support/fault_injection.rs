@@ -86,7 +86,13 @@ impl Faults {
 
     /// Armed faults that have not fired yet.
     pub fn pending(&self) -> usize {
-        self.inner.lock().unwrap().rules.iter().map(|r| r.remaining).sum()
+        self.inner
+            .lock()
+            .unwrap()
+            .rules
+            .iter()
+            .map(|r| r.remaining)
+            .sum()
     }
 
     fn take(&self, method: &Method, path: &str) -> Option<Fault> {
@@ -176,7 +182,9 @@ impl RunningServer {
     /// Serves `router` on `127.0.0.1:0` in a new thread.
     pub fn start(router: Router) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        listener.set_nonblocking(true).expect("non-blocking listener");
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
         let addr = listener.local_addr().expect("local address");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         std::thread::spawn(move || {
@@ -224,4 +232,65 @@ impl Drop for RunningServer {
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// A progress sink that keeps every event, rendered with `Debug`, so tests can look for
+/// leaked secrets and for retries.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    events: Mutex<Vec<String>>,
+}
+
+impl Recorder {
+    /// Every event so far, one `Debug` rendering each.
+    pub fn events(&self) -> Vec<String> {
+        self.events.lock().unwrap().clone()
+    }
+
+    /// How many events mention `needle`.
+    pub fn count(&self, needle: &str) -> usize {
+        self.events().iter().filter(|e| e.contains(needle)).count()
+    }
+}
+
+impl ruvltra_export::push::Progress for Recorder {
+    fn emit(&self, event: ruvltra_export::push::ProgressEvent) {
+        self.events.lock().unwrap().push(format!("{event:?}"));
+    }
+}
+
+/// Transfer options for tests: quick backoff (a server's `Retry-After` of 1 s still counts),
+/// two transfers at once.
+pub fn fast_options() -> ruvltra_export::push::TransferOptions {
+    ruvltra_export::push::TransferOptions {
+        parallel: 2,
+        retry: fast_retry(),
+        ..Default::default()
+    }
+}
+
+/// A retry policy for tests: 6 attempts, 10 ms doubling, at most 2 s.
+pub fn fast_retry() -> ruvltra_export::push::RetryPolicy {
+    ruvltra_export::push::RetryPolicy {
+        max_attempts: 6,
+        initial_delay: Duration::from_millis(10),
+        max_delay: Duration::from_secs(2),
+    }
+}
+
+/// Writes a file that starts like a GGUF and continues with `len - 4` bytes derived from
+/// `seed`, so different seeds give different digests.
+pub fn fake_gguf(dir: &std::path::Path, name: &str, len: usize, seed: u8) -> std::path::PathBuf {
+    let mut bytes = b"GGUF".to_vec();
+    let mut state = u32::from(seed).wrapping_mul(2_654_435_761).wrapping_add(1);
+    while bytes.len() < len {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        bytes.push((state & 0xff) as u8);
+    }
+    bytes.truncate(len);
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write a test GGUF");
+    path
 }
