@@ -74,7 +74,7 @@ mod tests {
         );
         assert!(!check.ok);
         assert!(
-            check.detail.starts_with("first difference at byte 16"),
+            check.detail.starts_with("first difference at byte 15"),
             "{}",
             check.detail
         );
