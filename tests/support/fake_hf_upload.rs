@@ -100,6 +100,8 @@ pub struct HubState {
     pub redirect_downloads: bool,
     /// Every `Authorization` header value storage received.
     pub storage_authorization: Vec<String>,
+    /// Downloads storage served after a redirect.
+    pub cdn_downloads: u32,
     /// Commit bodies received (NDJSON lines parsed).
     pub commit_bodies: Vec<Vec<Value>>,
 }
@@ -135,6 +137,7 @@ impl FakeHub {
             tree_page_size: 1000,
             redirect_downloads: false,
             storage_authorization: Vec::new(),
+            cdn_downloads: 0,
             commit_bodies: Vec::new(),
         }));
         let faults = Faults::default();
@@ -812,6 +815,7 @@ async fn resolve(
 async fn cdn_get(State(state): Shared, Path(oid): Path<String>, headers: HeaderMap) -> Response {
     let mut state = state.lock().unwrap();
     note_storage_auth(&mut state, &headers);
+    state.cdn_downloads += 1;
     if let Some(bytes) = state.objects.get(&oid) {
         return (StatusCode::OK, bytes.clone()).into_response();
     }
