@@ -384,11 +384,16 @@ fn a_missing_repository_is_an_error_unless_creation_was_asked() {
         "{err}"
     );
 
-    // An existing repository answers 409 to creation, which is not an error.
+    // A repository created by someone else between plan and push answers 409 to creation,
+    // which is not an error.
+    let creating = self::backend(&hub);
+    let plan = creating.plan(&release(6), &run.ctx()).unwrap();
+    assert_eq!(plan.items[0].kind, ItemKind::Repository);
     hub.seed_repo(REPO, &[]);
-    let created = self::backend(&hub);
-    push_all(&created, &release(6), &run).unwrap();
+    creating.push(&plan, &release(6), &run.ctx()).unwrap();
     assert_eq!(hub.repo(REPO).unwrap().commits, 1);
+    let calls = hub.state.lock().unwrap().create_calls.clone();
+    assert_eq!(calls, [409]);
 }
 
 #[test]

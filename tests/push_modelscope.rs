@@ -337,3 +337,34 @@ fn a_missing_repository_is_an_error_when_creation_is_off() {
         "{err}"
     );
 }
+
+#[test]
+fn the_cookie_stays_with_the_api_origin_when_uploads_go_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FakeModelScope::start_with_external_storage(TOKEN);
+    let storage = server.storage_url().unwrap();
+    let storage_host = storage.trim_start_matches("http://").to_string();
+    let release = release(dir.path(), 6);
+    let backend = backend(&server);
+    let run = Run::new();
+    push_all(&backend, &release, &run).unwrap();
+    assert!(backend.verify(&release, &run.ctx()).unwrap().is_ok());
+    let seen = server.state.lock().unwrap().cookies_by_host.clone();
+    let at_storage: Vec<_> = seen
+        .iter()
+        .filter(|(host, _)| *host == storage_host)
+        .collect();
+    assert_eq!(
+        at_storage.len(),
+        3,
+        "three LFS bodies went to storage: {seen:?}"
+    );
+    assert!(
+        at_storage.iter().all(|(_, cookie)| cookie.is_empty()),
+        "cookie sent to storage: {at_storage:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|(host, cookie)| *host != storage_host && cookie.contains(TOKEN))
+    );
+}

@@ -102,6 +102,8 @@ pub struct HubState {
     pub storage_authorization: Vec<String>,
     /// Downloads storage served after a redirect.
     pub cdn_downloads: u32,
+    /// The status of each repository creation call.
+    pub create_calls: Vec<u16>,
     /// Commit bodies received (NDJSON lines parsed).
     pub commit_bodies: Vec<Vec<Value>>,
 }
@@ -138,6 +140,7 @@ impl FakeHub {
             redirect_downloads: false,
             storage_authorization: Vec::new(),
             cdn_downloads: 0,
+            create_calls: Vec::new(),
             commit_bodies: Vec::new(),
         }));
         let faults = Faults::default();
@@ -311,8 +314,10 @@ async fn create_repo(State(state): Shared, headers: HeaderMap, body: Bytes) -> R
         None => name.to_string(),
     };
     if state.repos.contains_key(&id) {
+        state.create_calls.push(409);
         return hub_error(StatusCode::CONFLICT, "You already created this model repo");
     }
+    state.create_calls.push(200);
     let private = body["private"].as_bool().unwrap_or(false);
     let mut repo = HubRepo {
         private,

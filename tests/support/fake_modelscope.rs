@@ -20,7 +20,8 @@
 //!
 //! Not in the reference, chosen here: creating a repository that exists is an envelope with
 //! Code 409; the LFS upload href is `/api/v1/repos/models/{owner}/{name}/info/lfs/objects/{oid}`
-//! on the same origin.
+//! on the same origin, or (with [`FakeModelScope::start_with_external_storage`]) a presigned
+//! URL on a second origin that needs no cookie.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap};
@@ -84,11 +85,16 @@ pub struct ModelScopeState {
     pub envelope_failure: Option<String>,
     /// Cookie headers seen on each request, for the leak tests.
     pub cookies_seen: Vec<String>,
+    /// `(Host, Cookie)` of each request, to tell the two origins apart.
+    pub cookies_by_host: Vec<(String, String)>,
+    /// When set, LFS upload hrefs point at this other origin (presigned, no cookie needed).
+    pub upload_base: Option<String>,
 }
 
 /// A running fake ModelScope.
 pub struct FakeModelScope {
     server: RunningServer,
+    storage: Option<RunningServer>,
     /// Shared state.
     pub state: Arc<Mutex<ModelScopeState>>,
     /// Armed faults.
@@ -98,6 +104,16 @@ pub struct FakeModelScope {
 impl FakeModelScope {
     /// Starts a server that accepts `token` as `m_session_id`.
     pub fn start(token: &str) -> Self {
+        Self::start_inner(token, false)
+    }
+
+    /// Like [`FakeModelScope::start`], with LFS upload hrefs on a second origin (object
+    /// storage with presigned URLs), to prove the cookie stays with the API's origin.
+    pub fn start_with_external_storage(token: &str) -> Self {
+        Self::start_inner(token, true)
+    }
+
+    fn start_inner(token: &str, external: bool) -> Self {
         let state = Arc::new(Mutex::new(ModelScopeState {
             token: token.to_string(),
             ..ModelScopeState::default()
@@ -129,8 +145,13 @@ impl FakeModelScope {
                 faults.clone(),
                 fault_layer,
             ));
+        let storage = external.then(|| RunningServer::start(router.clone()));
+        if let Some(storage) = &storage {
+            state.lock().unwrap().upload_base = Some(storage.url());
+        }
         Self {
             server: RunningServer::start(router),
+            storage,
             state,
             faults,
         }
@@ -139,6 +160,11 @@ impl FakeModelScope {
     /// `http://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         self.server.url()
+    }
+
+    /// The external storage origin, when started with one.
+    pub fn storage_url(&self) -> Option<String> {
+        self.storage.as_ref().map(RunningServer::url)
     }
 
     /// Arms a one-shot HTTP 200 answer with `Success: false` for a path containing `path`.
@@ -211,6 +237,13 @@ async fn envelope_failure_layer(
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
+        let host = request
+            .headers()
+            .get("host")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        state.cookies_by_host.push((host, cookie.clone()));
         state.cookies_seen.push(cookie);
         match &state.envelope_failure {
             Some(p) if path.contains(p.as_str()) => {
@@ -324,7 +357,11 @@ async fn batch(
         if stored {
             answer.push(json!({"oid": oid, "size": size}));
         } else {
-            let href = format!("/api/v1/repos/models/{owner}/{name}/info/lfs/objects/{oid}");
+            let path = format!("/api/v1/repos/models/{owner}/{name}/info/lfs/objects/{oid}");
+            let href = match &state.upload_base {
+                Some(base) => format!("{base}{path}?signature=presigned"),
+                None => path,
+            };
             answer.push(json!({"oid": oid, "size": size,
                 "actions": {"upload": {"href": href}}}));
         }
@@ -335,11 +372,13 @@ async fn batch(
 async fn put_object(
     State(state): Shared,
     Path((_owner, _name, oid)): Path<(String, String, String)>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let mut state = state.lock().unwrap();
-    if !authorized(&state, &headers) {
+    let presigned = state.upload_base.is_some() && uri.query() == Some("signature=presigned");
+    if !presigned && !authorized(&state, &headers) {
         return unauthorized();
     }
     let Some(length) = headers

@@ -436,13 +436,17 @@ impl Backend for HubBackend {
 
     fn push(
         &self,
-        _plan: &Plan,
+        plan: &Plan,
         release: &Release,
         ctx: &PushContext<'_>,
     ) -> Result<PushReport, PushError> {
         let target = &self.target;
-        if let Some(private) = target.create_private {
-            // A repository created between plan and push answers 409, which is fine.
+        let create = plan
+            .items
+            .iter()
+            .any(|i| i.kind == ItemKind::Repository && i.action == Action::Create);
+        if let (true, Some(private)) = (create, target.create_private) {
+            // A repository created by someone else since the plan answers 409, which is fine.
             self.client
                 .create_repo(&target.repo, private, ctx.progress)?;
         }
