@@ -500,10 +500,21 @@ impl Backend for HubBackend {
                 ctx.progress,
             )?);
         }
-        let kept: Vec<&Outgoing> = changed
+        let (ignored, kept): (Vec<&Outgoing>, Vec<&Outgoing>) = changed
             .into_iter()
-            .filter(|f| !modes.get(&f.path).is_some_and(|(_, ignore)| *ignore))
-            .collect();
+            .partition(|f| modes.get(&f.path).is_some_and(|(_, ignore)| *ignore));
+        for file in ignored {
+            let reason = "the Hub ignores this path (shouldIgnore)".to_string();
+            ctx.progress.emit(ProgressEvent::Warning {
+                message: format!("{}: {reason}", file.path),
+            });
+            outcomes.push(ItemOutcome {
+                name: file.path.clone(),
+                digest: Some(file.digest),
+                action: Action::Skip { reason },
+                bytes_sent: 0,
+            });
+        }
         let is_lfs = |f: &Outgoing| {
             modes
                 .get(&f.path)

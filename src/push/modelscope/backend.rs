@@ -169,7 +169,7 @@ impl Backend for ModelScopeBackend {
             }
             items.push(PlanItem {
                 kind: ItemKind::Repository,
-                name: format!("{} ({:?})", self.target.repo, self.target.visibility).to_lowercase(),
+                name: format!("{} ({})", self.target.repo, self.target.visibility),
                 digest: None,
                 size: 0,
                 action: Action::Create,
@@ -272,31 +272,31 @@ impl Backend for ModelScopeBackend {
                 ctx.progress,
             )?;
         }
-        let planned = |path: &str| {
-            plan.items
-                .iter()
-                .find(|i| i.kind == ItemKind::File && i.name == path)
-                .map(|i| i.action.clone())
-        };
+        // Read the repository again: the plan may be older than what is there now.
+        let remote = self.remote_files(ctx)?.unwrap_or_default();
         let mut outcomes = Vec::new();
         let mut actions = Vec::new();
         let mut lfs_files = Vec::new();
         for (file, digest) in release.files.iter().zip(&digests) {
-            let action = planned(&file.repo_path).unwrap_or(Action::Upload);
-            let unchanged = matches!(&action, Action::Skip { reason } if reason.starts_with("the repository has"));
-            if unchanged {
+            if matches_remote(remote.get(&file.repo_path), digest, file.size) {
+                let reason = "the repository has this file with the same sha256".to_string();
                 ctx.progress.emit(ProgressEvent::Skipped {
                     name: file.repo_path.clone(),
-                    reason: "already in the repository".into(),
+                    reason: reason.clone(),
                 });
                 outcomes.push(ItemOutcome {
                     name: file.repo_path.clone(),
                     digest: Some(*digest),
-                    action,
+                    action: Action::Skip { reason },
                     bytes_sent: 0,
                 });
                 continue;
             }
+            let action = if remote.contains_key(&file.repo_path) {
+                Action::Replace
+            } else {
+                Action::Upload
+            };
             if is_lfs(file) {
                 lfs_files.push((file, *digest));
                 actions.push(CommitAction::Lfs {

@@ -160,6 +160,16 @@ impl Visibility {
     }
 }
 
+impl fmt::Display for Visibility {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Private => "private",
+            Self::Internal => "internal",
+            Self::Public => "public",
+        })
+    }
+}
+
 impl FromStr for Visibility {
     type Err = ModelScopeError;
 
