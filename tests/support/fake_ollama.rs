@@ -26,15 +26,18 @@
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap};
+use std::future::poll_fn;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, HttpBody};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
+use sha2::Digest as _;
 
 use crate::fault_injection::{Faults, RunningServer, fault_layer, sha256_hex};
 
@@ -64,8 +67,9 @@ pub struct StoredModel {
 pub struct OllamaState {
     /// The version `/api/version` reports.
     pub version: String,
-    /// Blobs by lowercase hex.
-    pub blobs: HashMap<String, Vec<u8>>,
+    /// Blobs by lowercase hex: their sizes (bodies are hashed as they stream in and not
+    /// kept, so multi-gigabyte pushes stay cheap).
+    pub blobs: HashMap<String, u64>,
     /// Body bytes received by the blob upload handler, per hex digest.
     pub bytes_received: HashMap<String, u64>,
     /// Uploads that were stored (201), per hex digest.
@@ -237,21 +241,41 @@ async fn head_blob(State(state): Shared, Path(digest): Path<String>) -> Response
     }
 }
 
-async fn post_blob(State(state): Shared, Path(digest): Path<String>, body: Bytes) -> Response {
+async fn post_blob(State(state): Shared, Path(digest): Path<String>, body: Body) -> Response {
     let Some(hex) = parse_digest(&digest) else {
         return error(StatusCode::BAD_REQUEST, "invalid digest format");
     };
+    let mut body = body;
+    let mut hasher = sha2::Sha256::new();
+    let mut size = 0u64;
+    loop {
+        match poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+            Some(Ok(frame)) => {
+                if let Some(data) = frame.data_ref() {
+                    hasher.update(data);
+                    size += data.len() as u64;
+                    *state
+                        .lock()
+                        .unwrap()
+                        .bytes_received
+                        .entry(hex.clone())
+                        .or_default() += data.len() as u64;
+                }
+            }
+            Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "the body broke off"),
+            None => break,
+        }
+    }
     let mut state = state.lock().unwrap();
-    *state.bytes_received.entry(hex.clone()).or_default() += body.len() as u64;
     if state.blobs.contains_key(&hex) {
         return StatusCode::OK.into_response();
     }
     // The comparison is on lowercase hex, as Ollama compares its formatted digest.
-    if sha256_hex(&body) != hex {
+    if hex::encode(hasher.finalize()) != hex {
         return error(StatusCode::BAD_REQUEST, "digest mismatch");
     }
     *state.uploads_stored.entry(hex.clone()).or_default() += 1;
-    state.blobs.insert(hex, body.to_vec());
+    state.blobs.insert(hex, size);
     StatusCode::CREATED.into_response()
 }
 
@@ -570,7 +594,7 @@ async fn tags(State(state): Shared) -> Response {
                 .files
                 .values()
                 .filter_map(|d| parse_digest(d))
-                .filter_map(|hex| state.blobs.get(&hex).map(|b| b.len() as u64))
+                .filter_map(|hex| state.blobs.get(&hex).copied())
                 .sum();
             let name = key(&m.name);
             json!({"name": name, "model": name, "modified_at": "2026-11-27T09:00:00Z",
