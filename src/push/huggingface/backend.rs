@@ -23,6 +23,9 @@ pub const CARD_PATH: &str = "README.md";
 const CALL_CHUNK: usize = 100;
 /// Largest README.md (or other small file) read back for comparison.
 const SMALL_FILE_LIMIT: u64 = 16 << 20;
+/// Largest file sent inline in a commit, whatever preupload says (the Hub's own limit for
+/// regular files is 10 MiB), so a wrong answer cannot make us buffer a GGUF.
+const REGULAR_LIMIT: u64 = 32 << 20;
 
 /// What to do when the repository's README.md was not written by this tool (it has no
 /// generated-section markers).
@@ -339,6 +342,12 @@ impl HubBackend {
 
 fn read_text(file: &ArtifactFile) -> Result<String, PushError> {
     use std::io::Read;
+    if file.size > SMALL_FILE_LIMIT {
+        return Err(PushError::input(format!(
+            "`{}` is {} bytes; a model card is expected to stay under {SMALL_FILE_LIMIT}",
+            file.repo_path, file.size
+        )));
+    }
     let mut bytes = Vec::new();
     file.blob_source()
         .open_at(0)?
@@ -532,6 +541,16 @@ impl Backend for HubBackend {
                 });
             } else {
                 use std::io::Read;
+                if file.size > REGULAR_LIMIT {
+                    return Err(PushError::Protocol {
+                        what: format!("uploading {}", file.path),
+                        url: self.target_name(),
+                        message: format!(
+                            "preupload asked for a regular (inline) upload of {} bytes; files over {REGULAR_LIMIT} bytes go through LFS",
+                            file.size
+                        ),
+                    });
+                }
                 let mut content = Vec::new();
                 file.source
                     .open_at(0)?
