@@ -407,3 +407,22 @@ fn tree_pages_are_followed() {
     assert!(backend.plan(&release, &run.ctx()).unwrap().is_up_to_date());
     assert!(backend.verify(&release, &run.ctx()).unwrap().is_ok());
 }
+
+#[test]
+fn bad_or_repeated_paths_are_refused_before_anything_is_sent() {
+    let hub = start_hub();
+    let backend = backend(&hub);
+    let run = Run::new();
+    for paths in [vec!["../escape"], vec!["params", "params"]] {
+        let release = Release {
+            models: Vec::new(),
+            files: paths
+                .iter()
+                .map(|p| ArtifactFile::inline(*p, b"x".to_vec()))
+                .collect(),
+        };
+        let err = backend.plan(&release, &run.ctx()).unwrap_err();
+        assert!(matches!(err, PushError::Input { .. }), "{err:?}");
+    }
+    assert!(hub.repo(REPO).is_none(), "nothing was created");
+}

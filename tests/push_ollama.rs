@@ -458,3 +458,46 @@ fn an_unreachable_server_is_a_clear_error() {
         "{text}"
     );
 }
+
+#[test]
+fn projectors_go_in_files_and_adapters_in_adapters() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FakeOllama::start("0.12.0");
+    let mut with_parts = model(dir.path(), "ruv/ruvltra-vl:q4_k_m", 9);
+    with_parts.projectors = vec![fake_gguf(dir.path(), "mmproj-f16.gguf", 5_000, 10)];
+    with_parts.adapters = vec![fake_gguf(dir.path(), "lora.gguf", 4_000, 11)];
+    let release = Release {
+        models: vec![with_parts],
+        files: Vec::new(),
+    };
+    let backend = backend(&server, None);
+    let run = Run::new();
+    push_all(&backend, &release, &run).unwrap();
+    let request = server.state.lock().unwrap().create_requests[0].clone();
+    let files = request["files"].as_object().unwrap();
+    assert_eq!(files.len(), 2, "{request}");
+    assert!(files.contains_key("mmproj-f16.gguf"));
+    assert_eq!(
+        request["adapters"]["lora.gguf"],
+        json!(format!("sha256:{}", hex_of(&release.models[0].adapters[0])))
+    );
+    assert!(backend.verify(&release, &run.ctx()).unwrap().is_ok());
+
+    let mut clash = model(dir.path(), "ruv/clash:q4", 12);
+    let other = tempfile::tempdir().unwrap();
+    clash.projectors = vec![fake_gguf(other.path(), "ruvltra-12-Q4_K_M.gguf", 100, 13)];
+    let err = backend
+        .plan(
+            &Release {
+                models: vec![clash],
+                files: Vec::new(),
+            },
+            &run.ctx(),
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("two GGUF files named `ruvltra-12-Q4_K_M.gguf`"),
+        "{err}"
+    );
+}

@@ -168,6 +168,7 @@ impl HubBackend {
     }
 
     fn prepare(&self, release: &Release, ctx: &PushContext<'_>) -> Result<Prepared, PushError> {
+        super::check_repo_paths(&release.files)?;
         let revision = &self.target.revision;
         let tree = self
             .client

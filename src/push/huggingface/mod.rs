@@ -18,6 +18,7 @@ mod backend;
 pub mod card_section;
 mod client;
 mod error;
+mod repo_paths;
 pub(crate) mod upload_body;
 
 pub use backend::{CARD_PATH, ForeignCardPolicy, HubBackend, HubTarget};
@@ -26,3 +27,4 @@ pub use client::{
     LfsObjectError, TreeEntry, TreeLfs, UploadMode,
 };
 pub use error::HubError;
+pub use repo_paths::check_repo_paths;

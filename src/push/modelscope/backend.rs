@@ -85,6 +85,7 @@ impl ModelScopeBackend {
     }
 
     fn digests(&self, release: &Release, ctx: &PushContext<'_>) -> Result<Vec<Digest>, PushError> {
+        crate::push::huggingface::check_repo_paths(&release.files)?;
         release
             .files
             .iter()

@@ -256,7 +256,8 @@ impl OllamaClient {
         read_stream(response, context, |_| {}).map_err(wrap)
     }
 
-    /// `POST /api/create` with a body from [`super::create`].
+    /// `POST /api/create` with a body from [`super::files_request`] or
+    /// [`super::modelfile_request`].
     pub fn create(
         &self,
         model: &str,
