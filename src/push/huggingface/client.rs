@@ -494,14 +494,22 @@ impl HubClient {
         Ok(read_json::<Answer>(&what, &url, response)?.objects)
     }
 
+    /// A request for an LFS action: the action's own headers (the git-lfs contract), plus our
+    /// token only when the action brings no credentials and points at the Hub's origin.
     fn action_request(&self, method: Method, action: &LfsAction, url: &Url) -> RequestBuilder {
         let mut request = self.http.request(method, url.clone());
+        let mut has_credentials = false;
         for (key, value) in &action.header {
             if let Some(text) = value.as_str() {
+                has_credentials |= key.eq_ignore_ascii_case("authorization");
                 request = request.header(key, text);
             }
         }
-        self.authorize(request, url)
+        if has_credentials {
+            request
+        } else {
+            self.authorize(request, url)
+        }
     }
 
     fn action_url(&self, what: &str, href: &str) -> Result<Url, PushError> {
