@@ -220,6 +220,25 @@ fn a_card_the_tool_did_not_write_gets_a_pull_request() {
         verify.warnings
     );
 
+    // A re-run finds the open pull request with the same files and opens no other.
+    let again = backend.plan(&release, &run.ctx()).unwrap();
+    assert!(again.is_up_to_date(), "{again:#?}");
+    backend.push(&again, &release, &run.ctx()).unwrap();
+    assert_eq!(hub.repo(REPO).unwrap().pull_requests, [1]);
+    // A new release is a new pull request; so is the same one once the first was merged.
+    let next = self::release(3);
+    push_all(&backend, &next, &run).unwrap();
+    assert_eq!(hub.repo(REPO).unwrap().pull_requests, [1, 2]);
+    hub.state
+        .lock()
+        .unwrap()
+        .repos
+        .get_mut(REPO)
+        .unwrap()
+        .closed_pull_requests = vec![2];
+    push_all(&backend, &next, &run).unwrap();
+    assert_eq!(hub.repo(REPO).unwrap().pull_requests, [1, 2, 3]);
+
     let mut overwrite = target(&hub, TOKEN);
     overwrite.foreign_card = ForeignCardPolicy::Overwrite;
     let forced = HubBackend::new(overwrite, fast_retry()).unwrap();
@@ -230,8 +249,8 @@ fn a_card_the_tool_did_not_write_gets_a_pull_request() {
     );
     assert_eq!(
         hub.repo(REPO).unwrap().pull_requests,
-        [1],
-        "no second pull request"
+        [1, 2, 3],
+        "no pull request when overwriting"
     );
 }
 

@@ -18,6 +18,9 @@
 //!     and answers `pullRequestUrl` as well as `commitUrl`/`commitOid`.
 //!   - `GET /api/models/{repo}/tree/{rev}?recursive=true`: `{type,path,oid,size,lfs}` items,
 //!     paginated with `Link: <...>; rel="next"`.
+//!   - `GET /api/models/{repo}/discussions?p=N`: `{discussions[{num,title,status,
+//!     isPullRequest,author,createdAt,repo}],count,start}`, 50 a page, newest first (the
+//!     listing huggingface_hub's `get_repo_discussions` reads).
 //!   - `GET /{repo}/resolve/{rev}/{path}`: the bytes, 404 with `X-Error-Code: EntryNotFound`;
 //!     optionally a 302 to the storage origin, like LFS downloads on the real Hub.
 //!   - `Authorization: Bearer <token>` is required for writes and checked when present.
@@ -63,6 +66,8 @@ pub struct HubRepo {
     pub branches: BTreeMap<String, BTreeMap<String, HubFile>>,
     /// Pull requests opened (their numbers).
     pub pull_requests: Vec<u32>,
+    /// Pull requests merged or closed since (their numbers).
+    pub closed_pull_requests: Vec<u32>,
     /// Commits made.
     pub commits: u32,
 }
@@ -153,6 +158,7 @@ impl FakeHub {
             )
             .route("/api/models/{owner}/{name}/commit/{rev}", post(commit))
             .route("/api/models/{owner}/{name}/tree/{rev}", get(tree))
+            .route("/api/models/{owner}/{name}/discussions", get(discussions))
             .route("/{owner}/{repo_git}/info/lfs/objects/batch", post(batch))
             .route("/lfs/complete/{oid}", post(complete_multipart))
             .route("/lfs/verify/{oid}", post(verify))
@@ -835,4 +841,41 @@ async fn cdn_get(State(state): Shared, Path(oid): Path<String>, headers: HeaderM
         Some(bytes) => (StatusCode::OK, bytes).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+#[derive(serde::Deserialize)]
+struct DiscussionsQuery {
+    p: Option<usize>,
+}
+
+async fn discussions(
+    State(state): Shared,
+    Path((owner, name)): Path<(String, String)>,
+    Query(query): Query<DiscussionsQuery>,
+) -> Response {
+    const PAGE: usize = 50;
+    let state = state.lock().unwrap();
+    let id = format!("{owner}/{name}");
+    let Some(repo) = state.repos.get(&id) else {
+        return hub_error(StatusCode::NOT_FOUND, "Repository not found");
+    };
+    let mut all: Vec<u32> = repo.pull_requests.clone();
+    all.sort_unstable_by(|a, b| b.cmp(a));
+    let start = query.p.unwrap_or(0) * PAGE;
+    let page: Vec<Value> = all
+        .iter()
+        .skip(start)
+        .take(PAGE)
+        .map(|num| {
+            let status = if repo.closed_pull_requests.contains(num) {
+                "merged"
+            } else {
+                "open"
+            };
+            json!({"num": num, "title": "Update files", "status": status, "isPullRequest": true,
+                   "author": {"name": "ruvltra-bot"}, "createdAt": "2026-11-27T09:00:00.000Z",
+                   "repo": {"name": id, "type": "model"}})
+        })
+        .collect();
+    axum::Json(json!({ "discussions": page, "count": all.len(), "start": start })).into_response()
 }

@@ -21,6 +21,8 @@ use crate::push::{
 pub const CARD_PATH: &str = "README.md";
 /// Files of one preupload or LFS batch call.
 const CALL_CHUNK: usize = 100;
+/// Open pull requests compared with the release before opening another one.
+const MAX_PULL_REQUESTS_CHECKED: usize = 20;
 /// Largest README.md (or other small file) read back for comparison.
 const SMALL_FILE_LIMIT: u64 = 16 << 20;
 /// Largest file sent inline in a commit, whatever preupload says (the Hub's own limit for
@@ -96,6 +98,8 @@ struct Prepared {
     repo_exists: bool,
     files: Vec<Outgoing>,
     pull_request: bool,
+    /// An open pull request that already has everything (nothing to send).
+    existing_pr: Option<String>,
     card_note: Option<String>,
     stale: Vec<StaleItem>,
 }
@@ -216,16 +220,11 @@ impl HubBackend {
                     None,
                 )
             };
-            let unchanged = match (known_remote, remote.get(&file.repo_path)) {
-                (Some(same), _) => same,
-                (None, None) => false,
-                (None, Some(entry)) => match &entry.lfs {
-                    Some(lfs) => lfs.oid.eq_ignore_ascii_case(&digest.hex()) && entry.size == size,
-                    None if entry.size != size => false,
-                    None => self
-                        .download(revision, &file.repo_path, ctx)?
-                        .is_some_and(|bytes| Digest::of_bytes(&bytes) == digest),
-                },
+            let unchanged = match known_remote {
+                Some(same) => same,
+                None => {
+                    self.has_content(revision, &remote, &file.repo_path, (size, digest), ctx)?
+                }
             };
             let action = if unchanged {
                 Action::Skip {
@@ -246,12 +245,29 @@ impl HubBackend {
         }
         let pull_request =
             foreign_card && self.target.foreign_card == ForeignCardPolicy::PullRequest;
-        let card_note = foreign_card.then(|| {
-            if pull_request {
-                "README.md was not written by ruvltra-export (no generated-section markers): the changes go to a pull request".to_string()
-            } else {
-                "README.md was not written by ruvltra-export: overwriting it as asked".to_string()
+        let changed = files
+            .iter()
+            .any(|f| !matches!(f.action, Action::Skip { .. }));
+        let existing_pr = if pull_request && changed {
+            self.matching_pull_request(&files, ctx)?
+        } else {
+            None
+        };
+        if let Some(pr) = &existing_pr {
+            for file in &mut files {
+                if !matches!(file.action, Action::Skip { .. }) {
+                    file.action = Action::Skip {
+                        reason: format!("the open pull request {pr} already has it"),
+                    };
+                }
             }
+        }
+        let card_note = foreign_card.then(|| match (&existing_pr, pull_request) {
+            (Some(pr), _) => format!(
+                "README.md was not written by ruvltra-export: the open pull request {pr} already proposes these files; merge it on the Hub"
+            ),
+            (None, true) => "README.md was not written by ruvltra-export (no generated-section markers): the changes go to a pull request".to_string(),
+            (None, false) => "README.md was not written by ruvltra-export: overwriting it as asked".to_string(),
         });
         let stale = remote
             .values()
@@ -266,9 +282,72 @@ impl HubBackend {
             repo_exists,
             files,
             pull_request,
+            existing_pr,
             card_note,
             stale,
         })
+    }
+
+    /// Whether `path` in `remote` (a listing of `revision`) has this size and sha256: LFS
+    /// files by their LFS oid, regular files by downloading them (they are small).
+    fn has_content(
+        &self,
+        revision: &str,
+        remote: &BTreeMap<String, TreeEntry>,
+        path: &str,
+        (size, digest): (u64, Digest),
+        ctx: &PushContext<'_>,
+    ) -> Result<bool, PushError> {
+        let Some(entry) = remote.get(path) else {
+            return Ok(false);
+        };
+        Ok(match &entry.lfs {
+            Some(lfs) => lfs.oid.eq_ignore_ascii_case(&digest.hex()) && entry.size == size,
+            None if entry.size != size => false,
+            None => self
+                .download(revision, path, ctx)?
+                .is_some_and(|bytes| Digest::of_bytes(&bytes) == digest),
+        })
+    }
+
+    /// An open pull request (`refs/pr/N`) that already has every file as it would be sent,
+    /// so a re-run does not open a duplicate. The newest few are checked.
+    fn matching_pull_request(
+        &self,
+        files: &[Outgoing],
+        ctx: &PushContext<'_>,
+    ) -> Result<Option<String>, PushError> {
+        let open = self
+            .client
+            .open_pull_requests(&self.target.repo, ctx.progress)?;
+        for number in open.into_iter().take(MAX_PULL_REQUESTS_CHECKED) {
+            let revision = format!("refs/pr/{number}");
+            let Some(tree) = self
+                .client
+                .tree(&self.target.repo, &revision, ctx.progress)?
+            else {
+                continue;
+            };
+            let remote: BTreeMap<String, TreeEntry> =
+                tree.into_iter().map(|e| (e.path.clone(), e)).collect();
+            let mut all = true;
+            for file in files {
+                if !self.has_content(
+                    &revision,
+                    &remote,
+                    &file.path,
+                    (file.size, file.digest),
+                    ctx,
+                )? {
+                    all = false;
+                    break;
+                }
+            }
+            if all {
+                return Ok(Some(revision));
+            }
+        }
+        Ok(None)
     }
 
     /// Uploads the LFS objects the Hub lacks; returns bytes sent per path.
@@ -412,7 +491,9 @@ impl Backend for HubBackend {
             .iter()
             .filter(|f| !matches!(f.action, Action::Skip { .. }))
             .count();
-        let what = if prepared.pull_request {
+        let what = if let Some(pr) = &prepared.existing_pr {
+            format!("pull request {pr} (already open with these files)")
+        } else if prepared.pull_request {
             format!(
                 "pull request with {changed} files against {}",
                 self.target.revision
@@ -488,6 +569,9 @@ impl Backend for HubBackend {
                 }
             })
             .collect();
+        if let (Some(pr), Ok(mut slot)) = (&prepared.existing_pr, self.pull_request.lock()) {
+            *slot = Some(pr.clone());
+        }
         if changed.is_empty() {
             return Ok(PushReport {
                 backend: self.name().to_string(),

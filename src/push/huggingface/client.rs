@@ -771,6 +771,61 @@ impl HubClient {
         ))
     }
 
+    /// Numbers of the open (or draft) pull requests of `repo`, newest first, from
+    /// `GET /api/models/{repo}/discussions?p=<page>` (the listing the Hub's own client pages
+    /// through until `start + len(discussions) >= count`).
+    pub fn open_pull_requests(
+        &self,
+        repo: &HubRepoId,
+        progress: &dyn Progress,
+    ) -> Result<Vec<u64>, PushError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Discussion {
+            num: u64,
+            #[serde(default)]
+            status: String,
+            #[serde(default)]
+            is_pull_request: bool,
+        }
+        #[derive(Deserialize)]
+        struct Page {
+            #[serde(default)]
+            discussions: Vec<Discussion>,
+            #[serde(default)]
+            count: u64,
+            #[serde(default)]
+            start: u64,
+        }
+        let what = format!("listing the pull requests of `{repo}`");
+        let mut open = Vec::new();
+        for page in 0..MAX_PAGES {
+            let mut url = self.repo_api(repo, "discussions");
+            url.query_pairs_mut().append_pair("p", &page.to_string());
+            let response = self.send(&what, &url, progress, &[], |http| {
+                Ok(http.get(url.clone()).timeout(transfer_timeout(0)))
+            })?;
+            let page: Page = read_json(&what, &url, response)?;
+            let seen = page.start + page.discussions.len() as u64;
+            let empty = page.discussions.is_empty();
+            open.extend(
+                page.discussions
+                    .into_iter()
+                    .filter(|d| d.is_pull_request && matches!(d.status.as_str(), "open" | "draft"))
+                    .map(|d| d.num),
+            );
+            if empty || seen >= page.count {
+                open.sort_unstable_by(|a, b| b.cmp(a));
+                return Ok(open);
+            }
+        }
+        Err(protocol(
+            &what,
+            &self.repo_api(repo, "discussions"),
+            format!("more than {MAX_PAGES} pages"),
+        ))
+    }
+
     /// The bytes of a small file (`GET /{repo}/resolve/{rev}/{path}`, redirects followed with
     /// the token kept to the Hub's origin), at most `limit` bytes; `None` when absent.
     pub fn download_small(
