@@ -175,14 +175,12 @@ impl ModelScopeClient {
                 .send()
                 .map_err(|e| check_send_error(what, url.as_str(), e))?;
             let status = response.status();
-            if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
-                return Err(check_response(what, response)
-                    .err()
-                    .unwrap_or(Failure::Retryable {
-                        reason: format!("{url} answered {status}"),
-                        retry_after: None,
-                    }));
-            }
+            // 5xx and 429 are retried (with the server's Retry-After) before any envelope.
+            let response = if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+                check_response(what, response)?
+            } else {
+                response
+            };
             if allow_404 && status == StatusCode::NOT_FOUND {
                 return Ok(None);
             }

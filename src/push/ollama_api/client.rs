@@ -151,10 +151,10 @@ impl OllamaClient {
         what: &str,
         url: &Url,
         progress: &dyn Progress,
-        build: impl Fn(&Client, u32) -> Result<RequestBuilder, PushError>,
+        build: impl Fn(&Client) -> Result<RequestBuilder, PushError>,
     ) -> Result<Response, PushError> {
-        with_retries(&self.retry, progress, what, |attempt| {
-            let request = build(&self.http, attempt)?;
+        with_retries(&self.retry, progress, what, |_| {
+            let request = build(&self.http)?;
             let response = request
                 .send()
                 .map_err(|e| check_send_error(what, url.as_str(), e))?;
@@ -166,7 +166,7 @@ impl OllamaClient {
     pub fn version(&self, progress: &dyn Progress) -> Result<ServerVersion, PushError> {
         let url = self.host.api("/api/version");
         let what = "asking the Ollama server for its version";
-        let response = self.call(what, &url, progress, |http, _| {
+        let response = self.call(what, &url, progress, |http| {
             Ok(http.get(url.clone()).timeout(transfer_timeout(0)))
         })?;
         let body: VersionResponse = read_json(what, &url, response)?;
@@ -244,7 +244,7 @@ impl OllamaClient {
     ) -> Result<(), PushError> {
         let url = self.host.api(path);
         let what = format!("{operation} `{model}`");
-        let response = self.call(&what, &url, progress, |http, _| {
+        let response = self.call(&what, &url, progress, |http| {
             // Creating (a quantize copy on v0.30+) and pushing can take long; bounded all the same.
             Ok(http.post(url.clone()).json(body).timeout(STREAMED_TIMEOUT))
         })?;
@@ -277,7 +277,7 @@ impl OllamaClient {
         let url = self.host.api("/api/copy");
         let what = format!("copying `{source}` to `{destination}`");
         let body = json!({ "source": source, "destination": destination });
-        self.call(&what, &url, progress, |http, _| {
+        self.call(&what, &url, progress, |http| {
             Ok(http
                 .post(url.clone())
                 .json(&body)
@@ -329,7 +329,7 @@ impl OllamaClient {
     pub fn tags(&self, progress: &dyn Progress) -> Result<Vec<TagEntry>, PushError> {
         let url = self.host.api("/api/tags");
         let what = "listing the server's models";
-        let response = self.call(what, &url, progress, |http, _| {
+        let response = self.call(what, &url, progress, |http| {
             Ok(http.get(url.clone()).timeout(transfer_timeout(0)))
         })?;
         let tags: TagsResponse = read_json(what, &url, response)?;
