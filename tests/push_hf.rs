@@ -12,7 +12,7 @@ mod fault_injection;
 use std::time::Duration;
 
 use fake_hf_upload::FakeHub;
-use fault_injection::{Fault, Recorder, fast_options, fast_retry};
+use fault_injection::{Fault, Recorder, fast_options};
 use ruvltra_export::push::huggingface::card_section::{BEGIN_MARKER, END_MARKER};
 use ruvltra_export::push::huggingface::{ForeignCardPolicy, HubBackend, HubEndpoint, HubTarget};
 use ruvltra_export::push::{
@@ -30,7 +30,7 @@ fn target(hub: &FakeHub, token: &str) -> HubTarget {
 }
 
 fn backend(hub: &FakeHub) -> HubBackend {
-    HubBackend::new(target(hub, TOKEN), fast_retry()).unwrap()
+    HubBackend::new(target(hub, TOKEN)).unwrap()
 }
 
 fn card(body: &str) -> String {
@@ -241,7 +241,7 @@ fn a_card_the_tool_did_not_write_gets_a_pull_request() {
 
     let mut overwrite = target(&hub, TOKEN);
     overwrite.foreign_card = ForeignCardPolicy::Overwrite;
-    let forced = HubBackend::new(overwrite, fast_retry()).unwrap();
+    let forced = HubBackend::new(overwrite).unwrap();
     push_all(&forced, &release, &run).unwrap();
     assert_eq!(
         hub.file(REPO, "main", "README.md").unwrap(),
@@ -365,7 +365,7 @@ fn faults_are_survived_without_uploading_twice() {
 fn the_token_never_shows_and_goes_only_to_the_hub() {
     let hub = start_hub();
     let wrong = "hf_wrongTOKEN999";
-    let backend = HubBackend::new(target(&hub, wrong), fast_retry()).unwrap();
+    let backend = HubBackend::new(target(&hub, wrong)).unwrap();
     let run = Run::new();
     let release = release(5);
     let err = push_all(&backend, &release, &run).unwrap_err();
@@ -394,7 +394,7 @@ fn a_missing_repository_is_an_error_unless_creation_was_asked() {
     let hub = start_hub();
     let mut target = target(&hub, TOKEN);
     target.create_private = None;
-    let backend = HubBackend::new(target, fast_retry()).unwrap();
+    let backend = HubBackend::new(target).unwrap();
     let run = Run::new();
     let err = backend.plan(&release(6), &run.ctx()).unwrap_err();
     assert!(

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use fake_modelscope::FakeModelScope;
-use fault_injection::{Fault, Recorder, fake_gguf, fast_options, fast_retry};
+use fault_injection::{Fault, Recorder, fake_gguf, fast_options};
 use ruvltra_export::push::modelscope::{
     ModelScopeBackend, ModelScopeEndpoint, ModelScopeTarget, Visibility,
 };
@@ -30,7 +30,7 @@ fn target(server: &FakeModelScope, token: &str) -> ModelScopeTarget {
 }
 
 fn backend(server: &FakeModelScope) -> ModelScopeBackend {
-    ModelScopeBackend::new(target(server, TOKEN), fast_retry()).unwrap()
+    ModelScopeBackend::new(target(server, TOKEN)).unwrap()
 }
 
 /// Two GGUFs, a generated file over 1 MiB (LFS), and two small generated files (inline).
@@ -289,7 +289,7 @@ fn the_token_never_shows_and_goes_only_to_the_endpoint() {
     let dir = tempfile::tempdir().unwrap();
     let server = FakeModelScope::start(TOKEN);
     let wrong = "ms-wrong-token-77";
-    let backend = ModelScopeBackend::new(target(&server, wrong), fast_retry()).unwrap();
+    let backend = ModelScopeBackend::new(target(&server, wrong)).unwrap();
     let run = Run::new();
     let release = release(dir.path(), 5);
     let err = push_all(&backend, &release, &run).unwrap_err();
@@ -328,7 +328,7 @@ fn a_missing_repository_is_an_error_when_creation_is_off() {
     let server = FakeModelScope::start(TOKEN);
     let mut target = target(&server, TOKEN);
     target.create_missing = false;
-    let backend = ModelScopeBackend::new(target, fast_retry()).unwrap();
+    let backend = ModelScopeBackend::new(target).unwrap();
     let run = Run::new();
     let err = backend.plan(&Release::default(), &run.ctx()).unwrap_err();
     assert!(

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use fake_ollama::FakeOllama;
-use fault_injection::{Fault, Recorder, fake_gguf, fast_options, fast_retry};
+use fault_injection::{Fault, Recorder, fake_gguf, fast_options};
 use ruvltra_export::push::ollama_api::{OllamaBackend, OllamaHost, OllamaTarget};
 use ruvltra_export::push::{
     Action, Backend, Digest, DigestCache, ItemKind, OllamaMessage, OllamaModel, PushContext,
@@ -43,7 +43,7 @@ fn backend(server: &FakeOllama, publish: Option<&str>) -> OllamaBackend {
         publish_namespace: publish.map(str::to_string),
         insecure: false,
     };
-    OllamaBackend::new(target, fast_retry()).unwrap()
+    OllamaBackend::new(target).unwrap()
 }
 
 struct Run {
@@ -447,14 +447,16 @@ fn an_unreachable_server_is_a_clear_error() {
         host: OllamaHost::parse(&url).unwrap(),
         ..OllamaTarget::default()
     };
-    let mut retry = fast_retry();
-    retry.max_attempts = 2;
-    let backend = OllamaBackend::new(target, retry).unwrap();
+    let backend = OllamaBackend::new(target).unwrap();
     let run = Run::new();
-    let err = backend.plan(&Release::default(), &run.ctx()).unwrap_err();
+    let mut ctx = run.ctx();
+    ctx.options.retry.max_attempts = 2;
+    let err = backend.plan(&Release::default(), &ctx).unwrap_err();
     let text = err.to_string();
     assert!(
-        text.contains("asking the Ollama server for its version") && text.contains(&url),
+        text.contains("asking the Ollama server for its version")
+            && text.contains("gave up after 2 attempts")
+            && text.contains(&url),
         "{text}"
     );
 }

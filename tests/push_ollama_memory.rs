@@ -8,7 +8,7 @@ mod fake_ollama;
 mod fault_injection;
 
 use fake_ollama::FakeOllama;
-use fault_injection::{Recorder, fast_options, fast_retry};
+use fault_injection::{Recorder, fast_options};
 use ruvltra_export::push::ollama_api::{OllamaBackend, OllamaHost, OllamaTarget};
 use ruvltra_export::push::{Backend, DigestCache, OllamaModel, PushContext, Release};
 
@@ -41,7 +41,7 @@ fn a_1_gib_push_stays_within_bounded_memory() {
         host: OllamaHost::parse(&server.url()).unwrap(),
         ..OllamaTarget::default()
     };
-    let backend = OllamaBackend::new(target, fast_retry()).unwrap();
+    let backend = OllamaBackend::new(target).unwrap();
     let release = Release {
         models: vec![OllamaModel::new("ruv/big:q4".parse().unwrap(), &path)],
         files: Vec::new(),

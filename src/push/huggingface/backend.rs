@@ -113,9 +113,14 @@ fn is_managed(path: &str) -> bool {
 }
 
 impl HubBackend {
-    /// A backend for `target`.
-    pub fn new(target: HubTarget, retry: RetryPolicy) -> Result<Self, PushError> {
-        let client = HubClient::new(target.endpoint.clone(), target.token.clone(), retry)?;
+    /// A backend for `target`; each call retries per the command's
+    /// [`TransferOptions::retry`](crate::push::TransferOptions::retry).
+    pub fn new(target: HubTarget) -> Result<Self, PushError> {
+        let client = HubClient::new(
+            target.endpoint.clone(),
+            target.token.clone(),
+            RetryPolicy::default(),
+        )?;
         Ok(Self {
             target,
             client,
@@ -123,9 +128,14 @@ impl HubBackend {
         })
     }
 
-    /// The low-level client.
+    /// The low-level client (with the default retry policy), for one more call.
     pub fn client(&self) -> &HubClient {
         &self.client
+    }
+
+    /// The client with this command's retry policy.
+    fn api(&self, ctx: &PushContext<'_>) -> HubClient {
+        self.client.with_retry(ctx.options.retry)
     }
 
     /// The pull request ref (`refs/pr/N`) the last push opened, if any.
@@ -146,7 +156,7 @@ impl HubBackend {
         path: &str,
         ctx: &PushContext<'_>,
     ) -> Result<Option<Vec<u8>>, PushError> {
-        self.client.download_small(
+        self.api(ctx).download_small(
             &self.target.repo,
             revision,
             path,
@@ -394,7 +404,7 @@ impl HubBackend {
                     size: outgoing.size,
                     offset: 0,
                 });
-                sent = self.client.upload_object(
+                sent = self.api(ctx).upload_object(
                     &self.target.repo,
                     (&outgoing.digest, &outgoing.source),
                     upload,
@@ -407,8 +417,12 @@ impl HubBackend {
                 });
             }
             if let Some(verify) = &actions.verify {
-                self.client
-                    .verify_object(&outgoing.digest, outgoing.size, verify, ctx.progress)?;
+                self.api(ctx).verify_object(
+                    &outgoing.digest,
+                    outgoing.size,
+                    verify,
+                    ctx.progress,
+                )?;
             }
             Ok(sent)
         })?;
@@ -538,7 +552,7 @@ impl Backend for HubBackend {
             .any(|i| i.kind == ItemKind::Repository && i.action == Action::Create);
         if let (true, Some(private)) = (create, target.create_private) {
             // A repository created by someone else since the plan answers 409, which is fine.
-            self.client
+            self.api(ctx)
                 .create_repo(&target.repo, private, ctx.progress)?;
         }
         let prepared = self.prepare(release, ctx)?;
@@ -587,7 +601,7 @@ impl Backend for HubBackend {
                 .iter()
                 .map(|f| Ok((f.path.clone(), sample(&f.source)?, f.size)))
                 .collect::<Result<Vec<_>, PushError>>()?;
-            modes.extend(self.client.preupload(
+            modes.extend(self.api(ctx).preupload(
                 &target.repo,
                 &target.revision,
                 &samples,
@@ -665,7 +679,7 @@ impl Backend for HubBackend {
                 },
             });
         }
-        let info = self.client.commit(
+        let info = self.api(ctx).commit(
             &target.repo,
             &target.revision,
             &target.commit_message,

@@ -315,6 +315,14 @@ fn no_redirect(what: &str, response: Response) -> Result<Response, Failure> {
 }
 
 impl HubClient {
+    /// The same client retrying per `retry` (the HTTP connection pool is shared).
+    pub fn with_retry(&self, retry: RetryPolicy) -> Self {
+        Self {
+            retry,
+            ..self.clone()
+        }
+    }
+
     /// A client of `endpoint`; `token` (from `HF_TOKEN` and friends) is needed for writes.
     pub fn new(
         endpoint: HubEndpoint,

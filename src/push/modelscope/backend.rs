@@ -69,15 +69,25 @@ fn missing_upload(object: &super::client::BatchObject) -> Option<BatchAction> {
 }
 
 impl ModelScopeBackend {
-    /// A backend for `target`.
-    pub fn new(target: ModelScopeTarget, retry: RetryPolicy) -> Result<Self, PushError> {
-        let client = ModelScopeClient::new(target.endpoint.clone(), target.token.clone(), retry)?;
+    /// A backend for `target`; each call retries per the command's
+    /// [`TransferOptions::retry`](crate::push::TransferOptions::retry).
+    pub fn new(target: ModelScopeTarget) -> Result<Self, PushError> {
+        let client = ModelScopeClient::new(
+            target.endpoint.clone(),
+            target.token.clone(),
+            RetryPolicy::default(),
+        )?;
         Ok(Self { target, client })
     }
 
-    /// The low-level client.
+    /// The low-level client (with the default retry policy), for one more call.
     pub fn client(&self) -> &ModelScopeClient {
         &self.client
+    }
+
+    /// The client with this command's retry policy.
+    fn api(&self, ctx: &PushContext<'_>) -> ModelScopeClient {
+        self.client.with_retry(ctx.options.retry)
     }
 
     fn target_name(&self) -> String {
@@ -119,10 +129,10 @@ impl ModelScopeBackend {
         &self,
         ctx: &PushContext<'_>,
     ) -> Result<Option<BTreeMap<String, RemoteFile>>, PushError> {
-        if !self.client.repo_exists(&self.target.repo, ctx.progress)? {
+        if !self.api(ctx).repo_exists(&self.target.repo, ctx.progress)? {
             return Ok(None);
         }
-        let files = self.client.list_files(&self.target.repo, ctx.progress)?;
+        let files = self.api(ctx).list_files(&self.target.repo, ctx.progress)?;
         Ok(Some(
             files.into_iter().map(|f| (f.path.clone(), f)).collect(),
         ))
@@ -266,7 +276,7 @@ impl Backend for ModelScopeBackend {
             .iter()
             .any(|i| i.kind == ItemKind::Repository && i.action == Action::Create)
         {
-            self.client.create_repo(
+            self.api(ctx).create_repo(
                 &self.target.repo,
                 self.target.visibility,
                 &self.target.license,
@@ -332,7 +342,7 @@ impl Backend for ModelScopeBackend {
                 size: file.size,
                 offset: 0,
             });
-            let sent = self.client.put_object(
+            let sent = self.api(ctx).put_object(
                 &self.target.repo,
                 digest,
                 &file.blob_source(),
@@ -364,7 +374,7 @@ impl Backend for ModelScopeBackend {
             });
         }
         for chunk in actions.chunks(MAX_COMMIT) {
-            self.client.commit(
+            self.api(ctx).commit(
                 &self.target.repo,
                 &self.target.commit_message,
                 chunk,

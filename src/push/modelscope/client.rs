@@ -131,6 +131,14 @@ pub struct ModelScopeClient {
 }
 
 impl ModelScopeClient {
+    /// The same client retrying per `retry` (the HTTP connection pool is shared).
+    pub fn with_retry(&self, retry: RetryPolicy) -> Self {
+        Self {
+            retry,
+            ..self.clone()
+        }
+    }
+
     /// A client of `endpoint` sending `token` as `m_session_id`.
     pub fn new(
         endpoint: ModelScopeEndpoint,

@@ -15,7 +15,7 @@ use super::text_check::{check, text_check};
 use crate::push::{
     Action, Backend, BlobSource, Check, DEFAULT_HOST, DEFAULT_NAMESPACE, Digest, ItemKind,
     ItemOutcome, ModelName, OllamaModel, Plan, PlanItem, ProgressEvent, PushContext, PushError,
-    PushReport, Release, StaleItem, VerifyReport, run_parallel,
+    PushReport, Release, RetryPolicy, StaleItem, VerifyReport, run_parallel,
 };
 
 /// Where the ollama backend sends models, and whether it publishes them.
@@ -76,15 +76,21 @@ struct LocalBlob {
 }
 
 impl OllamaBackend {
-    /// A backend for `target`, retrying per the command's policy.
-    pub fn new(target: OllamaTarget, retry: crate::push::RetryPolicy) -> Result<Self, PushError> {
-        let client = OllamaClient::new(target.host.clone(), retry)?;
+    /// A backend for `target`; each call retries per the command's
+    /// [`TransferOptions::retry`](crate::push::TransferOptions::retry).
+    pub fn new(target: OllamaTarget) -> Result<Self, PushError> {
+        let client = OllamaClient::new(target.host.clone(), RetryPolicy::default())?;
         Ok(Self { target, client })
     }
 
-    /// The low-level client, for callers that need one more call.
+    /// The low-level client (with the default retry policy), for one more call.
     pub fn client(&self) -> &OllamaClient {
         &self.client
+    }
+
+    /// The client with this command's retry policy.
+    fn api(&self, ctx: &PushContext<'_>) -> OllamaClient {
+        self.client.with_retry(ctx.options.retry)
     }
 
     fn local_blobs(
@@ -230,8 +236,8 @@ impl Backend for OllamaBackend {
     }
 
     fn plan(&self, release: &Release, ctx: &PushContext<'_>) -> Result<Plan, PushError> {
-        let version = self.client.version(ctx.progress)?;
-        let tags = self.client.tags(ctx.progress)?;
+        let version = self.api(ctx).version(ctx.progress)?;
+        let tags = self.api(ctx).tags(ctx.progress)?;
         let mut items = Vec::new();
         let mut seen = HashSet::new();
         for model in &release.models {
@@ -244,7 +250,7 @@ impl Backend for OllamaBackend {
                 if !seen.insert(blob.digest) {
                     continue;
                 }
-                let action = if self.client.blob_exists(&blob.digest, ctx.progress)? {
+                let action = if self.api(ctx).blob_exists(&blob.digest, ctx.progress)? {
                     Action::Skip {
                         reason: "the server has this blob".into(),
                     }
@@ -263,7 +269,7 @@ impl Backend for OllamaBackend {
             let action = if !exists {
                 Action::Create
             } else {
-                match self.client.show(&name, ctx.progress)? {
+                match self.api(ctx).show(&name, ctx.progress)? {
                     Some(show) if Self::up_to_date(&show, model, &blobs) => Action::Skip {
                         reason: "the server's model has the same files, template, system, license, parameters and messages".into(),
                     },
@@ -306,7 +312,7 @@ impl Backend for OllamaBackend {
         release: &Release,
         ctx: &PushContext<'_>,
     ) -> Result<PushReport, PushError> {
-        let version = self.client.version(ctx.progress)?;
+        let version = self.api(ctx).version(ctx.progress)?;
         let mut outcomes = Vec::new();
         let mut uploads: BTreeMap<Digest, (ModelBlob, PathBuf)> = BTreeMap::new();
         let mut models = Vec::new();
@@ -356,7 +362,7 @@ impl Backend for OllamaBackend {
             });
             let source = BlobSource::file(path, blob.size);
             let sent =
-                self.client
+                self.api(ctx)
                     .upload_blob(&blob.digest, &source, &blob.file_name, ctx.progress)?;
             ctx.progress.emit(ProgressEvent::TransferFinished {
                 name: blob.file_name.clone(),
@@ -392,7 +398,7 @@ impl Backend for OllamaBackend {
                 });
             } else {
                 let body = self.create_body(version, model, blobs)?;
-                self.client.create(&name, &body, ctx.progress)?;
+                self.api(ctx).create(&name, &body, ctx.progress)?;
                 outcomes.push(ItemOutcome {
                     name: outcome_name,
                     digest: None,
@@ -402,9 +408,9 @@ impl Backend for OllamaBackend {
             }
             if let Some(destination) = self.publish_name(model) {
                 if !same_model(&destination, &name) {
-                    self.client.copy(&name, &destination, ctx.progress)?;
+                    self.api(ctx).copy(&name, &destination, ctx.progress)?;
                 }
-                self.client
+                self.api(ctx)
                     .push(&destination, self.target.insecure, ctx.progress)?;
                 outcomes.push(ItemOutcome {
                     name: format!("publish {destination}"),
@@ -417,7 +423,7 @@ impl Backend for OllamaBackend {
         let mut pruned = Vec::new();
         if ctx.options.prune {
             for stale in &plan.stale {
-                if self.client.delete(&stale.name, ctx.progress)? {
+                if self.api(ctx).delete(&stale.name, ctx.progress)? {
                     pruned.push(stale.name.clone());
                 }
             }
@@ -436,7 +442,9 @@ impl Backend for OllamaBackend {
         for model in &release.models {
             let name = display_name(&model.name);
             for local in self.local_blobs(model, ctx)? {
-                let present = self.client.blob_exists(&local.blob.digest, ctx.progress)?;
+                let present = self
+                    .api(ctx)
+                    .blob_exists(&local.blob.digest, ctx.progress)?;
                 checks.push(check(
                     format!("blob {} of {name}", local.blob.file_name),
                     present,
@@ -447,7 +455,7 @@ impl Backend for OllamaBackend {
                     },
                 ));
             }
-            match self.client.show(&name, ctx.progress)? {
+            match self.api(ctx).show(&name, ctx.progress)? {
                 Some(show) => checks.extend(model_checks(&show, model)),
                 None => checks.push(check(
                     format!("model {name}"),

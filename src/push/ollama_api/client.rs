@@ -131,6 +131,14 @@ fn refuse_redirect(what: &str, response: Response) -> Result<Response, Failure> 
 }
 
 impl OllamaClient {
+    /// The same client retrying per `retry` (the HTTP connection pool is shared).
+    pub fn with_retry(&self, retry: RetryPolicy) -> Self {
+        Self {
+            retry,
+            ..self.clone()
+        }
+    }
+
     /// A client for the server at `host`, retrying per `retry`.
     pub fn new(host: OllamaHost, retry: RetryPolicy) -> Result<Self, PushError> {
         Ok(Self {
