@@ -338,6 +338,14 @@ fn publishing_copies_to_the_namespace_and_pushes() {
     assert_eq!(server.state.lock().unwrap().pushed, ["ruv/ruvltra:q4_k_m"]);
     assert!(server.model("ruv/ruvltra:q4_k_m").is_some());
 
+    let bad = self::backend(&server, Some("no.dots"));
+    let err = bad.plan(&release, &run.ctx()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("cannot publish under namespace `no.dots`"),
+        "{err}"
+    );
+
     server.fail_after_200("push", "you are not authorized to push to this namespace");
     let err = push_all(&backend, &release, &run).unwrap_err();
     assert!(err.to_string().contains("not authorized to push"), "{err}");

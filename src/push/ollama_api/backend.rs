@@ -143,13 +143,16 @@ impl OllamaBackend {
         body.map_err(backend_error)
     }
 
-    fn publish_name(&self, model: &OllamaModel) -> Option<String> {
-        let namespace = self.target.publish_namespace.as_ref()?;
-        Some(format!(
-            "{namespace}/{}:{}",
-            model.name.model(),
-            model.name.tag()
-        ))
+    /// `namespace/model:tag` to publish `model` as, checked like any Ollama name.
+    fn publish_name(&self, model: &OllamaModel) -> Result<Option<String>, PushError> {
+        let Some(namespace) = &self.target.publish_namespace else {
+            return Ok(None);
+        };
+        let text = format!("{namespace}/{}:{}", model.name.model(), model.name.tag());
+        let name: ModelName = text.parse().map_err(|e: crate::push::ModelNameError| {
+            PushError::input(format!("cannot publish under namespace `{namespace}`: {e}"))
+        })?;
+        Ok(Some(display_name(&name)))
     }
 
     /// Whether the server's model already says everything this one would.
@@ -288,7 +291,7 @@ impl Backend for OllamaBackend {
                 size: 0,
                 action,
             });
-            if let Some(destination) = self.publish_name(model) {
+            if let Some(destination) = self.publish_name(model)? {
                 items.push(PlanItem {
                     kind: ItemKind::Manifest,
                     name: format!("publish {destination}"),
@@ -406,7 +409,7 @@ impl Backend for OllamaBackend {
                     bytes_sent: 0,
                 });
             }
-            if let Some(destination) = self.publish_name(model) {
+            if let Some(destination) = self.publish_name(model)? {
                 if !same_model(&destination, &name) {
                     self.api(ctx).copy(&name, &destination, ctx.progress)?;
                 }
