@@ -475,3 +475,62 @@ fn stale_tags_are_listed_and_pruned_only_when_asked() {
     assert!(backend.plan(&only_q4, &ctx).unwrap().stale.is_empty());
     assert!(backend.verify(&only_q4, &ctx).unwrap().is_ok());
 }
+
+#[test]
+fn authorization_never_follows_a_redirect_to_another_origin() {
+    use registry::RecordingServer;
+    use reqwest::header::{HeaderMap, HeaderValue};
+    use ruvltra_export::push::http::{client, get_following_redirects};
+
+    let storage = RecordingServer::start(|_| {
+        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello".into()
+    });
+    let storage_url = storage.url();
+    let registry = RecordingServer::start(move |path| {
+        let location = if path == "/v2/a/blobs/x" {
+            "/v2/a/blobs/y".to_string()
+        } else {
+            format!("{storage_url}/bucket/y")
+        };
+        format!(
+            "HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+    });
+    let http = client("test").unwrap();
+    let url = url::Url::parse(&format!("{}/v2/a/blobs/x", registry.url())).unwrap();
+    let token = HeaderValue::from_static("Bearer secret-token");
+    let (response, redirected) = get_following_redirects(
+        &http,
+        reqwest::Method::GET,
+        &url,
+        &HeaderMap::new(),
+        Some(&token),
+        "downloading",
+    )
+    .map_err(|_| "request failed")
+    .unwrap();
+    assert!(redirected);
+    assert_eq!(response.text().unwrap(), "hello");
+    let registry_heads = registry.heads();
+    assert_eq!(
+        registry_heads.len(),
+        2,
+        "one same-origin hop inside the registry"
+    );
+    for head in &registry_heads {
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("authorization: bearer secret-token"),
+            "{head}"
+        );
+    }
+    let storage_heads = storage.heads();
+    assert_eq!(storage_heads.len(), 1);
+    assert!(
+        !storage_heads[0]
+            .to_ascii_lowercase()
+            .contains("authorization"),
+        "{}",
+        storage_heads[0]
+    );
+}

@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod push;
+
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;
 /// Exit code when a source, check or push failed.
@@ -24,13 +26,18 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Push a model to OCI registries and Ollama bundles.
+    Push(push::PushArgs),
+}
 
 /// Runs one parsed command line and returns the process exit code.
 ///
 /// Errors are printed here, once, with their chain of causes and any hint.
 pub fn run(cli: Cli) -> ExitCode {
-    let result: anyhow::Result<u8> = match cli.command {};
+    let result: anyhow::Result<u8> = match cli.command {
+        Command::Push(args) => push::run(args),
+    };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {

@@ -287,3 +287,50 @@ fn handle(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::R
     client.write_all(&response)?;
     Ok(())
 }
+
+/// A one-route HTTP server on 127.0.0.1 that records each request's head and answers with a
+/// fixed response; it stands for a registry that redirects blob downloads to storage (`307`
+/// + `Location`) and for the storage host itself.
+pub struct RecordingServer {
+    addr: SocketAddr,
+    heads: Arc<Mutex<Vec<String>>>,
+}
+
+impl RecordingServer {
+    /// Starts a server answering every request with `response(path)` (a full HTTP response).
+    pub fn start(response: impl Fn(&str) -> String + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let shared = heads.clone();
+        let response = Arc::new(response);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut head = String::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    head.push_str(&line);
+                }
+                let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
+                shared.lock().unwrap().push(head);
+                let _ = stream.write_all(response(&path).as_bytes());
+            }
+        });
+        Self { addr, heads }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The request heads received so far.
+    pub fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap().clone()
+    }
+}
