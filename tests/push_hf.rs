@@ -445,3 +445,34 @@ fn bad_or_repeated_paths_are_refused_before_anything_is_sent() {
     }
     assert!(hub.repo(REPO).is_none(), "nothing was created");
 }
+
+/// The plan against a card someone else wrote, and the missing-repository error, as a person
+/// reads them (server URL replaced).
+#[test]
+fn plan_and_error_snapshots() {
+    let hub = start_hub();
+    hub.seed_repo(
+        REPO,
+        &[
+            ("README.md", b"# Their card\n"),
+            ("template", b"{{ .Prompt }}"),
+        ],
+    );
+    let backend = backend(&hub);
+    let run = Run::new();
+    let plan = backend.plan(&release(8), &run.ctx()).unwrap();
+    let json = serde_json::to_string_pretty(&plan)
+        .unwrap()
+        .replace(&hub.url(), "[HUB]");
+    insta::assert_snapshot!("plan_for_a_foreign_card", json);
+
+    let mut missing = target(&hub, TOKEN);
+    missing.repo = "ruv/absent".parse().unwrap();
+    missing.create_private = None;
+    let err = HubBackend::new(missing)
+        .unwrap()
+        .plan(&release(8), &run.ctx())
+        .unwrap_err();
+    let chain = ruvltra_export::push::error_chain(&err).replace(&hub.url(), "[HUB]");
+    insta::assert_snapshot!("missing_repository", chain);
+}

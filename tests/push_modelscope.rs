@@ -368,3 +368,22 @@ fn the_cookie_stays_with_the_api_origin_when_uploads_go_elsewhere() {
             .any(|(host, cookie)| *host != storage_host && cookie.contains(TOKEN))
     );
 }
+
+/// Errors as a person reads them (server URL replaced): a failure inside a 200 envelope and
+/// a refused token.
+#[test]
+fn error_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FakeModelScope::start(TOKEN);
+    server.fail_envelope("/api/v1/models");
+    let release = release(dir.path(), 7);
+    let run = Run::new();
+    let err = push_all(&backend(&server), &release, &run).unwrap_err();
+    let chain = ruvltra_export::push::error_chain(&err).replace(&server.url(), "[MODELSCOPE]");
+    insta::assert_snapshot!("envelope_failure_in_200", chain);
+
+    let refused = ModelScopeBackend::new(target(&server, "ms-wrong")).unwrap();
+    let err = push_all(&refused, &release, &run).unwrap_err();
+    let chain = ruvltra_export::push::error_chain(&err).replace(&server.url(), "[MODELSCOPE]");
+    insta::assert_snapshot!("refused_token", chain);
+}

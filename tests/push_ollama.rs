@@ -511,3 +511,27 @@ fn projectors_go_in_files_and_adapters_in_adapters() {
         "{err}"
     );
 }
+
+/// The plan of a first push and the error of a failed create, as a person reads them (server
+/// URL replaced).
+#[test]
+fn plan_and_error_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FakeOllama::start("0.12.0");
+    let release = Release {
+        models: vec![model(dir.path(), "ruv/ruvltra:q4_k_m", 1)],
+        files: Vec::new(),
+    };
+    let backend = backend(&server, Some("ruv-public"));
+    let run = Run::new();
+    let plan = backend.plan(&release, &run.ctx()).unwrap();
+    let json = serde_json::to_string_pretty(&plan)
+        .unwrap()
+        .replace(&server.url(), "[OLLAMA]");
+    insta::assert_snapshot!("first_plan", json);
+
+    server.fail_after_200("create", "unsupported model architecture \"ruvltra\"");
+    let err = backend.push(&plan, &release, &run.ctx()).unwrap_err();
+    let chain = ruvltra_export::push::error_chain(&err).replace(&server.url(), "[OLLAMA]");
+    insta::assert_snapshot!("create_error_line", chain);
+}
