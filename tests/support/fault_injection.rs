@@ -7,6 +7,9 @@
 //! instead of (or before) the real handler. The faults are the ones the issue asks every
 //! backend to survive: a 5xx answer, a 429 with `Retry-After`, a connection cut in the middle
 //! of an upload body, and a slow server.
+//!
+//! The tests of those backends share the rest: [`Recorder`] (a progress sink that keeps every
+//! event, to look for retries and leaked tokens), [`fast_options`] and [`fake_gguf`].
 #![allow(dead_code)]
 
 use std::future::poll_fn;
