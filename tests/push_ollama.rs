@@ -100,6 +100,8 @@ fn push_creates_a_typed_model_and_a_rerun_uploads_nothing() {
     assert_eq!(plan.items[0].action, Action::Upload);
     assert_eq!(plan.items[1].action, Action::Create);
     assert_eq!(plan.bytes_to_send(), 300_000);
+    assert_eq!(server.total_blob_bytes(), 0, "a plan writes nothing");
+    assert!(server.state.lock().unwrap().create_requests.is_empty());
     let report = backend.push(&plan, &release, &ctx).unwrap();
     assert_eq!(report.bytes_sent, 300_000);
 
