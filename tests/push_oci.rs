@@ -296,6 +296,16 @@ fn interrupted_push_resumes_in_the_next_command() {
 
     proxy.clear();
     let plan = backend.plan(&release, &ctx).unwrap();
+    let planned = plan
+        .items
+        .iter()
+        .find(|i| i.name.contains("ggml-vocab-qwen2"))
+        .unwrap();
+    assert_eq!(
+        planned.action,
+        Action::Resume { offset: 2 << 20 },
+        "the plan shows the resume"
+    );
     let report = backend.push(&plan, &release, &ctx).unwrap();
     let gguf_outcome = report
         .items
@@ -532,5 +542,45 @@ fn authorization_never_follows_a_redirect_to_another_origin() {
             .contains("authorization"),
         "{}",
         storage_heads[0]
+    );
+}
+
+#[test]
+fn bearer_token_challenge_is_answered_with_a_token_from_the_realm() {
+    let proxy = FaultProxy::start(&open_registry());
+    proxy.require_bearer("robot", "robot-password", "registry-token-123");
+    let repository = format!("ruvltra/{}", unique("bearer"));
+    let release = release(vec![model(&repository, "q4", "ggml-vocab-phi-3.gguf")]);
+    let digests = DigestCache::in_memory();
+    let ctx = PushContext {
+        digests: &digests,
+        progress: &QuietProgress,
+        options: options(64 << 20),
+    };
+    let wrong = Credentials {
+        username: "robot".into(),
+        password: Secret::new("nope"),
+    };
+    let err = backend(&proxy.addr(), Some(wrong), Vec::new())
+        .plan(&release, &ctx)
+        .unwrap_err();
+    assert!(matches!(err, PushError::Unauthorized { .. }), "{err}");
+    assert!(!err.to_string().contains("nope"), "{err}");
+
+    let right = Credentials {
+        username: "robot".into(),
+        password: Secret::new("robot-password"),
+    };
+    let backend = backend(&proxy.addr(), Some(right), Vec::new());
+    push_all(&backend, &release, &ctx);
+    assert!(backend.verify(&release, &ctx).unwrap().is_ok());
+    let requests = proxy.token_requests();
+    assert!(
+        requests.iter().any(|q| q.contains("service=test-registry")
+            && q.contains(&format!(
+                "repository%3A{}%3Apull%2Cpush",
+                repository.replace('/', "%2F")
+            ))),
+        "the token is asked for the repository's push scope: {requests:#?}"
     );
 }

@@ -104,6 +104,11 @@ pub struct Rule {
 
 #[derive(Default)]
 struct State {
+    /// When set, the proxy acts as a registry with token authentication: user, password and
+    /// the token its token service hands out.
+    bearer: Option<(String, String, String)>,
+    /// Query strings the token service was called with.
+    token_requests: Vec<String>,
     rules: Vec<(Rule, usize)>,
     /// Body bytes forwarded to the registry, by method.
     forwarded: HashMap<String, u64>,
@@ -149,6 +154,19 @@ impl FaultProxy {
     /// Adds a rule.
     pub fn add(&self, rule: Rule) {
         self.state.lock().unwrap().rules.push((rule, 0));
+    }
+
+    /// Makes the proxy demand a Bearer token, the way Docker Hub or GHCR do: requests without
+    /// `Authorization: Bearer <token>` get 401 with a `WWW-Authenticate: Bearer realm=...`
+    /// challenge naming the proxy's own `/token` service, which hands out the token for the
+    /// right Basic credentials.
+    pub fn require_bearer(&self, user: &str, password: &str, token: &str) {
+        self.state.lock().unwrap().bearer = Some((user.into(), password.into(), token.into()));
+    }
+
+    /// Query strings the token service received.
+    pub fn token_requests(&self) -> Vec<String> {
+        self.state.lock().unwrap().token_requests.clone()
     }
 
     /// Removes every rule.
@@ -204,6 +222,56 @@ fn handle(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::R
             }
         }
         headers.push(line);
+    }
+    let bearer = state.lock().unwrap().bearer.clone();
+    if let Some((user, password, token)) = bearer {
+        let authorization = headers
+            .iter()
+            .find(|l| l.to_ascii_lowercase().starts_with("authorization:"))
+            .map(|l| l.split_once(':').unwrap().1.trim().to_string());
+        headers.retain(|l| !l.to_ascii_lowercase().starts_with("authorization:"));
+        let mut client = client.try_clone()?;
+        if path == "/token" {
+            use base64::Engine as _;
+            let basic = format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+            );
+            state
+                .lock()
+                .unwrap()
+                .token_requests
+                .push(target.split_once('?').map_or("", |(_, q)| q).to_string());
+            let (code, body) = if authorization.as_deref() == Some(basic.as_str()) {
+                (200, format!("{{\"token\":\"{token}\"}}"))
+            } else {
+                (401, "{\"details\":\"bad credentials\"}".to_string())
+            };
+            let head = format!(
+                "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            client.write_all(head.as_bytes())?;
+            client.write_all(body.as_bytes())?;
+            return Ok(());
+        }
+        if authorization.as_deref() != Some(format!("Bearer {token}").as_str()) {
+            std::io::copy(&mut (&mut reader).take(length), &mut std::io::sink())?;
+            let local = client.local_addr()?;
+            let body = "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication required\"}]}";
+            let head = format!(
+                "HTTP/1.1 401 Unauthorized\r\nWww-Authenticate: Bearer realm=\"http://{local}/token\",service=\"test-registry\"\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            client.write_all(head.as_bytes())?;
+            client.write_all(body.as_bytes())?;
+            state
+                .lock()
+                .unwrap()
+                .log
+                .push(format!("{method} {path} -> 401"));
+            return Ok(());
+        }
     }
     let fault = {
         let mut state = state.lock().unwrap();

@@ -138,6 +138,38 @@ impl RegistryClient {
         headers: &HeaderMap,
         body: Option<BodyFactory<'_>>,
     ) -> Result<Response, PushError> {
+        self.send_inner(progress, what, method, url, headers, body, false)?
+            .ok_or_else(|| PushError::Protocol {
+                what: what.to_string(),
+                url: url.to_string(),
+                message: "no answer".into(),
+            })
+    }
+
+    /// Like [`RegistryClient::send`] for a `GET` or `HEAD` of something that may not exist:
+    /// `None` on 404.
+    pub fn fetch_optional(
+        &self,
+        progress: &dyn Progress,
+        what: &str,
+        method: Method,
+        url: &Url,
+        headers: &HeaderMap,
+    ) -> Result<Option<Response>, PushError> {
+        self.send_inner(progress, what, method, url, headers, None, true)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn send_inner(
+        &self,
+        progress: &dyn Progress,
+        what: &str,
+        method: Method,
+        url: &Url,
+        headers: &HeaderMap,
+        body: Option<BodyFactory<'_>>,
+        allow_missing: bool,
+    ) -> Result<Option<Response>, PushError> {
         let mut reauthenticated = false;
         with_retries(&self.retry, progress, what, |_| {
             let response = self.send_once(what, method.clone(), url, headers, body)?;
@@ -149,7 +181,10 @@ impl RegistryClient {
                     retry_after: Some(std::time::Duration::ZERO),
                 });
             }
-            check_response(what, response)
+            if allow_missing && response.status() == reqwest::StatusCode::NOT_FOUND {
+                return Ok(None);
+            }
+            check_response(what, response).map(Some)
         })
     }
 

@@ -83,6 +83,12 @@ impl OciBackend {
         let scope = repositories
             .iter()
             .map(|repo| format!("repository:{repo}:pull,push"))
+            .chain(
+                self.config
+                    .mount_from
+                    .iter()
+                    .map(|repo| format!("repository:{repo}:pull")),
+            )
             .collect::<Vec<_>>()
             .join(" ");
         client.login(ctx.progress, &scope)?;
@@ -129,14 +135,9 @@ fn has_blob(
 ) -> Result<bool, PushError> {
     let url = client.v2(&format!("{repository}/blobs/{digest}"))?;
     let what = format!("checking for {digest} in {repository}");
-    with_retries(client.retry(), progress, &what, |_| {
-        let response = client.send_once(&what, Method::HEAD, &url, &HeaderMap::new(), None)?;
-        match response.status() {
-            StatusCode::NOT_FOUND => Ok(false),
-            status if status.is_success() || status.is_redirection() => Ok(true),
-            _ => check_response(&what, response).map(|_| false),
-        }
-    })
+    Ok(client
+        .fetch_optional(progress, &what, Method::HEAD, &url, &HeaderMap::new())?
+        .is_some())
 }
 
 fn manifest_headers() -> HeaderMap {
@@ -157,13 +158,8 @@ fn get_manifest(
 ) -> Result<Option<StoredManifest>, PushError> {
     let url = client.v2(&format!("{repository}/manifests/{reference}"))?;
     let what = format!("reading the manifest {repository}:{reference}");
-    let response = with_retries(client.retry(), progress, &what, |_| {
-        let response = client.send_once(&what, Method::GET, &url, &manifest_headers(), None)?;
-        if response.status() == StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        check_response(&what, response).map(Some)
-    })?;
+    let response =
+        client.fetch_optional(progress, &what, Method::GET, &url, &manifest_headers())?;
     let Some(response) = response else {
         return Ok(None);
     };
@@ -187,13 +183,7 @@ fn list_tags(
     let mut url = client.v2(&format!("{repository}/tags/list"))?;
     url.query_pairs_mut().append_pair("n", "10000");
     let what = format!("listing the tags of {repository}");
-    let response = with_retries(client.retry(), progress, &what, |_| {
-        let response = client.send_once(&what, Method::GET, &url, &HeaderMap::new(), None)?;
-        if response.status() == StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        check_response(&what, response).map(Some)
-    })?;
+    let response = client.fetch_optional(progress, &what, Method::GET, &url, &HeaderMap::new())?;
     let Some(response) = response else {
         return Ok(Vec::new());
     };
@@ -250,9 +240,20 @@ impl Backend for OciBackend {
                             break;
                         }
                     }
-                    match mount {
-                        Some(from) => Action::Mount { from },
-                        None => Action::Upload,
+                    let resumable = BlobUpload {
+                        client: &client,
+                        repository: &repository,
+                        blob,
+                        mount_from: None,
+                        chunk_size: ctx.options.chunk_size.max(1),
+                        state_dir: ctx.options.state_dir.as_deref(),
+                        progress: ctx.progress,
+                    }
+                    .resumable_offset();
+                    match (mount, resumable) {
+                        (Some(from), _) => Action::Mount { from },
+                        (None, Some(offset)) => Action::Resume { offset },
+                        (None, None) => Action::Upload,
                     }
                 };
                 items.push(PlanItem {
@@ -580,18 +581,15 @@ fn check_blob_head(
 ) -> Result<Check, PushError> {
     let url = client.v2(&format!("{repository}/blobs/{digest}"))?;
     let what = format!("checking {digest} in {repository}");
-    let response = client.send(progress, &what, Method::HEAD, &url, &HeaderMap::new(), None);
     let name = format!("blob {repository}@{digest}");
-    let response = match response {
-        Ok(response) => response,
-        Err(PushError::Remote { status: 404, .. }) => {
-            return Ok(Check {
-                name,
-                ok: false,
-                detail: "the registry does not have it".into(),
-            });
-        }
-        Err(err) => return Err(err),
+    let Some(response) =
+        client.fetch_optional(progress, &what, Method::HEAD, &url, &HeaderMap::new())?
+    else {
+        return Ok(Check {
+            name,
+            ok: false,
+            detail: "the registry does not have it".into(),
+        });
     };
     let header = |key: &str| {
         response

@@ -136,6 +136,15 @@ impl BlobUpload<'_> {
         Ok(Uploaded::Sent { sent, resumed_at })
     }
 
+    /// Bytes of this blob the registry already holds in a session an earlier command left,
+    /// if any (what the plan shows as a resume).
+    pub fn resumable_offset(&self) -> Option<u64> {
+        let saved = self.load_session()?;
+        self.query_status(&saved)
+            .map(|s| s.offset)
+            .filter(|offset| *offset > 0)
+    }
+
     fn name(&self) -> String {
         format!("{} {}", self.blob.label, &self.blob.digest.hex()[..12])
     }
