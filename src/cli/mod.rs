@@ -9,6 +9,7 @@ pub mod check;
 pub mod gguf;
 pub mod inspect;
 pub mod template;
+pub mod push;
 
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;
@@ -39,6 +40,8 @@ pub enum Command {
     /// Check and debug chat templates (Jinja and Ollama Go)
     #[command(subcommand)]
     Template(template::TemplateCommand),
+    /// Push a model to OCI registries and Ollama bundles.
+    Push(push::PushArgs),
 }
 
 /// Runs one parsed command line and returns the process exit code.
@@ -50,6 +53,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Gguf(args) => gguf::run(args),
         Command::Template(command) => template::run(command),
+        Command::Push(args) => push::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
