@@ -24,31 +24,35 @@ if [ ! -f "$file" ] || [ "$(stat -c %s "$file")" != "$((size_mib * 1024 * 1024))
 fi
 cat "$file" > /dev/null
 
-# Runs a command, polling /proc/<pid>/io for bytes read (rchar) and taking the peak RSS from
-# the kernel's accounting of the finished child.
+# Runs a command, polling /proc/<pid>/io for bytes read (rchar) and /proc/<pid>/status for
+# the peak resident set (VmHWM, which exec resets, so the parent's memory does not count).
 measure() {
   local label="$1"; shift
   python3 - "$label" "$file" "$@" <<'PY'
-import os, resource, subprocess, sys, time
+import os, subprocess, sys, time
 label, path, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
 size = os.path.getsize(path)
 start = time.monotonic()
 proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
 rchar = 0
+hwm_kib = 0
 while proc.poll() is None:
     try:
         with open(f"/proc/{proc.pid}/io") as io:
             for line in io:
                 if line.startswith("rchar:"):
                     rchar = max(rchar, int(line.split()[1]))
+        with open(f"/proc/{proc.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    hwm_kib = max(hwm_kib, int(line.split()[1]))
     except OSError:
         pass
-    time.sleep(0.01)
+    time.sleep(0.005)
 elapsed = time.monotonic() - start
 if proc.returncode != 0:
     sys.exit(f"{label}: exit {proc.returncode}")
-rss_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-print(f"| {label} | {elapsed:.2f} | {size / elapsed / 2**20:.0f} | {rss_mib:.1f} | {rchar / size:.2f} |")
+print(f"| {label} | {elapsed:.2f} | {size / elapsed / 2**20:.0f} | {hwm_kib / 1024:.1f} | {rchar / size:.2f} |")
 PY
 }
 

@@ -109,7 +109,8 @@ impl Plan {
             .sum()
     }
 
-    /// Whether pushing would change nothing (every item skipped, nothing to prune).
+    /// Whether pushing would send or create nothing (every item skipped). Stale items do not
+    /// count: they are only deleted with prune.
     pub fn is_up_to_date(&self) -> bool {
         self.items
             .iter()
@@ -249,4 +250,49 @@ pub struct Check {
     pub ok: bool,
     /// Both sides when it did not match; a short note when it did.
     pub detail: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(size: u64, action: Action) -> PlanItem {
+        PlanItem {
+            kind: ItemKind::Blob,
+            name: "blob".into(),
+            digest: None,
+            size,
+            action,
+        }
+    }
+
+    #[test]
+    fn bytes_to_send_counts_uploads_resumes_and_writes() {
+        let skip = Action::Skip {
+            reason: "there".into(),
+        };
+        let plan = Plan {
+            backend: "test".into(),
+            target: "t".into(),
+            items: vec![
+                item(10, Action::Upload),
+                item(100, Action::Resume { offset: 40 }),
+                item(1000, Action::Mount { from: "a/b".into() }),
+                item(5, Action::Write),
+                item(7, skip.clone()),
+            ],
+            stale: Vec::new(),
+        };
+        assert_eq!(plan.bytes_to_send(), 10 + 60 + 5);
+        assert!(!plan.is_up_to_date());
+        let done = Plan {
+            items: vec![item(7, skip)],
+            ..plan
+        };
+        assert!(done.is_up_to_date());
+        assert_eq!(
+            serde_json::to_string(&done.items[0].action).unwrap(),
+            r#"{"action":"skip","reason":"there"}"#
+        );
+    }
 }
