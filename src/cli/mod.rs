@@ -8,8 +8,8 @@ use clap::{Parser, Subcommand};
 pub mod check;
 pub mod gguf;
 pub mod inspect;
-pub mod template;
 pub mod push;
+pub mod template;
 
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;
