@@ -162,7 +162,7 @@ fn condition(r: &mut Rng, dot: Dot) -> String {
 }
 
 fn expression(r: &mut Rng, dot: Dot) -> String {
-    match r.below(10) {
+    match r.below(16) {
         0 => format!(
             "printf \"%s|%v|%q\" {} {} {}",
             string_value(r, dot),
@@ -176,6 +176,35 @@ fn expression(r: &mut Rng, dot: Dot) -> String {
         5 => format!("slice {} {}", string_value(r, dot), r.below(3)),
         6 => format!("json {}", value(r, dot)),
         7 => format!("index $.Messages {} | json", r.below(3)),
+        8 => format!(
+            "eq (len $.Messages) {} {} {}",
+            r.below(4),
+            r.below(7),
+            r.below(22)
+        ),
+        9 => format!(
+            "{} {} {}",
+            r.pick(&["and", "or"]),
+            printable(r, dot),
+            printable(r, dot)
+        ),
+        10 => format!(
+            "{} {} {}",
+            r.pick(&["eq", "ne", "lt", "le", "gt", "ge"]),
+            printable(r, dot),
+            printable(r, dot)
+        ),
+        11 => format!("slice $.Messages {} | len", r.below(4)),
+        12 => format!(
+            "printf \"{}\" {}",
+            r.pick(&["%5.1f", "%-6s|", "%03d", "%x", "%t", "%q", "%v %v", "%s%%"]),
+            printable(r, dot)
+        ),
+        13 => format!(
+            "(index $.Messages {}).{}",
+            r.below(6),
+            r.pick(&["Role", "Content", "ToolName"])
+        ),
         _ => value(r, dot),
     }
 }
