@@ -138,6 +138,16 @@ fn printable(r: &mut Rng, dot: Dot) -> String {
     }
 }
 
+/// A string, number or bool: what non-string verbs can format without reaching into structs
+/// (where Go would print pointer addresses).
+fn scalar(r: &mut Rng, dot: Dot) -> String {
+    if r.below(2) == 0 {
+        return string_value(r, dot);
+    }
+    r.pick(&["(len $.Messages)", "1.5", "$.Think", "-7", "$.Missing"])
+        .to_owned()
+}
+
 fn string_value(r: &mut Rng, dot: Dot) -> String {
     let here: &[&str] = match dot {
         Dot::Message => &[".Role", ".Content", ".Thinking", ".ToolName"],
@@ -198,7 +208,7 @@ fn expression(r: &mut Rng, dot: Dot) -> String {
         12 => format!(
             "printf \"{}\" {}",
             r.pick(&["%5.1f", "%-6s|", "%03d", "%x", "%t", "%q", "%v %v", "%s%%"]),
-            printable(r, dot)
+            scalar(r, dot)
         ),
         13 => format!(
             "(index $.Messages {}).{}",
