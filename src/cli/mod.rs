@@ -42,6 +42,11 @@ pub enum Command {
     Template(template::TemplateCommand),
     /// Push a model to OCI registries and Ollama bundles.
     Push(push::PushArgs),
+    /// Check and debug chat templates (Jinja and Ollama Go)
+    #[command(subcommand)]
+    Template(template::TemplateCommand),
+    /// Summarise GGUF headers from local files, folders or `hf://` repositories.
+    Inspect(inspect::InspectArgs),
 }
 
 /// Runs one parsed command line and returns the process exit code.
@@ -54,6 +59,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Gguf(args) => gguf::run(args),
         Command::Template(command) => template::run(command),
         Command::Push(args) => push::run(args),
+        Command::Template(command) => template::run(command),
+        Command::Inspect(args) => inspect::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
