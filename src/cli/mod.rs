@@ -41,12 +41,7 @@ pub enum Command {
     #[command(subcommand)]
     Template(template::TemplateCommand),
     /// Push a model to OCI registries and Ollama bundles.
-    Push(push::PushArgs),
-    /// Check and debug chat templates (Jinja and Ollama Go)
-    #[command(subcommand)]
-    Template(template::TemplateCommand),
-    /// Summarise GGUF headers from local files, folders or `hf://` repositories.
-    Inspect(inspect::InspectArgs),
+    Push(Box<push::PushArgs>),
 }
 
 /// Runs one parsed command line and returns the process exit code.
@@ -58,9 +53,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Gguf(args) => gguf::run(args),
         Command::Template(command) => template::run(command),
-        Command::Push(args) => push::run(args),
-        Command::Template(command) => template::run(command),
-        Command::Inspect(args) => inspect::run(args),
+        Command::Push(args) => push::run(*args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
