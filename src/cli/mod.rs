@@ -11,6 +11,8 @@ pub mod generate;
 pub mod gguf;
 pub mod init;
 pub mod inspect;
+pub mod inspect;
+pub mod push;
 pub mod template;
 
 /// Exit code for success.
@@ -33,9 +35,6 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check and debug chat templates (Jinja and Ollama Go)
-    #[command(subcommand)]
-    Template(template::TemplateCommand),
     /// Summarise GGUF headers from local files, folders or `hf://` repositories.
     Inspect(inspect::InspectArgs),
     /// Validate a Modelfile or a manifest; prints `path:line:col: message` per problem.
@@ -56,6 +55,11 @@ pub enum Command {
     Init(init::InitArgs),
     /// Operations on GGUF files (embed a chat template).
     Gguf(gguf::GgufArgs),
+    /// Check and debug chat templates (Jinja and Ollama Go)
+    #[command(subcommand)]
+    Template(template::TemplateCommand),
+    /// Push a model to OCI registries and Ollama bundles.
+    Push(Box<push::PushArgs>),
 }
 
 /// Runs one parsed command line and returns the process exit code.
@@ -63,7 +67,6 @@ pub enum Command {
 /// Errors are printed here, once, with their chain of causes and any hint.
 pub fn run(cli: Cli) -> ExitCode {
     let result: anyhow::Result<u8> = match cli.command {
-        Command::Template(command) => template::run(command),
         Command::Inspect(args) => inspect::run(args),
         Command::Check(args) => check::run(&args),
         Command::Ollama(args) => generate::run(&args, &[crate::render::Target::Ollama]),
@@ -74,6 +77,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Explain(args) => explain::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Gguf(args) => gguf::run(args),
+        Command::Template(command) => template::run(command),
+        Command::Push(args) => push::run(*args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

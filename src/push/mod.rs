@@ -1,1 +1,62 @@
-//! Backends: one per registry, behind one trait.
+//! Backends: one per registry, behind one trait ([`Backend`]).
+//!
+//! A release ([`Release`]: Ollama-format models and plain files) goes to each registry in
+//! three steps — plan, push, verify — with the pieces every backend shares living here:
+//!
+//! - **Digests** ([`Digest`], [`DigestCache`]): each local file is hashed once per command
+//!   with a fixed 1 MiB buffer, and again only when its size or modification time changes.
+//! - **Blob sources** ([`BlobSource`]): bytes are streamed from disk and reopened at any
+//!   offset for retries and resumed uploads; a GGUF is never held in memory.
+//! - **Retries** ([`RetryPolicy`], [`with_retries`]): exponential backoff on 5xx, 429 (with
+//!   `Retry-After`) and dropped connections; other 4xx fail fast with the server's message.
+//! - **HTTP** ([`http`]): redirects are followed by hand so `Authorization` never reaches
+//!   another origin; tokens live in [`Secret`], which never prints.
+//! - **Progress** ([`Progress`]): bars, plain lines, JSON events, or nothing.
+//! - **Images** ([`OllamaImage`]): the config blob, layers and manifest of an Ollama model,
+//!   the exact bytes the oci and bundle backends send.
+//!
+//! Backends: [`oci`] (any OCI distribution registry) and [`bundle`] (an Ollama model store
+//! as a folder or a deterministic tar).
+
+mod backend;
+mod blob_source;
+pub mod bundle;
+mod digest;
+mod digest_cache;
+mod error;
+pub mod http;
+pub mod huggingface;
+mod model_name;
+pub mod modelscope;
+pub mod oci;
+pub mod ollama_api;
+mod ollama_image;
+mod parallel;
+mod progress;
+mod release;
+mod retry;
+mod secret;
+
+pub use backend::{
+    Action, Backend, Check, ItemKind, ItemOutcome, Plan, PlanItem, PushContext, PushReport,
+    StaleItem, TransferOptions, VerifyReport,
+};
+pub use blob_source::BlobSource;
+pub use digest::{BUFFER_SIZE, Digest, DigestParseError, Hasher, HashingReader};
+pub use digest_cache::DigestCache;
+pub use error::PushError;
+pub use model_name::{DEFAULT_HOST, DEFAULT_NAMESPACE, DEFAULT_TAG, ModelName, ModelNameError};
+pub use ollama_image::{
+    CONFIG_MEDIA_TYPE, ImageBlob, MANIFEST_MEDIA_TYPE, OllamaImage, media_type,
+};
+pub use parallel::run_parallel;
+pub use progress::{
+    JsonProgress, PlainProgress, Progress, ProgressEvent, ProgressReader, QuietProgress,
+    TerminalProgress, human_bytes,
+};
+pub use release::{ArtifactFile, FileSource, ModelConfig, OllamaMessage, OllamaModel, Release};
+pub use retry::{
+    Failure, RetryPolicy, check_response, check_send_error, error_chain, parse_retry_after,
+    server_message, with_retries,
+};
+pub use secret::Secret;

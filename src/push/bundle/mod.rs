@@ -1,0 +1,101 @@
+//! The bundle backend: models as an Ollama model store, so a machine without a registry can
+//! install them. Either a folder (`$OLLAMA_MODELS` layout: `manifests/<host>/<namespace>/
+//! <model>/<tag>` and `blobs/sha256-<hex>`) or a deterministic tar of the same tree that
+//! `tar -x -C ~/.ollama/models` installs. Blobs are streamed from disk and checked against
+//! their digest while they are written; nothing is held in memory whole.
+
+mod store;
+mod tarball;
+
+use std::path::PathBuf;
+
+use super::backend::{Backend, Plan, PushContext, PushReport, VerifyReport};
+use super::error::PushError;
+use super::ollama_image::OllamaImage;
+use super::release::Release;
+
+/// Where the bundle goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BundleTarget {
+    /// An Ollama model store folder (created if missing).
+    Dir(PathBuf),
+    /// A tar file of the store's tree.
+    Tar(PathBuf),
+}
+
+/// The bundle backend.
+#[derive(Debug, Clone)]
+pub struct BundleBackend {
+    target: BundleTarget,
+}
+
+impl BundleBackend {
+    /// A backend writing to `target`.
+    pub fn new(target: BundleTarget) -> Self {
+        Self { target }
+    }
+}
+
+/// The store-relative path of a blob.
+fn blob_path(image_blob: &super::ollama_image::ImageBlob) -> String {
+    format!("blobs/{}", image_blob.digest.blob_file_name())
+}
+
+/// The store-relative path of a model's manifest.
+fn manifest_path(image: &OllamaImage) -> String {
+    format!(
+        "manifests/{}/{}/{}/{}",
+        image.name.host(),
+        image.name.namespace(),
+        image.name.model(),
+        image.name.tag()
+    )
+}
+
+fn images(release: &Release, ctx: &PushContext<'_>) -> Result<Vec<OllamaImage>, PushError> {
+    if release.models.is_empty() {
+        return Err(PushError::input(
+            "the bundle backend writes Ollama-format models, and this release has none",
+        ));
+    }
+    release
+        .models
+        .iter()
+        .map(|model| OllamaImage::build(model, ctx.digests, ctx.progress))
+        .collect()
+}
+
+impl Backend for BundleBackend {
+    fn name(&self) -> &str {
+        "bundle"
+    }
+
+    fn plan(&self, release: &Release, ctx: &PushContext<'_>) -> Result<Plan, PushError> {
+        let images = images(release, ctx)?;
+        match &self.target {
+            BundleTarget::Dir(dir) => store::plan(dir, &images, ctx),
+            BundleTarget::Tar(path) => Ok(tarball::plan(path, &images)),
+        }
+    }
+
+    fn push(
+        &self,
+        plan: &Plan,
+        release: &Release,
+        ctx: &PushContext<'_>,
+    ) -> Result<PushReport, PushError> {
+        let images = images(release, ctx)?;
+        match &self.target {
+            BundleTarget::Dir(dir) => store::push(dir, plan, &images, ctx),
+            BundleTarget::Tar(path) => tarball::write(path, &images, ctx),
+        }
+    }
+
+    fn verify(&self, release: &Release, ctx: &PushContext<'_>) -> Result<VerifyReport, PushError> {
+        let images = images(release, ctx)?;
+        match &self.target {
+            BundleTarget::Dir(dir) => store::verify(dir, &images),
+            BundleTarget::Tar(path) => tarball::verify(path, &images),
+        }
+    }
+}

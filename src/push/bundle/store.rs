@@ -1,0 +1,315 @@
+//! The bundle as a folder: an Ollama model store, written blob by blob through a temporary
+//! file that is renamed into place only after its digest checks out.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::Path;
+
+use super::{blob_path, manifest_path};
+use crate::push::backend::{
+    Action, Check, ItemKind, ItemOutcome, Plan, PlanItem, PushContext, PushReport, StaleItem,
+    VerifyReport,
+};
+use crate::push::digest::{Digest, HashingReader};
+use crate::push::error::PushError;
+use crate::push::ollama_image::{ImageBlob, OllamaImage};
+use crate::push::parallel::run_parallel;
+use crate::push::progress::{ProgressEvent, ProgressReader};
+
+pub(super) fn plan(
+    dir: &Path,
+    images: &[OllamaImage],
+    ctx: &PushContext<'_>,
+) -> Result<Plan, PushError> {
+    let mut items = Vec::new();
+    let mut seen = HashSet::new();
+    for image in images {
+        for blob in image.unique_blobs() {
+            if !seen.insert(blob.digest) {
+                continue;
+            }
+            let path = dir.join(blob_path(blob));
+            let present = path.is_file()
+                && fs::metadata(&path).is_ok_and(|m| m.len() == blob.size())
+                && ctx.digests.digest_file(&path, ctx.progress)?.0 == blob.digest;
+            items.push(PlanItem {
+                kind: ItemKind::Blob,
+                name: blob_path(blob),
+                digest: Some(blob.digest),
+                size: blob.size(),
+                action: if present {
+                    Action::Skip {
+                        reason: "already in the store".into(),
+                    }
+                } else {
+                    Action::Write
+                },
+            });
+        }
+        let path = dir.join(manifest_path(image));
+        let action = match fs::read(&path) {
+            Ok(existing) if existing == *image.manifest => Action::Skip {
+                reason: "the manifest is already there".into(),
+            },
+            Ok(_) => Action::Replace,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Action::Create,
+            Err(err) => return Err(PushError::io("reading", path, err)),
+        };
+        items.push(PlanItem {
+            kind: ItemKind::Manifest,
+            name: manifest_path(image),
+            digest: Some(image.manifest_digest),
+            size: image.manifest.len() as u64,
+            action,
+        });
+    }
+    Ok(Plan {
+        backend: "bundle".into(),
+        target: dir.display().to_string(),
+        items,
+        stale: stale_manifests(dir, images)?,
+    })
+}
+
+/// Manifests in the folders of this release's models for tags the release does not write.
+fn stale_manifests(dir: &Path, images: &[OllamaImage]) -> Result<Vec<StaleItem>, PushError> {
+    let wanted: HashSet<String> = images.iter().map(manifest_path).collect();
+    let folders: HashSet<String> = wanted
+        .iter()
+        .filter_map(|p| p.rsplit_once('/').map(|(folder, _)| folder.to_string()))
+        .collect();
+    let mut stale = Vec::new();
+    for folder in folders {
+        let entries = match fs::read_dir(dir.join(&folder)) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
+            Err(err) => return Err(PushError::io("listing", dir.join(&folder), err)),
+        };
+        for entry in entries.flatten() {
+            let name = format!("{folder}/{}", entry.file_name().to_string_lossy());
+            if entry.path().is_file() && !wanted.contains(&name) {
+                stale.push(StaleItem {
+                    kind: ItemKind::Manifest,
+                    name,
+                    detail: "a tag this release does not write".into(),
+                });
+            }
+        }
+    }
+    stale.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(stale)
+}
+
+pub(super) fn push(
+    dir: &Path,
+    plan: &Plan,
+    images: &[OllamaImage],
+    ctx: &PushContext<'_>,
+) -> Result<PushReport, PushError> {
+    let planned: HashMap<&str, &PlanItem> =
+        plan.items.iter().map(|i| (i.name.as_str(), i)).collect();
+    let mut seen = HashSet::new();
+    let mut to_write: Vec<&ImageBlob> = Vec::new();
+    let mut outcomes = Vec::new();
+    for image in images {
+        for blob in image.unique_blobs() {
+            if !seen.insert(blob.digest) {
+                continue;
+            }
+            let name = blob_path(blob);
+            match planned.get(name.as_str()).map(|item| &item.action) {
+                Some(Action::Skip { reason }) => {
+                    ctx.progress.emit(ProgressEvent::Skipped {
+                        name: name.clone(),
+                        reason: reason.clone(),
+                    });
+                    outcomes.push(ItemOutcome {
+                        name,
+                        digest: Some(blob.digest),
+                        action: Action::Skip {
+                            reason: reason.clone(),
+                        },
+                        bytes_sent: 0,
+                    });
+                }
+                _ => to_write.push(blob),
+            }
+        }
+    }
+    let blobs_dir = dir.join("blobs");
+    fs::create_dir_all(&blobs_dir).map_err(|e| PushError::io("creating", &blobs_dir, e))?;
+    run_parallel(&to_write, ctx.options.parallel, |blob| {
+        write_blob(&blobs_dir, blob, ctx)
+    })?;
+    let mut bytes_sent = 0;
+    for blob in &to_write {
+        bytes_sent += blob.size();
+        outcomes.push(ItemOutcome {
+            name: blob_path(blob),
+            digest: Some(blob.digest),
+            action: Action::Write,
+            bytes_sent: blob.size(),
+        });
+    }
+    for image in images {
+        let name = manifest_path(image);
+        let action = planned
+            .get(name.as_str())
+            .map_or(Action::Create, |i| i.action.clone());
+        let written = if matches!(action, Action::Skip { .. }) {
+            0
+        } else {
+            write_atomically(&dir.join(&name), &image.manifest)?;
+            image.manifest.len() as u64
+        };
+        bytes_sent += written;
+        outcomes.push(ItemOutcome {
+            name,
+            digest: Some(image.manifest_digest),
+            action,
+            bytes_sent: written,
+        });
+    }
+    let mut pruned = Vec::new();
+    if ctx.options.prune {
+        for stale in &plan.stale {
+            let path = dir.join(&stale.name);
+            match fs::remove_file(&path) {
+                Ok(()) => pruned.push(stale.name.clone()),
+                Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+                Err(err) => return Err(PushError::io("deleting", path, err)),
+            }
+        }
+    }
+    Ok(PushReport {
+        backend: "bundle".into(),
+        target: dir.display().to_string(),
+        items: outcomes,
+        pruned,
+        bytes_sent,
+    })
+}
+
+/// Streams one blob into `blobs/` through a temporary file, checking its digest on the way.
+fn write_blob(blobs_dir: &Path, blob: &ImageBlob, ctx: &PushContext<'_>) -> Result<(), PushError> {
+    let name = blob_path(blob);
+    let destination = blobs_dir.join(blob.digest.blob_file_name());
+    ctx.progress.emit(ProgressEvent::TransferStarted {
+        backend: "bundle".into(),
+        name: name.clone(),
+        digest: Some(blob.digest),
+        size: blob.size(),
+        offset: 0,
+    });
+    let mut temp = tempfile::Builder::new()
+        .prefix(".partial-")
+        .tempfile_in(blobs_dir)
+        .map_err(|e| PushError::io("creating a temporary file in", blobs_dir, e))?;
+    let reader = blob.source.open_at(0)?;
+    let mut reader = HashingReader::new(ProgressReader::new(reader, ctx.progress, name.clone(), 0));
+    copy(&mut reader, temp.as_file_mut()).map_err(|e| PushError::io("writing", &destination, e))?;
+    let (actual, _) = reader.finish();
+    if actual != blob.digest {
+        return Err(PushError::DigestMismatch {
+            what: blob
+                .source
+                .path()
+                .map_or_else(|| blob.label.clone(), |p| p.display().to_string()),
+            expected: blob.digest,
+            actual,
+        });
+    }
+    temp.as_file()
+        .sync_all()
+        .map_err(|e| PushError::io("syncing", &destination, e))?;
+    temp.persist(&destination)
+        .map_err(|e| PushError::io("renaming into", &destination, e.error))?;
+    ctx.progress.emit(ProgressEvent::TransferFinished {
+        name,
+        sent: blob.size(),
+    });
+    Ok(())
+}
+
+/// `io::copy` with a 1 MiB buffer (bounded memory, few syscalls).
+fn copy(reader: &mut impl io::Read, writer: &mut File) -> io::Result<u64> {
+    let mut buffer = vec![0u8; crate::push::digest::BUFFER_SIZE];
+    let mut total = 0;
+    loop {
+        let n = match reader.read(&mut buffer) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        writer.write_all(&buffer[..n])?;
+        total += n as u64;
+    }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PushError> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(|e| PushError::io("creating", parent, e))?;
+    let mut temp = tempfile::NamedTempFile::new_in(parent)
+        .map_err(|e| PushError::io("creating a temporary file in", parent, e))?;
+    temp.write_all(bytes)
+        .map_err(|e| PushError::io("writing", path, e))?;
+    temp.persist(path)
+        .map_err(|e| PushError::io("renaming into", path, e.error))?;
+    Ok(())
+}
+
+pub(super) fn verify(dir: &Path, images: &[OllamaImage]) -> Result<VerifyReport, PushError> {
+    let mut checks = Vec::new();
+    let mut seen = HashSet::new();
+    for image in images {
+        let name = manifest_path(image);
+        let check = match fs::read(dir.join(&name)) {
+            Ok(bytes) => {
+                let actual = Digest::of_bytes(&bytes);
+                Check {
+                    name: name.clone(),
+                    ok: actual == image.manifest_digest,
+                    detail: format!("expected {}, found {actual}", image.manifest_digest),
+                }
+            }
+            Err(err) => Check {
+                name: name.clone(),
+                ok: false,
+                detail: format!("cannot read it: {err}"),
+            },
+        };
+        checks.push(check);
+        for blob in image.unique_blobs() {
+            if !seen.insert(blob.digest) {
+                continue;
+            }
+            let name = blob_path(blob);
+            let path = dir.join(&name);
+            let check = match File::open(&path).and_then(|mut f| Digest::of_reader(&mut f)) {
+                Ok((actual, len)) => Check {
+                    name,
+                    ok: actual == blob.digest && len == blob.size(),
+                    detail: format!(
+                        "expected {} ({} bytes), found {actual} ({len} bytes)",
+                        blob.digest,
+                        blob.size()
+                    ),
+                },
+                Err(err) => Check {
+                    name,
+                    ok: false,
+                    detail: format!("cannot read it: {err}"),
+                },
+            };
+            checks.push(check);
+        }
+    }
+    Ok(VerifyReport {
+        backend: "bundle".into(),
+        target: dir.display().to_string(),
+        checks,
+        warnings: Vec::new(),
+    })
+}

@@ -1,0 +1,147 @@
+//! The HTTP pieces every backend shares: one client without automatic redirects, origin
+//! checks so `Authorization` never follows a redirect to another scheme, host or port, and
+//! time limits that grow with the body instead of cutting a big upload short.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use reqwest::blocking::{Client, Response};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, LOCATION};
+use url::Url;
+
+use super::error::PushError;
+use super::retry::{Failure, check_send_error};
+
+/// Redirect hops followed by [`get_following_redirects`] before giving up.
+pub const MAX_REDIRECTS: usize = 10;
+
+/// An HTTP client for registries: redirects are never followed automatically (so headers are
+/// under our control on every hop), connecting is bounded, and whole-request time limits are
+/// set per request with [`transfer_timeout`].
+pub fn client(user_agent: &str) -> Result<Client, PushError> {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(30))
+        .timeout(None)
+        .user_agent(user_agent)
+        .build()
+        .map_err(|source| PushError::Request {
+            what: "building the HTTP client".into(),
+            url: String::new(),
+            source,
+        })
+}
+
+/// A whole-request time limit for sending or receiving `bytes`: two minutes plus the time the
+/// bytes take at 256 KiB/s, so a stalled server is given up on but a slow link is not.
+pub fn transfer_timeout(bytes: u64) -> Duration {
+    Duration::from_secs(120 + bytes / (256 * 1024))
+}
+
+/// Scheme, host and port of a URL: where credentials may go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    scheme: String,
+    host: String,
+    port: Option<u16>,
+}
+
+impl Origin {
+    /// The origin of `url`; the port is the explicit one or the scheme's default.
+    pub fn of(url: &Url) -> Self {
+        Self {
+            scheme: url.scheme().to_ascii_lowercase(),
+            host: url.host_str().unwrap_or("").to_ascii_lowercase(),
+            port: url.port_or_known_default(),
+        }
+    }
+}
+
+/// Whether credentials meant for `from` may be sent to `to`.
+pub fn same_origin(from: &Url, to: &Url) -> bool {
+    Origin::of(from) == Origin::of(to)
+}
+
+/// Sends a GET or HEAD and follows up to [`MAX_REDIRECTS`] redirects by hand, sending
+/// `authorization` only to URLs of the first request's origin. Returns the final response and
+/// whether any redirect was followed.
+pub fn get_following_redirects(
+    client: &Client,
+    method: Method,
+    url: &Url,
+    headers: &HeaderMap,
+    authorization: Option<&HeaderValue>,
+    what: &str,
+) -> Result<(Response, bool), Failure> {
+    let origin = url.clone();
+    let mut current = url.clone();
+    for hop in 0..=MAX_REDIRECTS {
+        let mut request = client
+            .request(method.clone(), current.clone())
+            .headers(headers.clone())
+            .timeout(transfer_timeout(0));
+        if let Some(value) = authorization
+            && same_origin(&origin, &current)
+        {
+            request = request.header(AUTHORIZATION, value.clone());
+        }
+        let response = request
+            .send()
+            .map_err(|err| check_send_error(what, current.as_str(), err))?;
+        if !response.status().is_redirection()
+            || response.status() == reqwest::StatusCode::NOT_MODIFIED
+        {
+            return Ok((response, hop > 0));
+        }
+        let next = response
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|location| current.join(location).ok())
+            .ok_or_else(|| {
+                Failure::Fatal(PushError::Protocol {
+                    what: what.to_string(),
+                    url: current.to_string(),
+                    message: format!("{} without a usable `Location` header", response.status()),
+                })
+            })?;
+        current = next;
+    }
+    Err(Failure::Fatal(PushError::Protocol {
+        what: what.to_string(),
+        url: url.to_string(),
+        message: format!("more than {MAX_REDIRECTS} redirects"),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(text: &str) -> Url {
+        Url::parse(text).unwrap()
+    }
+
+    #[test]
+    fn origins_compare_scheme_host_and_port() {
+        assert!(same_origin(
+            &url("https://r.io/v2/a"),
+            &url("https://R.io:443/b")
+        ));
+        assert!(!same_origin(&url("https://r.io/a"), &url("http://r.io/a")));
+        assert!(!same_origin(
+            &url("https://r.io/a"),
+            &url("https://r.io:8443/a")
+        ));
+        assert!(!same_origin(
+            &url("https://r.io/a"),
+            &url("https://cdn.r.io/a")
+        ));
+    }
+
+    #[test]
+    fn timeouts_grow_with_size() {
+        assert_eq!(transfer_timeout(0), Duration::from_secs(120));
+        assert_eq!(transfer_timeout(1 << 30), Duration::from_secs(120 + 4096));
+    }
+}

@@ -1,0 +1,30 @@
+//! The huggingface backend: the generated model card and root files (`README.md`,
+//! `template`, `system`, `params`, `.jinja` files, `preset.ini` when asked for) into a Hub
+//! model repository.
+//!
+//! The Hub's commit API is used the way its own clients use it: `preupload` says which files
+//! go through LFS; the LFS batch API says which of those the Hub lacks and where to send them
+//! (one `PUT`, or parts and a completion call when the action carries `chunk_size`), then
+//! each object's `verify` action is called; one NDJSON commit ties everything together. The
+//! repository is created when asked (409 means it exists).
+//!
+//! The card is handled with care: a README.md with the generated-section markers
+//! ([`card_section`]) was written by this tool, and only that section is replaced; a README.md
+//! without them belongs to the publisher, and the push becomes a pull request
+//! (`?create_pr=1`) instead of an overwrite. The token goes in `Authorization` to the Hub's
+//! origin only — never to the storage URLs LFS actions point at, nor across a redirect.
+
+mod backend;
+pub mod card_section;
+mod client;
+mod error;
+mod repo_paths;
+pub(crate) mod upload_body;
+
+pub use backend::{CARD_PATH, ForeignCardPolicy, HubBackend, HubTarget};
+pub use client::{
+    CommitInfo, CommitOp, HubClient, HubEndpoint, HubRepoId, LfsAction, LfsActions, LfsObject,
+    LfsObjectError, TreeEntry, TreeLfs, UploadMode,
+};
+pub use error::HubError;
+pub use repo_paths::check_repo_paths;

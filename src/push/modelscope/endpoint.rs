@@ -1,0 +1,218 @@
+//! Where ModelScope is, and which repository: both parsed once, valid afterwards.
+
+use std::fmt;
+use std::str::FromStr;
+
+use url::Url;
+
+use super::error::ModelScopeError;
+
+/// The ModelScope site whose `/api/v1` the backend calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelScopeEndpoint(Url);
+
+impl ModelScopeEndpoint {
+    /// `https://www.modelscope.cn`, the default.
+    pub fn default_site() -> Self {
+        Self(Url::parse("https://www.modelscope.cn").expect("a constant URL"))
+    }
+
+    /// From `MODELSCOPE_DOMAIN`: a bare domain (`www.modelscope.ai`, optionally with a port),
+    /// to which `https://` is prepended, as ModelScope's own client does.
+    pub fn from_domain(domain: &str) -> Result<Self, ModelScopeError> {
+        let domain = domain.trim().trim_end_matches('/');
+        let bad = |reason: &str| ModelScopeError::BadEndpoint {
+            input: domain.to_string(),
+            reason: reason.to_string(),
+        };
+        if domain.is_empty() {
+            return Err(bad("it is empty"));
+        }
+        if domain.contains("://") {
+            return Err(bad(
+                "MODELSCOPE_DOMAIN is a bare domain; `https://` is added to it",
+            ));
+        }
+        if domain.contains(['/', '?', '#', '@']) {
+            return Err(bad("a domain has no path, query or user part"));
+        }
+        let url = Url::parse(&format!("https://{domain}")).map_err(|e| bad(&e.to_string()))?;
+        Ok(Self(url))
+    }
+
+    /// From a full base URL (`http://127.0.0.1:8080` for a local stand-in, or a mirror).
+    pub fn from_url(url: &str) -> Result<Self, ModelScopeError> {
+        let bad = |reason: &str| ModelScopeError::BadEndpoint {
+            input: url.to_string(),
+            reason: reason.to_string(),
+        };
+        let parsed = Url::parse(url.trim()).map_err(|e| bad(&e.to_string()))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(bad("an http(s) URL with a host is expected"));
+        }
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(bad("a base URL has no query or fragment"));
+        }
+        let mut parsed = parsed;
+        let path = parsed.path().trim_end_matches('/').to_string();
+        parsed.set_path(&path);
+        Ok(Self(parsed))
+    }
+
+    /// The URL of `path` (starting with `/`) on this site.
+    pub fn join(&self, path: &str) -> Url {
+        let mut url = self.0.clone();
+        let base = url.path().trim_end_matches('/').to_string();
+        url.set_path(&format!("{base}{path}"));
+        url
+    }
+
+    /// The base URL.
+    pub fn url(&self) -> &Url {
+        &self.0
+    }
+}
+
+impl Default for ModelScopeEndpoint {
+    fn default() -> Self {
+        Self::default_site()
+    }
+}
+
+impl fmt::Display for ModelScopeEndpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.as_str().trim_end_matches('/'))
+    }
+}
+
+/// A repository id, `owner/name`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ModelScopeRepo {
+    owner: String,
+    name: String,
+}
+
+impl ModelScopeRepo {
+    /// The owner (user or organization).
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// The repository name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+fn valid_part(part: &str) -> bool {
+    !part.is_empty()
+        && part.len() <= 128
+        && part
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !part.starts_with('.')
+}
+
+impl FromStr for ModelScopeRepo {
+    type Err = ModelScopeError;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let bad = || ModelScopeError::BadRepo {
+            input: input.to_string(),
+        };
+        let (owner, name) = input.split_once('/').ok_or_else(bad)?;
+        if !valid_part(owner) || !valid_part(name) {
+            return Err(bad());
+        }
+        Ok(Self {
+            owner: owner.to_string(),
+            name: name.to_string(),
+        })
+    }
+}
+
+impl fmt::Display for ModelScopeRepo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.owner, self.name)
+    }
+}
+
+/// Who may see a new repository; the numbers are ModelScope's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Visibility {
+    /// Only the owner (1).
+    Private,
+    /// Members of the organization (3).
+    Internal,
+    /// Everyone (5). The default.
+    #[default]
+    Public,
+}
+
+impl Visibility {
+    /// The number the API takes.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Private => 1,
+            Self::Internal => 3,
+            Self::Public => 5,
+        }
+    }
+}
+
+impl fmt::Display for Visibility {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Private => "private",
+            Self::Internal => "internal",
+            Self::Public => "public",
+        })
+    }
+}
+
+impl FromStr for Visibility {
+    type Err = ModelScopeError;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        match input.to_ascii_lowercase().as_str() {
+            "private" => Ok(Self::Private),
+            "internal" => Ok(Self::Internal),
+            "public" => Ok(Self::Public),
+            _ => Err(ModelScopeError::BadVisibility {
+                input: input.to_string(),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains_and_urls() {
+        let site = ModelScopeEndpoint::from_domain("www.modelscope.ai").unwrap();
+        assert_eq!(
+            site.join("/api/v1/models").as_str(),
+            "https://www.modelscope.ai/api/v1/models"
+        );
+        let err = ModelScopeEndpoint::from_domain("https://www.modelscope.ai").unwrap_err();
+        assert!(err.to_string().contains("bare domain"), "{err}");
+        let local = ModelScopeEndpoint::from_url("http://127.0.0.1:8080/").unwrap();
+        assert_eq!(
+            local.join("/api/v1/x").as_str(),
+            "http://127.0.0.1:8080/api/v1/x"
+        );
+        assert!(ModelScopeEndpoint::from_url("ftp://x").is_err());
+    }
+
+    #[test]
+    fn repos_and_visibility() {
+        let repo: ModelScopeRepo = "ruv/ruvltra-0.5b-GGUF".parse().unwrap();
+        assert_eq!((repo.owner(), repo.name()), ("ruv", "ruvltra-0.5b-GGUF"));
+        assert!("ruv".parse::<ModelScopeRepo>().is_err());
+        assert!("ruv/a/b".parse::<ModelScopeRepo>().is_err());
+        assert_eq!("Private".parse::<Visibility>().unwrap().code(), 1);
+        assert_eq!(Visibility::default().code(), 5);
+    }
+}

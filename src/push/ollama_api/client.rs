@@ -1,0 +1,408 @@
+//! A client of one Ollama server's HTTP API: the calls the ollama backend makes, each with
+//! the shared retry policy (5xx, 429 and dropped connections are retried; other 4xx fail with
+//! Ollama's own `{"error"}` message).
+
+use reqwest::Method;
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use url::Url;
+
+use super::OllamaHost;
+use super::error::OllamaApiError;
+use super::ndjson::{StreamContext, read_stream};
+use crate::push::http::transfer_timeout;
+use crate::push::huggingface::upload_body::{sized_body, with_progress};
+use crate::push::{
+    BlobSource, Digest, Failure, Progress, PushError, RetryPolicy, check_response,
+    check_send_error, with_retries,
+};
+
+/// The backend name used in errors.
+const BACKEND: &str = "ollama";
+/// Time limit for a streamed create or push answer.
+const STREAMED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2 * 3600);
+
+/// An Ollama server version, as `/api/version` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ServerVersion(pub u64, pub u64, pub u64);
+
+impl ServerVersion {
+    /// The first version whose `/api/create` takes the files form.
+    pub const FILES_FORM: Self = Self(0, 5, 5);
+
+    /// Parses `x.y.z` (a leading `v` and any `-suffix` ignored); `None` when it is not a version.
+    pub fn parse(text: &str) -> Option<Self> {
+        let core = text.trim().trim_start_matches('v');
+        let core = core.split(['-', '+']).next()?;
+        let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
+        Some(Self(
+            parts.next()??,
+            parts.next().unwrap_or(Some(0))?,
+            parts.next().unwrap_or(Some(0))?,
+        ))
+    }
+
+    /// Whether `/api/create` takes `files`. Development builds report `0.0.0` and are current.
+    pub fn supports_files_form(self) -> bool {
+        self >= Self::FILES_FORM || self == Self(0, 0, 0)
+    }
+}
+
+impl std::fmt::Display for ServerVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+    }
+}
+
+/// What `/api/show` says about a model (the fields verify compares).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ShowResponse {
+    /// Licenses joined by newlines.
+    #[serde(default)]
+    pub license: String,
+    /// The Modelfile Ollama would write for the model.
+    #[serde(default)]
+    pub modelfile: String,
+    /// The TEMPLATE.
+    #[serde(default)]
+    pub template: String,
+    /// The SYSTEM prompt.
+    #[serde(default)]
+    pub system: String,
+    /// Parameters as text, one `name value` line each.
+    #[serde(default)]
+    pub parameters: String,
+    /// MESSAGE entries.
+    #[serde(default)]
+    pub messages: Vec<Value>,
+}
+
+/// One entry of `/api/tags`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TagEntry {
+    /// The model name as Ollama displays it (`ns/model:tag`).
+    pub name: String,
+    /// The manifest digest (hex).
+    #[serde(default)]
+    pub digest: String,
+    /// Total size in bytes.
+    #[serde(default)]
+    pub size: u64,
+}
+
+#[derive(Deserialize)]
+struct TagsResponse {
+    #[serde(default)]
+    models: Vec<TagEntry>,
+}
+
+#[derive(Deserialize)]
+struct VersionResponse {
+    version: String,
+}
+
+/// A client of one Ollama server.
+#[derive(Debug, Clone)]
+pub struct OllamaClient {
+    host: OllamaHost,
+    http: Client,
+    retry: RetryPolicy,
+}
+
+fn wrap(err: OllamaApiError) -> PushError {
+    PushError::Backend {
+        backend: BACKEND.to_string(),
+        source: Box::new(err),
+    }
+}
+
+/// A redirect answering a POST is not part of Ollama's API; following it by hand could send
+/// the body somewhere unintended, so it is an error.
+fn refuse_redirect(what: &str, response: Response) -> Result<Response, Failure> {
+    if response.status().is_redirection() {
+        return Err(Failure::Fatal(PushError::Protocol {
+            what: what.to_string(),
+            url: response.url().to_string(),
+            message: format!("unexpected redirect ({})", response.status()),
+        }));
+    }
+    Ok(response)
+}
+
+impl OllamaClient {
+    /// The same client retrying per `retry` (the HTTP connection pool is shared).
+    pub fn with_retry(&self, retry: RetryPolicy) -> Self {
+        Self {
+            retry,
+            ..self.clone()
+        }
+    }
+
+    /// A client for the server at `host`, retrying per `retry`.
+    pub fn new(host: OllamaHost, retry: RetryPolicy) -> Result<Self, PushError> {
+        Ok(Self {
+            host,
+            http: crate::push::http::client(concat!("ruvltra-export/", env!("CARGO_PKG_VERSION")))?,
+            retry,
+        })
+    }
+
+    /// The server's base URL.
+    pub fn host(&self) -> &OllamaHost {
+        &self.host
+    }
+
+    /// Sends a request built by `build` with retries; `build` runs once per attempt.
+    fn call(
+        &self,
+        what: &str,
+        url: &Url,
+        progress: &dyn Progress,
+        build: impl Fn(&Client) -> Result<RequestBuilder, PushError>,
+    ) -> Result<Response, PushError> {
+        with_retries(&self.retry, progress, what, |_| {
+            let request = build(&self.http)?;
+            let response = request
+                .send()
+                .map_err(|e| check_send_error(what, url.as_str(), e))?;
+            refuse_redirect(what, check_response(what, response)?)
+        })
+    }
+
+    /// `GET /api/version`.
+    pub fn version(&self, progress: &dyn Progress) -> Result<ServerVersion, PushError> {
+        let url = self.host.api("/api/version");
+        let what = "asking the Ollama server for its version";
+        let response = self.call(what, &url, progress, |http| {
+            Ok(http.get(url.clone()).timeout(transfer_timeout(0)))
+        })?;
+        let body: VersionResponse = read_json(what, &url, response)?;
+        ServerVersion::parse(&body.version).ok_or_else(|| PushError::Protocol {
+            what: what.to_string(),
+            url: url.to_string(),
+            message: format!("`{}` is not a version", body.version),
+        })
+    }
+
+    fn blob_url(&self, digest: &Digest) -> Url {
+        self.host.api(&format!("/api/blobs/{digest}"))
+    }
+
+    /// `HEAD /api/blobs/sha256:<hex>`: whether the server has the blob.
+    pub fn blob_exists(&self, digest: &Digest, progress: &dyn Progress) -> Result<bool, PushError> {
+        let url = self.blob_url(digest);
+        let what = format!("checking blob {digest}");
+        with_retries(&self.retry, progress, &what, |_| {
+            let response = self
+                .http
+                .head(url.clone())
+                .timeout(transfer_timeout(0))
+                .send()
+                .map_err(|e| check_send_error(&what, url.as_str(), e))?;
+            if response.status() == reqwest::StatusCode::NOT_FOUND {
+                return Ok(false);
+            }
+            refuse_redirect(&what, check_response(&what, response)?)?;
+            Ok(true)
+        })
+    }
+
+    /// `POST /api/blobs/sha256:<hex>` with the bytes streamed from `source`. A retry first
+    /// asks whether an earlier attempt already landed, so nothing is stored twice. Returns
+    /// the bytes sent.
+    pub fn upload_blob(
+        &self,
+        digest: &Digest,
+        source: &BlobSource,
+        name: &str,
+        progress: &dyn Progress,
+    ) -> Result<u64, PushError> {
+        let url = self.blob_url(digest);
+        let what = format!("uploading {name} ({digest})");
+        let size = source.size();
+        let mut sent = 0u64;
+        with_retries(&self.retry, progress, &what, |attempt| {
+            if attempt > 1 && self.blob_exists(digest, progress)? {
+                return Ok(());
+            }
+            let (body, count) = sized_body(source, 0, size)?;
+            let request = self
+                .http
+                .post(url.clone())
+                .body(body)
+                .timeout(transfer_timeout(size));
+            let result = with_progress(progress, name, 0, &count, || request.send());
+            sent += count.load(std::sync::atomic::Ordering::Relaxed);
+            let response = result.map_err(|e| check_send_error(&what, url.as_str(), e))?;
+            refuse_redirect(&what, check_response(&what, response)?)?;
+            Ok(())
+        })?;
+        Ok(sent)
+    }
+
+    /// A streamed POST whose NDJSON answer is checked line by line.
+    fn streamed(
+        &self,
+        operation: &'static str,
+        path: &str,
+        model: &str,
+        body: &Value,
+        progress: &dyn Progress,
+    ) -> Result<(), PushError> {
+        let url = self.host.api(path);
+        let what = format!("{operation} `{model}`");
+        let response = self.call(&what, &url, progress, |http| {
+            // Creating (a quantize copy on v0.30+) and pushing can take long; bounded all the same.
+            Ok(http.post(url.clone()).json(body).timeout(STREAMED_TIMEOUT))
+        })?;
+        let context = StreamContext {
+            operation,
+            model,
+            url: url.as_str(),
+        };
+        read_stream(response, context, |_| {}).map_err(wrap)
+    }
+
+    /// `POST /api/create` with a body from [`super::files_request`] or
+    /// [`super::modelfile_request`].
+    pub fn create(
+        &self,
+        model: &str,
+        body: &Value,
+        progress: &dyn Progress,
+    ) -> Result<(), PushError> {
+        self.streamed("create", "/api/create", model, body, progress)
+    }
+
+    /// `POST /api/copy`: gives `source` a second name.
+    pub fn copy(
+        &self,
+        source: &str,
+        destination: &str,
+        progress: &dyn Progress,
+    ) -> Result<(), PushError> {
+        let url = self.host.api("/api/copy");
+        let what = format!("copying `{source}` to `{destination}`");
+        let body = json!({ "source": source, "destination": destination });
+        self.call(&what, &url, progress, |http| {
+            Ok(http
+                .post(url.clone())
+                .json(&body)
+                .timeout(transfer_timeout(0)))
+        })?;
+        Ok(())
+    }
+
+    /// `POST /api/push`: publishes a model under its (namespaced) name.
+    pub fn push(
+        &self,
+        model: &str,
+        insecure: bool,
+        progress: &dyn Progress,
+    ) -> Result<(), PushError> {
+        let body = json!({ "model": model, "insecure": insecure, "stream": true });
+        self.streamed("push", "/api/push", model, &body, progress)
+    }
+
+    /// `POST /api/show`; `None` when the server answers 404.
+    pub fn show(
+        &self,
+        model: &str,
+        progress: &dyn Progress,
+    ) -> Result<Option<ShowResponse>, PushError> {
+        let url = self.host.api("/api/show");
+        let what = format!("reading `{model}` back");
+        let body = json!({ "model": model });
+        let response = with_retries(&self.retry, progress, &what, |_| {
+            let response = self
+                .http
+                .post(url.clone())
+                .json(&body)
+                .timeout(transfer_timeout(0))
+                .send()
+                .map_err(|e| check_send_error(&what, url.as_str(), e))?;
+            if response.status() == reqwest::StatusCode::NOT_FOUND {
+                return Ok(None);
+            }
+            Ok(Some(refuse_redirect(
+                &what,
+                check_response(&what, response)?,
+            )?))
+        })?;
+        response.map(|r| read_json(&what, &url, r)).transpose()
+    }
+
+    /// `GET /api/tags`: every model on the server.
+    pub fn tags(&self, progress: &dyn Progress) -> Result<Vec<TagEntry>, PushError> {
+        let url = self.host.api("/api/tags");
+        let what = "listing the server's models";
+        let response = self.call(what, &url, progress, |http| {
+            Ok(http.get(url.clone()).timeout(transfer_timeout(0)))
+        })?;
+        let tags: TagsResponse = read_json(what, &url, response)?;
+        Ok(tags.models)
+    }
+
+    /// `DELETE /api/delete`; `false` when the model was not there.
+    pub fn delete(&self, model: &str, progress: &dyn Progress) -> Result<bool, PushError> {
+        let url = self.host.api("/api/delete");
+        let what = format!("deleting `{model}`");
+        let body = json!({ "model": model });
+        with_retries(&self.retry, progress, &what, |_| {
+            let response = self
+                .http
+                .request(Method::DELETE, url.clone())
+                .json(&body)
+                .timeout(transfer_timeout(0))
+                .send()
+                .map_err(|e| check_send_error(&what, url.as_str(), e))?;
+            if response.status() == reqwest::StatusCode::NOT_FOUND {
+                return Ok(false);
+            }
+            refuse_redirect(&what, check_response(&what, response)?)?;
+            Ok(true)
+        })
+    }
+}
+
+/// Reads a JSON answer of at most 16 MiB.
+fn read_json<T: serde::de::DeserializeOwned>(
+    what: &str,
+    url: &Url,
+    response: Response,
+) -> Result<T, PushError> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    response
+        .take(16 << 20)
+        .read_to_end(&mut bytes)
+        .map_err(|e| PushError::Protocol {
+            what: what.to_string(),
+            url: url.to_string(),
+            message: format!("reading the answer failed: {e}"),
+        })?;
+    serde_json::from_slice(&bytes).map_err(|e| PushError::Protocol {
+        what: what.to_string(),
+        url: url.to_string(),
+        message: format!("the answer is not the expected JSON: {e}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions() {
+        assert_eq!(ServerVersion::parse("0.5.4"), Some(ServerVersion(0, 5, 4)));
+        assert_eq!(
+            ServerVersion::parse("v0.12.3-rc1"),
+            Some(ServerVersion(0, 12, 3))
+        );
+        assert!(!ServerVersion(0, 5, 4).supports_files_form());
+        assert!(ServerVersion(0, 5, 5).supports_files_form());
+        assert!(ServerVersion(0, 0, 0).supports_files_form());
+        assert_eq!(ServerVersion::parse("dev"), None);
+    }
+}
