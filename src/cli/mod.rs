@@ -11,7 +11,6 @@ pub mod generate;
 pub mod gguf;
 pub mod init;
 pub mod inspect;
-pub mod inspect;
 pub mod push;
 pub mod template;
 
