@@ -24,6 +24,7 @@ pub mod bundle;
 mod digest;
 mod digest_cache;
 mod error;
+pub mod from_resolved;
 pub mod http;
 pub mod huggingface;
 mod model_name;

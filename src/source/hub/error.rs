@@ -167,6 +167,44 @@ pub enum HubError {
     /// copying it); the message does not repeat the token.
     #[error("the token contains characters that cannot go into an HTTP header")]
     InvalidToken,
+    /// A download into the local cache could not be written or read back.
+    #[error("cannot {action} `{path}` (the download cache)")]
+    CacheIo {
+        /// What was being done (`write`, `open`, ...).
+        action: &'static str,
+        /// The cache file.
+        path: std::path::PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A downloaded file's SHA-256 is not the one the Hub lists for it; the partial download
+    /// was deleted, so the next try starts over.
+    #[error(
+        "the download of {url} has sha256 {actual}, but the Hub lists {expected}; the cached copy was deleted, run the command again"
+    )]
+    DigestMismatch {
+        /// The file's URL.
+        url: String,
+        /// The Hub's LFS sha256.
+        expected: String,
+        /// What the downloaded bytes hash to.
+        actual: String,
+    },
+    /// A download kept failing without making progress.
+    #[error("the download of {url} stopped at byte {offset} of {size} after {attempts} tries: {reason}")]
+    DownloadStalled {
+        /// The file's URL.
+        url: String,
+        /// Bytes in the cache so far (kept; the next run resumes there).
+        offset: u64,
+        /// The file's size.
+        size: u64,
+        /// Tries without progress.
+        attempts: u32,
+        /// The last failure.
+        reason: String,
+    },
     /// The HTTP client could not be set up (TLS initialisation).
     #[error("cannot set up the HTTP client")]
     Client(#[source] reqwest::Error),

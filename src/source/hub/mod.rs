@@ -2,6 +2,7 @@
 //! reads.
 
 mod client;
+mod download;
 mod error;
 mod listing;
 mod range;
@@ -9,6 +10,7 @@ mod settings;
 mod token;
 
 pub use client::{HubClient, HubLimits};
+pub use download::Downloaded;
 pub use error::HubError;
 pub use listing::{ModelInfo, RepoFile};
 pub use range::RemoteHeader;

@@ -1,0 +1,273 @@
+//! From generated outputs to what the backends send: a resolved family plus its rendered
+//! [`OutputTree`] become [`Release`]s, so a push sends exactly what the generators wrote.
+//!
+//! - ollama, oci and bundle get one [`OllamaModel`] per Ollama name of every variant, with
+//!   the template, system prompt, licenses, parameters and messages parsed back from the
+//!   variant's generated Modelfile (never rebuilt on a second path that could drift).
+//! - modelscope gets, per model, the generated repository files plus the GGUFs under their
+//!   published `<base>-<QUANT>.gguf` names ([`ModelScopeRelease`]).
+//! - huggingface gets the card and the repository-root files ([`hub_release`]).
+//!
+//! GGUF bytes are found through [`GgufPaths`]: the local folder's files, or the Hub downloads
+//! in the cache.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::error::PushError;
+use super::model_name::ModelName;
+use super::release::{ArtifactFile, ModelConfig, OllamaMessage, OllamaModel, Release};
+use crate::manifest::{Resolved, ResolvedModel, ResolvedVariant};
+use crate::modelfile::Modelfile;
+use crate::render::OutputTree;
+
+/// Where each GGUF lives on this machine, keyed by its file name in the Hub repository
+/// (`ResolvedVariant::parts`).
+pub type GgufPaths = BTreeMap<String, PathBuf>;
+
+/// The ModelScope repository of one model and what goes into it.
+#[derive(Debug, Clone)]
+pub struct ModelScopeRelease {
+    /// The model's manifest key.
+    pub model: String,
+    /// `owner/name`.
+    pub repo: String,
+    /// `public`, `internal` or `private`, from the manifest.
+    pub visibility: String,
+    /// The generated files and the GGUFs.
+    pub release: Release,
+}
+
+/// The GGUF paths of a family read from a local folder (`--from local`): every part next to
+/// the variant's first file.
+pub fn local_gguf_paths(resolved: &Resolved) -> Result<GgufPaths, PushError> {
+    let mut paths = GgufPaths::new();
+    for (model, variant) in resolved.variants() {
+        let first = variant.local_path.as_ref().ok_or_else(|| {
+            PushError::input(format!(
+                "`{}/{}` has no local file (resolved from the Hub): download it first",
+                model.key, variant.key
+            ))
+        })?;
+        for part in &variant.parts {
+            paths.insert(part.clone(), first.with_file_name(part));
+        }
+    }
+    Ok(paths)
+}
+
+/// Ollama's human parameter count (`model_type`): `494.03M`, `1.1B`, `7B`, `12K`.
+pub fn ollama_model_type(parameters: u64) -> String {
+    const THOUSAND: f64 = 1e3;
+    const MILLION: f64 = 1e6;
+    const BILLION: f64 = 1e9;
+    let n = parameters as f64;
+    let whole = |x: f64| x == x.floor();
+    if n >= BILLION {
+        let x = n / BILLION;
+        if whole(x) {
+            format!("{x:.0}B")
+        } else {
+            format!("{x:.1}B")
+        }
+    } else if n >= MILLION {
+        let x = n / MILLION;
+        if whole(x) {
+            format!("{x:.0}M")
+        } else {
+            format!("{x:.2}M")
+        }
+    } else if n >= THOUSAND {
+        format!("{:.0}K", n / THOUSAND)
+    } else {
+        parameters.to_string()
+    }
+}
+
+/// One [`OllamaModel`] per Ollama name of every variant, from the variant's generated
+/// Modelfile (`ollama/<model>-<variant>.Modelfile` in `tree`).
+pub fn ollama_models(
+    resolved: &Resolved,
+    tree: &OutputTree,
+    ggufs: &GgufPaths,
+) -> Result<Vec<OllamaModel>, PushError> {
+    let mut models = Vec::new();
+    for (model, variant) in resolved.variants() {
+        let modelfile = generated_modelfile(tree, model, variant)?;
+        let gguf = variant_paths(ggufs, model, variant)?;
+        for name in &variant.ollama_names {
+            let name: ModelName = name.parse().map_err(|e| {
+                PushError::input(format!(
+                    "`{}/{}`: the Ollama name `{name}` is not valid: {e}",
+                    model.key, variant.key
+                ))
+            })?;
+            let mut ollama = OllamaModel::new(name, gguf[0].clone());
+            ollama.gguf = gguf.clone();
+            ollama.template = modelfile.template.clone();
+            ollama.system = modelfile.system.clone();
+            ollama.licenses = modelfile.license.clone();
+            ollama.params = modelfile.parameters.to_json();
+            ollama.messages = modelfile
+                .messages
+                .iter()
+                .map(|m| OllamaMessage {
+                    role: m.role.as_str().to_owned(),
+                    content: m.content.clone(),
+                })
+                .collect();
+            ollama.config = ModelConfig {
+                model_family: variant.architecture.value.clone(),
+                model_families: vec![variant.architecture.value.clone()],
+                model_type: ollama_model_type(variant.parameter_count.value),
+                file_type: variant.quant.value.clone(),
+                ..ModelConfig::default()
+            };
+            models.push(ollama);
+        }
+    }
+    Ok(models)
+}
+
+/// Per model with a ModelScope repository: the generated files of `modelscope/<repo>/` and
+/// the GGUFs under their published names. Empty when the manifest has no `[modelscope]`.
+pub fn modelscope_releases(
+    resolved: &Resolved,
+    tree: &OutputTree,
+    ggufs: &GgufPaths,
+) -> Result<Vec<ModelScopeRelease>, PushError> {
+    let Some(target) = &resolved.targets.modelscope else {
+        return Ok(Vec::new());
+    };
+    let mut releases = Vec::new();
+    for model in &resolved.models {
+        let repo = crate::render::modelscope::repo_name(&resolved.family.name, model);
+        let prefix = format!("{}/{repo}/", crate::render::modelscope::DIR);
+        let mut files: Vec<ArtifactFile> = tree
+            .files()
+            .filter_map(|(path, bytes)| {
+                path.strip_prefix(&prefix)
+                    .map(|rest| ArtifactFile::inline(rest, bytes.to_vec()))
+            })
+            .collect();
+        if files.is_empty() {
+            return Err(PushError::input(format!(
+                "no ModelScope files were generated for `{}` (expected `{prefix}*`)",
+                model.key
+            )));
+        }
+        for variant in &model.variants {
+            let names = crate::render::modelscope::published_names(&repo, variant);
+            let paths = variant_paths(ggufs, model, variant)?;
+            for (name, path) in names.into_iter().zip(paths) {
+                files.push(ArtifactFile::from_path(name, path)?);
+            }
+        }
+        releases.push(ModelScopeRelease {
+            model: model.key.clone(),
+            repo: format!("{}/{repo}", target.owner),
+            visibility: target.visibility.clone(),
+            release: Release {
+                models: Vec::new(),
+                files,
+            },
+        });
+    }
+    Ok(releases)
+}
+
+/// The Hub repository's files: everything under `hub/` (the card `README.md`, `template`,
+/// `system`, `params`, `.jinja` files and the per-variant Modelfiles the card links to), plus
+/// `llamacpp/preset.ini` as the root `preset.ini` only when `hub_preset` is set.
+pub fn hub_release(tree: &OutputTree, hub_preset: bool) -> Release {
+    let prefix = format!("{}/", crate::render::card::DIR);
+    let mut files: Vec<ArtifactFile> = tree
+        .files()
+        .filter_map(|(path, bytes)| {
+            path.strip_prefix(&prefix)
+                .map(|rest| ArtifactFile::inline(rest, bytes.to_vec()))
+        })
+        .collect();
+    if hub_preset && let Some(preset) = tree.get("llamacpp/preset.ini") {
+        files.push(ArtifactFile::inline("preset.ini", preset.to_vec()));
+    }
+    Release {
+        models: Vec::new(),
+        files,
+    }
+}
+
+fn generated_modelfile(
+    tree: &OutputTree,
+    model: &ResolvedModel,
+    variant: &ResolvedVariant,
+) -> Result<Modelfile, PushError> {
+    let path = crate::render::ollama::modelfile_path(model, variant);
+    let text = tree.get(&path).ok_or_else(|| {
+        PushError::input(format!(
+            "`{path}` was not generated: render the Ollama target before pushing it"
+        ))
+    })?;
+    Modelfile::parse(text).map_err(|e| {
+        PushError::input(format!(
+            "the generated `{path}` does not parse back ({e}): this is a bug in the Ollama renderer"
+        ))
+    })
+}
+
+fn variant_paths(
+    ggufs: &GgufPaths,
+    model: &ResolvedModel,
+    variant: &ResolvedVariant,
+) -> Result<Vec<PathBuf>, PushError> {
+    let paths: Vec<PathBuf> = variant
+        .parts
+        .iter()
+        .map(|part| {
+            ggufs.get(part).cloned().ok_or_else(|| {
+                PushError::input(format!(
+                    "`{}/{}`: no local copy of `{part}` (neither in the source folder nor downloaded)",
+                    model.key, variant.key
+                ))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    if paths.is_empty() {
+        return Err(PushError::input(format!(
+            "`{}/{}` has no GGUF file",
+            model.key, variant.key
+        )));
+    }
+    Ok(paths)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_type_matches_ollamas_human_numbers() {
+        assert_eq!(ollama_model_type(494_032_768), "494.03M");
+        assert_eq!(ollama_model_type(1_100_048_384), "1.1B");
+        assert_eq!(ollama_model_type(7_000_000_000), "7B");
+        assert_eq!(ollama_model_type(12_000), "12K");
+        assert_eq!(ollama_model_type(999), "999");
+    }
+
+    #[test]
+    fn hub_release_takes_hub_files_and_the_preset_only_when_asked() {
+        let mut tree = OutputTree::new();
+        tree.insert("hub/README.md", "card");
+        tree.insert("hub/template", "t");
+        tree.insert("llamacpp/preset.ini", "[x]");
+        tree.insert("ollama/a.Modelfile", "FROM x");
+        let paths = |r: &Release| -> Vec<String> {
+            r.files.iter().map(|f| f.repo_path.clone()).collect()
+        };
+        assert_eq!(paths(&hub_release(&tree, false)), ["README.md", "template"]);
+        assert_eq!(
+            paths(&hub_release(&tree, true)),
+            ["README.md", "template", "preset.ini"]
+        );
+    }
+}
