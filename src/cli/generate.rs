@@ -56,6 +56,10 @@ pub struct GenerateArgs {
     /// `llama-server -hf` user of the repository).
     #[arg(long)]
     pub hub_preset: bool,
+    /// Then push what was written: Ollama outputs to the Ollama server (`OLLAMA_HOST`),
+    /// ModelScope files to ModelScope, llama.cpp and card outputs to the Hub repository.
+    #[arg(long)]
+    pub push: bool,
 }
 
 /// Loads the manifest and resolves the selected variants from local files or the Hub.
@@ -127,6 +131,19 @@ pub fn run(args: &GenerateArgs, targets: &[Target]) -> anyhow::Result<u8> {
     tree.write_atomically(&args.out)
         .with_context(|| format!("nothing under `{}` was changed", args.out.display()))?;
     report(&resolved, &tree, &args.out);
+    if args.push {
+        let registries: Vec<_> = targets
+            .iter()
+            .map(|t| super::release::registry_for(*t))
+            .collect();
+        let hub_preset = args.hub_preset || resolved.targets.hub_preset;
+        let send = super::release::SendArgs::default();
+        let rows =
+            super::release::push_rendered(&resolved, &tree, &registries, hub_preset, &send)?;
+        if rows.iter().any(|r| r.status == "failed") {
+            return Ok(super::EXIT_FAILED);
+        }
+    }
     Ok(EXIT_OK)
 }
 

@@ -12,6 +12,7 @@ pub mod gguf;
 pub mod init;
 pub mod inspect;
 pub mod push;
+pub mod release;
 pub mod template;
 
 /// Exit code for success.
@@ -59,6 +60,8 @@ pub enum Command {
     Template(template::TemplateCommand),
     /// Push a model to OCI registries and Ollama bundles.
     Push(Box<push::PushArgs>),
+    /// Generate every output, push it to every configured registry, verify, summarise.
+    Release(Box<release::ReleaseArgs>),
 }
 
 /// Runs one parsed command line and returns the process exit code.
@@ -78,6 +81,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Gguf(args) => gguf::run(args),
         Command::Template(command) => template::run(command),
         Command::Push(args) => push::run(*args),
+        Command::Release(args) => release::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

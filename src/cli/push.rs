@@ -19,6 +19,8 @@ use crate::push::{
     TransferOptions, VerifyReport, human_bytes,
 };
 
+use super::generate::ResolveArgs;
+use super::release::{Registry, SendArgs};
 use super::{EXIT_FAILED, EXIT_OK};
 
 /// Registries `push` can send to.
@@ -28,6 +30,12 @@ pub enum PushTarget {
     Oci,
     /// An Ollama model store folder (`--dir`) or tar (`--tar`).
     Bundle,
+    /// A running Ollama server (`OLLAMA_HOST`); from the manifest.
+    Ollama,
+    /// ModelScope, one repository per model; from the manifest.
+    Modelscope,
+    /// The Hub repository's card and root files; from the manifest.
+    Huggingface,
 }
 
 /// Arguments of `push`.
@@ -36,12 +44,19 @@ pub struct PushArgs {
     /// Where to push; repeat for several targets (each file is hashed once for all).
     #[arg(long = "to", value_enum, required = true)]
     pub to: Vec<PushTarget>,
-    /// The GGUF file(s) of the model (shards in order).
-    #[arg(long, required = true)]
-    pub gguf: Vec<PathBuf>,
-    /// The model name, `[host/][namespace/]model[:tag]`.
+    /// Manifest, variants and source: without `--gguf`, the outputs are rendered from the
+    /// manifest and pushed.
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
+    /// Also publish `llamacpp/preset.ini` as the Hub repository's root `preset.ini`.
     #[arg(long)]
-    pub name: String,
+    pub hub_preset: bool,
+    /// The GGUF file(s) of one model (shards in order), instead of the manifest.
+    #[arg(long, requires = "name")]
+    pub gguf: Vec<PathBuf>,
+    /// The model name with `--gguf`, `[host/][namespace/]model[:tag]`.
+    #[arg(long)]
+    pub name: Option<String>,
     /// A file with the Go chat template.
     #[arg(long)]
     pub template: Option<PathBuf>,
@@ -103,6 +118,9 @@ pub struct PushArgs {
 
 /// Runs `push`.
 pub fn run(args: PushArgs) -> anyhow::Result<u8> {
+    if args.gguf.is_empty() {
+        return from_manifest(&args);
+    }
     let release = release(&args)?;
     let backends = backends(&args)?;
     let cache_dir = user_cache_dir();
@@ -156,8 +174,41 @@ pub fn run(args: PushArgs) -> anyhow::Result<u8> {
     Ok(code)
 }
 
+/// The manifest-driven push (see [`super::release`]).
+fn from_manifest(args: &PushArgs) -> anyhow::Result<u8> {
+    let registries: Vec<Registry> = args
+        .to
+        .iter()
+        .map(|target| match target {
+            PushTarget::Oci => Registry::Oci,
+            PushTarget::Bundle => Registry::Bundle,
+            PushTarget::Ollama => Registry::Ollama,
+            PushTarget::Modelscope => Registry::Modelscope,
+            PushTarget::Huggingface => Registry::Huggingface,
+        })
+        .collect();
+    let send = SendArgs {
+        registry: args.registry.clone(),
+        insecure: args.insecure,
+        mount_from: args.mount_from.clone(),
+        dir: args.dir.clone(),
+        tar: args.tar.clone(),
+        dry_run: args.dry_run,
+        prune: args.prune,
+        no_verify: args.no_verify,
+        parallel: args.parallel,
+        chunk_mib: args.chunk_mib,
+        quiet: args.quiet,
+        json: args.json,
+    };
+    super::release::push_from_manifest(&args.resolve, &registries, args.hub_preset, &send)
+}
+
 fn release(args: &PushArgs) -> anyhow::Result<Release> {
-    let name: ModelName = args.name.parse()?;
+    let Some(name) = &args.name else {
+        bail!("`--gguf` needs `--name [host/][namespace/]model[:tag]`");
+    };
+    let name: ModelName = name.parse()?;
     let mut model = OllamaModel::new(name, args.gguf[0].clone());
     model.gguf = args.gguf.clone();
     model.template = args.template.as_deref().map(read_text).transpose()?;
@@ -215,6 +266,9 @@ fn backends(args: &PushArgs) -> anyhow::Result<Vec<Box<dyn Backend>>> {
                     credentials: registry_credentials(registry),
                     mount_from: args.mount_from.clone(),
                 })));
+            }
+            PushTarget::Ollama | PushTarget::Modelscope | PushTarget::Huggingface => {
+                bail!("`--to {target:?}` pushes from the manifest: leave out `--gguf`");
             }
             PushTarget::Bundle => {
                 let target = match (&args.tar, &args.dir) {
