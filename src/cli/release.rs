@@ -398,8 +398,9 @@ fn jobs(
     Ok(match registry {
         Registry::Ollama => {
             let host = match std::env::var("OLLAMA_HOST") {
-                Ok(value) if !value.trim().is_empty() => OllamaHost::parse(&value)
-                    .with_context(|| format!("`OLLAMA_HOST={value}`"))?,
+                Ok(value) if !value.trim().is_empty() => {
+                    OllamaHost::parse(&value).with_context(|| format!("`OLLAMA_HOST={value}`"))?
+                }
                 _ => OllamaHost::default_local(),
             };
             let backend = OllamaBackend::new(OllamaTarget {
@@ -722,4 +723,3 @@ fn print_summary(rows: &[SummaryRow], send: &SendArgs) {
         );
     }
 }
-

@@ -261,9 +261,8 @@ mod tests {
         tree.insert("hub/template", "t");
         tree.insert("llamacpp/preset.ini", "[x]");
         tree.insert("ollama/a.Modelfile", "FROM x");
-        let paths = |r: &Release| -> Vec<String> {
-            r.files.iter().map(|f| f.repo_path.clone()).collect()
-        };
+        let paths =
+            |r: &Release| -> Vec<String> { r.files.iter().map(|f| f.repo_path.clone()).collect() };
         assert_eq!(paths(&hub_release(&tree, false)), ["README.md", "template"]);
         assert_eq!(
             paths(&hub_release(&tree, true)),

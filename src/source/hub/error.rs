@@ -192,7 +192,9 @@ pub enum HubError {
         actual: String,
     },
     /// A download kept failing without making progress.
-    #[error("the download of {url} stopped at byte {offset} of {size} after {attempts} tries: {reason}")]
+    #[error(
+        "the download of {url} stopped at byte {offset} of {size} after {attempts} tries: {reason}"
+    )]
     DownloadStalled {
         /// The file's URL.
         url: String,
