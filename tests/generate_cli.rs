@@ -365,3 +365,33 @@ fn an_unverified_template_fails_unless_allowed_and_then_says_so() {
         "the override's place: {table}"
     );
 }
+
+#[test]
+fn check_validates_generated_and_broken_presets() {
+    let dir = family();
+    let out = run_in(dir.path(), &["llamacpp"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ok = run_in(dir.path(), &["check", "dist/llamacpp/presets.ini"]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    assert!(
+        stderr(&ok).contains("a valid llama.cpp preset file"),
+        "{}",
+        stderr(&ok)
+    );
+    std::fs::write(
+        dir.path().join("bad.ini"),
+        "version = 1\n\n[m]\nmodel = /m.gguf\nctx-sise = 4\n",
+    )
+    .unwrap();
+    let bad = run_in(dir.path(), &["check", "bad.ini"]);
+    assert!(!bad.status.success());
+    let shown = String::from_utf8_lossy(&bad.stdout);
+    assert!(
+        shown.contains("bad.ini:5: option 'ctx-sise' not recognized in preset 'm'"),
+        "{shown}"
+    );
+}
