@@ -132,6 +132,16 @@ fn all_writes_the_whole_tree_and_is_deterministic() {
         assert!(preset.contains(&format!("[{model}-{variant}]")), "{preset}");
     }
     assert!(preset.contains("hf-repo = ruv/ruvltra"), "{preset}");
+    let partial = run_in(
+        dir.path(),
+        &["llamacpp", "--hub-preset", "--variant", "small"],
+    );
+    assert!(!partial.status.success());
+    assert!(
+        stderr(&partial).contains("must cover every variant"),
+        "{}",
+        stderr(&partial)
+    );
 }
 
 #[test]
