@@ -1,19 +1,41 @@
 //! `ruvltra-export template convert` end to end: `.jinja` files, GGUF files from the corpus
 //! (their own template, a named one, an architecture default), JSON shape and exit codes.
 
+#[path = "support/fake_hub.rs"]
+mod fake_hub;
 mod support;
 
 use std::process::{Command, Output};
 
+use fake_hub::{Access, FakeHub};
+
 use serde_json::Value;
 
 fn convert(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ruvltra-export"))
-        .args(["template", "convert"])
-        .args(args)
-        .env("SOURCE_DATE_EPOCH", "1721995200")
-        .output()
-        .expect("run ruvltra-export")
+    convert_with(args, &[])
+}
+
+/// Runs `template convert` with a clean Hub environment plus `vars`.
+fn convert_with(args: &[&str], vars: &[(&str, &str)]) -> Output {
+    let home = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ruvltra-export"));
+    command.args(["template", "convert"]).args(args);
+    for name in [
+        "HF_TOKEN",
+        "HUGGING_FACE_HUB_TOKEN",
+        "HUGGINGFACE_API_KEY",
+        "HF_ENDPOINT",
+        "HF_TOKEN_PATH",
+    ] {
+        command.env_remove(name);
+    }
+    command
+        .env("HF_HOME", home.path())
+        .env("SOURCE_DATE_EPOCH", "1721995200");
+    for (name, value) in vars {
+        command.env(name, value);
+    }
+    command.output().expect("run ruvltra-export")
 }
 
 fn json(output: &Output) -> Value {
@@ -170,4 +192,26 @@ fn a_template_that_cannot_render_a_turn_is_an_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot render a single user turn"), "{err}");
     assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn hub_sources_are_read_through_hf_endpoint() {
+    let hub = FakeHub::start("hf_converttestsecret_0a1b2c");
+    hub.add_repo("ruv/ruvltra", Access::Public);
+    let bytes = std::fs::read(gguf("ggml-vocab-qwen2.gguf")).unwrap();
+    hub.add_file("ruv/ruvltra", "ruvltra-qwen2.gguf", bytes);
+    let out = convert_with(
+        &["hf://ruv/ruvltra", "--json"],
+        &[("HF_ENDPOINT", &hub.endpoint)],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let local = json(&convert(&[&gguf("ggml-vocab-qwen2.gguf"), "--json"]));
+    let remote = json(&out);
+    assert_eq!(remote["template"], local["template"]);
+    assert_eq!(remote["stop"], local["stop"]);
 }

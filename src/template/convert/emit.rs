@@ -168,7 +168,7 @@ fn write_gap(out: &mut String, structure: &Structure, next: Option<Role>) {
     let mut groups: Vec<(Vec<&str>, &Variants<'_>)> = Vec::new();
     for (prev, variants) in &by_prev {
         let name = prev.map(Role::name).unwrap_or("");
-        match groups.iter_mut().find(|(_, v)| *v == variants) {
+        match groups.iter_mut().find(|(_, v)| same_texts(v, variants)) {
             Some((names, _)) => names.push(name),
             None => groups.push((vec![name], variants)),
         }
@@ -182,6 +182,21 @@ fn write_gap(out: &mut String, structure: &Structure, next: Option<Role>) {
     if !by_prev.is_empty() {
         out.push_str("{{- end }}\n");
     }
+}
+
+/// Whether two gaps write the same: one text for every case each, or the same cases.
+fn same_texts(a: &Variants<'_>, b: &Variants<'_>) -> bool {
+    match (uniform(a), uniform(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// The one text a gap writes in every case, if it is one.
+fn uniform<'a>(variants: &Variants<'a>) -> Option<&'a Vec<Piece>> {
+    let mut texts = variants.values().copied();
+    let first = texts.next()?;
+    texts.all(|t| t == first).then_some(first)
 }
 
 /// Writes one gap's variants: the text when they agree, else an `if` on the first dimension
