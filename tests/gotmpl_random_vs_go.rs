@@ -138,6 +138,16 @@ fn printable(r: &mut Rng, dot: Dot) -> String {
     }
 }
 
+/// A string, number or bool: what non-string verbs can format without reaching into structs
+/// (where Go would print pointer addresses).
+fn scalar(r: &mut Rng, dot: Dot) -> String {
+    if r.below(2) == 0 {
+        return string_value(r, dot);
+    }
+    r.pick(&["(len $.Messages)", "1.5", "$.Think", "-7", "$.Missing"])
+        .to_owned()
+}
+
 fn string_value(r: &mut Rng, dot: Dot) -> String {
     let here: &[&str] = match dot {
         Dot::Message => &[".Role", ".Content", ".Thinking", ".ToolName"],
@@ -162,7 +172,7 @@ fn condition(r: &mut Rng, dot: Dot) -> String {
 }
 
 fn expression(r: &mut Rng, dot: Dot) -> String {
-    match r.below(10) {
+    match r.below(16) {
         0 => format!(
             "printf \"%s|%v|%q\" {} {} {}",
             string_value(r, dot),
@@ -176,6 +186,35 @@ fn expression(r: &mut Rng, dot: Dot) -> String {
         5 => format!("slice {} {}", string_value(r, dot), r.below(3)),
         6 => format!("json {}", value(r, dot)),
         7 => format!("index $.Messages {} | json", r.below(3)),
+        8 => format!(
+            "eq (len $.Messages) {} {} {}",
+            r.below(4),
+            r.below(7),
+            r.below(22)
+        ),
+        9 => format!(
+            "{} {} {}",
+            r.pick(&["and", "or"]),
+            printable(r, dot),
+            printable(r, dot)
+        ),
+        10 => format!(
+            "{} {} {}",
+            r.pick(&["eq", "ne", "lt", "le", "gt", "ge"]),
+            printable(r, dot),
+            printable(r, dot)
+        ),
+        11 => format!("slice $.Messages {} | len", r.below(4)),
+        12 => format!(
+            "printf \"{}\" {}",
+            r.pick(&["%5.1f", "%-6s|", "%03d", "%x", "%t", "%q", "%v %v", "%s%%"]),
+            scalar(r, dot)
+        ),
+        13 => format!(
+            "(index $.Messages {}).{}",
+            r.below(6),
+            r.pick(&["Role", "Content", "ToolName"])
+        ),
         _ => value(r, dot),
     }
 }

@@ -225,23 +225,19 @@ fn eq(a: &Value, rest: &[Value]) -> Result<bool, String> {
                 }
                 false
             }
-            (None, None) => match (a, b) {
-                (Value::Invalid, Value::Invalid) => true,
-                (Value::Invalid, _) | (_, Value::Invalid) => false,
-                (x, y) => {
-                    let nil_x = is_nil(x);
-                    let nil_y = is_nil(y);
-                    if nil_x || nil_y {
-                        nil_x == nil_y
-                    } else {
-                        return Err(format!(
-                            "non-comparable type {}: {}",
-                            y.go_string(),
-                            y.type_name()
-                        ));
-                    }
+            (None, None) => {
+                // Go treats a missing value like any other nil: equal only to nil.
+                let nil_a = *a == Value::Invalid || is_nil(a);
+                let nil_b = *b == Value::Invalid || is_nil(b);
+                if !nil_a && !nil_b {
+                    return Err(format!(
+                        "non-comparable type {}: {}",
+                        b.go_string(),
+                        b.type_name()
+                    ));
                 }
-            },
+                nil_a == nil_b
+            }
         };
         if truth {
             return Ok(true);
