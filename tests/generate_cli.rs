@@ -132,6 +132,16 @@ fn all_writes_the_whole_tree_and_is_deterministic() {
         assert!(preset.contains(&format!("[{model}-{variant}]")), "{preset}");
     }
     assert!(preset.contains("hf-repo = ruv/ruvltra"), "{preset}");
+    let partial = run_in(
+        dir.path(),
+        &["llamacpp", "--hub-preset", "--variant", "small"],
+    );
+    assert!(!partial.status.success());
+    assert!(
+        stderr(&partial).contains("must cover every variant"),
+        "{}",
+        stderr(&partial)
+    );
 }
 
 #[test]
@@ -363,5 +373,35 @@ fn an_unverified_template_fails_unless_allowed_and_then_says_so() {
     assert!(
         table.contains("chat template") && table.contains("`ruvltra.toml`:"),
         "the override's place: {table}"
+    );
+}
+
+#[test]
+fn check_validates_generated_and_broken_presets() {
+    let dir = family();
+    let out = run_in(dir.path(), &["llamacpp"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ok = run_in(dir.path(), &["check", "dist/llamacpp/presets.ini"]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    assert!(
+        stderr(&ok).contains("a valid llama.cpp preset file"),
+        "{}",
+        stderr(&ok)
+    );
+    std::fs::write(
+        dir.path().join("bad.ini"),
+        "version = 1\n\n[m]\nmodel = /m.gguf\nctx-sise = 4\n",
+    )
+    .unwrap();
+    let bad = run_in(dir.path(), &["check", "bad.ini"]);
+    assert!(!bad.status.success());
+    let shown = String::from_utf8_lossy(&bad.stdout);
+    assert!(
+        shown.contains("bad.ini:5: option 'ctx-sise' not recognized in preset 'm'"),
+        "{shown}"
     );
 }

@@ -122,3 +122,31 @@ fn a_file_missing_from_the_repository_is_named_with_a_suggestion() {
         "{err}"
     );
 }
+
+#[test]
+fn init_reads_a_hub_repository() {
+    let hub = hub_with_fixtures(&FILES);
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &hub, &["init", "hf://ruv/ruvltra"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.path().join("ruvltra.toml")).unwrap();
+    assert!(text.contains("repo = \"ruv/ruvltra\""), "{text}");
+    assert!(text.contains("publisher = \"ruv\""), "{text}");
+    assert!(
+        !text.contains("[source]"),
+        "a Hub source has no local folder: {text}"
+    );
+    let manifest = ruvltra_export::manifest::Manifest::load(&dir.path().join("ruvltra.toml"))
+        .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(manifest.variants().count(), 5);
+    let explain = run(dir.path(), &hub, &["explain", "--from", "hub"]);
+    assert!(
+        explain.status.success(),
+        "{}",
+        String::from_utf8_lossy(&explain.stderr)
+    );
+}

@@ -417,3 +417,67 @@ fn generated_presets_pass_the_preset_validator() {
         "the Hub preset never points at local files: {hub}"
     );
 }
+
+#[test]
+fn a_split_model_is_every_part() {
+    use ruvltra_export::gguf::{GgufHeader, GgufWriter, Value as GgufValue};
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = dir.path().join("fixtures");
+    std::fs::create_dir(&fixtures).unwrap();
+    let source =
+        GgufHeader::read_path(&support::root().join("fixtures/ruvltra-small-0.5b-q4_k_m.gguf"))
+            .unwrap();
+    let mut sizes = 0;
+    for part in 0..2u16 {
+        let mut writer = GgufWriter::new().with_metadata(source.metadata().clone());
+        writer.set("split.no", GgufValue::U16(part));
+        writer.set("split.count", GgufValue::U16(2));
+        writer.set("split.tensors.count", GgufValue::I32(0));
+        let name = format!("ruvltra-small-0.5b-q4_k_m-{:05}-of-00002.gguf", part + 1);
+        let mut bytes = Vec::new();
+        writer.write_to(&mut bytes).unwrap();
+        sizes += bytes.len() as u64;
+        std::fs::write(fixtures.join(name), bytes).unwrap();
+    }
+    let manifest = std::fs::read_to_string(support::root().join("ruvltra.toml"))
+        .unwrap()
+        .replace(
+            "file = \"ruvltra-small-0.5b-q4_k_m.gguf\"",
+            "file = \"ruvltra-small-0.5b-q4_k_m-00001-of-00002.gguf\"",
+        );
+    std::fs::write(dir.path().join("ruvltra.toml"), manifest).unwrap();
+    let resolved = resolve_in(dir.path(), &["small/q4_k_m".to_owned()]);
+    let variant = &resolved.models[0].variants[0];
+    assert_eq!(
+        variant.parts,
+        [
+            "ruvltra-small-0.5b-q4_k_m-00001-of-00002.gguf",
+            "ruvltra-small-0.5b-q4_k_m-00002-of-00002.gguf"
+        ]
+    );
+    assert_eq!(variant.size_bytes.value, sizes, "the size is every part's");
+    let tree = render(
+        &resolved,
+        &[Target::Ollama, Target::ModelScope],
+        &dir.path().join("dist"),
+        &RenderOptions::default(),
+    )
+    .unwrap();
+    let parsed = Modelfile::parse(tree.get("ollama/small-q4_k_m.Modelfile").unwrap()).unwrap();
+    assert_eq!(
+        parsed.from,
+        [
+            "../../fixtures/ruvltra-small-0.5b-q4_k_m-00001-of-00002.gguf",
+            "../../fixtures/ruvltra-small-0.5b-q4_k_m-00002-of-00002.gguf"
+        ]
+    );
+    let files: Value = serde_json::from_slice(
+        tree.get("modelscope/RuvLTRA-Small-GGUF/files.json")
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        files["files"][1]["path"],
+        "RuvLTRA-Small-Q4_K_M-00002-of-00002.gguf"
+    );
+}

@@ -38,6 +38,8 @@ pub struct Resolved {
     pub manifest: String,
     /// Where the GGUF files were read from.
     pub origin: Origin,
+    /// The `--variant` names the run was limited to (empty: every variant of the manifest).
+    pub selection: Vec<String>,
     /// Whether the files are stand-ins (test fixtures) rather than the published files, so
     /// sizes and digests are not the published ones.
     pub fixtures: bool,

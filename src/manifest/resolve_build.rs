@@ -92,6 +92,7 @@ pub fn resolve(
     Ok(Resolved {
         lock_version: LOCK_VERSION,
         manifest: path.clone(),
+        selection: selection.to_vec(),
         fixtures: manifest.source.fixtures && matches!(origin, Origin::Local { .. }),
         origin,
         family: ResolvedFamily {

@@ -58,6 +58,15 @@ pub enum RenderError {
         /// The preset model's message.
         message: String,
     },
+    /// The Hub-root preset must cover every variant, but the run was limited with `--variant`.
+    #[error(
+        "the Hub-root `preset.ini` is served to every user of the repository and must cover every variant, but this run is limited to {}: drop `--variant` or `--hub-preset`",
+        selection.join(", ")
+    )]
+    PartialHubPreset {
+        /// The `--variant` names.
+        selection: Vec<String>,
+    },
     /// A local GGUF path is needed but unknown (`--from local` expected).
     #[error("`{variant}`: no local path for its GGUF file")]
     NoLocalPath {

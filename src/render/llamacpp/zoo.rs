@@ -53,6 +53,11 @@ pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderEr
             })?,
     );
     if ctx.options.hub_preset || resolved.targets.hub_preset {
+        if !resolved.selection.is_empty() {
+            return Err(RenderError::PartialHubPreset {
+                selection: resolved.selection.clone(),
+            });
+        }
         tree.insert(
             format!("{DIR}/preset.ini"),
             preset(resolved, false, "preset.ini")?
