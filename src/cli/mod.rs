@@ -8,8 +8,8 @@ use clap::{Parser, Subcommand};
 pub mod check;
 pub mod gguf;
 pub mod inspect;
-pub mod template;
 pub mod push;
+pub mod template;
 
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;
@@ -41,7 +41,7 @@ pub enum Command {
     #[command(subcommand)]
     Template(template::TemplateCommand),
     /// Push a model to OCI registries and Ollama bundles.
-    Push(push::PushArgs),
+    Push(Box<push::PushArgs>),
 }
 
 /// Runs one parsed command line and returns the process exit code.
@@ -53,7 +53,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Gguf(args) => gguf::run(args),
         Command::Template(command) => template::run(command),
-        Command::Push(args) => push::run(args),
+        Command::Push(args) => push::run(*args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
