@@ -11,12 +11,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 
+use crate::ollama::ModelName;
 use crate::push::bundle::{BundleBackend, BundleTarget};
 use crate::push::oci::{Credentials, OciBackend, OciConfig, credentials_from_docker_config};
 use crate::push::{
-    Action, Backend, DigestCache, JsonProgress, ModelName, OllamaModel, PlainProgress, Plan,
-    Progress, PushContext, PushReport, QuietProgress, Release, Secret, TerminalProgress,
-    TransferOptions, VerifyReport, human_bytes,
+    Action, Backend, DigestCache, JsonProgress, OllamaModel, PlainProgress, Plan, Progress,
+    PushContext, PushReport, QuietProgress, Release, Secret, TerminalProgress, TransferOptions,
+    VerifyReport, human_bytes,
 };
 
 use super::{EXIT_FAILED, EXIT_OK};
