@@ -76,10 +76,10 @@ pub enum PushError {
     DigestMismatch {
         /// Which blob or file.
         what: String,
-        /// The digest it should have.
-        expected: Digest,
+        /// The digest it should have (boxed, like `actual`, to keep every result small).
+        expected: Box<Digest>,
         /// The digest of the bytes read.
-        actual: Digest,
+        actual: Box<Digest>,
     },
     /// The server answered something the protocol does not allow (a missing header, bad JSON).
     #[error("{what}: unexpected answer from {url}: {message}")]
