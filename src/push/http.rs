@@ -38,28 +38,11 @@ pub fn transfer_timeout(bytes: u64) -> Duration {
     Duration::from_secs(120 + bytes / (256 * 1024))
 }
 
-/// Scheme, host and port of a URL: where credentials may go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
-    scheme: String,
-    host: String,
-    port: Option<u16>,
-}
-
-impl Origin {
-    /// The origin of `url`; the port is the explicit one or the scheme's default.
-    pub fn of(url: &Url) -> Self {
-        Self {
-            scheme: url.scheme().to_ascii_lowercase(),
-            host: url.host_str().unwrap_or("").to_ascii_lowercase(),
-            port: url.port_or_known_default(),
-        }
-    }
-}
-
-/// Whether credentials meant for `from` may be sent to `to`.
+/// Whether credentials meant for `from` may be sent to `to`: the same scheme, host and port
+/// (an explicit port or the scheme's default). The crate's one origin check, used by every
+/// backend and by the Hub source client.
 pub fn same_origin(from: &Url, to: &Url) -> bool {
-    Origin::of(from) == Origin::of(to)
+    from.origin() == to.origin()
 }
 
 /// Sends a GET or HEAD and follows up to [`MAX_REDIRECTS`] redirects by hand, sending

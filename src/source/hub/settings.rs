@@ -5,9 +5,10 @@ use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 
-use url::{Origin, Url};
+use url::Url;
 
 use crate::push::Secret;
+use crate::push::http::same_origin;
 use crate::source::SourceError;
 
 /// The public Hub, used when `HF_ENDPOINT` is not set.
@@ -22,7 +23,7 @@ pub const TOKEN_VARS: [&str; 3] = ["HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HUGGIN
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
     base: String,
-    origin: Origin,
+    base_url: Url,
 }
 
 impl Endpoint {
@@ -45,7 +46,7 @@ impl Endpoint {
         }
         Ok(Endpoint {
             base: base.to_owned(),
-            origin: url.origin(),
+            base_url: url,
         })
     }
 
@@ -61,7 +62,7 @@ impl Endpoint {
 
     /// Whether `url` is on the Hub itself, and so may receive the token.
     pub fn is_own_origin(&self, url: &Url) -> bool {
-        url.origin() == self.origin
+        same_origin(&self.base_url, url)
     }
 }
 
@@ -69,9 +70,7 @@ impl Default for Endpoint {
     fn default() -> Self {
         Endpoint {
             base: DEFAULT_ENDPOINT.to_owned(),
-            origin: Url::parse(DEFAULT_ENDPOINT)
-                .map(|url| url.origin())
-                .unwrap_or_else(|_| Origin::new_opaque()),
+            base_url: Url::parse(DEFAULT_ENDPOINT).expect("a constant URL"),
         }
     }
 }
