@@ -92,8 +92,9 @@ pub enum PushError {
         message: String,
     },
     /// A backend-specific failure, wrapped with the backend's name so new backends need no new
-    /// variant here.
-    #[error("{backend}: {source}")]
+    /// variant here. The message is the name alone: the backend's error is the `source()`, so
+    /// a printed chain shows it once.
+    #[error("{backend}")]
     Backend {
         /// The backend's name.
         backend: String,

@@ -509,7 +509,7 @@ mod tests {
             br#"{"Code":10010205,"Success":false,"Message":"quota","RequestId":"r1","Data":null}"#;
         let err = check_envelope("creating", &url(), StatusCode::OK, body).unwrap_err();
         assert_eq!(
-            err.to_string(),
+            crate::push::error_chain(&err),
             "modelscope: creating: http://127.0.0.1:1/api/v1/models answered HTTP 200 with Code 10010205, Success false: quota (request id r1)"
         );
     }
@@ -526,8 +526,7 @@ mod tests {
         let bare = br#"{"ok":true}"#;
         let err = check_envelope("x", &url(), StatusCode::OK, bare).unwrap_err();
         assert!(
-            err.to_string()
-                .contains("without the `{Code, Success}` envelope"),
+            crate::push::error_chain(&err).contains("without the `{Code, Success}` envelope"),
             "{err}"
         );
         let denied = br#"{"Code":401,"Success":false,"Message":"login"}"#;
