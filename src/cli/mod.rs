@@ -40,7 +40,7 @@ pub enum Command {
     /// Check and debug chat templates (Jinja and Ollama Go)
     #[command(subcommand)]
     Template(template::TemplateCommand),
-    /// Push a model to OCI registries and Ollama bundles.
+    /// Push a model to a running Ollama server, OCI registries and Ollama bundles.
     Push(Box<push::PushArgs>),
 }
 
