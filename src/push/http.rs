@@ -2,6 +2,7 @@
 //! checks so `Authorization` never follows a redirect to another scheme, host or port, and
 //! time limits that grow with the body instead of cutting a big upload short.
 
+use std::fmt;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -36,6 +37,47 @@ pub fn client(user_agent: &str) -> Result<Client, PushError> {
 /// bytes take at 256 KiB/s, so a stalled server is given up on but a slow link is not.
 pub fn transfer_timeout(bytes: u64) -> Duration {
     Duration::from_secs(120 + bytes / (256 * 1024))
+}
+
+/// The base URL of a registry's HTTP API: `http` or `https`, with a host, and a path without
+/// a trailing `/`, so API paths join onto it the same way for every backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl(Url);
+
+impl BaseUrl {
+    /// Checks `url` and drops a trailing `/` from its path; the error says what is wrong.
+    pub fn new(mut url: Url) -> Result<Self, String> {
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+            return Err("an http(s) URL with a host is expected".into());
+        }
+        let path = url.path().trim_end_matches('/').to_string();
+        url.set_path(&path);
+        Ok(Self(url))
+    }
+
+    /// Parses `text` (surrounding whitespace ignored) and checks it as [`BaseUrl::new`] does.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        Self::new(Url::parse(text.trim()).map_err(|e| e.to_string())?)
+    }
+
+    /// The URL of `path` (starting with `/`) under this base.
+    pub fn join(&self, path: &str) -> Url {
+        let mut url = self.0.clone();
+        let base = url.path().trim_end_matches('/').to_string();
+        url.set_path(&format!("{base}{path}"));
+        url
+    }
+
+    /// The base URL.
+    pub fn url(&self) -> &Url {
+        &self.0
+    }
+}
+
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.as_str().trim_end_matches('/'))
+    }
 }
 
 /// Whether credentials meant for `from` may be sent to `to`: the same scheme, host and port
@@ -120,6 +162,19 @@ mod tests {
             &url("https://r.io/a"),
             &url("https://cdn.r.io/a")
         ));
+    }
+
+    #[test]
+    fn base_urls_join_without_doubled_slashes() {
+        let base = BaseUrl::parse(" https://h.io/api/ ").unwrap();
+        assert_eq!(base.to_string(), "https://h.io/api");
+        assert_eq!(base.join("/v1/x").as_str(), "https://h.io/api/v1/x");
+        assert_eq!(
+            BaseUrl::parse("http://h.io/").unwrap().join("/x").as_str(),
+            "http://h.io/x"
+        );
+        assert!(BaseUrl::parse("ftp://h.io").is_err());
+        assert!(BaseUrl::parse("nonsense").is_err());
     }
 
     #[test]
