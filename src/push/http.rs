@@ -87,6 +87,20 @@ pub fn same_origin(from: &Url, to: &Url) -> bool {
     from.origin() == to.origin()
 }
 
+/// Fails on a redirect. The API calls backends send themselves (uploads, creates, commits) are
+/// never redirected by the registries' contracts; following one by hand could send the body
+/// somewhere unintended, so it is a protocol error.
+pub fn refuse_redirect(what: &str, response: Response) -> Result<Response, Failure> {
+    if response.status().is_redirection() {
+        return Err(Failure::Fatal(PushError::Protocol {
+            what: what.to_string(),
+            url: response.url().to_string(),
+            message: format!("unexpected redirect ({})", response.status()),
+        }));
+    }
+    Ok(response)
+}
+
 /// Sends a GET or HEAD and follows up to [`MAX_REDIRECTS`] redirects by hand, sending
 /// `authorization` only to URLs of the first request's origin. Returns the final response and
 /// whether any redirect was followed.

@@ -17,7 +17,9 @@ use url::Url;
 
 use super::error::HubError;
 use super::upload_body::{sized_body, with_progress};
-use crate::push::http::{BaseUrl, get_following_redirects, same_origin, transfer_timeout};
+use crate::push::http::{
+    BaseUrl, get_following_redirects, refuse_redirect, same_origin, transfer_timeout,
+};
 use crate::push::{
     BlobSource, Digest, Failure, Progress, PushError, RetryPolicy, Secret, check_response,
     check_send_error, with_retries,
@@ -296,17 +298,6 @@ fn read_json<T: serde::de::DeserializeOwned>(
     })
 }
 
-fn no_redirect(what: &str, response: Response) -> Result<Response, Failure> {
-    if response.status().is_redirection() {
-        return Err(Failure::Fatal(PushError::Protocol {
-            what: what.to_string(),
-            url: response.url().to_string(),
-            message: format!("unexpected redirect ({})", response.status()),
-        }));
-    }
-    Ok(response)
-}
-
 impl HubClient {
     /// The same client retrying per `retry` (the HTTP connection pool is shared).
     pub fn with_retry(&self, retry: RetryPolicy) -> Self {
@@ -370,7 +361,7 @@ impl HubClient {
             if accept.contains(&response.status()) {
                 return Ok(response);
             }
-            no_redirect(what, check_response(what, response)?)
+            refuse_redirect(what, check_response(what, response)?)
         })
     }
 
@@ -558,7 +549,7 @@ impl HubClient {
             let result = with_progress(progress, name, 0, &count, || request.send());
             sent += count.load(std::sync::atomic::Ordering::Relaxed);
             let response = result.map_err(|e| check_send_error(&what, url.as_str(), e))?;
-            no_redirect(&what, check_response(&what, response)?)?;
+            refuse_redirect(&what, check_response(&what, response)?)?;
             Ok(())
         })?;
         Ok(sent)
@@ -627,7 +618,7 @@ impl HubClient {
                 let result = with_progress(progress, name, offset, &count, || request.send());
                 sent += count.load(std::sync::atomic::Ordering::Relaxed);
                 let response = result.map_err(|e| check_send_error(&what, url.as_str(), e))?;
-                let response = no_redirect(&what, check_response(&what, response)?)?;
+                let response = refuse_redirect(&what, check_response(&what, response)?)?;
                 response
                     .headers()
                     .get(ETAG)
@@ -656,7 +647,7 @@ impl HubClient {
             let response = request
                 .send()
                 .map_err(|e| check_send_error(&what, url.as_str(), e))?;
-            no_redirect(&what, check_response(&what, response)?)?;
+            refuse_redirect(&what, check_response(&what, response)?)?;
             Ok(())
         })?;
         Ok(sent)
@@ -683,7 +674,7 @@ impl HubClient {
             let response = request
                 .send()
                 .map_err(|e| check_send_error(&what, url.as_str(), e))?;
-            no_redirect(&what, check_response(&what, response)?)?;
+            refuse_redirect(&what, check_response(&what, response)?)?;
             Ok(())
         })
     }
