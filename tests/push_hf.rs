@@ -398,8 +398,7 @@ fn a_missing_repository_is_an_error_unless_creation_was_asked() {
     let run = Run::new();
     let err = backend.plan(&release(6), &run.ctx()).unwrap_err();
     assert!(
-        err.to_string()
-            .contains("`ruv/ruvltra-GGUF` does not exist"),
+        ruvltra_export::push::error_chain(&err).contains("`ruv/ruvltra-GGUF` does not exist"),
         "{err}"
     );
 

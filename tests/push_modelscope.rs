@@ -183,7 +183,7 @@ fn a_failure_inside_a_200_envelope_stops_the_push_and_a_rerun_finishes() {
     let backend = backend(&server);
     let run = Run::new();
     let err = push_all(&backend, &release, &run).unwrap_err();
-    let text = err.to_string();
+    let text = ruvltra_export::push::error_chain(&err);
     assert!(
         text.contains("answered HTTP 200 with Code 10010205, Success false"),
         "{text}"
@@ -332,8 +332,7 @@ fn a_missing_repository_is_an_error_when_creation_is_off() {
     let run = Run::new();
     let err = backend.plan(&Release::default(), &run.ctx()).unwrap_err();
     assert!(
-        err.to_string()
-            .contains("`ruv/ruvltra-GGUF` does not exist"),
+        ruvltra_export::push::error_chain(&err).contains("`ruv/ruvltra-GGUF` does not exist"),
         "{err}"
     );
 }

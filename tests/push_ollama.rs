@@ -208,7 +208,7 @@ fn an_error_line_after_200_fails_the_push_and_a_rerun_finishes() {
     let backend = backend(&server, None);
     let run = Run::new();
     let err = push_all(&backend, &release, &run).unwrap_err();
-    let text = err.to_string();
+    let text = ruvltra_export::push::error_chain(&err);
     assert!(text.contains("unsupported model architecture"), "{text}");
     assert!(text.contains("after status `parsing GGUF`"), "{text}");
     assert!(server.model("ruv/ruvltra:q4_k_m").is_none());
@@ -350,7 +350,10 @@ fn publishing_copies_to_the_namespace_and_pushes() {
 
     server.fail_after_200("push", "you are not authorized to push to this namespace");
     let err = push_all(&backend, &release, &run).unwrap_err();
-    assert!(err.to_string().contains("not authorized to push"), "{err}");
+    assert!(
+        ruvltra_export::push::error_chain(&err).contains("not authorized to push"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -58,7 +58,8 @@ pub enum Command {
     /// Check and debug chat templates (Jinja and Ollama Go)
     #[command(subcommand)]
     Template(template::TemplateCommand),
-    /// Push a model to OCI registries and Ollama bundles.
+    /// Push the manifest's outputs (or one `--gguf` model) to Ollama, OCI registries, Ollama
+    /// bundles, ModelScope and the Hub.
     Push(Box<push::PushArgs>),
     /// Generate every output, push it to every configured registry, verify, summarise.
     Release(Box<release::ReleaseArgs>),

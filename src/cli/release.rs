@@ -88,6 +88,9 @@ pub struct SendArgs {
     /// Write the bundle as this tar file.
     #[arg(long)]
     pub tar: Option<PathBuf>,
+    /// With the Ollama server: copy each model to this namespace and `/api/push` it.
+    #[arg(long, value_name = "NAMESPACE")]
+    pub publish: Option<String>,
     /// Print the plan and change nothing (no download, no upload, no write).
     #[arg(long)]
     pub dry_run: bool,
@@ -120,6 +123,7 @@ impl Default for SendArgs {
             mount_from: Vec::new(),
             dir: None,
             tar: None,
+            publish: None,
             dry_run: false,
             prune: false,
             no_verify: false,
@@ -289,7 +293,13 @@ pub fn push_rendered(
     registries.sort();
     registries.dedup();
     let ggufs = if registries.iter().any(|r| r.needs_ggufs()) {
-        Some(gguf_paths(resolved, cache_dir.as_deref(), send)?)
+        Some(gguf_paths(
+            resolved,
+            cache_dir.as_deref(),
+            &digests,
+            progress.as_ref(),
+            send,
+        )?)
     } else {
         None
     };
@@ -475,13 +485,7 @@ fn jobs(
                 .repo
                 .parse()
                 .with_context(|| format!("`[hub] repo = \"{}\"`", resolved.hub.repo))?;
-            let mut target = HubTarget::new(
-                repo,
-                settings
-                    .token
-                    .as_ref()
-                    .map(|t| Secret::new(t.expose_secret())),
-            );
+            let mut target = HubTarget::new(repo, settings.token.clone());
             target.endpoint = HubEndpoint::parse(settings.endpoint.as_str())?;
             target.revision = resolved.hub.revision.clone();
             let backend = HubBackend::new(target)?;
@@ -517,6 +521,8 @@ fn modelscope_endpoint() -> anyhow::Result<ModelScopeEndpoint> {
 fn gguf_paths(
     resolved: &Resolved,
     cache_dir: Option<&Path>,
+    digests: &DigestCache,
+    progress: &dyn Progress,
     send: &SendArgs,
 ) -> anyhow::Result<Result<GgufPaths, String>> {
     if let Origin::Local { .. } = resolved.origin {
@@ -543,10 +549,9 @@ fn gguf_paths(
     for (_, variant) in resolved.variants() {
         for part in &variant.parts {
             let listed = info.files.iter().find(|f| &f.path == part);
-            let (Some(sha256), Some(size)) = (
-                listed.and_then(|f| f.sha256.clone()),
-                listed.and_then(|f| f.size),
-            ) else {
+            let (Some(sha256), Some(size)) =
+                (listed.and_then(|f| f.sha256), listed.and_then(|f| f.size))
+            else {
                 bail!(
                     "the Hub lists no LFS sha256 and size for `{part}` in `{repo}`: it cannot be downloaded and verified"
                 );
@@ -578,6 +583,20 @@ fn gguf_paths(
                     human_bytes(done.bytes_fetched),
                     done.sha256
                 );
+            }
+            if done.bytes_fetched > 0 {
+                // Hashed while it streamed in: not read again for the push.
+                digests.remember(&done.path, done.sha256)?;
+            } else {
+                // From an earlier command: checked again (through the digest cache, so an
+                // unchanged file is not re-read) before anything is pushed from it.
+                let (actual, _) = digests.digest_file(&done.path, progress)?;
+                if actual != sha256 {
+                    bail!(
+                        "the cached `{}` for `{part}` has sha256 {actual}, but the Hub lists {sha256}: delete it and run the command again",
+                        done.path.display()
+                    );
+                }
             }
             paths.insert(part.clone(), done.path);
         }

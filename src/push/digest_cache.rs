@@ -81,6 +81,18 @@ impl DigestCache {
         self.bytes_hashed.load(Ordering::Relaxed)
     }
 
+    /// Records the digest of the file at `path` computed elsewhere while its bytes streamed
+    /// by (a verified download), so the push does not read it again.
+    pub fn remember(&self, path: &Path, digest: Digest) -> Result<(), PushError> {
+        let key = file_key(path)?;
+        self.entries
+            .lock()
+            .map_err(|_| poisoned())?
+            .insert(key, Arc::new(Mutex::new(Some(digest))));
+        self.save();
+        Ok(())
+    }
+
     /// The digest and size of the file at `path`, hashing it only if this version of it has
     /// not been hashed before.
     pub fn digest_file(

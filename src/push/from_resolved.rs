@@ -15,10 +15,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::error::PushError;
-use super::model_name::ModelName;
 use super::release::{ArtifactFile, ModelConfig, OllamaMessage, OllamaModel, Release};
 use crate::manifest::{Resolved, ResolvedModel, ResolvedVariant};
 use crate::modelfile::Modelfile;
+use crate::ollama::ModelName;
 use crate::render::OutputTree;
 
 /// Where each GGUF lives on this machine, keyed by its file name in the Hub repository

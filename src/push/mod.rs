@@ -27,7 +27,6 @@ mod error;
 pub mod from_resolved;
 pub mod http;
 pub mod huggingface;
-mod model_name;
 pub mod modelscope;
 pub mod oci;
 pub mod ollama_api;
@@ -46,7 +45,6 @@ pub use blob_source::BlobSource;
 pub use digest::{BUFFER_SIZE, Digest, DigestParseError, Hasher, HashingReader};
 pub use digest_cache::DigestCache;
 pub use error::PushError;
-pub use model_name::{DEFAULT_HOST, DEFAULT_NAMESPACE, DEFAULT_TAG, ModelName, ModelNameError};
 pub use ollama_image::{
     CONFIG_MEDIA_TYPE, ImageBlob, MANIFEST_MEDIA_TYPE, OllamaImage, media_type,
 };

@@ -10,9 +10,9 @@ use super::blob_source::BlobSource;
 use super::digest::Digest;
 use super::digest_cache::DigestCache;
 use super::error::PushError;
-use super::model_name::ModelName;
 use super::progress::Progress;
 use super::release::OllamaModel;
+use crate::ollama::ModelName;
 
 /// The manifest media type Ollama writes and registries are sent.
 pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.docker.distribution.manifest.v2+json";
@@ -121,7 +121,7 @@ impl OllamaImage {
         if model.gguf.is_empty() {
             return Err(PushError::input(format!(
                 "`{}` has no GGUF file to push",
-                model.name
+                model.name.fully_qualified()
             )));
         }
         let mut layers = Vec::new();

@@ -216,8 +216,8 @@ fn write_blob(blobs_dir: &Path, blob: &ImageBlob, ctx: &PushContext<'_>) -> Resu
                 .source
                 .path()
                 .map_or_else(|| blob.label.clone(), |p| p.display().to_string()),
-            expected: blob.digest,
-            actual,
+            expected: Box::new(blob.digest),
+            actual: Box::new(actual),
         });
     }
     temp.as_file()

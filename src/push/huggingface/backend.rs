@@ -457,23 +457,6 @@ fn read_text(file: &ArtifactFile) -> Result<String, PushError> {
         .map_err(|_| PushError::input(format!("`{}` is not UTF-8 text", file.repo_path)))
 }
 
-fn sample(source: &BlobSource) -> Result<Vec<u8>, PushError> {
-    use std::io::Read;
-    let len = source.size().min(512);
-    let mut bytes = Vec::with_capacity(len as usize);
-    source
-        .open_range(0, len)?
-        .read_to_end(&mut bytes)
-        .map_err(|e| {
-            PushError::io(
-                "reading",
-                source.path().unwrap_or(std::path::Path::new("-")),
-                e,
-            )
-        })?;
-    Ok(bytes)
-}
-
 impl Backend for HubBackend {
     fn name(&self) -> &str {
         "huggingface"
@@ -599,7 +582,7 @@ impl Backend for HubBackend {
         for chunk in changed.chunks(CALL_CHUNK) {
             let samples = chunk
                 .iter()
-                .map(|f| Ok((f.path.clone(), sample(&f.source)?, f.size)))
+                .map(|f| Ok((f.path.clone(), f.source.read_prefix(512)?, f.size)))
                 .collect::<Result<Vec<_>, PushError>>()?;
             modes.extend(self.api(ctx).preupload(
                 &target.repo,

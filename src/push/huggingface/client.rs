@@ -17,7 +17,9 @@ use url::Url;
 
 use super::error::HubError;
 use super::upload_body::{sized_body, with_progress};
-use crate::push::http::{get_following_redirects, same_origin, transfer_timeout};
+use crate::push::http::{
+    BaseUrl, get_following_redirects, refuse_redirect, same_origin, transfer_timeout,
+};
 use crate::push::{
     BlobSource, Digest, Failure, Progress, PushError, RetryPolicy, Secret, check_response,
     check_send_error, with_retries,
@@ -39,12 +41,12 @@ pub(crate) fn wrap(err: HubError) -> PushError {
 
 /// The Hub's base URL (`HF_ENDPOINT`, default `https://huggingface.co`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HubEndpoint(Url);
+pub struct HubEndpoint(BaseUrl);
 
 impl HubEndpoint {
     /// `https://huggingface.co`.
     pub fn default_hub() -> Self {
-        Self(Url::parse("https://huggingface.co").expect("a constant URL"))
+        Self(BaseUrl::parse("https://huggingface.co").expect("a constant URL"))
     }
 
     /// Parses `HF_ENDPOINT`; a trailing `/` is dropped.
@@ -55,32 +57,25 @@ impl HubEndpoint {
                 reason: reason.to_string(),
             })
         };
-        let mut url = Url::parse(input.trim()).map_err(|e| bad(&e.to_string()))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(bad("an http(s) URL with a host is expected"));
-        }
-        let path = url.path().trim_end_matches('/').to_string();
-        url.set_path(&path);
-        Ok(Self(url))
+        BaseUrl::parse(input)
+            .map(Self)
+            .map_err(|reason| bad(&reason))
     }
 
     /// The URL of `path` (starting with `/`).
     pub fn join(&self, path: &str) -> Url {
-        let mut url = self.0.clone();
-        let base = url.path().trim_end_matches('/').to_string();
-        url.set_path(&format!("{base}{path}"));
-        url
+        self.0.join(path)
     }
 
     /// The base URL.
     pub fn url(&self) -> &Url {
-        &self.0
+        self.0.url()
     }
 }
 
 impl fmt::Display for HubEndpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0.as_str().trim_end_matches('/'))
+        self.0.fmt(f)
     }
 }
 
@@ -303,17 +298,6 @@ fn read_json<T: serde::de::DeserializeOwned>(
     })
 }
 
-fn no_redirect(what: &str, response: Response) -> Result<Response, Failure> {
-    if response.status().is_redirection() {
-        return Err(Failure::Fatal(PushError::Protocol {
-            what: what.to_string(),
-            url: response.url().to_string(),
-            message: format!("unexpected redirect ({})", response.status()),
-        }));
-    }
-    Ok(response)
-}
-
 impl HubClient {
     /// The same client retrying per `retry` (the HTTP connection pool is shared).
     pub fn with_retry(&self, retry: RetryPolicy) -> Self {
@@ -377,7 +361,7 @@ impl HubClient {
             if accept.contains(&response.status()) {
                 return Ok(response);
             }
-            no_redirect(what, check_response(what, response)?)
+            refuse_redirect(what, check_response(what, response)?)
         })
     }
 
@@ -565,7 +549,7 @@ impl HubClient {
             let result = with_progress(progress, name, 0, &count, || request.send());
             sent += count.load(std::sync::atomic::Ordering::Relaxed);
             let response = result.map_err(|e| check_send_error(&what, url.as_str(), e))?;
-            no_redirect(&what, check_response(&what, response)?)?;
+            refuse_redirect(&what, check_response(&what, response)?)?;
             Ok(())
         })?;
         Ok(sent)
@@ -634,7 +618,7 @@ impl HubClient {
                 let result = with_progress(progress, name, offset, &count, || request.send());
                 sent += count.load(std::sync::atomic::Ordering::Relaxed);
                 let response = result.map_err(|e| check_send_error(&what, url.as_str(), e))?;
-                let response = no_redirect(&what, check_response(&what, response)?)?;
+                let response = refuse_redirect(&what, check_response(&what, response)?)?;
                 response
                     .headers()
                     .get(ETAG)
@@ -663,7 +647,7 @@ impl HubClient {
             let response = request
                 .send()
                 .map_err(|e| check_send_error(&what, url.as_str(), e))?;
-            no_redirect(&what, check_response(&what, response)?)?;
+            refuse_redirect(&what, check_response(&what, response)?)?;
             Ok(())
         })?;
         Ok(sent)
@@ -690,7 +674,7 @@ impl HubClient {
             let response = request
                 .send()
                 .map_err(|e| check_send_error(&what, url.as_str(), e))?;
-            no_redirect(&what, check_response(&what, response)?)?;
+            refuse_redirect(&what, check_response(&what, response)?)?;
             Ok(())
         })
     }

@@ -1,7 +1,6 @@
 //! The modelscope backend: a release's files into one ModelScope model repository.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
 
 use super::client::{
     BatchAction, CommitAction, MAX_BATCH, MAX_COMMIT, ModelScopeClient, RemoteFile,
@@ -141,22 +140,6 @@ impl ModelScopeBackend {
 
 fn matches_remote(remote: Option<&RemoteFile>, digest: &Digest, size: u64) -> bool {
     remote.is_some_and(|r| r.size == size && r.sha256.eq_ignore_ascii_case(&digest.hex()))
-}
-
-fn read_all(file: &ArtifactFile) -> Result<Vec<u8>, PushError> {
-    let mut bytes = Vec::with_capacity(file.size as usize);
-    file.blob_source()
-        .open_at(0)?
-        .read_to_end(&mut bytes)
-        .map_err(|e| {
-            PushError::io(
-                "reading",
-                file.local_path()
-                    .unwrap_or(std::path::Path::new(&file.repo_path)),
-                e,
-            )
-        })?;
-    Ok(bytes)
 }
 
 impl Backend for ModelScopeBackend {
@@ -318,7 +301,7 @@ impl Backend for ModelScopeBackend {
             } else {
                 actions.push(CommitAction::Inline {
                     path: file.repo_path.clone(),
-                    content: read_all(file)?,
+                    content: file.blob_source().read_prefix(file.size)?,
                 });
                 outcomes.push(ItemOutcome {
                     name: file.repo_path.clone(),

@@ -12,7 +12,7 @@ use url::Url;
 
 use super::endpoint::{ModelScopeEndpoint, ModelScopeRepo, Visibility};
 use super::error::ModelScopeError;
-use crate::push::http::{same_origin, transfer_timeout};
+use crate::push::http::{refuse_redirect, same_origin, transfer_timeout};
 use crate::push::huggingface::upload_body::{sized_body, with_progress};
 use crate::push::{
     BlobSource, Digest, Failure, Progress, PushError, RetryPolicy, Secret, check_response,
@@ -331,14 +331,7 @@ impl ModelScopeClient {
             let result = with_progress(progress, name, 0, &count, || request.send());
             sent += count.load(std::sync::atomic::Ordering::Relaxed);
             let response = result.map_err(|e| check_send_error(&what, url.as_str(), e))?;
-            let response = check_response(&what, response)?;
-            if response.status().is_redirection() {
-                return Err(Failure::Fatal(PushError::Protocol {
-                    what: what.clone(),
-                    url: url.to_string(),
-                    message: format!("unexpected redirect ({})", response.status()),
-                }));
-            }
+            let response = refuse_redirect(&what, check_response(&what, response)?)?;
             read_optional_envelope(&what, &url, response).map_err(Failure::Fatal)
         })?;
         Ok(sent)
@@ -509,7 +502,7 @@ mod tests {
             br#"{"Code":10010205,"Success":false,"Message":"quota","RequestId":"r1","Data":null}"#;
         let err = check_envelope("creating", &url(), StatusCode::OK, body).unwrap_err();
         assert_eq!(
-            err.to_string(),
+            crate::push::error_chain(&err),
             "modelscope: creating: http://127.0.0.1:1/api/v1/models answered HTTP 200 with Code 10010205, Success false: quota (request id r1)"
         );
     }
@@ -526,8 +519,7 @@ mod tests {
         let bare = br#"{"ok":true}"#;
         let err = check_envelope("x", &url(), StatusCode::OK, bare).unwrap_err();
         assert!(
-            err.to_string()
-                .contains("without the `{Code, Success}` envelope"),
+            crate::push::error_chain(&err).contains("without the `{Code, Success}` envelope"),
             "{err}"
         );
         let denied = br#"{"Code":401,"Success":false,"Message":"login"}"#;

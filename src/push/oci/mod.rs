@@ -531,8 +531,8 @@ fn put_manifest(
     {
         return Err(PushError::DigestMismatch {
             what: format!("the manifest {repository}:{} as stored", image.name.tag()),
-            expected: image.manifest_digest,
-            actual: stored,
+            expected: Box::new(image.manifest_digest),
+            actual: Box::new(stored),
         });
     }
     Ok(())

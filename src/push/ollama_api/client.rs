@@ -11,11 +11,11 @@ use url::Url;
 use super::OllamaHost;
 use super::error::OllamaApiError;
 use super::ndjson::{StreamContext, read_stream};
-use crate::push::http::transfer_timeout;
+use crate::push::http::{refuse_redirect, transfer_timeout};
 use crate::push::huggingface::upload_body::{sized_body, with_progress};
 use crate::push::{
-    BlobSource, Digest, Failure, Progress, PushError, RetryPolicy, check_response,
-    check_send_error, with_retries,
+    BlobSource, Digest, Progress, PushError, RetryPolicy, check_response, check_send_error,
+    with_retries,
 };
 
 /// The backend name used in errors.
@@ -115,19 +115,6 @@ fn wrap(err: OllamaApiError) -> PushError {
         backend: BACKEND.to_string(),
         source: Box::new(err),
     }
-}
-
-/// A redirect answering a POST is not part of Ollama's API; following it by hand could send
-/// the body somewhere unintended, so it is an error.
-fn refuse_redirect(what: &str, response: Response) -> Result<Response, Failure> {
-    if response.status().is_redirection() {
-        return Err(Failure::Fatal(PushError::Protocol {
-            what: what.to_string(),
-            url: response.url().to_string(),
-            message: format!("unexpected redirect ({})", response.status()),
-        }));
-    }
-    Ok(response)
 }
 
 impl OllamaClient {

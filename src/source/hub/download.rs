@@ -61,7 +61,7 @@ impl HubClient {
         if fs::metadata(&done).is_ok_and(|m| m.is_file() && m.len() == size) {
             return Ok(Downloaded {
                 path: done,
-                sha256: sha256.clone(),
+                sha256: *sha256,
                 size,
                 bytes_fetched: 0,
                 resumed_from: size,
@@ -132,7 +132,7 @@ impl HubClient {
         fs::rename(&partial, &done).map_err(io("rename", &partial))?;
         Ok(Downloaded {
             path: done,
-            sha256: sha256.clone(),
+            sha256: *sha256,
             size,
             bytes_fetched: fetched,
             resumed_from,
