@@ -607,3 +607,49 @@ fn release_pushes_everywhere_and_prints_one_summary() {
         assert_eq!(row["bytes"], 0, "a second release sends nothing: {row}");
     }
 }
+
+#[test]
+fn one_failing_registry_does_not_stop_the_others() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = cache.path().join("dist");
+    let store = cache.path().join("store");
+    let m = manifest();
+    // No MODELSCOPE_API_TOKEN: ModelScope fails, the bundle is still written.
+    let r = run(
+        &[
+            "release",
+            "--manifest",
+            m.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--dir",
+            store.to_str().unwrap(),
+            "--skip",
+            "ollama",
+            "--skip",
+            "huggingface",
+        ],
+        cache.path(),
+        &[],
+    );
+    assert!(!r.ok, "{}", r.all);
+    assert!(r.all.contains("MODELSCOPE_API_TOKEN"), "{}", r.all);
+    let rows: Vec<&str> = r
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("REGISTRY"))
+        .skip(1)
+        .collect();
+    assert_eq!(rows.len(), 2, "{}", r.stdout);
+    assert!(
+        rows[0].starts_with("bundle") && rows[0].ends_with(" ok"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        rows[1].starts_with("modelscope") && rows[1].ends_with(" failed"),
+        "{}",
+        r.stdout
+    );
+    assert!(store.join("manifests").is_dir());
+}

@@ -139,7 +139,7 @@ pub fn run(args: &GenerateArgs, targets: &[Target]) -> anyhow::Result<u8> {
         let hub_preset = args.hub_preset || resolved.targets.hub_preset;
         let send = super::release::SendArgs::default();
         let rows = super::release::push_rendered(&resolved, &tree, &registries, hub_preset, &send)?;
-        if rows.iter().any(|r| r.status == "failed") {
+        if rows.iter().any(|r| r.status == super::release::FAILED) {
             return Ok(super::EXIT_FAILED);
         }
     }

@@ -38,6 +38,9 @@ use crate::push::{
 use crate::render::{OutputTree, RenderOptions, Target, render};
 use crate::source::{RepoId, RepoPath, Revision};
 
+/// The summary status of a registry whose push or verify failed (the error is printed).
+pub const FAILED: &str = "failed";
+
 /// Registries a push sends to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -181,7 +184,7 @@ pub struct SummaryRow {
     pub skipped: usize,
     /// Bytes sent (planned, with `--dry-run`).
     pub bytes: u64,
-    /// `ok`, `failed`, `not verified`, `dry run`, or why it was not pushed.
+    /// `ok`, [`FAILED`], `not verified`, `dry run`, or why it was not pushed.
     pub status: String,
 }
 
@@ -305,41 +308,44 @@ pub fn push_rendered(
     };
     let mut rows = Vec::new();
     for registry in registries {
-        let jobs = match (&ggufs, registry.needs_ggufs()) {
-            (Some(Err(missing)), true) => {
-                rows.push(SummaryRow {
-                    registry,
-                    target: "-".into(),
-                    items: 0,
-                    skipped: 0,
-                    bytes: 0,
-                    status: format!("dry run: {missing}"),
-                });
+        let row = |target: String, status: String| SummaryRow {
+            registry,
+            target,
+            items: 0,
+            skipped: 0,
+            bytes: 0,
+            status,
+        };
+        let no_paths = GgufPaths::new();
+        let paths = match &ggufs {
+            Some(Err(missing)) if registry.needs_ggufs() => {
+                rows.push(row("-".into(), format!("dry run: {missing}")));
                 continue;
             }
-            (Some(Ok(paths)), _) => jobs(registry, resolved, tree, paths, hub_preset, send)?,
-            _ => jobs(
-                registry,
-                resolved,
-                tree,
-                &GgufPaths::new(),
-                hub_preset,
-                send,
-            )?,
+            Some(Ok(paths)) => paths,
+            _ => &no_paths,
+        };
+        // One registry's failure is reported and the others still go.
+        let jobs = match jobs(registry, resolved, tree, paths, hub_preset, send) {
+            Ok(jobs) => jobs,
+            Err(err) => {
+                super::report(&err);
+                rows.push(row("-".into(), FAILED.into()));
+                continue;
+            }
         };
         for (backend, release) in jobs {
             if release.models.is_empty() && release.files.is_empty() {
-                rows.push(SummaryRow {
-                    registry,
-                    target: backend.name().to_string(),
-                    items: 0,
-                    skipped: 0,
-                    bytes: 0,
-                    status: "nothing to push".into(),
-                });
+                rows.push(row(backend.name().to_string(), "nothing to push".into()));
                 continue;
             }
-            rows.push(send_one(registry, backend.as_ref(), &release, &ctx, send)?);
+            match send_one(registry, backend.as_ref(), &release, &ctx, send) {
+                Ok(done) => rows.push(done),
+                Err(err) => {
+                    super::report(&err);
+                    rows.push(row(backend.name().to_string(), FAILED.into()));
+                }
+            }
         }
     }
     Ok(rows)
@@ -385,7 +391,7 @@ fn send_one(
             .verify(release, ctx)
             .with_context(|| format!("verifying {}", plan.target))?;
         print_verify(&verify, send);
-        row.status = if verify.is_ok() { "ok" } else { "failed" }.into();
+        row.status = if verify.is_ok() { "ok" } else { FAILED }.into();
     }
     Ok(row)
 }
@@ -609,7 +615,7 @@ fn gguf_paths(
 }
 
 fn exit_code(rows: &[SummaryRow]) -> u8 {
-    if rows.iter().any(|r| r.status == "failed") {
+    if rows.iter().any(|r| r.status == FAILED) {
         EXIT_FAILED
     } else {
         EXIT_OK
