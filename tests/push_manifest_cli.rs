@@ -449,6 +449,27 @@ fn hub_sources_are_downloaded_resumed_and_verified() {
         store.to_str().unwrap(),
     ];
 
+    // A dry run downloads nothing and says what it would fetch.
+    let mut dry = args.to_vec();
+    dry.push("--dry-run");
+    let r = run(&dry, cache.path(), &env);
+    assert!(r.ok, "{}", r.all);
+    assert!(
+        r.stdout.contains(&format!("would download {name}")),
+        "{}",
+        r.stdout
+    );
+    let last = format!("-{}", bytes.len() - 1);
+    assert!(
+        !hub.requests()
+            .iter()
+            .any(|q| q.range.as_deref().is_some_and(|r| r.ends_with(&last))),
+        "{:?}",
+        hub.requests()
+    );
+    assert!(!store.exists());
+    assert!(std::fs::read_dir(&blobs).unwrap().next().is_none());
+
     // A partial download whose bytes are wrong: the whole file fails its sha256 check and
     // the partial is deleted, so the next run starts over.
     let mut wrong = bytes[..half].to_vec();
@@ -489,7 +510,6 @@ fn hub_sources_are_downloaded_resumed_and_verified() {
     let r = run(&args, cache.path(), &env);
     assert!(r.ok, "{}", r.all);
     // Header reads ask for the first MiB; a download asks up to the file's last byte.
-    let last = format!("-{}", bytes.len() - 1);
     let full_reads = hub
         .requests()
         .into_iter()

@@ -607,6 +607,13 @@ fn gguf_paths(
             paths.insert(part.clone(), done.path);
         }
     }
+    if !missing.is_empty() && !send.json {
+        println!(
+            "would download {} into `{}`; the registries that need them are not planned",
+            missing.join(", "),
+            blobs.display()
+        );
+    }
     if missing.is_empty() {
         Ok(Ok(paths))
     } else {
