@@ -407,6 +407,38 @@ fn huggingface_gets_the_card_and_root_files() {
         server.file("ruv/ruvltra", "main", "preset.ini").is_none(),
         "preset.ini only with --hub-preset"
     );
+    let r = run(
+        &[
+            "push",
+            "--to",
+            "huggingface",
+            "--manifest",
+            m.to_str().unwrap(),
+            "--hub-preset",
+        ],
+        cache.path(),
+        &env,
+    );
+    assert!(r.ok, "{}", r.all);
+    let preset_out = cache.path().join("preset-out");
+    let r = run(
+        &[
+            "llamacpp",
+            "--manifest",
+            m.to_str().unwrap(),
+            "--out",
+            preset_out.to_str().unwrap(),
+            "--hub-preset",
+        ],
+        cache.path(),
+        &[],
+    );
+    assert!(r.ok, "{}", r.all);
+    let meant = std::fs::read(preset_out.join("llamacpp/preset.ini")).unwrap();
+    assert_eq!(
+        server.file("ruv/ruvltra", "main", "preset.ini").as_deref(),
+        Some(&meant[..])
+    );
 }
 
 #[test]
