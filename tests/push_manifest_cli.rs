@@ -116,7 +116,6 @@ fn ollama_names(out: &Path) -> Vec<(String, PathBuf)> {
             }
         }
     }
-    assert!(names.len() >= 10, "{names:?}");
     names
 }
 
@@ -174,7 +173,12 @@ fn bundle_holds_every_generated_name_and_a_second_run_sends_nothing() {
         "{}",
         first.stdout
     );
-    for (name, modelfile) in ollama_names(&out) {
+    let names = ollama_names(&out);
+    assert!(
+        names.len() >= 10,
+        "every variant under several names: {names:?}"
+    );
+    for (name, modelfile) in names {
         let path = manifest_path(&store, &name);
         let manifest: Value = serde_json::from_slice(
             &std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
@@ -704,4 +708,41 @@ fn one_failing_registry_does_not_stop_the_others() {
         r.stdout
     );
     assert!(store.join("manifests").is_dir());
+}
+
+#[test]
+fn ollama_push_flag_sends_what_the_generator_wrote() {
+    let cache = tempfile::tempdir().unwrap();
+    let server = fake_ollama::FakeOllama::start("0.12.0");
+    let url = server.url();
+    let out = cache.path().join("dist");
+    let m = manifest();
+    let r = run(
+        &[
+            "ollama",
+            "--manifest",
+            m.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--variant",
+            "medium/q8_0",
+            "--push",
+        ],
+        cache.path(),
+        &[("OLLAMA_HOST", url.as_str())],
+    );
+    assert!(r.ok, "{}", r.all);
+    let names = ollama_names(&out);
+    assert!(!names.is_empty(), "{names:?}");
+    for (name, modelfile) in names {
+        let stored = server.model(&name).unwrap_or_else(|| panic!("{name}"));
+        let meant = parse_modelfile(&modelfile);
+        assert_eq!(stored.template, meant.template, "{name}");
+        assert_eq!(
+            stored.parameters.get("num_ctx"),
+            meant.parameters.to_json().get("num_ctx"),
+            "{name}"
+        );
+    }
+    assert!(server.model("ruv/ruvltra-small:latest").is_none());
 }
