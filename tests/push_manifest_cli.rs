@@ -543,8 +543,15 @@ fn hub_sources_are_downloaded_resumed_and_verified() {
 
     // Cached and verified: a third run downloads nothing.
     hub.clear_log();
-    let r = run(&args, cache.path(), &env);
+    let mut json = args.to_vec();
+    json.push("--json");
+    let r = run(&json, cache.path(), &env);
     assert!(r.ok, "{}", r.all);
+    let events = r.json();
+    let download = events.iter().find(|e| e["event"] == "download").unwrap();
+    assert_eq!(download["download"]["file"], name);
+    assert_eq!(download["download"]["sha256"], format!("sha256:{sha}"));
+    assert_eq!(download["download"]["bytes_fetched"], 0);
     // Header reads ask for the first MiB; a download asks up to the file's last byte.
     let full_reads = hub
         .requests()

@@ -578,7 +578,19 @@ fn gguf_paths(
             let done = client
                 .download(&repo, &revision, &path, &sha256, size, &blobs)
                 .with_context(|| format!("downloading `{part}` from `{repo}`"))?;
-            if !send.quiet && !send.json && done.bytes_fetched > 0 {
+            if send.json {
+                json_line(
+                    "download",
+                    &serde_json::json!({
+                        "file": part,
+                        "path": done.path,
+                        "size": done.size,
+                        "sha256": done.sha256,
+                        "bytes_fetched": done.bytes_fetched,
+                        "resumed_from": done.resumed_from,
+                    }),
+                );
+            } else if !send.quiet && done.bytes_fetched > 0 {
                 let resumed = if done.resumed_from > 0 {
                     format!(", resumed at {}", human_bytes(done.resumed_from))
                 } else {
