@@ -31,11 +31,12 @@ use crate::push::modelscope::{ModelScopeBackend, ModelScopeEndpoint, ModelScopeT
 use crate::push::oci::{OciBackend, OciConfig};
 use crate::push::ollama_api::{OllamaBackend, OllamaHost, OllamaTarget};
 use crate::push::{
-    Action, Backend, DigestCache, JsonProgress, PlainProgress, Plan, Progress, PushContext,
+    Action, Backend, Digest, DigestCache, JsonProgress, PlainProgress, Plan, Progress, PushContext,
     PushReport, QuietProgress, Release, Secret, TerminalProgress, TransferOptions, VerifyReport,
-    human_bytes,
+    human_bytes, run_parallel,
 };
 use crate::render::{OutputTree, RenderOptions, Target, render};
+use crate::source::hub::Downloaded;
 use crate::source::{RepoId, RepoPath, Revision};
 
 /// The summary status of a registry whose push or verify failed (the error is printed).
@@ -550,8 +551,8 @@ fn gguf_paths(
     let info = client
         .model_info(&repo, &revision)
         .with_context(|| format!("listing the files of `{repo}` on the Hub"))?;
-    let mut paths = GgufPaths::new();
-    let mut missing = Vec::new();
+    let mut wanted: Vec<(String, Digest, u64)> = Vec::new();
+    let mut aliases: Vec<(String, Digest)> = Vec::new();
     for (_, variant) in resolved.variants() {
         for part in &variant.parts {
             let listed = info.files.iter().find(|f| &f.path == part);
@@ -562,46 +563,41 @@ fn gguf_paths(
                     "the Hub lists no LFS sha256 and size for `{part}` in `{repo}`: it cannot be downloaded and verified"
                 );
             };
-            if send.dry_run {
-                let cached = blobs.join(sha256.as_str());
-                if std::fs::metadata(&cached).is_ok_and(|m| m.len() == size) {
-                    paths.insert(part.clone(), cached);
-                } else {
-                    missing.push(format!("{part} ({})", human_bytes(size)));
-                }
-                continue;
+            aliases.push((part.clone(), sha256));
+            // One download per content: two names for the same bytes share a cache file.
+            if !wanted.iter().any(|(_, s, _)| *s == sha256) {
+                wanted.push((part.clone(), sha256, size));
             }
-            let path = RepoPath::new(part).map_err(|e| anyhow::anyhow!("`{part}`: {e}"))?;
+        }
+    }
+    let mut paths = GgufPaths::new();
+    let mut missing = Vec::new();
+    if send.dry_run {
+        for (part, sha256, size) in &wanted {
+            let cached = blobs.join(sha256.as_str());
+            if std::fs::metadata(&cached).is_ok_and(|m| m.len() == *size) {
+                paths.insert(sha256.hex(), cached);
+            } else {
+                missing.push(format!("{part} ({})", human_bytes(*size)));
+            }
+        }
+    } else {
+        // Side by side (`--parallel`); each download reports its own result.
+        let results = run_parallel(&wanted, send.parallel.max(1), |(part, sha256, size)| {
             if !send.quiet && !send.json {
-                eprintln!("fetching {part} ({})", human_bytes(size));
+                eprintln!("fetching {part} ({})", human_bytes(*size));
             }
-            let done = client
-                .download(&repo, &revision, &path, &sha256, size, &blobs)
-                .with_context(|| format!("downloading `{part}` from `{repo}`"))?;
-            if send.json {
-                json_line(
-                    "download",
-                    &serde_json::json!({
-                        "file": part,
-                        "path": done.path,
-                        "size": done.size,
-                        "sha256": done.sha256,
-                        "bytes_fetched": done.bytes_fetched,
-                        "resumed_from": done.resumed_from,
-                    }),
-                );
-            } else if !send.quiet && done.bytes_fetched > 0 {
-                let resumed = if done.resumed_from > 0 {
-                    format!(", resumed at {}", human_bytes(done.resumed_from))
-                } else {
-                    String::new()
-                };
-                eprintln!(
-                    "  downloaded {}{resumed}; sha256 {} verified",
-                    human_bytes(done.bytes_fetched),
-                    done.sha256
-                );
-            }
+            let done = RepoPath::new(part)
+                .map_err(|e| anyhow::anyhow!("`{part}`: {e}"))
+                .and_then(|path| {
+                    Ok(client.download(&repo, &revision, &path, sha256, *size, &blobs)?)
+                })
+                .with_context(|| format!("downloading `{part}` from `{repo}`"));
+            Ok(done)
+        })?;
+        for ((part, sha256, _), done) in wanted.iter().zip(results) {
+            let done = done?;
+            report_download(part, &done, send);
             if done.bytes_fetched > 0 {
                 // Hashed while it streamed in: not read again for the push.
                 digests.remember(&done.path, done.sha256)?;
@@ -609,14 +605,21 @@ fn gguf_paths(
                 // From an earlier command: checked again (through the digest cache, so an
                 // unchanged file is not re-read) before anything is pushed from it.
                 let (actual, _) = digests.digest_file(&done.path, progress)?;
-                if actual != sha256 {
+                if actual != *sha256 {
                     bail!(
                         "the cached `{}` for `{part}` has sha256 {actual}, but the Hub lists {sha256}: delete it and run the command again",
                         done.path.display()
                     );
                 }
             }
-            paths.insert(part.clone(), done.path);
+            paths.insert(sha256.hex(), done.path);
+        }
+    }
+    // Keyed by content so far; every name of the release gets its content's file.
+    let by_digest = std::mem::take(&mut paths);
+    for (part, sha256) in aliases {
+        if let Some(path) = by_digest.get(&sha256.hex()) {
+            paths.insert(part, path.clone());
         }
     }
     if !missing.is_empty() && !send.json {
@@ -630,6 +633,33 @@ fn gguf_paths(
         Ok(Ok(paths))
     } else {
         Ok(Err(format!("would download {}", missing.join(", "))))
+    }
+}
+
+fn report_download(part: &str, done: &Downloaded, send: &SendArgs) {
+    if send.json {
+        json_line(
+            "download",
+            &serde_json::json!({
+                "file": part,
+                "path": done.path,
+                "size": done.size,
+                "sha256": done.sha256,
+                "bytes_fetched": done.bytes_fetched,
+                "resumed_from": done.resumed_from,
+            }),
+        );
+    } else if !send.quiet && done.bytes_fetched > 0 {
+        let resumed = if done.resumed_from > 0 {
+            format!(", resumed at {}", human_bytes(done.resumed_from))
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "  {part}: downloaded {}{resumed}; sha256 {} verified",
+            human_bytes(done.bytes_fetched),
+            done.sha256
+        );
     }
 }
 
