@@ -1,12 +1,11 @@
-//! `ruvltra-export push`: sends a model to a running Ollama server, OCI registries and Ollama
-//! bundles.
+//! `ruvltra-export push`: sends the manifest's outputs (or one model) to a running Ollama
+//! server, OCI registries, Ollama bundles, ModelScope and the Hub.
 //!
-//! Inputs for now are a GGUF path plus optional template, system and license files and
-//! parameters; the generators will fill the same [`Release`] from `ruvltra.toml`. This file
-//! is the edge: it reads the environment (credentials, cache directory), picks the progress
-//! style, and prints plans and reports.
+//! Without `--gguf` the outputs are rendered from the manifest and pushed to any registry
+//! (see [`super::release`], which also holds the shared sending, printing and progress code).
+//! With `--gguf`, one model is built from a GGUF path plus optional template, system and
+//! license files and parameters, for the Ollama-image registries.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -16,11 +15,7 @@ use crate::ollama::ModelName;
 use crate::push::bundle::{BundleBackend, BundleTarget};
 use crate::push::oci::{Credentials, OciBackend, OciConfig, credentials_from_docker_config};
 use crate::push::ollama_api::{OllamaBackend, OllamaHost, OllamaTarget};
-use crate::push::{
-    Action, Backend, DigestCache, JsonProgress, OllamaModel, PlainProgress, Plan, Progress,
-    PushContext, PushReport, QuietProgress, Release, Secret, TerminalProgress, TransferOptions,
-    VerifyReport, human_bytes,
-};
+use crate::push::{Backend, OllamaModel, Release, Secret};
 
 use super::generate::ResolveArgs;
 use super::release::{Registry, SendArgs};
@@ -131,71 +126,46 @@ pub fn run(args: PushArgs) -> anyhow::Result<u8> {
     }
     let release = release(&args)?;
     let backends = backends(&args)?;
-    let cache_dir = user_cache_dir();
-    let digests = cache_dir
-        .as_deref()
-        .map_or_else(DigestCache::in_memory, DigestCache::with_disk);
-    let progress: Box<dyn Progress> = if args.quiet {
-        Box::new(QuietProgress)
-    } else if args.json {
-        Box::new(JsonProgress::new(std::io::stdout()))
-    } else if std::io::stderr().is_terminal() {
-        Box::new(TerminalProgress::default())
+    let send = send_args(&args);
+    let rows = super::release::with_context(&send, |ctx, _| {
+        backends
+            .iter()
+            .map(|(registry, backend)| {
+                super::release::send_one(*registry, backend.as_ref(), &release, ctx, &send)
+            })
+            .collect::<anyhow::Result<Vec<_>>>()
+    })?;
+    Ok(if rows.iter().any(|r| r.status == super::release::FAILED) {
+        EXIT_FAILED
     } else {
-        Box::new(PlainProgress::default())
-    };
-    let ctx = PushContext {
-        digests: &digests,
-        progress: progress.as_ref(),
-        options: TransferOptions {
-            parallel: args.parallel.max(1),
-            chunk_size: args.chunk_mib.max(1) << 20,
-            prune: args.prune,
-            state_dir: cache_dir.clone(),
-            ..TransferOptions::default()
-        },
-    };
-    let mut code = EXIT_OK;
-    for backend in &backends {
-        let name = backend.name().to_string();
-        let plan = backend
-            .plan(&release, &ctx)
-            .with_context(|| format!("planning the {name} push"))?;
-        print_plan(&plan, &args);
-        if args.dry_run {
-            continue;
-        }
-        let report = backend
-            .push(&plan, &release, &ctx)
-            .with_context(|| format!("pushing to {}", plan.target))?;
-        print_report(&report, &args);
-        if !args.no_verify {
-            let verify = backend
-                .verify(&release, &ctx)
-                .with_context(|| format!("verifying {}", plan.target))?;
-            print_verify(&verify, &args);
-            if !verify.is_ok() {
-                code = EXIT_FAILED;
-            }
-        }
-    }
-    Ok(code)
+        EXIT_OK
+    })
 }
 
 /// The manifest-driven push (see [`super::release`]).
 fn from_manifest(args: &PushArgs) -> anyhow::Result<u8> {
-    let registries: Vec<Registry> = args
-        .to
-        .iter()
-        .map(|target| match target {
-            PushTarget::Oci => Registry::Oci,
-            PushTarget::Bundle => Registry::Bundle,
-            PushTarget::Ollama => Registry::Ollama,
-            PushTarget::Modelscope => Registry::Modelscope,
-            PushTarget::Huggingface => Registry::Huggingface,
-        })
-        .collect();
-    let send = SendArgs {
+    let registries: Vec<Registry> = args.to.iter().map(|t| registry(*t)).collect();
+    super::release::push_from_manifest(
+        &args.resolve,
+        &registries,
+        args.hub_preset,
+        &send_args(args),
+    )
+}
+
+fn registry(target: PushTarget) -> Registry {
+    match target {
+        PushTarget::Oci => Registry::Oci,
+        PushTarget::Bundle => Registry::Bundle,
+        PushTarget::Ollama => Registry::Ollama,
+        PushTarget::Modelscope => Registry::Modelscope,
+        PushTarget::Huggingface => Registry::Huggingface,
+    }
+}
+
+/// The sending options, shared with `release`.
+fn send_args(args: &PushArgs) -> SendArgs {
+    SendArgs {
         registry: args.registry.clone(),
         insecure: args.insecure,
         mount_from: args.mount_from.clone(),
@@ -209,8 +179,7 @@ fn from_manifest(args: &PushArgs) -> anyhow::Result<u8> {
         chunk_mib: args.chunk_mib,
         quiet: args.quiet,
         json: args.json,
-    };
-    super::release::push_from_manifest(&args.resolve, &registries, args.hub_preset, &send)
+    }
 }
 
 fn release(args: &PushArgs) -> anyhow::Result<Release> {
@@ -261,39 +230,38 @@ fn read_text(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))
 }
 
-fn backends(args: &PushArgs) -> anyhow::Result<Vec<Box<dyn Backend>>> {
+fn backends(args: &PushArgs) -> anyhow::Result<Vec<(Registry, Box<dyn Backend>)>> {
     if args.publish.is_some() && !args.to.contains(&PushTarget::Ollama) {
         bail!("`--publish` is for `--to ollama`");
     }
-    let mut backends: Vec<Box<dyn Backend>> = Vec::new();
+    let mut backends: Vec<(Registry, Box<dyn Backend>)> = Vec::new();
     for target in &args.to {
-        match target {
+        let backend: Box<dyn Backend> = match target {
             PushTarget::Ollama => {
                 let host = std::env::var("OLLAMA_HOST").unwrap_or_default();
-                let target = OllamaTarget {
+                Box::new(OllamaBackend::new(OllamaTarget {
                     host: OllamaHost::parse(&host)?,
                     publish_namespace: args.publish.clone(),
                     insecure: args.insecure,
-                };
-                backends.push(Box::new(OllamaBackend::new(target)?));
+                })?)
             }
             PushTarget::Oci => {
                 let Some(registry) = &args.registry else {
                     bail!("`--to oci` needs `--registry HOST[:PORT]`");
                 };
-                backends.push(Box::new(OciBackend::new(OciConfig {
+                Box::new(OciBackend::new(OciConfig {
                     registry: registry.clone(),
                     insecure: args.insecure,
                     credentials: registry_credentials(registry),
                     mount_from: args.mount_from.clone(),
-                })));
+                }))
             }
             PushTarget::Modelscope | PushTarget::Huggingface => {
                 let name = format!("{target:?}").to_ascii_lowercase();
                 bail!("`--to {name}` pushes the manifest's outputs: leave out `--gguf`");
             }
             PushTarget::Bundle => {
-                let target = match (&args.tar, &args.dir) {
+                let bundle = match (&args.tar, &args.dir) {
                     (Some(tar), _) => BundleTarget::Tar(tar.clone()),
                     (None, Some(dir)) => BundleTarget::Dir(dir.clone()),
                     (None, None) => match std::env::var_os("OLLAMA_MODELS") {
@@ -303,9 +271,10 @@ fn backends(args: &PushArgs) -> anyhow::Result<Vec<Box<dyn Backend>>> {
                         ),
                     },
                 };
-                backends.push(Box::new(BundleBackend::new(target)));
+                Box::new(BundleBackend::new(bundle))
             }
-        }
+        };
+        backends.push((registry(*target), backend));
     }
     Ok(backends)
 }
@@ -327,84 +296,4 @@ pub fn registry_credentials(registry: &str) -> Option<Credentials> {
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".docker")))?;
     let text = std::fs::read_to_string(config_dir.join("config.json")).ok()?;
     credentials_from_docker_config(&text, registry)
-}
-
-/// `$XDG_CACHE_HOME/ruvltra-export` or `~/.cache/ruvltra-export`.
-fn user_cache_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
-    Some(base.join("ruvltra-export"))
-}
-
-fn json_line(kind: &str, value: &impl serde::Serialize) {
-    let line = serde_json::json!({ "event": kind, kind: value });
-    println!("{line}");
-}
-
-fn print_plan(plan: &Plan, args: &PushArgs) {
-    if args.json {
-        return json_line("plan", plan);
-    }
-    if args.quiet && !args.dry_run {
-        return;
-    }
-    println!("{} -> {}", plan.backend, plan.target);
-    for item in &plan.items {
-        let action = match &item.action {
-            Action::Upload => "upload".to_string(),
-            Action::Resume { offset } => format!("resume at {}", human_bytes(*offset)),
-            Action::Mount { from } => format!("mount from {from}"),
-            Action::Write => "write".to_string(),
-            Action::Create => "create".to_string(),
-            Action::Replace => "replace".to_string(),
-            Action::Skip { reason } => format!("skip ({reason})"),
-        };
-        println!(
-            "  {:<60} {:>10}  {action}",
-            item.name,
-            human_bytes(item.size)
-        );
-    }
-    for stale in &plan.stale {
-        let fate = if args.prune {
-            "will be deleted"
-        } else {
-            "kept; `--prune` deletes it"
-        };
-        println!("  stale: {} ({}; {fate})", stale.name, stale.detail);
-    }
-    println!("  {} to send", human_bytes(plan.bytes_to_send()));
-}
-
-fn print_report(report: &PushReport, args: &PushArgs) {
-    if args.json {
-        return json_line("report", report);
-    }
-    if !args.quiet {
-        println!(
-            "pushed to {}: {} sent",
-            report.target,
-            human_bytes(report.bytes_sent)
-        );
-        for pruned in &report.pruned {
-            println!("  pruned {pruned}");
-        }
-    }
-}
-
-fn print_verify(verify: &VerifyReport, args: &PushArgs) {
-    if args.json {
-        return json_line("verify", verify);
-    }
-    for check in verify.checks.iter().filter(|c| !c.ok) {
-        eprintln!("error: {} does not match: {}", check.name, check.detail);
-    }
-    if !args.quiet && verify.is_ok() {
-        println!(
-            "verified {}: {} checks passed",
-            verify.target,
-            verify.checks.len()
-        );
-    }
 }

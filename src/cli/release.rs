@@ -277,6 +277,18 @@ pub fn push_rendered(
     hub_preset: bool,
     send: &SendArgs,
 ) -> anyhow::Result<Vec<SummaryRow>> {
+    with_context(send, |ctx, cache_dir| {
+        push_rendered_in(resolved, tree, registries, hub_preset, send, ctx, cache_dir)
+    })
+}
+
+/// Runs `work` with one command's push context: the digest cache (on disk under the user
+/// cache folder when there is one), the progress style `send` asks for, and the transfer
+/// options.
+pub fn with_context<R>(
+    send: &SendArgs,
+    work: impl FnOnce(&PushContext<'_>, Option<&Path>) -> R,
+) -> R {
     let cache_dir = user_cache_dir();
     let digests = cache_dir
         .as_deref()
@@ -293,15 +305,27 @@ pub fn push_rendered(
             ..TransferOptions::default()
         },
     };
+    work(&ctx, cache_dir.as_deref())
+}
+
+fn push_rendered_in(
+    resolved: &Resolved,
+    tree: &OutputTree,
+    registries: &[Registry],
+    hub_preset: bool,
+    send: &SendArgs,
+    ctx: &PushContext<'_>,
+    cache_dir: Option<&Path>,
+) -> anyhow::Result<Vec<SummaryRow>> {
     let mut registries = registries.to_vec();
     registries.sort();
     registries.dedup();
     let ggufs = if registries.iter().any(|r| r.needs_ggufs()) {
         Some(gguf_paths(
             resolved,
-            cache_dir.as_deref(),
-            &digests,
-            progress.as_ref(),
+            cache_dir,
+            ctx.digests,
+            ctx.progress,
             send,
         )?)
     } else {
@@ -340,7 +364,7 @@ pub fn push_rendered(
                 rows.push(row(backend.name().to_string(), "nothing to push".into()));
                 continue;
             }
-            match send_one(registry, backend.as_ref(), &release, &ctx, send) {
+            match send_one(registry, backend.as_ref(), &release, ctx, send) {
                 Ok(done) => rows.push(done),
                 Err(err) => {
                     super::report(&err);
@@ -352,8 +376,9 @@ pub fn push_rendered(
     Ok(rows)
 }
 
-/// Plan, push and verify one backend.
-fn send_one(
+/// Plan, push and verify one backend, printing each step as `send` asks; the summary row
+/// says how it went.
+pub fn send_one(
     registry: Registry,
     backend: &dyn Backend,
     release: &Release,
