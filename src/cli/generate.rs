@@ -134,12 +134,12 @@ pub fn run(args: &GenerateArgs, targets: &[Target]) -> anyhow::Result<u8> {
     if args.push {
         let registries: Vec<_> = targets
             .iter()
-            .map(|t| super::release::registry_for(*t))
+            .map(|t| super::send::registry_for(*t))
             .collect();
         let hub_preset = args.hub_preset || resolved.targets.hub_preset;
-        let send = super::release::SendArgs::default();
-        let rows = super::release::push_rendered(&resolved, &tree, &registries, hub_preset, &send)?;
-        if rows.iter().any(|r| r.status == super::release::FAILED) {
+        let send = super::send::SendArgs::default();
+        let rows = super::send::push_rendered(&resolved, &tree, &registries, hub_preset, &send)?;
+        if rows.iter().any(|r| r.status == super::send::FAILED) {
             return Ok(super::EXIT_FAILED);
         }
     }

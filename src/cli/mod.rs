@@ -9,10 +9,13 @@ pub mod check;
 pub mod explain;
 pub mod generate;
 pub mod gguf;
+mod hub_download;
 pub mod init;
 pub mod inspect;
 pub mod push;
+mod registries;
 pub mod release;
+pub mod send;
 pub mod template;
 
 /// Exit code for success.

@@ -18,7 +18,7 @@ use crate::push::ollama_api::{OllamaBackend, OllamaHost, OllamaTarget};
 use crate::push::{Backend, OllamaModel, Release, Secret};
 
 use super::generate::ResolveArgs;
-use super::release::{Registry, SendArgs};
+use super::send::{Registry, SendArgs};
 use super::{EXIT_FAILED, EXIT_OK};
 
 /// Registries `push` can send to.
@@ -127,15 +127,15 @@ pub fn run(args: PushArgs) -> anyhow::Result<u8> {
     let release = release(&args)?;
     let backends = backends(&args)?;
     let send = send_args(&args);
-    let rows = super::release::with_context(&send, |ctx, _| {
+    let rows = super::send::with_context(&send, |ctx, _| {
         backends
             .iter()
             .map(|(registry, backend)| {
-                super::release::send_one(*registry, backend.as_ref(), &release, ctx, &send)
+                super::send::send_one(*registry, backend.as_ref(), &release, ctx, &send)
             })
             .collect::<anyhow::Result<Vec<_>>>()
     })?;
-    Ok(if rows.iter().any(|r| r.status == super::release::FAILED) {
+    Ok(if rows.iter().any(|r| r.status == super::send::FAILED) {
         EXIT_FAILED
     } else {
         EXIT_OK
@@ -145,7 +145,7 @@ pub fn run(args: PushArgs) -> anyhow::Result<u8> {
 /// The manifest-driven push (see [`super::release`]).
 fn from_manifest(args: &PushArgs) -> anyhow::Result<u8> {
     let registries: Vec<Registry> = args.to.iter().map(|t| registry(*t)).collect();
-    super::release::push_from_manifest(
+    super::send::push_from_manifest(
         &args.resolve,
         &registries,
         args.hub_preset,
