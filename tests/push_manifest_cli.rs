@@ -342,6 +342,7 @@ fn modelscope_gets_one_repository_per_model_with_published_gguf_names() {
         .repo("ruv/RuvLTRA-Small-GGUF")
         .expect("repository created");
     assert_eq!(repo.visibility, 5, "public, as the manifest says");
+    assert_eq!(repo.license, "Apache License 2.0");
     let names: Vec<&str> = repo.files.keys().map(String::as_str).collect();
     assert_eq!(
         names,

@@ -6,7 +6,7 @@
 use anyhow::{Context, bail};
 
 use super::send::{Registry, SendArgs};
-use crate::manifest::Resolved;
+use crate::manifest::{Resolved, ResolvedLicense};
 use crate::push::bundle::{BundleBackend, BundleTarget};
 use crate::push::from_resolved::{GgufPaths, hub_release, modelscope_releases, ollama_models};
 use crate::push::huggingface::{HubBackend, HubEndpoint, HubRepoId, HubTarget};
@@ -99,7 +99,7 @@ pub(super) fn jobs(
                 target.visibility = ms.visibility.parse().with_context(|| {
                     format!("`[modelscope] visibility = \"{}\"`", ms.visibility)
                 })?;
-                target.license = resolved.family.license.name.clone();
+                target.license = modelscope_license(&resolved.family.license);
                 jobs.push((Box::new(ModelScopeBackend::new(target)?), ms.release));
             }
             jobs
@@ -121,6 +121,15 @@ pub(super) fn jobs(
             )]
         }
     })
+}
+
+/// The license name ModelScope's create call takes: its spelling for the Hub's
+/// `apache-2.0` (the one the reference documents), else the manifest's display name.
+fn modelscope_license(license: &ResolvedLicense) -> String {
+    match license.id.as_str() {
+        "apache-2.0" => "Apache License 2.0".into(),
+        _ => license.name.clone(),
+    }
 }
 
 /// `MODELSCOPE_ENDPOINT` (a full URL) or `MODELSCOPE_DOMAIN` (a bare domain), else the
