@@ -273,17 +273,12 @@ impl Backend for ModelScopeBackend {
         let mut lfs_files = Vec::new();
         for (file, digest) in release.files.iter().zip(&digests) {
             if matches_remote(remote.get(&file.repo_path), digest, file.size) {
-                let reason = "the repository has this file with the same sha256".to_string();
-                ctx.progress.emit(ProgressEvent::Skipped {
-                    name: file.repo_path.clone(),
-                    reason: reason.clone(),
-                });
-                outcomes.push(ItemOutcome {
-                    name: file.repo_path.clone(),
-                    digest: Some(*digest),
-                    action: Action::Skip { reason },
-                    bytes_sent: 0,
-                });
+                outcomes.push(ItemOutcome::skipped(
+                    ctx.progress,
+                    file.repo_path.clone(),
+                    Some(*digest),
+                    "the repository has this file with the same sha256".to_string(),
+                ));
                 continue;
             }
             let action = if remote.contains_key(&file.repo_path) {

@@ -336,18 +336,12 @@ impl Backend for OciBackend {
                     ))
                 })?;
                 match &item.action {
-                    Action::Skip { reason } => {
-                        ctx.progress.emit(ProgressEvent::Skipped {
-                            name: name.clone(),
-                            reason: reason.clone(),
-                        });
-                        outcomes.push(ItemOutcome {
-                            name,
-                            digest: Some(blob.digest),
-                            action: item.action.clone(),
-                            bytes_sent: 0,
-                        });
-                    }
+                    Action::Skip { reason } => outcomes.push(ItemOutcome::skipped(
+                        ctx.progress,
+                        name,
+                        Some(blob.digest),
+                        reason.clone(),
+                    )),
                     Action::Mount { from } => {
                         jobs.push((name, repository.clone(), blob, Some(from.clone())))
                     }
