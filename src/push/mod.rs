@@ -26,6 +26,7 @@ mod digest_cache;
 mod error;
 pub mod http;
 pub mod huggingface;
+pub mod lfs;
 pub mod modelscope;
 pub mod oci;
 pub mod ollama_api;

@@ -6,10 +6,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use super::card_section::{generated_section, splice_generated_section};
-use super::client::{
-    CommitOp, HubClient, HubEndpoint, HubRepoId, LfsObject, TreeEntry, UploadMode, wrap,
-};
+use super::client::{CommitOp, HubClient, HubEndpoint, HubRepoId, TreeEntry, UploadMode, wrap};
 use super::error::HubError;
+use crate::push::lfs::LfsObject;
 use crate::push::ollama_api::text_check::{check, text_check};
 use crate::push::{
     Action, ArtifactFile, Backend, BlobSource, Check, Digest, ItemKind, ItemOutcome, Plan,
