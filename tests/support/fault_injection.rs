@@ -12,6 +12,7 @@
 //! event, to look for retries and leaked tokens), [`fast_options`] and [`fake_gguf`].
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -24,6 +25,43 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+
+/// What a fake server counts per blob (by sha256 hex), so tests can prove nothing was sent or
+/// stored twice.
+#[derive(Debug, Default, Clone)]
+pub struct UploadCounts {
+    /// Body bytes received per blob, failed attempts included.
+    pub bytes_received: HashMap<String, u64>,
+    /// Completed uploads stored per blob.
+    pub uploads_stored: HashMap<String, u32>,
+}
+
+impl UploadCounts {
+    /// Counts `bytes` more body bytes for `oid`.
+    pub fn received(&mut self, oid: &str, bytes: u64) {
+        *self.bytes_received.entry(oid.to_string()).or_default() += bytes;
+    }
+
+    /// Counts one more stored upload of `oid`.
+    pub fn stored(&mut self, oid: &str) {
+        *self.uploads_stored.entry(oid.to_string()).or_default() += 1;
+    }
+
+    /// Body bytes received for `oid`.
+    pub fn bytes(&self, oid: &str) -> u64 {
+        self.bytes_received.get(oid).copied().unwrap_or(0)
+    }
+
+    /// Uploads of `oid` stored.
+    pub fn stores(&self, oid: &str) -> u32 {
+        self.uploads_stored.get(oid).copied().unwrap_or(0)
+    }
+
+    /// Body bytes received over all blobs.
+    pub fn total_bytes(&self) -> u64 {
+        self.bytes_received.values().sum()
+    }
+}
 
 /// One kind of misbehaviour.
 #[derive(Debug, Clone)]
