@@ -300,6 +300,45 @@ impl ruvltra_export::push::Progress for Recorder {
     }
 }
 
+/// One simulated command of a backend test: a digest cache, a [`Recorder`] and
+/// [`fast_options`]; a second `Run` is a fresh command (nothing hashed yet).
+pub struct Run {
+    /// The command's digest cache.
+    pub cache: ruvltra_export::push::DigestCache,
+    /// Every progress event of the command.
+    pub recorder: Recorder,
+}
+
+impl Run {
+    /// A fresh command.
+    pub fn new() -> Self {
+        Self {
+            cache: ruvltra_export::push::DigestCache::in_memory(),
+            recorder: Recorder::default(),
+        }
+    }
+
+    /// The context backends get.
+    pub fn ctx(&self) -> ruvltra_export::push::PushContext<'_> {
+        ruvltra_export::push::PushContext {
+            digests: &self.cache,
+            progress: &self.recorder,
+            options: fast_options(),
+        }
+    }
+}
+
+/// Plans and pushes `release` with `backend` in `run`; returns the bytes sent.
+pub fn push_all(
+    backend: &dyn ruvltra_export::push::Backend,
+    release: &ruvltra_export::push::Release,
+    run: &Run,
+) -> Result<u64, ruvltra_export::push::PushError> {
+    let ctx = run.ctx();
+    let plan = backend.plan(release, &ctx)?;
+    Ok(backend.push(&plan, release, &ctx)?.bytes_sent)
+}
+
 /// Transfer options for tests: quick backoff (a server's `Retry-After` of 1 s still counts),
 /// two transfers at once.
 pub fn fast_options() -> ruvltra_export::push::TransferOptions {
