@@ -207,6 +207,24 @@ pub struct PushReport {
     pub bytes_sent: u64,
 }
 
+impl PushReport {
+    /// A report whose bytes sent are the sum of its items'.
+    pub fn from_items(
+        backend: &str,
+        target: String,
+        items: Vec<ItemOutcome>,
+        pruned: Vec<String>,
+    ) -> Self {
+        Self {
+            backend: backend.to_string(),
+            target,
+            bytes_sent: items.iter().map(|o| o.bytes_sent).sum(),
+            items,
+            pruned,
+        }
+    }
+}
+
 /// What happened to one plan item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ItemOutcome {

@@ -686,13 +686,12 @@ impl Backend for HubBackend {
                 ),
             });
         }
-        Ok(PushReport {
-            backend: self.name().to_string(),
-            target: self.target_name(),
-            bytes_sent: outcomes.iter().map(|o| o.bytes_sent).sum(),
-            items: outcomes,
-            pruned: Vec::new(),
-        })
+        Ok(PushReport::from_items(
+            self.name(),
+            self.target_name(),
+            outcomes,
+            Vec::new(),
+        ))
     }
 
     fn verify(&self, release: &Release, ctx: &PushContext<'_>) -> Result<VerifyReport, PushError> {

@@ -422,13 +422,12 @@ impl Backend for OllamaBackend {
                 }
             }
         }
-        Ok(PushReport {
-            backend: self.name().to_string(),
-            target: self.target.host.to_string(),
-            bytes_sent: outcomes.iter().map(|o| o.bytes_sent).sum(),
-            items: outcomes,
+        Ok(PushReport::from_items(
+            self.name(),
+            self.target.host.to_string(),
+            outcomes,
             pruned,
-        })
+        ))
     }
 
     fn verify(&self, release: &Release, ctx: &PushContext<'_>) -> Result<VerifyReport, PushError> {
