@@ -36,6 +36,7 @@ mod progress;
 mod release;
 mod retry;
 mod secret;
+pub(crate) mod upload_body;
 
 pub use backend::{
     Action, Backend, Check, ItemKind, ItemOutcome, Plan, PlanItem, PushContext, PushReport,

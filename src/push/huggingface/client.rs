@@ -16,11 +16,11 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::error::HubError;
-use super::upload_body::{sized_body, with_progress};
 use crate::push::http::{
     BaseUrl, get_following_redirects, refuse_redirect, same_origin, transfer_timeout,
 };
 use crate::push::lfs::{LfsAction, LfsObject, batch_objects};
+use crate::push::upload_body::{send_whole, sized_body, with_progress};
 use crate::push::{
     BlobSource, Digest, Failure, Progress, PushError, RetryPolicy, Secret, check_response,
     check_send_error, with_retries,
@@ -489,15 +489,8 @@ impl HubClient {
                     return Ok(());
                 }
             }
-            let (body, count) = sized_body(source, 0, size)?;
-            let request = self
-                .action_request(Method::PUT, upload, &url)
-                .body(body)
-                .timeout(transfer_timeout(size));
-            let result = with_progress(progress, name, 0, &count, || request.send());
-            sent += count.load(std::sync::atomic::Ordering::Relaxed);
-            let response = result.map_err(|e| check_send_error(&what, url.as_str(), e))?;
-            refuse_redirect(&what, check_response(&what, response)?)?;
+            let request = self.action_request(Method::PUT, upload, &url);
+            send_whole(request, &url, source, (name, &what), progress, &mut sent)?;
             Ok(())
         })?;
         Ok(sent)

@@ -19,7 +19,6 @@ pub mod card_section;
 mod client;
 mod error;
 mod repo_paths;
-pub(crate) mod upload_body;
 
 pub use backend::{CARD_PATH, ForeignCardPolicy, HubBackend, HubTarget};
 pub use client::{

@@ -12,9 +12,9 @@ use url::Url;
 
 use super::endpoint::{ModelScopeEndpoint, ModelScopeRepo, Visibility};
 use super::error::ModelScopeError;
-use crate::push::http::{refuse_redirect, same_origin, transfer_timeout};
-use crate::push::huggingface::upload_body::{sized_body, with_progress};
+use crate::push::http::{same_origin, transfer_timeout};
 use crate::push::lfs::{LfsAction, LfsObject, batch_objects};
+use crate::push::upload_body::send_whole;
 use crate::push::{
     BlobSource, Digest, Failure, Progress, PushError, RetryPolicy, Secret, check_response,
     check_send_error, with_retries,
@@ -282,20 +282,12 @@ impl ModelScopeClient {
                     return Ok(());
                 }
             }
-            let (body, count) = sized_body(source, 0, size)?;
-            let mut request = self
-                .http
-                .put(url.clone())
-                .body(body)
-                .timeout(transfer_timeout(size));
+            let mut request = self.http.put(url.clone());
             for (key, value) in action.text_headers() {
                 request = request.header(key, value);
             }
             let request = self.authorize(request, &url);
-            let result = with_progress(progress, name, 0, &count, || request.send());
-            sent += count.load(std::sync::atomic::Ordering::Relaxed);
-            let response = result.map_err(|e| check_send_error(&what, url.as_str(), e))?;
-            let response = refuse_redirect(&what, check_response(&what, response)?)?;
+            let response = send_whole(request, &url, source, (name, &what), progress, &mut sent)?;
             read_optional_envelope(&what, &url, response).map_err(Failure::Fatal)
         })?;
         Ok(sent)
