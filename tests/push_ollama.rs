@@ -11,11 +11,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use fake_ollama::FakeOllama;
-use fault_injection::{Fault, Recorder, fake_gguf, fast_options};
+use fault_injection::{Fault, Run, fake_gguf, push_all};
 use ruvltra_export::push::ollama_api::{OllamaBackend, OllamaHost, OllamaTarget};
 use ruvltra_export::push::{
-    Action, Backend, Digest, DigestCache, ItemKind, OllamaMessage, OllamaModel, PushContext,
-    Release,
+    Action, Backend, Digest, ItemKind, OllamaMessage, OllamaModel, Release,
 };
 use serde_json::json;
 
@@ -44,39 +43,6 @@ fn backend(server: &FakeOllama, publish: Option<&str>) -> OllamaBackend {
         insecure: false,
     };
     OllamaBackend::new(target).unwrap()
-}
-
-struct Run {
-    cache: DigestCache,
-    recorder: Recorder,
-}
-
-impl Run {
-    fn new() -> Self {
-        Self {
-            cache: DigestCache::in_memory(),
-            recorder: Recorder::default(),
-        }
-    }
-
-    fn ctx(&self) -> PushContext<'_> {
-        PushContext {
-            digests: &self.cache,
-            progress: &self.recorder,
-            options: fast_options(),
-        }
-    }
-}
-
-fn push_all(
-    backend: &OllamaBackend,
-    release: &Release,
-    run: &Run,
-) -> Result<(), ruvltra_export::push::PushError> {
-    let ctx = run.ctx();
-    let plan = backend.plan(release, &ctx)?;
-    backend.push(&plan, release, &ctx)?;
-    Ok(())
 }
 
 fn hex_of(path: &Path) -> String {

@@ -27,6 +27,7 @@ mod error;
 pub mod from_resolved;
 pub mod http;
 pub mod huggingface;
+pub mod lfs;
 pub mod modelscope;
 pub mod oci;
 pub mod ollama_api;
@@ -36,6 +37,7 @@ mod progress;
 mod release;
 mod retry;
 mod secret;
+pub(crate) mod upload_body;
 
 pub use backend::{
     Action, Backend, Check, ItemKind, ItemOutcome, Plan, PlanItem, PushContext, PushReport,

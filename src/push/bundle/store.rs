@@ -119,20 +119,12 @@ pub(super) fn push(
             }
             let name = blob_path(blob);
             match planned.get(name.as_str()).map(|item| &item.action) {
-                Some(Action::Skip { reason }) => {
-                    ctx.progress.emit(ProgressEvent::Skipped {
-                        name: name.clone(),
-                        reason: reason.clone(),
-                    });
-                    outcomes.push(ItemOutcome {
-                        name,
-                        digest: Some(blob.digest),
-                        action: Action::Skip {
-                            reason: reason.clone(),
-                        },
-                        bytes_sent: 0,
-                    });
-                }
+                Some(Action::Skip { reason }) => outcomes.push(ItemOutcome::skipped(
+                    ctx.progress,
+                    name,
+                    Some(blob.digest),
+                    reason.clone(),
+                )),
                 _ => to_write.push(blob),
             }
         }

@@ -6,10 +6,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use super::card_section::{generated_section, splice_generated_section};
-use super::client::{
-    CommitOp, HubClient, HubEndpoint, HubRepoId, LfsObject, TreeEntry, UploadMode, wrap,
-};
+use super::client::{CommitOp, HubClient, HubEndpoint, HubRepoId, TreeEntry, UploadMode, wrap};
 use super::error::HubError;
+use crate::push::lfs::LfsObject;
 use crate::push::ollama_api::text_check::{check, text_check};
 use crate::push::{
     Action, ArtifactFile, Backend, BlobSource, Check, Digest, ItemKind, ItemOutcome, Plan,
@@ -687,13 +686,12 @@ impl Backend for HubBackend {
                 ),
             });
         }
-        Ok(PushReport {
-            backend: self.name().to_string(),
-            target: self.target_name(),
-            bytes_sent: outcomes.iter().map(|o| o.bytes_sent).sum(),
-            items: outcomes,
-            pruned: Vec::new(),
-        })
+        Ok(PushReport::from_items(
+            self.name(),
+            self.target_name(),
+            outcomes,
+            Vec::new(),
+        ))
     }
 
     fn verify(&self, release: &Release, ctx: &PushContext<'_>) -> Result<VerifyReport, PushError> {

@@ -16,10 +16,11 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::error::HubError;
-use super::upload_body::{sized_body, with_progress};
 use crate::push::http::{
     BaseUrl, get_following_redirects, refuse_redirect, same_origin, transfer_timeout,
 };
+use crate::push::lfs::{LfsAction, LfsObject, batch_objects};
+use crate::push::upload_body::{send_whole, sized_body, with_progress};
 use crate::push::{
     BlobSource, Digest, Failure, Progress, PushError, RetryPolicy, Secret, check_response,
     check_send_error, with_retries,
@@ -165,52 +166,6 @@ pub struct TreeLfs {
     /// The size.
     #[serde(default)]
     pub size: u64,
-}
-
-/// One object of an LFS batch answer.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LfsObject {
-    /// The sha256.
-    pub oid: String,
-    /// The size.
-    #[serde(default)]
-    pub size: u64,
-    /// Absent when the Hub already stores the object.
-    #[serde(default)]
-    pub actions: Option<LfsActions>,
-    /// A per-object error.
-    #[serde(default)]
-    pub error: Option<LfsObjectError>,
-}
-
-/// A per-object batch error.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LfsObjectError {
-    /// The code.
-    #[serde(default)]
-    pub code: i64,
-    /// The message.
-    #[serde(default)]
-    pub message: String,
-}
-
-/// The actions of a batch object.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LfsActions {
-    /// Where the bytes go.
-    pub upload: Option<LfsAction>,
-    /// Where to confirm the upload.
-    pub verify: Option<LfsAction>,
-}
-
-/// One action.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LfsAction {
-    /// Its URL.
-    pub href: String,
-    /// Headers for it; for multipart, `chunk_size` and one URL per part.
-    #[serde(default)]
-    pub header: BTreeMap<String, Value>,
 }
 
 /// One line of a commit.
@@ -462,14 +417,9 @@ impl HubClient {
             "asking the Hub which of {} LFS objects `{repo}` lacks",
             objects.len()
         );
-        let list: Vec<Value> = objects
-            .iter()
-            .map(|(d, s)| json!({"oid": d.hex(), "size": s}))
-            .collect();
-        let body =
-            json!({"operation": "upload", "transfers": ["basic", "multipart"], "objects": list,
-            "hash_algo": "sha256"})
-            .to_string();
+        let body = json!({"operation": "upload", "transfers": ["basic", "multipart"],
+            "objects": batch_objects(objects), "hash_algo": "sha256"})
+        .to_string();
         let response = self.send(&what, &url, progress, &[], |http| {
             Ok(http
                 .post(url.clone())
@@ -491,11 +441,9 @@ impl HubClient {
     fn action_request(&self, method: Method, action: &LfsAction, url: &Url) -> RequestBuilder {
         let mut request = self.http.request(method, url.clone());
         let mut has_credentials = false;
-        for (key, value) in &action.header {
-            if let Some(text) = value.as_str() {
-                has_credentials |= key.eq_ignore_ascii_case("authorization");
-                request = request.header(key, text);
-            }
+        for (key, text) in action.text_headers() {
+            has_credentials |= key.eq_ignore_ascii_case("authorization");
+            request = request.header(key, text);
         }
         if has_credentials {
             request
@@ -541,15 +489,8 @@ impl HubClient {
                     return Ok(());
                 }
             }
-            let (body, count) = sized_body(source, 0, size)?;
-            let request = self
-                .action_request(Method::PUT, upload, &url)
-                .body(body)
-                .timeout(transfer_timeout(size));
-            let result = with_progress(progress, name, 0, &count, || request.send());
-            sent += count.load(std::sync::atomic::Ordering::Relaxed);
-            let response = result.map_err(|e| check_send_error(&what, url.as_str(), e))?;
-            refuse_redirect(&what, check_response(&what, response)?)?;
+            let request = self.action_request(Method::PUT, upload, &url);
+            send_whole(request, &url, source, (name, &what), progress, &mut sent)?;
             Ok(())
         })?;
         Ok(sent)

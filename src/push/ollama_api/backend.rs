@@ -341,18 +341,12 @@ impl Backend for OllamaBackend {
         let mut to_send = Vec::new();
         for (digest, (blob, path)) in &uploads {
             match planned(digest) {
-                Some(Action::Skip { reason }) => {
-                    ctx.progress.emit(ProgressEvent::Skipped {
-                        name: blob.file_name.clone(),
-                        reason: reason.clone(),
-                    });
-                    outcomes.push(ItemOutcome {
-                        name: blob.file_name.clone(),
-                        digest: Some(*digest),
-                        action: Action::Skip { reason },
-                        bytes_sent: 0,
-                    });
-                }
+                Some(Action::Skip { reason }) => outcomes.push(ItemOutcome::skipped(
+                    ctx.progress,
+                    blob.file_name.clone(),
+                    Some(*digest),
+                    reason,
+                )),
                 _ => to_send.push((blob.clone(), path.clone())),
             }
         }
@@ -390,16 +384,12 @@ impl Backend for OllamaBackend {
             let action = item.map_or(Action::Create, |item| item.action.clone());
             let outcome_name = format!("create {name}");
             if let Action::Skip { reason } = action {
-                ctx.progress.emit(ProgressEvent::Skipped {
-                    name: outcome_name.clone(),
-                    reason: reason.clone(),
-                });
-                outcomes.push(ItemOutcome {
-                    name: outcome_name,
-                    digest: None,
-                    action: Action::Skip { reason },
-                    bytes_sent: 0,
-                });
+                outcomes.push(ItemOutcome::skipped(
+                    ctx.progress,
+                    outcome_name,
+                    None,
+                    reason,
+                ));
             } else {
                 let body = self.create_body(version, model, blobs)?;
                 self.api(ctx).create(&name, &body, ctx.progress)?;
@@ -432,13 +422,12 @@ impl Backend for OllamaBackend {
                 }
             }
         }
-        Ok(PushReport {
-            backend: self.name().to_string(),
-            target: self.target.host.to_string(),
-            bytes_sent: outcomes.iter().map(|o| o.bytes_sent).sum(),
-            items: outcomes,
+        Ok(PushReport::from_items(
+            self.name(),
+            self.target.host.to_string(),
+            outcomes,
             pruned,
-        })
+        ))
     }
 
     fn verify(&self, release: &Release, ctx: &PushContext<'_>) -> Result<VerifyReport, PushError> {

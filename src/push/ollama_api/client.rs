@@ -12,7 +12,7 @@ use super::OllamaHost;
 use super::error::OllamaApiError;
 use super::ndjson::{StreamContext, read_stream};
 use crate::push::http::{refuse_redirect, transfer_timeout};
-use crate::push::huggingface::upload_body::{sized_body, with_progress};
+use crate::push::upload_body::send_whole;
 use crate::push::{
     BlobSource, Digest, Progress, PushError, RetryPolicy, check_response, check_send_error,
     with_retries,
@@ -207,22 +207,13 @@ impl OllamaClient {
     ) -> Result<u64, PushError> {
         let url = self.blob_url(digest);
         let what = format!("uploading {name} ({digest})");
-        let size = source.size();
         let mut sent = 0u64;
         with_retries(&self.retry, progress, &what, |attempt| {
             if attempt > 1 && self.blob_exists(digest, progress)? {
                 return Ok(());
             }
-            let (body, count) = sized_body(source, 0, size)?;
-            let request = self
-                .http
-                .post(url.clone())
-                .body(body)
-                .timeout(transfer_timeout(size));
-            let result = with_progress(progress, name, 0, &count, || request.send());
-            sent += count.load(std::sync::atomic::Ordering::Relaxed);
-            let response = result.map_err(|e| check_send_error(&what, url.as_str(), e))?;
-            refuse_redirect(&what, check_response(&what, response)?)?;
+            let request = self.http.post(url.clone());
+            send_whole(request, &url, source, (name, &what), progress, &mut sent)?;
             Ok(())
         })?;
         Ok(sent)
