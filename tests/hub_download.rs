@@ -92,6 +92,7 @@ fn a_cut_connection_resumes_within_the_same_call() {
     let cache = tempfile::tempdir().unwrap();
     let (repo, revision, path) = place();
     let sha = Digest::of_bytes(&bytes);
+    let reported = Mutex::new(Vec::new());
     let done = client(&url)
         .download(
             &repo,
@@ -100,6 +101,7 @@ fn a_cut_connection_resumes_within_the_same_call() {
             &sha,
             bytes.len() as u64,
             cache.path(),
+            &|have| reported.lock().unwrap().push(have),
         )
         .unwrap();
     assert_eq!(std::fs::read(&done.path).unwrap(), bytes);
@@ -108,6 +110,11 @@ fn a_cut_connection_resumes_within_the_same_call() {
     assert_eq!(ranges[0], format!("0-{}", bytes.len() - 1));
     assert_eq!(ranges[1], format!("100000-{}", bytes.len() - 1));
     assert_eq!(ranges.len(), 2, "{ranges:?}");
+    let reported = reported.into_inner().unwrap();
+    assert_eq!(reported.first(), Some(&0));
+    assert_eq!(reported.last(), Some(&(bytes.len() as u64)));
+    assert!(reported.contains(&100_000), "the cut point is reported");
+    assert!(reported.windows(2).all(|w| w[0] <= w[1]), "{reported:?}");
 }
 
 #[test]
@@ -125,6 +132,7 @@ fn bytes_that_do_not_hash_to_the_hubs_sha256_are_not_kept() {
             &wrong,
             bytes.len() as u64,
             cache.path(),
+            &|_| {},
         )
         .unwrap_err();
     assert!(matches!(err, HubError::DigestMismatch { .. }), "{err}");

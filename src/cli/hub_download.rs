@@ -3,13 +3,14 @@
 //! sha256 and handed to the command's digest cache so it is not hashed again.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, bail};
 
 use super::send::{SendArgs, json_line};
 use crate::manifest::{Origin, Resolved};
 use crate::push::from_resolved::{GgufPaths, local_gguf_paths};
-use crate::push::{Digest, DigestCache, Progress, human_bytes, run_parallel};
+use crate::push::{Digest, DigestCache, Progress, ProgressEvent, human_bytes, run_parallel};
 use crate::source::hub::Downloaded;
 use crate::source::{RepoId, RepoPath, Revision};
 
@@ -75,13 +76,21 @@ pub(super) fn gguf_paths(
     } else {
         // Side by side (`--parallel`); each download reports its own result.
         let results = run_parallel(&wanted, send.parallel.max(1), |(part, sha256, size)| {
-            if !send.quiet && !send.json {
-                eprintln!("fetching {part} ({})", human_bytes(*size));
-            }
             let done = RepoPath::new(part)
                 .map_err(|e| anyhow::anyhow!("`{part}`: {e}"))
                 .and_then(|path| {
-                    Ok(client.download(&repo, &revision, &path, sha256, *size, &blobs)?)
+                    let meter = DownloadMeter::new(progress, part, *sha256, *size);
+                    let done = client.download(
+                        &repo,
+                        &revision,
+                        &path,
+                        sha256,
+                        *size,
+                        &blobs,
+                        &|have| meter.bytes(have),
+                    )?;
+                    meter.finish(done.bytes_fetched);
+                    Ok(done)
                 })
                 .with_context(|| format!("downloading `{part}` from `{repo}`"));
             Ok(done)
@@ -124,6 +133,66 @@ pub(super) fn gguf_paths(
         Ok(Ok(paths))
     } else {
         Ok(Err(format!("would download {}", missing.join(", "))))
+    }
+}
+
+/// Progress events for one download: started at the first report (when the resumed offset is
+/// known), then at most every [`DownloadMeter::STEP`] bytes, and finished.
+struct DownloadMeter<'a> {
+    progress: &'a dyn Progress,
+    name: String,
+    digest: Digest,
+    size: u64,
+    /// Bytes at the last event; `u64::MAX` before the first.
+    last: AtomicU64,
+}
+
+impl<'a> DownloadMeter<'a> {
+    /// Bytes between two progress events.
+    const STEP: u64 = 8 << 20;
+
+    fn new(progress: &'a dyn Progress, part: &str, digest: Digest, size: u64) -> Self {
+        Self {
+            progress,
+            name: format!("download {part}"),
+            digest,
+            size,
+            last: AtomicU64::new(u64::MAX),
+        }
+    }
+
+    fn bytes(&self, have: u64) {
+        let last = self.last.load(Ordering::Relaxed);
+        if last == u64::MAX {
+            self.last.store(have, Ordering::Relaxed);
+            self.progress.emit(ProgressEvent::TransferStarted {
+                backend: "hub".into(),
+                name: self.name.clone(),
+                digest: Some(self.digest),
+                size: self.size,
+                offset: have,
+            });
+        } else if have >= last.saturating_add(Self::STEP) || have == self.size {
+            self.last.store(have, Ordering::Relaxed);
+            self.progress.emit(ProgressEvent::TransferProgress {
+                name: self.name.clone(),
+                done: have,
+            });
+        }
+    }
+
+    fn finish(&self, fetched: u64) {
+        if self.last.load(Ordering::Relaxed) == u64::MAX {
+            self.progress.emit(ProgressEvent::Skipped {
+                name: self.name.clone(),
+                reason: "already in the download cache".into(),
+            });
+        } else {
+            self.progress.emit(ProgressEvent::TransferFinished {
+                name: self.name.clone(),
+                sent: fetched,
+            });
+        }
     }
 }
 

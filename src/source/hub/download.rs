@@ -39,6 +39,9 @@ impl HubClient {
     /// Downloads `path` of `repo` at `revision` into `cache` (created if missing), resuming a
     /// partial download, and checks the bytes against `sha256` and `size` (the Hub's LFS oid
     /// and size). A file already cached under its digest is returned without a request.
+    /// `on_bytes` is told how many bytes of the file are in the cache: once before the first
+    /// request (what an earlier download left), then after each write.
+    #[allow(clippy::too_many_arguments)]
     pub fn download(
         &self,
         repo: &RepoId,
@@ -47,6 +50,7 @@ impl HubClient {
         sha256: &Sha256Digest,
         size: u64,
         cache: &Path,
+        on_bytes: &(dyn Fn(u64) + Sync),
     ) -> Result<Downloaded, HubError> {
         let done = cache.join(sha256.as_str());
         let partial = cache.join(format!("{}.partial", sha256.as_str()));
@@ -72,6 +76,7 @@ impl HubClient {
         let mut hasher = Sha256::new();
         let mut have = hash_prefix(&partial, size, &mut hasher).map_err(io("read", &partial))?;
         let resumed_from = have;
+        on_bytes(have);
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -94,6 +99,7 @@ impl HubClient {
                 &mut hasher,
                 &mut have,
                 &mut buffer,
+                on_bytes,
             );
             fetched += have.saturating_sub(before);
             match outcome {
@@ -151,6 +157,7 @@ impl HubClient {
         hasher: &mut Sha256,
         have: &mut u64,
         buffer: &mut [u8],
+        on_bytes: &(dyn Fn(u64) + Sync),
     ) -> Result<(), Failure> {
         let answer = match self.get(url.clone(), Some(start..size)) {
             Ok(answer) => answer,
@@ -198,6 +205,7 @@ impl HubClient {
             file.write_all(&buffer[..n]).map_err(write_err)?;
             hasher.update(&buffer[..n]);
             *have += n as u64;
+            on_bytes(*have);
         }
     }
 }
