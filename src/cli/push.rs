@@ -49,6 +49,9 @@ pub struct PushArgs {
     /// Also publish `llamacpp/preset.ini` as the Hub repository's root `preset.ini`.
     #[arg(long)]
     pub hub_preset: bool,
+    /// Push Ollama templates that did not pass verification (the Modelfile says so).
+    #[arg(long)]
+    pub allow_unverified: bool,
     /// The GGUF file(s) of one model (shards in order), instead of the manifest.
     #[arg(long, requires = "name")]
     pub gguf: Vec<PathBuf>,
@@ -149,6 +152,7 @@ fn from_manifest(args: &PushArgs) -> anyhow::Result<u8> {
         &args.resolve,
         &registries,
         args.hub_preset,
+        args.allow_unverified,
         &send_args(args),
     )
 }

@@ -161,10 +161,11 @@ pub fn push_from_manifest(
     resolve: &ResolveArgs,
     registries: &[Registry],
     hub_preset: bool,
+    allow_unverified: bool,
     send: &SendArgs,
 ) -> anyhow::Result<u8> {
     let resolved = resolve_family(resolve)?;
-    let tree = render_for(&resolved, registries, hub_preset, false)?;
+    let tree = render_for(&resolved, registries, hub_preset, allow_unverified)?;
     let rows = push_rendered(&resolved, &tree, registries, hub_preset, send)?;
     Ok(exit_code(&rows))
 }
