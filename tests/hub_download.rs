@@ -15,9 +15,10 @@ use ruvltra_export::source::{
     HubClient, HubError, HubLimits, HubSettings, RepoId, RepoPath, Revision,
 };
 
-/// Serves `body` with Range support; the first answer stops after `cut` bytes. Returns the
-/// base URL and the `Range` headers seen.
-fn serve(body: Vec<u8>, cut: usize) -> (String, Arc<Mutex<Vec<String>>>) {
+/// Serves `body` with Range support (or, without `honour_range`, always `200` and the whole
+/// body); the first answer stops after `cut` bytes. Returns the base URL and the `Range`
+/// headers seen.
+fn serve(body: Vec<u8>, cut: usize, honour_range: bool) -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let ranges = Arc::new(Mutex::new(Vec::new()));
@@ -39,6 +40,15 @@ fn serve(body: Vec<u8>, cut: usize) -> (String, Arc<Mutex<Vec<String>>>) {
             }
             let range = range.unwrap_or_else(|| "0-".into());
             seen.lock().unwrap().push(range.clone());
+            if !honour_range {
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                stream.write_all(head.as_bytes()).unwrap();
+                let _ = stream.write_all(&body);
+                continue;
+            }
             let (start, end) = range.split_once('-').unwrap();
             let start: usize = start.parse().unwrap();
             let end: usize = end.parse().unwrap_or(body.len() - 1);
@@ -88,7 +98,7 @@ fn place() -> (RepoId, Revision, RepoPath) {
 #[test]
 fn a_cut_connection_resumes_within_the_same_call() {
     let bytes = body();
-    let (url, ranges) = serve(bytes.clone(), 100_000);
+    let (url, ranges) = serve(bytes.clone(), 100_000, true);
     let cache = tempfile::tempdir().unwrap();
     let (repo, revision, path) = place();
     let sha = Digest::of_bytes(&bytes);
@@ -120,7 +130,7 @@ fn a_cut_connection_resumes_within_the_same_call() {
 #[test]
 fn bytes_that_do_not_hash_to_the_hubs_sha256_are_not_kept() {
     let bytes = body();
-    let (url, _) = serve(bytes.clone(), bytes.len());
+    let (url, _) = serve(bytes.clone(), bytes.len(), true);
     let cache = tempfile::tempdir().unwrap();
     let (repo, revision, path) = place();
     let wrong = Digest::of_bytes(b"something else");
@@ -143,4 +153,38 @@ fn bytes_that_do_not_hash_to_the_hubs_sha256_are_not_kept() {
         "{message}"
     );
     assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_server_that_ignores_the_range_restarts_the_file() {
+    let bytes = body();
+    let (url, ranges) = serve(bytes.clone(), bytes.len(), false);
+    let cache = tempfile::tempdir().unwrap();
+    let (repo, revision, path) = place();
+    let sha = Digest::of_bytes(&bytes);
+    let partial = cache.path().join(format!("{}.partial", sha.as_str()));
+    std::fs::write(&partial, &bytes[..50_000]).unwrap();
+    let done = client(&url)
+        .download(
+            &repo,
+            &revision,
+            &path,
+            &sha,
+            bytes.len() as u64,
+            cache.path(),
+            &|_| {},
+        )
+        .unwrap();
+    assert_eq!(
+        ranges.lock().unwrap()[0],
+        format!("50000-{}", bytes.len() - 1)
+    );
+    assert_eq!(done.resumed_from, 50_000);
+    assert_eq!(
+        done.bytes_fetched,
+        bytes.len() as u64,
+        "the whole file came again"
+    );
+    assert_eq!(std::fs::read(&done.path).unwrap(), bytes);
+    assert!(!partial.exists());
 }

@@ -41,7 +41,7 @@ impl HubClient {
     /// and size). A file already cached under its digest is returned without a request.
     /// `on_bytes` is told how many bytes of the file are in the cache: once before the first
     /// request (what an earlier download left), then after each write.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments)] // Where, what, how big, into which cache, reporting to whom.
     pub fn download(
         &self,
         repo: &RepoId,
@@ -73,44 +73,25 @@ impl HubClient {
         }
         fs::create_dir_all(cache).map_err(io("create", cache))?;
         let url = self.resolve_url(repo, revision, path)?;
-        let mut hasher = Sha256::new();
-        let mut have = hash_prefix(&partial, size, &mut hasher).map_err(io("read", &partial))?;
-        let resumed_from = have;
-        on_bytes(have);
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&partial)
-            .map_err(io("open", &partial))?;
-        let mut fetched = 0u64;
+        let mut sink = CacheFile::open(partial.clone(), size).map_err(io("open", &partial))?;
+        let resumed_from = sink.have;
+        on_bytes(sink.have);
         let mut stalled = 0u32;
         let mut buffer = vec![0u8; BUFFER];
         for _ in 0..MAX_REQUESTS {
-            if have >= size {
+            if sink.have >= size {
                 break;
             }
-            let before = have;
-            let outcome = self.fetch_from(
-                &url,
-                have,
-                size,
-                &mut file,
-                &partial,
-                &mut hasher,
-                &mut have,
-                &mut buffer,
-                on_bytes,
-            );
-            fetched += have.saturating_sub(before);
-            match outcome {
+            let before = sink.have;
+            match self.fetch_into(&url, &mut sink, &mut buffer, on_bytes) {
                 Ok(()) => {}
                 Err(Failure::Fatal(err)) => return Err(err),
                 Err(Failure::Retry(reason)) => {
-                    stalled = if have > before { 0 } else { stalled + 1 };
+                    stalled = if sink.have > before { 0 } else { stalled + 1 };
                     if stalled > self.limits().retries {
                         return Err(HubError::DownloadStalled {
                             url: url.to_string(),
-                            offset: have,
+                            offset: sink.have,
                             size,
                             attempts: stalled,
                             reason,
@@ -120,9 +101,7 @@ impl HubClient {
                 }
             }
         }
-        file.flush().map_err(io("write", &partial))?;
-        drop(file);
-        let actual = hex::encode(hasher.finalize());
+        let (have, fetched, actual) = sink.finish().map_err(io("write", &partial))?;
         if have != size || actual != sha256.as_str() {
             let _ = fs::remove_file(&partial);
             return Err(HubError::DigestMismatch {
@@ -145,20 +124,15 @@ impl HubClient {
         })
     }
 
-    /// One ranged request from `*have` to the end, appending to `file` and the hash.
-    #[allow(clippy::too_many_arguments)]
-    fn fetch_from(
+    /// One ranged request from where the cache file ends to the file's end, appended to it.
+    fn fetch_into(
         &self,
         url: &url::Url,
-        start: u64,
-        size: u64,
-        file: &mut File,
-        partial: &Path,
-        hasher: &mut Sha256,
-        have: &mut u64,
+        sink: &mut CacheFile,
         buffer: &mut [u8],
         on_bytes: &(dyn Fn(u64) + Sync),
     ) -> Result<(), Failure> {
+        let (start, size) = (sink.have, sink.size);
         let answer = match self.get(url.clone(), Some(start..size)) {
             Ok(answer) => answer,
             Err(err @ HubError::Network { .. }) => return Err(Failure::Retry(err.to_string())),
@@ -167,27 +141,44 @@ impl HubClient {
             }
             Err(err) => return Err(Failure::Fatal(err)),
         };
-        let mut response = answer.response;
+        let bad = |reason: String| {
+            Failure::Fatal(HubError::BadRange {
+                url: answer.url.to_string(),
+                reason,
+            })
+        };
+        let cache_path = sink.path.clone();
         let write_err = |source| {
             Failure::Fatal(HubError::CacheIo {
                 action: "write",
-                path: partial.to_owned(),
+                path: cache_path.clone(),
                 source,
             })
         };
+        let mut response = answer.response;
         match response.status().as_u16() {
-            206 => {}
-            200 => {
-                // The server sent the whole file: start the cache file over.
-                file.set_len(0).map_err(write_err)?;
-                *hasher = Sha256::new();
-                *have = 0;
+            206 => {
+                // The bytes must continue the cache file exactly where it ends.
+                let content_range = response
+                    .headers()
+                    .get(reqwest::header::CONTENT_RANGE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                match super::range::parse_content_range(content_range) {
+                    Some((from, _, total)) if from == start && total == size => {}
+                    _ => {
+                        return Err(bad(format!(
+                            "asked for bytes {start}- of {size}, got `Content-Range: {content_range}`"
+                        )));
+                    }
+                }
             }
+            // The server sent the whole file: start the cache file over.
+            200 => sink.restart().map_err(write_err)?,
             status => {
-                return Err(Failure::Fatal(HubError::BadRange {
-                    url: answer.url.to_string(),
-                    reason: format!("asked for bytes {start}- and got HTTP {status}"),
-                }));
+                return Err(bad(format!(
+                    "asked for bytes {start}- and got HTTP {status}"
+                )));
             }
         }
         loop {
@@ -196,17 +187,66 @@ impl HubClient {
                 Ok(n) => n,
                 Err(err) => return Err(Failure::Retry(format!("the connection broke: {err}"))),
             };
-            if *have + n as u64 > size {
-                return Err(Failure::Fatal(HubError::BadRange {
-                    url: answer.url.to_string(),
-                    reason: format!("the server sent more than the file's {size} bytes"),
-                }));
+            if sink.have + n as u64 > size {
+                return Err(bad(format!(
+                    "the server sent more than the file's {size} bytes"
+                )));
             }
-            file.write_all(&buffer[..n]).map_err(write_err)?;
-            hasher.update(&buffer[..n]);
-            *have += n as u64;
-            on_bytes(*have);
+            sink.append(&buffer[..n]).map_err(write_err)?;
+            on_bytes(sink.have);
         }
+    }
+}
+
+/// A `.partial` download: the file, the hash of everything in it, and byte counts.
+struct CacheFile {
+    path: PathBuf,
+    file: File,
+    hasher: Sha256,
+    /// Bytes in the file.
+    have: u64,
+    /// Bytes appended by this download (what went over the network).
+    fetched: u64,
+    /// The whole file's size.
+    size: u64,
+}
+
+impl CacheFile {
+    /// Opens `path` for appending; what an earlier download left is hashed now (once), and
+    /// a leftover longer than the whole file is discarded.
+    fn open(path: PathBuf, size: u64) -> std::io::Result<Self> {
+        let mut hasher = Sha256::new();
+        let have = hash_prefix(&path, size, &mut hasher)?;
+        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        Ok(CacheFile {
+            path,
+            file,
+            hasher,
+            have,
+            fetched: 0,
+            size,
+        })
+    }
+
+    fn append(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.file.write_all(bytes)?;
+        self.hasher.update(bytes);
+        self.have += bytes.len() as u64;
+        self.fetched += bytes.len() as u64;
+        Ok(())
+    }
+
+    fn restart(&mut self) -> std::io::Result<()> {
+        self.file.set_len(0)?;
+        self.hasher = Sha256::new();
+        self.have = 0;
+        Ok(())
+    }
+
+    /// Flushes and returns the bytes in the file, the bytes fetched, and the sha256 (hex).
+    fn finish(mut self) -> std::io::Result<(u64, u64, String)> {
+        self.file.flush()?;
+        Ok((self.have, self.fetched, hex::encode(self.hasher.finalize())))
     }
 }
 

@@ -168,7 +168,7 @@ impl HubClient {
 }
 
 /// Parses `bytes START-END/SIZE` (a known size is required: the allocation bound needs it).
-fn parse_content_range(value: &str) -> Option<(u64, u64, u64)> {
+pub(super) fn parse_content_range(value: &str) -> Option<(u64, u64, u64)> {
     let rest = value.trim().strip_prefix("bytes ")?;
     let (span, total) = rest.split_once('/')?;
     let (start, end) = span.split_once('-')?;
