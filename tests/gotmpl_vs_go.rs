@@ -274,6 +274,20 @@ const OLLAMA_EDGE_CASES: &[(Expect, &str)] = &[
     (Fails, "{{ .System @ }}"),
     (Fails, "{{/* unclosed comment }}"),
     (Fails, "{{ .A.B.C }}{{ .Messages }}"),
+    // Regression: `break` in a range's else ends that range only; `continue` goes to the outer.
+    (
+        Renders,
+        "{{ range .Messages }}{{ range .ToolCalls }}c{{ else }}{{ break }}{{ end }}[{{ .Role }}]{{ end }}",
+    ),
+    (
+        Renders,
+        "{{ range .Messages }}{{ range .ToolCalls }}c{{ else }}{{ continue }}{{ end }}[{{ .Role }}]{{ end }}",
+    ),
+    // Regression: html/js/urlquery print a nil operand as `<no value>`, not `<nil>`.
+    (
+        Renders,
+        "{{ html .Missing }}|{{ js .Missing 1 }}|{{ urlquery 1 .Missing 2 }}|{{ print .Missing 1 }}",
+    ),
     // Numbers: hex, char constants, floats.
     (
         Renders,

@@ -24,8 +24,7 @@ pub enum FileKind {
     Modelfile,
     /// A `ruvltra.toml` manifest.
     Manifest,
-    /// A llama.cpp preset file (`*.ini`): recognised, and checked once the llama.cpp
-    /// renderer provides a preset parser (its checker plugs in at [`run`]'s `match`).
+    /// A llama.cpp preset file (`*.ini`), checked the way `llama-server` reads it.
     Preset,
 }
 
@@ -86,9 +85,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     match FileKind::detect(path, &content) {
         Some(FileKind::Modelfile) => Ok(check_modelfile(&shown, &content)),
         Some(FileKind::Manifest) => check_manifest(path),
-        Some(FileKind::Preset) => anyhow::bail!(
-            "`{shown}` looks like a llama.cpp preset file; checking presets is not supported yet"
-        ),
+        Some(FileKind::Preset) => Ok(check_preset_file(path, &content)),
         None => anyhow::bail!(
             "cannot tell what `{shown}` is: name a Modelfile `Modelfile` or `*.Modelfile`, a manifest `*.toml`"
         ),
@@ -118,6 +115,28 @@ fn check_modelfile(path: &str, content: &[u8]) -> u8 {
     }
     if report.errors.is_empty() {
         eprintln!("`{path}`: a valid Modelfile");
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    }
+}
+
+fn check_preset_file(path: &Path, content: &[u8]) -> u8 {
+    let shown = path.display();
+    let Ok(text) = std::str::from_utf8(content) else {
+        println!("{shown}:1:1: not UTF-8 text: llama-server reads preset files as UTF-8");
+        return EXIT_FAILED;
+    };
+    let diagnostics = crate::render::llamacpp::check_preset(text, path);
+    for d in &diagnostics {
+        println!("{d}");
+    }
+    let errors = diagnostics
+        .iter()
+        .filter(|d| matches!(d.severity, crate::render::llamacpp::Severity::Error))
+        .count();
+    if errors == 0 {
+        eprintln!("`{shown}`: a valid llama.cpp preset file");
         EXIT_OK
     } else {
         EXIT_FAILED

@@ -6,7 +6,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod check;
+pub mod explain;
+pub mod generate;
 pub mod gguf;
+pub mod init;
 pub mod inspect;
 pub mod push;
 pub mod template;
@@ -31,17 +34,31 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Check and debug chat templates (Jinja and Ollama Go)
+    #[command(subcommand)]
+    Template(template::TemplateCommand),
+    /// Push a model to Ollama, OCI registries and Ollama bundles.
+    Push(Box<push::PushArgs>),
     /// Summarise GGUF headers from local files, folders or `hf://` repositories.
     Inspect(inspect::InspectArgs),
     /// Validate a Modelfile or a manifest; prints `path:line:col: message` per problem.
     Check(check::CheckArgs),
+    /// Write Ollama Modelfiles, `tags.json` and a `create.sh` for every variant.
+    Ollama(generate::GenerateArgs),
+    /// Write llama.cpp presets, catalog entries and usage Markdown.
+    Llamacpp(generate::GenerateArgs),
+    /// Write the ModelScope repository files of every model.
+    Modelscope(generate::GenerateArgs),
+    /// Write the Hub model card and the repository-root Ollama files.
+    Card(generate::GenerateArgs),
+    /// Write every output: Ollama, llama.cpp, ModelScope and the Hub card.
+    All(generate::GenerateArgs),
+    /// Show every resolved value and where it came from.
+    Explain(explain::ExplainArgs),
+    /// Write a commented starter manifest from a folder or Hub repository of GGUF files.
+    Init(init::InitArgs),
     /// Operations on GGUF files (embed a chat template).
     Gguf(gguf::GgufArgs),
-    /// Check and debug chat templates (Jinja and Ollama Go)
-    #[command(subcommand)]
-    Template(template::TemplateCommand),
-    /// Push a model to a running Ollama server, OCI registries and Ollama bundles.
-    Push(Box<push::PushArgs>),
 }
 
 /// Runs one parsed command line and returns the process exit code.
@@ -49,11 +66,18 @@ pub enum Command {
 /// Errors are printed here, once, with their chain of causes and any hint.
 pub fn run(cli: Cli) -> ExitCode {
     let result: anyhow::Result<u8> = match cli.command {
-        Command::Inspect(args) => inspect::run(args),
-        Command::Check(args) => check::run(&args),
-        Command::Gguf(args) => gguf::run(args),
         Command::Template(command) => template::run(command),
         Command::Push(args) => push::run(*args),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Check(args) => check::run(&args),
+        Command::Ollama(args) => generate::run(&args, &[crate::render::Target::Ollama]),
+        Command::Llamacpp(args) => generate::run(&args, &[crate::render::Target::LlamaCpp]),
+        Command::Modelscope(args) => generate::run(&args, &[crate::render::Target::ModelScope]),
+        Command::Card(args) => generate::run(&args, &[crate::render::Target::Card]),
+        Command::All(args) => generate::run(&args, &crate::render::Target::ALL),
+        Command::Explain(args) => explain::run(&args),
+        Command::Init(args) => init::run(&args),
+        Command::Gguf(args) => gguf::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

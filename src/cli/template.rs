@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 
+mod convert;
+
 use super::{EXIT_FAILED, EXIT_OK};
 use crate::template::chat::{ChatRequest, Message};
 use crate::template::jinja::{FixedDateTime, JinjaTemplate};
@@ -20,6 +22,9 @@ pub enum TemplateCommand {
     Verify(VerifyArgs),
     /// Render one conversation with a Jinja or an Ollama Go template, as the verifier does
     Render(RenderArgs),
+    /// Convert a GGUF's Jinja chat template (or a `.jinja` file) into an Ollama Go template
+    /// and stop list, verified over the conversation suite
+    Convert(convert::ConvertArgs),
 }
 
 /// Tokenizer facts both commands render with.
@@ -78,6 +83,7 @@ pub fn run(command: TemplateCommand) -> Result<u8> {
     match command {
         TemplateCommand::Verify(args) => run_verify(args),
         TemplateCommand::Render(args) => run_render(args),
+        TemplateCommand::Convert(args) => convert::run(args),
     }
 }
 

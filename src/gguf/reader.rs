@@ -272,7 +272,7 @@ impl<R: BufRead> Input<R> {
         while left > 0 {
             let n = left.min(per_chunk) as usize;
             let bytes = &mut scratch[..n * T::SIZE];
-            let after = (left - n as u64) * T::SIZE as u64;
+            let after = (left - n as u64).saturating_mul(T::SIZE as u64);
             let file_len = self.file_len;
             self.fill(bytes)
                 .map_err(|e| e.needing_more(after, file_len))?;
@@ -590,6 +590,23 @@ mod tests {
         b.extend(pairs.to_le_bytes());
         b.extend(body);
         b
+    }
+
+    /// Regression: a huge element count read without a known file length once overflowed
+    /// while computing how many more bytes the caller would need.
+    #[test]
+    fn huge_array_count_without_file_length_is_truncated_not_overflow() {
+        let mut body = 1u64.to_le_bytes().to_vec();
+        body.extend(b"a");
+        body.extend(9u32.to_le_bytes());
+        body.extend(10u32.to_le_bytes());
+        body.extend((1u64 << 62).to_le_bytes());
+        body.extend([0u8; 24]);
+        let err = GgufHeader::read(&file(0, 1, &body)[..], None).unwrap_err();
+        assert!(
+            matches!(err.kind(), HeaderErrorKind::Truncated { .. }),
+            "{err}"
+        );
     }
 
     fn string(s: &[u8]) -> Vec<u8> {

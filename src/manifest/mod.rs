@@ -47,11 +47,25 @@ mod error;
 mod load;
 mod provenance;
 mod reader;
+mod resolve;
+mod resolve_build;
+mod resolve_chat;
+mod resolve_error;
+mod resolve_files;
 mod schema;
 
 pub use error::{LoadError, Location, ManifestError, ManifestErrorKind, ManifestErrors};
 pub use load::MAX_MANIFEST_BYTES;
 pub use provenance::{Conflict, Provenance, Sourced, reconcile};
+pub use resolve::{
+    CardBenchmark, CardTarget, LOCK_VERSION, ModelScopeTarget, ModelShape, OllamaChat,
+    OllamaTarget, Origin, Resolved, ResolvedChat, ResolvedFamily, ResolvedHub, ResolvedLicense,
+    ResolvedMessage, ResolvedModel, ResolvedParameter, ResolvedVariant, Targets,
+};
+pub use resolve_build::{MAX_TEXT_FILE_BYTES, resolve};
+pub use resolve_chat::{ChatConverter, ChatInput, ChatOutput, default_template};
+pub use resolve_error::ResolveError;
+pub use resolve_files::{FileFacts, FileSource, HubFiles, LocalFiles};
 pub use schema::{
     Benchmark, CardSettings, ChatTemplateSource, Claim, Family, HubSettings, License,
     LlamaCppSettings, Manifest, ManifestMessage, ModelEntry, ModelScopeSettings, OllamaSettings,

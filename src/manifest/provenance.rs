@@ -35,6 +35,13 @@ pub enum Provenance {
         /// The field, e.g. `siblings[].lfs.sha256`.
         field: String,
     },
+    /// Measured from a local file (its size, its SHA-256).
+    LocalFile {
+        /// The file's path, as resolved from the manifest.
+        path: String,
+        /// What was measured, e.g. `size` or `sha256`.
+        what: String,
+    },
     /// Read from a file name (`ruvltra-small-0.5b-q8_0.gguf` says `Q8_0`).
     FileName {
         /// The file name.
@@ -52,7 +59,12 @@ impl fmt::Display for Provenance {
                 location,
                 intended,
             } => {
-                write!(f, "`{path}`:{}:{}", location.line, location.column)?;
+                // Line 0: the manifest states it, but its place was not kept.
+                if location.line == 0 {
+                    write!(f, "`{path}`")?;
+                } else {
+                    write!(f, "`{path}`:{}:{}", location.line, location.column)?;
+                }
                 if *intended {
                     f.write_str(" (intended override)")?;
                 }
@@ -60,6 +72,7 @@ impl fmt::Display for Provenance {
             }
             Provenance::GgufHeader { file, key } => write!(f, "GGUF header of `{file}` (`{key}`)"),
             Provenance::HubApi { url, field } => write!(f, "Hub API {url} (`{field}`)"),
+            Provenance::LocalFile { path, what } => write!(f, "{what} of the local file `{path}`"),
             Provenance::FileName { file } => write!(f, "file name `{file}`"),
             Provenance::BuiltInDefault => f.write_str("built-in default"),
         }

@@ -2,6 +2,8 @@
 //! verifier that compares the two, and the converter from one to the other.
 
 pub mod chat;
+pub mod convert;
+pub mod defaults;
 pub mod gotmpl;
 pub mod jinja;
 pub mod ollama;

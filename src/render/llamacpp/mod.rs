@@ -5,9 +5,15 @@
 //! the way `llama-server` reads it, so `ruvltra-export check presets.ini` finds at once what
 //! llama.cpp would only report when the server starts. The option names come from the real
 //! `llama-server --help` ([`SERVER_OPTIONS`]); a test compares them with the built binary.
+//!
+//! [`render`] writes a family's llama.cpp outputs from the resolved model: `presets.ini`, a
+//! catalog entry per variant, the "supported models" lines and usage page.
 
+pub mod catalog;
 mod options;
+mod options_map;
 mod preset;
+mod zoo;
 
 pub use options::{
     PRESET_ONLY_OPTIONS, ParameterMapping, SERVER_OPTIONS, ServerOption, find_option,
@@ -17,3 +23,4 @@ pub use preset::{
     HfRepoId, ModelSource, Preset, PresetDiagnostic, PresetError, PresetKey, PresetOptions,
     PresetSection, PresetValue, SectionName, Severity, canonical_section_name, check_preset,
 };
+pub use zoo::{DIR, render, section_name};

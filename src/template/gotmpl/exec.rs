@@ -223,7 +223,12 @@ impl<'a> Exec<'a> {
         };
         if len == 0 {
             if let Some(else_list) = &b.else_list {
-                return self.walk_list(dot, else_list);
+                // As in Go, a `break` in the else branch ends this `range` (the one whose
+                // else it is), while a `continue` goes on to the enclosing one.
+                return match self.walk_list(dot, else_list)? {
+                    Flow::Break => Ok(Flow::Normal),
+                    flow => Ok(flow),
+                };
             }
             return Ok(Flow::Normal);
         }

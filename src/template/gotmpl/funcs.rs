@@ -68,12 +68,21 @@ fn string_arg(v: &Value) -> Result<&str, String> {
     }
 }
 
-/// Go's `evalArgs` for `html`, `js`, `urlquery`: one string as is, else `fmt.Sprint`.
+/// Go's `evalArgs` for `html`, `js`, `urlquery`: one string as is, else `fmt.Sprint` of the
+/// operands as templates print them (so a nil operand reads `<no value>`, and counts as a
+/// string for `Sprint`'s spacing).
 fn eval_args(args: &[Value], limit: usize) -> String {
     if let [Value::Str(s)] = args {
         return s.to_string();
     }
-    gofmt::sprint(args, limit)
+    let printable: Vec<Value> = args
+        .iter()
+        .map(|a| match a {
+            Value::Invalid | Value::Nil => Value::str("<no value>"),
+            a => a.clone(),
+        })
+        .collect();
+    gofmt::sprint(&printable, limit)
 }
 
 /// Calls function `name` with evaluated arguments (the piped value last); `limit` bounds the
@@ -216,23 +225,19 @@ fn eq(a: &Value, rest: &[Value]) -> Result<bool, String> {
                 }
                 false
             }
-            (None, None) => match (a, b) {
-                (Value::Invalid, Value::Invalid) => true,
-                (Value::Invalid, _) | (_, Value::Invalid) => false,
-                (x, y) => {
-                    let nil_x = is_nil(x);
-                    let nil_y = is_nil(y);
-                    if nil_x || nil_y {
-                        nil_x == nil_y
-                    } else {
-                        return Err(format!(
-                            "non-comparable type {}: {}",
-                            y.go_string(),
-                            y.type_name()
-                        ));
-                    }
+            (None, None) => {
+                // Go treats a missing value like any other nil: equal only to nil.
+                let nil_a = *a == Value::Invalid || is_nil(a);
+                let nil_b = *b == Value::Invalid || is_nil(b);
+                if !nil_a && !nil_b {
+                    return Err(format!(
+                        "non-comparable type {}: {}",
+                        b.go_string(),
+                        b.type_name()
+                    ));
                 }
-            },
+                nil_a == nil_b
+            }
         };
         if truth {
             return Ok(true);

@@ -1,14 +1,23 @@
 //! Go's `fmt.Sprint`, `fmt.Sprintln` and the common part of `fmt.Sprintf`, over template
 //! values: what the `print`, `println` and `printf` builtins produce.
 
-use super::value::{Value, format_float_g};
+use super::value::{Stringer, Value, format_float_g};
 
 /// How one argument prints under `%v` when passed to a `fmt` function (a copy, so only
 /// value-receiver `String()` methods apply).
 fn arg_v(v: &Value) -> String {
     match v {
         Value::Invalid | Value::Nil => "<nil>".to_owned(),
-        other => other.go_string(),
+        other => other.go_string_copy(),
+    }
+}
+
+/// Whether `fmt` calls a `String` method on this value when it is passed by copy.
+fn has_value_stringer(v: &Value) -> bool {
+    match v {
+        Value::Slice(s) => s.stringer == Stringer::Value,
+        Value::Struct(s) => s.stringer == Stringer::Value,
+        _ => false,
     }
 }
 
@@ -109,8 +118,7 @@ pub(crate) fn sprintf(format: &str, args: &[Value], limit: usize) -> String {
             continue;
         };
         next_arg += 1;
-        let body = format_one(verb, spec, arg);
-        out.push_str(&pad(&body, spec));
+        out.push_str(&format_one(verb, spec, arg));
     }
     if next_arg < args.len() {
         out.push_str("%!(EXTRA ");
@@ -161,19 +169,36 @@ fn pad(body: &str, spec: Spec) -> String {
     format!("{}{body}", " ".repeat(fill))
 }
 
-fn bad(verb: char, arg: &Value) -> String {
+/// Go's marker for a verb that does not fit the operand; the operand inside is printed with
+/// `%v` under the same width and precision.
+fn bad(verb: char, spec: Spec, arg: &Value) -> String {
     match arg {
         Value::Invalid | Value::Nil => format!("%!{verb}(<nil>)"),
-        a => format!("%!{verb}({}={})", a.type_name(), arg_v(a)),
+        a => format!(
+            "%!{verb}({}={})",
+            a.type_name(),
+            pad(&v_with_precision(a, spec), spec)
+        ),
+    }
+}
+
+/// `%v` of one operand, honouring a precision (strings truncate, floats round).
+fn v_with_precision(arg: &Value, spec: Spec) -> String {
+    match arg {
+        Value::Str(s) => truncate(s, spec.prec),
+        Value::Float(f) if spec.prec.is_some() => format_float(*f, 'g', spec),
+        Value::Int(i) => sign(*i >= 0, i.to_string(), spec),
+        a => arg_v(a),
     }
 }
 
 fn format_one(verb: char, spec: Spec, arg: &Value) -> String {
     if verb == 'T' {
-        return match arg {
+        let t = match arg {
             Value::Invalid | Value::Nil => "<nil>".to_owned(),
             a => a.type_name(),
         };
+        return pad(&t, spec);
     }
     format_nested(verb, spec, arg, 0)
 }
@@ -181,9 +206,14 @@ fn format_one(verb: char, spec: Spec, arg: &Value) -> String {
 /// One operand at `depth` inside a container: Go applies the verb to every element (and map
 /// key), and prints a nil element as `<nil>` whatever the verb.
 fn format_nested(verb: char, spec: Spec, arg: &Value, depth: usize) -> String {
+    // A value-receiver `String` method (Ollama's `api.Tools`, `api.Tool`) serves the string
+    // verbs; other verbs see the underlying slice or struct.
+    if matches!(verb, 'v' | 's' | 'x' | 'X' | 'q') && has_value_stringer(arg) {
+        return format_nested(verb, spec, &Value::str(&arg.go_string_copy()), depth);
+    }
     if verb != 'v' {
         match arg {
-            Value::Slice(s) if !s.json_stringer => {
+            Value::Slice(s) => {
                 let parts: Vec<String> = s
                     .items
                     .iter()
@@ -204,16 +234,12 @@ fn format_nested(verb: char, spec: Spec, arg: &Value, depth: usize) -> String {
                     .collect();
                 return format!("map[{}]", parts.join(" "));
             }
-            Value::Invalid | Value::Nil if depth > 0 => return "<nil>".to_owned(),
+            Value::Invalid | Value::Nil if depth > 0 => return pad("<nil>", spec),
             _ => {}
         }
     }
-    match (verb, arg) {
-        ('v', _) => match arg {
-            Value::Float(f) if spec.prec.is_some() => format_float(*f, 'g', spec),
-            Value::Int(i) => sign(*i as f64 >= 0.0, i.to_string(), spec),
-            _ => arg_v(arg),
-        },
+    let body = match (verb, arg) {
+        ('v', _) => v_with_precision(arg, spec),
         ('s', Value::Str(s)) => truncate(s, spec.prec),
         ('s', Value::Struct(_) | Value::Ordered(_) | Value::Map(_)) => arg_v(arg),
         ('q', Value::Str(s)) => go_quote(s),
@@ -224,7 +250,7 @@ fn format_nested(verb: char, spec: Spec, arg: &Value, depth: usize) -> String {
                 let q = go_quote(&c.to_string());
                 format!("'{}'", &q[1..q.len() - 1])
             }
-            None => bad(verb, arg),
+            None => bad(verb, spec, arg),
         },
         ('t', Value::Bool(b)) => b.to_string(),
         ('d', Value::Int(i)) => sign(*i >= 0, i.to_string(), spec),
@@ -248,8 +274,49 @@ fn format_nested(verb: char, spec: Spec, arg: &Value, depth: usize) -> String {
         ('U', Value::Int(i)) => format!("U+{:04X}", i),
         ('c', Value::Int(i)) => char::from_u32(*i as u32).unwrap_or('\u{FFFD}').to_string(),
         ('f' | 'F' | 'e' | 'E' | 'g' | 'G', Value::Float(f)) => format_float(*f, verb, spec),
-        _ => bad(verb, arg),
+        ('x', Value::Float(f)) => hex_float(*f, false),
+        ('X', Value::Float(f)) => hex_float(*f, true),
+        _ => return bad(verb, spec, arg),
+    };
+    pad(&body, spec)
+}
+
+/// `strconv.FormatFloat(f, 'x', -1, 64)`: `0x1.8p+00`.
+fn hex_float(f: f64, upper: bool) -> String {
+    if !f.is_finite() {
+        return format_float_g(f);
     }
+    let bits = f.to_bits();
+    let sign = if bits >> 63 == 1 { "-" } else { "" };
+    let exp_bits = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1u64 << 52) - 1);
+    let s = if exp_bits == 0 && frac == 0 {
+        "0x0p+00".to_owned()
+    } else {
+        let (mut mant, mut exp) = if exp_bits == 0 {
+            (frac, -1022)
+        } else {
+            (frac | (1u64 << 52), exp_bits - 1023)
+        };
+        while mant < (1u64 << 52) {
+            mant <<= 1;
+            exp -= 1;
+        }
+        let digits = format!("{:013x}", mant & ((1u64 << 52) - 1));
+        let digits = digits.trim_end_matches('0');
+        let point = if digits.is_empty() {
+            String::new()
+        } else {
+            format!(".{digits}")
+        };
+        format!(
+            "0x1{point}p{}{:02}",
+            if exp < 0 { '-' } else { '+' },
+            exp.abs()
+        )
+    };
+    let s = format!("{sign}{s}");
+    if upper { s.to_uppercase() } else { s }
 }
 
 fn sign(non_negative: bool, digits: String, spec: Spec) -> String {

@@ -18,10 +18,13 @@
 //! assert_eq!(t.execute(&data, &ExecOptions::default()).unwrap(), "a, b");
 //! ```
 //!
-//! Known differences from Go, none reachable from Ollama's data: methods cannot be called
-//! (only fields), `call` always fails (no function values exist), `\x80`-`\xff` escapes in
-//! string literals are refused (Rust strings are UTF-8), slicing a string inside a UTF-8
-//! sequence yields U+FFFD, and `unicode.IsPrint` (for `%q` and `js`) is approximated.
+//! Known differences from Go: methods cannot be called (only fields), `call` always fails (no
+//! function values exist), `\x80`-`\xff` escapes in string literals are refused (Rust strings
+//! are UTF-8), slicing a string inside a UTF-8 sequence yields U+FFFD, `unicode.IsPrint` (for
+//! `%q` and `js`) is approximated, template calls and blocks nest at most [`Limits::max_depth`]
+//! deep, and values whose Go printing shows a memory address (a struct with a pointer-receiver
+//! `String` method passed to `print`/`printf`, a `*api.Message`) print as JSON or fields
+//! instead — output Go itself cannot reproduce from one run to the next.
 
 mod error;
 mod exec;
@@ -34,7 +37,7 @@ mod value;
 pub use error::{GoTemplateError, Pos};
 pub use exec::{Limits, MissingKey};
 pub use funcs::FuncEnv;
-pub use value::{Field, Ordered, Slice, Struct, Value};
+pub use value::{Field, Ordered, Slice, Stringer, Struct, Value};
 
 use exec::Exec;
 use parse::Tree;

@@ -40,8 +40,21 @@ pub struct Slice {
     pub items: Vec<Value>,
     /// A nil slice (JSON `null`) rather than an empty one (`[]`).
     pub is_nil: bool,
-    /// The slice type has a `String()` method that prints its JSON (Ollama's `api.Tools`).
-    pub json_stringer: bool,
+    /// The slice type's `String()` method, which prints its JSON (Ollama's `api.Tools`).
+    pub stringer: Stringer,
+}
+
+/// Which `String() string` method a Go type has. Ollama's types print their JSON through it;
+/// whether Go calls it depends on the receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stringer {
+    /// No `String` method: printed field by field.
+    None,
+    /// `func (T) String()`: used wherever the value is printed.
+    Value,
+    /// `func (*T) String()`: used when an action prints the field itself (Go can take its
+    /// address), not when a copy is passed to `print`, `printf` or nested in another value.
+    Pointer,
 }
 
 /// A Go struct value.
@@ -51,8 +64,8 @@ pub struct Struct {
     pub type_name: &'static str,
     /// Exported fields in declaration order.
     pub fields: Vec<Field>,
-    /// The type has a `String()` method that prints its JSON.
-    pub json_stringer: bool,
+    /// The type's `String()` method, which prints its JSON.
+    pub stringer: Stringer,
 }
 
 /// One exported struct field with its `json:"..."` tag.
@@ -99,7 +112,7 @@ impl Value {
             type_name,
             items,
             is_nil: false,
-            json_stringer: false,
+            stringer: Stringer::None,
         }))
     }
 
@@ -166,10 +179,19 @@ impl Value {
         }
     }
 
-    /// `fmt.Sprint(v)` (the `%v` verb), as template actions and `print` write a value.
+    /// How a template action prints the value (`fmt.Fprint` of an addressable value, so
+    /// pointer-receiver `String` methods apply).
     pub fn go_string(&self) -> String {
         let mut out = String::new();
-        write_v(&mut out, self, 0);
+        write_v(&mut out, self, 0, true);
+        out
+    }
+
+    /// `fmt.Sprint(v)` of a copy, as `print` and `printf` see their operands: only
+    /// value-receiver `String` methods apply.
+    pub(crate) fn go_string_copy(&self) -> String {
+        let mut out = String::new();
+        write_v(&mut out, self, 0, false);
         out
     }
 
@@ -181,7 +203,17 @@ impl Value {
     }
 }
 
-fn write_v(out: &mut String, v: &Value, depth: usize) {
+/// Whether `fmt` calls the type's `String` method here: nested values and copies are not
+/// addressable.
+fn uses_stringer(stringer: Stringer, depth: usize, addressable: bool) -> bool {
+    match stringer {
+        Stringer::None => false,
+        Stringer::Value => true,
+        Stringer::Pointer => depth == 0 && addressable,
+    }
+}
+
+fn write_v(out: &mut String, v: &Value, depth: usize, addressable: bool) {
     match v {
         Value::Invalid => out.push_str(if depth == 0 {
             "<no value>"
@@ -194,7 +226,7 @@ fn write_v(out: &mut String, v: &Value, depth: usize) {
         Value::Float(f) => out.push_str(&format_float_g(*f)),
         Value::Str(s) => out.push_str(s),
         Value::Slice(s) => {
-            if s.json_stringer {
+            if uses_stringer(s.stringer, depth, addressable) {
                 out.push_str(&v.to_go_json().unwrap_or_default());
                 return;
             }
@@ -203,7 +235,7 @@ fn write_v(out: &mut String, v: &Value, depth: usize) {
                 if i > 0 {
                     out.push(' ');
                 }
-                write_v(out, item, depth + 1);
+                write_v(out, item, depth + 1, addressable);
             }
             out.push(']');
         }
@@ -215,12 +247,12 @@ fn write_v(out: &mut String, v: &Value, depth: usize) {
                 }
                 out.push_str(k);
                 out.push(':');
-                write_v(out, item, depth + 1);
+                write_v(out, item, depth + 1, addressable);
             }
             out.push(']');
         }
         Value::Struct(s) => {
-            if s.json_stringer {
+            if uses_stringer(s.stringer, depth, addressable) {
                 out.push_str(&v.to_go_json().unwrap_or_default());
                 return;
             }
@@ -229,7 +261,7 @@ fn write_v(out: &mut String, v: &Value, depth: usize) {
                 if i > 0 {
                     out.push(' ');
                 }
-                write_v(out, &f.value, depth + 1);
+                write_v(out, &f.value, depth + 1, addressable);
             }
             out.push('}');
         }

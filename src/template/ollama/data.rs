@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use crate::template::chat::{Message, Tool, ToolCall};
-use crate::template::gotmpl::{Field, Ordered, Slice, Struct, Value};
+use crate::template::gotmpl::{Field, Ordered, Slice, Stringer, Struct, Value};
 
 use super::Collated;
 
@@ -38,20 +38,20 @@ fn field(name: &'static str, json_name: &'static str, omit_empty: bool, value: V
     }
 }
 
-fn structure(type_name: &'static str, json_stringer: bool, fields: Vec<Field>) -> Value {
+fn structure(type_name: &'static str, stringer: Stringer, fields: Vec<Field>) -> Value {
     Value::Struct(Rc::new(Struct {
         type_name,
         fields,
-        json_stringer,
+        stringer,
     }))
 }
 
-fn slice(type_name: &'static str, items: Vec<Value>, json_stringer: bool) -> Value {
+fn slice(type_name: &'static str, items: Vec<Value>, stringer: Stringer) -> Value {
     Value::Slice(Rc::new(Slice {
         type_name,
         is_nil: items.is_empty(),
         items,
-        json_stringer,
+        stringer,
     }))
 }
 
@@ -62,7 +62,7 @@ fn string_slice(items: &[serde_json::Value]) -> Value {
             .iter()
             .map(|v| Value::str(v.as_str().unwrap_or_default()))
             .collect(),
-        false,
+        Stringer::None,
     )
 }
 
@@ -75,12 +75,16 @@ pub fn messages_mode(collated: &Collated, tools: &[Tool], think: &ThinkFlags) ->
         slice(
             "[]*api.Message",
             collated.messages.iter().map(message).collect(),
-            false,
+            Stringer::None,
         ),
     );
     top.insert(
         "Tools".to_owned(),
-        slice("api.Tools", tools.iter().map(tool).collect(), true),
+        slice(
+            "api.Tools",
+            tools.iter().map(tool).collect(),
+            Stringer::Value,
+        ),
     );
     top.insert("Response".to_owned(), Value::str(""));
     insert_think(&mut top, think);
@@ -107,7 +111,7 @@ fn insert_think(top: &mut BTreeMap<String, Value>, think: &ThinkFlags) {
 pub fn message(m: &Message) -> Value {
     structure(
         "*api.Message",
-        false,
+        Stringer::None,
         vec![
             field("Role", "role", false, Value::str(&m.role)),
             field("Content", "content", false, Value::str(&m.content)),
@@ -116,7 +120,7 @@ pub fn message(m: &Message) -> Value {
                 "Images",
                 "images",
                 true,
-                slice("[]api.ImageData", Vec::new(), false),
+                slice("[]api.ImageData", Vec::new(), Stringer::None),
             ),
             field(
                 "ToolCalls",
@@ -125,7 +129,7 @@ pub fn message(m: &Message) -> Value {
                 slice(
                     "[]api.ToolCall",
                     m.tool_calls.iter().map(tool_call).collect(),
-                    false,
+                    Stringer::None,
                 ),
             ),
             field(
@@ -156,7 +160,7 @@ fn tool_call(c: &ToolCall) -> Value {
     }));
     let function = structure(
         "api.ToolCallFunction",
-        false,
+        Stringer::None,
         vec![
             field(
                 "Index",
@@ -170,7 +174,7 @@ fn tool_call(c: &ToolCall) -> Value {
     );
     structure(
         "api.ToolCall",
-        false,
+        Stringer::None,
         vec![
             field("ID", "id", true, Value::str(c.id.as_deref().unwrap_or(""))),
             field("Function", "function", false, function),
@@ -187,7 +191,7 @@ fn tool(t: &Tool) -> Value {
     let p = &t.function.parameters;
     let parameters = structure(
         "api.ToolFunctionParameters",
-        true,
+        Stringer::Pointer,
         vec![
             field(
                 "Type",
@@ -217,7 +221,7 @@ fn tool(t: &Tool) -> Value {
     );
     let function = structure(
         "api.ToolFunction",
-        true,
+        Stringer::Pointer,
         vec![
             field("Name", "name", false, Value::str(&t.function.name)),
             field(
@@ -231,7 +235,7 @@ fn tool(t: &Tool) -> Value {
     );
     structure(
         "api.Tool",
-        true,
+        Stringer::Value,
         vec![
             field("Type", "type", false, Value::str(&t.kind)),
             field("Items", "items", true, Value::Nil),
@@ -277,13 +281,13 @@ fn property(v: &serde_json::Value) -> Value {
     };
     structure(
         "api.ToolProperty",
-        false,
+        Stringer::None,
         vec![
             field(
                 "AnyOf",
                 "anyOf",
                 true,
-                slice("[]api.ToolProperty", any_of, false),
+                slice("[]api.ToolProperty", any_of, Stringer::None),
             ),
             field("Type", "type", true, kind),
             field("Items", "items", true, any(get("items"))),
@@ -297,7 +301,7 @@ fn property(v: &serde_json::Value) -> Value {
                 "Enum",
                 "enum",
                 true,
-                slice("[]interface {}", enum_values, false),
+                slice("[]interface {}", enum_values, Stringer::None),
             ),
             field("Properties", "properties", true, nested),
             field(

@@ -36,6 +36,22 @@ impl Date {
         .then_some(Date { year, month, day })
     }
 
+    /// The year (0-9999).
+    pub fn year(self) -> i32 {
+        self.year
+    }
+
+    /// The month (1-12).
+    pub fn month(self) -> u8 {
+        self.month
+    }
+
+    /// The day of the month (1-31), for other renderings of the same date (Jinja's
+    /// `strftime_now`).
+    pub fn day(self) -> u8 {
+        self.day
+    }
+
     /// Parses `YYYY-MM-DD`.
     pub fn parse(s: &str) -> Result<Date, DateError> {
         let err = || DateError {

@@ -15,7 +15,23 @@
 //!
 //! The template is parsed with `missingkey=zero` and Ollama's functions (`json`, `currentDate`,
 //! `yesterdayDate`, `toTypeScriptType`); the data is shaped like Ollama's Go structs
-//! (see [`data`]), so fields print, compare and serialise as they do in Ollama.
+//! (see [`data`]), so fields print, compare and serialise as they do in Ollama. As in Ollama,
+//! the last legacy turn runs as a fresh template: without those functions, without `define`d
+//! templates, and with Go's default missing-key behaviour.
+//!
+//! ```
+//! use ruvltra_export::template::chat::ChatRequest;
+//! use ruvltra_export::template::ollama::{Date, OllamaTemplate, RenderOptions};
+//!
+//! let t = OllamaTemplate::parse("{{ range .Messages }}<|{{ .Role }}|>{{ .Content }}\n{{ end }}<|assistant|>")?;
+//! let req: ChatRequest = serde_json::from_str(
+//!     r#"{"messages": [{"role": "user", "content": "Hi"}, {"role": "user", "content": "there"}]}"#,
+//! )?;
+//! let opts = RenderOptions::with_date(Date::parse("2025-01-31")?);
+//! // Consecutive user messages reach the template merged.
+//! assert_eq!(t.render(&req, &opts)?, "<|user|>Hi\n\nthere\n<|assistant|>");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod collate;
 mod cut;

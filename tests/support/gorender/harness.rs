@@ -1,5 +1,6 @@
 //! Drives `tests/support/gorender/main.go` — Go's own `text/template` with Ollama's rendering
 //! rules — and the Rust engine over the same batch, so tests can compare them byte for byte.
+#![allow(dead_code)]
 
 use std::io::Write;
 use std::path::PathBuf;

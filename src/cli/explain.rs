@@ -1,0 +1,145 @@
+//! `ruvltra-export explain`: every resolved value and where it came from.
+
+use std::fmt::Write as _;
+
+use clap::Args;
+
+use super::EXIT_OK;
+use super::generate::{ResolveArgs, resolve_family};
+use crate::manifest::{OllamaChat, Provenance, Resolved};
+
+/// Arguments of `explain`.
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// Manifest, variants and source.
+    #[command(flatten)]
+    pub resolve: ResolveArgs,
+    /// Print the resolved family as JSON (the `metadata.lock.json` shape).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `explain`.
+pub fn run(args: &ExplainArgs) -> anyhow::Result<u8> {
+    let resolved = resolve_family(&args.resolve)?;
+    if args.json {
+        print!("{}", resolved.to_lock_json());
+    } else {
+        print!("{}", provenance_table(&resolved));
+    }
+    Ok(EXIT_OK)
+}
+
+/// The provenance table: per variant, one line per value with its source.
+pub fn provenance_table(resolved: &Resolved) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} ({}), from {}{}",
+        resolved.family.name,
+        resolved.hub.repo,
+        match &resolved.origin {
+            crate::manifest::Origin::Local { folder } => format!("local folder `{folder}`"),
+            crate::manifest::Origin::Hub { endpoint } => format!("the Hub at {endpoint}"),
+        },
+        if resolved.fixtures {
+            " (test fixtures)"
+        } else {
+            ""
+        }
+    );
+    if let Some(base) = &resolved.family.base_model {
+        let _ = writeln!(out, "  base model  {}  <- {}", base.value, base.provenance);
+    }
+    if let Some(commit) = &resolved.hub.commit {
+        let _ = writeln!(
+            out,
+            "  commit      {}  <- {}",
+            commit.value, commit.provenance
+        );
+    }
+    for model in &resolved.models {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{} ({})  <- {}",
+            model.key, model.name.value, model.name.provenance
+        );
+        for v in &model.variants {
+            let _ = writeln!(out, "  {}/{}  {}", model.key, v.key, v.file);
+            let mut rows: Vec<(String, String, &Provenance)> = vec![
+                ("quant".into(), v.quant.value.clone(), &v.quant.provenance),
+                (
+                    "architecture".into(),
+                    v.architecture.value.clone(),
+                    &v.architecture.provenance,
+                ),
+                (
+                    "size label".into(),
+                    v.size_label.value.clone(),
+                    &v.size_label.provenance,
+                ),
+                (
+                    "parameters".into(),
+                    v.parameter_count.value.to_string(),
+                    &v.parameter_count.provenance,
+                ),
+                (
+                    "context length".into(),
+                    v.context_length.value.to_string(),
+                    &v.context_length.provenance,
+                ),
+                (
+                    "file size".into(),
+                    v.size_bytes.value.to_string(),
+                    &v.size_bytes.provenance,
+                ),
+            ];
+            if let Some(sha) = &v.sha256 {
+                rows.push(("sha256".into(), sha.value.clone(), &sha.provenance));
+            }
+            rows.push((
+                "chat template".into(),
+                format!("sha256 {}", &v.chat.jinja_sha256[..16]),
+                &v.chat.jinja.provenance,
+            ));
+            if let Some(system) = &v.system {
+                rows.push(("system".into(), one_line(&system.value), &system.provenance));
+            }
+            for p in &v.parameters {
+                rows.push((
+                    format!("param {}", p.name),
+                    p.value.to_string(),
+                    &p.provenance,
+                ));
+            }
+            for (field, value, source) in rows {
+                let _ = writeln!(out, "    {field:<20} {value:<24} <- {source}");
+            }
+            let verdict = match &v.chat.ollama {
+                OllamaChat::Converted { verified: true, .. } => "converted, verified".to_owned(),
+                OllamaChat::Converted {
+                    verified: false, ..
+                } => "converted, NOT verified".to_owned(),
+                OllamaChat::Failed { reason } => format!("not converted: {reason}"),
+            };
+            let _ = writeln!(out, "    {:<20} {verdict}", "ollama template");
+            let _ = writeln!(
+                out,
+                "    {:<20} {}",
+                "ollama names",
+                v.ollama_names.join(", ")
+            );
+        }
+    }
+    out
+}
+
+fn one_line(text: &str) -> String {
+    let flat = text.replace('\n', "\\n");
+    if flat.chars().count() > 40 {
+        format!("{}...", flat.chars().take(40).collect::<String>())
+    } else {
+        flat
+    }
+}

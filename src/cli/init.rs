@@ -1,0 +1,377 @@
+//! `ruvltra-export init SOURCE`: a commented starter manifest from the GGUF files in a
+//! folder or a Hub repository — variants grouped into models by family and fine-tune, the
+//! preferred quant chosen the way llama.cpp picks one (Q4_K_M, then Q8_0, then the first).
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+
+use super::EXIT_OK;
+use crate::gguf::{GgufHeader, Quant};
+use crate::source::{HubClient, Source};
+
+/// Arguments of `init`.
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// A folder of GGUF files, or `hf://owner/repo[@revision]`.
+    pub source: String,
+    /// Where to write the manifest.
+    #[arg(long, short, value_name = "FILE", default_value = "ruvltra.toml")]
+    pub output: PathBuf,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// One GGUF file as `init` sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundFile {
+    /// The file name (path in the repository).
+    pub file: String,
+    /// `general.basename`, as written.
+    pub basename: Option<String>,
+    /// `general.finetune`, lower-case.
+    pub finetune: Option<String>,
+    /// `general.size_label`.
+    pub size: Option<String>,
+    /// The quant (header, else file name).
+    pub quant: Option<String>,
+    /// `general.license`.
+    pub license: Option<String>,
+    /// `general.architecture`.
+    pub architecture: Option<String>,
+}
+
+impl FoundFile {
+    /// What `init` needs from a file and its header.
+    pub fn new(file: &str, header: &GgufHeader) -> FoundFile {
+        let quant = header
+            .file_type()
+            .and_then(|ft| ft.name())
+            .map(str::to_owned)
+            .or_else(|| Quant::from_file_name(file).map(|q| q.to_string()));
+        FoundFile {
+            file: file.to_owned(),
+            basename: header.basename().map(str::to_owned),
+            finetune: header.finetune().map(str::to_ascii_lowercase),
+            size: header.size_label().map(str::to_owned),
+            quant,
+            license: header.license().map(str::to_owned),
+            architecture: header.architecture().map(str::to_owned),
+        }
+    }
+
+    /// The model key: the fine-tune, else the file name without family, size and quant.
+    fn model_key(&self, family: &str) -> String {
+        if let Some(finetune) = &self.finetune {
+            return slug(finetune);
+        }
+        let stem = self.file.trim_end_matches(".gguf").to_ascii_lowercase();
+        let mut parts: Vec<&str> = stem.split('-').collect();
+        let quant = self
+            .quant
+            .as_deref()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let size = self
+            .size
+            .as_deref()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        parts.retain(|p| !p.is_empty() && *p != family && *p != quant && *p != size);
+        let key = slug(&parts.join("-"));
+        if key.is_empty() { "base".into() } else { key }
+    }
+}
+
+fn slug(s: &str) -> String {
+    let s: String = s
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    s.split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// The preferred quant among `quants`: Q4_K_M, then Q8_0, then the first.
+fn preferred(quants: &[String]) -> Option<&String> {
+    ["Q4_K_M", "Q8_0"]
+        .iter()
+        .find_map(|want| quants.iter().find(|q| q.eq_ignore_ascii_case(want)))
+        .or(quants.first())
+}
+
+/// The starter manifest for `files` found in `source` (`repo` is `owner/name` when known).
+pub fn starter_manifest(
+    source: &str,
+    repo: Option<&str>,
+    local: Option<&str>,
+    files: &[FoundFile],
+) -> String {
+    let family = files
+        .iter()
+        .find_map(|f| f.basename.clone())
+        .unwrap_or_else(|| {
+            files
+                .first()
+                .map(|f| {
+                    f.file
+                        .split('-')
+                        .next()
+                        .unwrap_or("model")
+                        .to_ascii_lowercase()
+                })
+                .unwrap_or_else(|| "model".into())
+        });
+    let display = family.clone();
+    let family = slug(&family);
+    let publisher = repo
+        .and_then(|r| r.split('/').next())
+        .unwrap_or("YOUR-HUB-USER")
+        .to_owned();
+    let repo = repo
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{publisher}/{family}"));
+    let license = files
+        .iter()
+        .find_map(|f| f.license.clone())
+        .unwrap_or_else(|| "apache-2.0".into());
+    let mut models: Vec<(String, Vec<&FoundFile>)> = Vec::new();
+    for f in files {
+        let key = f.model_key(&family);
+        match models.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, list)) => list.push(f),
+            None => models.push((key, vec![f])),
+        }
+    }
+    let q = |s: &str| toml_string(s);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Starter manifest written by `ruvltra-export init {source}`."
+    );
+    let _ = writeln!(
+        out,
+        "# It states only what GGUF headers and the Hub cannot tell; fill in the TODOs,"
+    );
+    let _ = writeln!(
+        out,
+        "# then run `ruvltra-export check ruvltra.toml` and `ruvltra-export explain`."
+    );
+    let _ = writeln!(out, "# Every key: docs/manifest.md.\n");
+    let _ = writeln!(out, "[family]");
+    let _ = writeln!(out, "name = {}", q(&display));
+    let _ = writeln!(out, "# TODO: one paragraph for the model card.");
+    let _ = writeln!(
+        out,
+        "description = {}",
+        q(&format!("The {family} models in GGUF format."))
+    );
+    let _ = writeln!(out, "publisher = {}", q(&publisher));
+    let _ = writeln!(
+        out,
+        "# TODO: the Hub id of the model these are quantized from."
+    );
+    let _ = writeln!(out, "# base_model = \"owner/model\"");
+    let _ = writeln!(out, "license = {}", q(&license));
+    let _ = writeln!(out, "languages = [\"en\"]");
+    let _ = writeln!(out, "tags = []");
+    let _ = writeln!(
+        out,
+        "# The model `:latest` and the repository-root Ollama files describe."
+    );
+    let _ = writeln!(
+        out,
+        "default_model = {}\n",
+        q(models.first().map(|m| m.0.as_str()).unwrap_or("base"))
+    );
+    let _ = writeln!(out, "[hub]\nrepo = {}\nrevision = \"main\"\n", q(&repo));
+    if let Some(local) = local {
+        let _ = writeln!(
+            out,
+            "[source]\n# `--from local` reads the GGUF files from here (relative to this file)."
+        );
+        let _ = writeln!(out, "local = {}\n", q(local));
+    }
+    let _ = writeln!(
+        out,
+        "[defaults.parameters]\n# TODO: the sampling the models are meant to run with (Ollama names).\n# temperature = 0.7\n"
+    );
+    for (key, list) in &models {
+        let quants: Vec<String> = list.iter().filter_map(|f| f.quant.clone()).collect();
+        let best = preferred(&quants).cloned().unwrap_or_default();
+        let arch = list
+            .iter()
+            .find_map(|f| f.architecture.clone())
+            .unwrap_or_default();
+        let _ = writeln!(out, "[models.{}]", toml_key(key));
+        let _ = writeln!(
+            out,
+            "# {} file(s), architecture {}.",
+            list.len(),
+            if arch.is_empty() { "unknown" } else { &arch }
+        );
+        let _ = writeln!(out, "name = {}", q(&format!("{display} {key}")));
+        let mut variant_keys: Vec<String> = Vec::new();
+        for f in list {
+            let vkey = slug(f.quant.as_deref().unwrap_or(&f.file)).replace('-', "_");
+            let vkey = if variant_keys.contains(&vkey) {
+                slug(f.file.trim_end_matches(".gguf"))
+            } else {
+                vkey
+            };
+            variant_keys.push(vkey);
+        }
+        let default = list
+            .iter()
+            .zip(&variant_keys)
+            .find(|(f, _)| f.quant.as_deref() == Some(best.as_str()))
+            .map(|(_, k)| k.as_str())
+            .or(variant_keys.first().map(String::as_str))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "# The preferred quant (`:size` and `:latest` on Ollama)."
+        );
+        let _ = writeln!(out, "default_variant = {}\n", q(default));
+        for (f, vkey) in list.iter().zip(&variant_keys) {
+            let _ = writeln!(
+                out,
+                "[models.{}.variants.{}]",
+                toml_key(key),
+                toml_key(vkey)
+            );
+            let _ = writeln!(out, "file = {}\n", q(&f.file));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "[ollama]\nnamespace = {}\nbasename = {}",
+        q(&publisher),
+        q(&family)
+    );
+    out
+}
+
+fn toml_string(s: &str) -> String {
+    serde_json::Value::String(s.to_owned()).to_string()
+}
+
+fn toml_key(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        s.to_owned()
+    } else {
+        toml_string(s)
+    }
+}
+
+/// Runs `init`.
+pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
+    if args.output.exists() && !args.force {
+        anyhow::bail!(
+            "`{}` already exists: pass `--force` to replace it, or `--output FILE` to write elsewhere",
+            args.output.display()
+        );
+    }
+    let source = Source::parse(&args.source)?;
+    let client = match &source {
+        Source::Hub(_) => Some(HubClient::new(super::inspect::hub_settings_from_env()?)?),
+        Source::Local(_) => None,
+    };
+    let files = source.files(client.as_ref())?;
+    if files.is_empty() {
+        anyhow::bail!("`{}` holds no `.gguf` files", args.source);
+    }
+    let mut found = Vec::new();
+    for file in &files {
+        let read = file
+            .read_header(client.as_ref())
+            .with_context(|| format!("cannot read the header of `{}`", file.file_name()))?;
+        found.push(FoundFile::new(&file.file_name(), &read.header));
+    }
+    let (repo, local) = match &source {
+        Source::Hub(r) => (Some(r.repo.to_string()), None),
+        Source::Local(path) => {
+            let base = args
+                .output
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("."));
+            let rel = crate::render::output::relative_path(&base, path)
+                .unwrap_or_else(|_| path.display().to_string());
+            (
+                None,
+                Some(if rel.is_empty() { ".".to_owned() } else { rel }),
+            )
+        }
+    };
+    let text = starter_manifest(&args.source, repo.as_deref(), local.as_deref(), &found);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if args.force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut file = options
+        .open(&args.output)
+        .with_context(|| format!("cannot create `{}`", args.output.display()))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write `{}`", args.output.display()))?;
+    eprintln!(
+        "wrote `{}`: {} GGUF files; fill in the TODOs, then run `ruvltra-export check {}`",
+        args.output.display(),
+        found.len(),
+        args.output.display()
+    );
+    Ok(EXIT_OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(file: &str, quant: &str, finetune: Option<&str>) -> FoundFile {
+        FoundFile {
+            file: file.into(),
+            basename: Some("ruvltra".into()),
+            finetune: finetune.map(str::to_owned),
+            size: Some("0.5B".into()),
+            quant: Some(quant.into()),
+            license: None,
+            architecture: Some("qwen2".into()),
+        }
+    }
+
+    #[test]
+    fn groups_by_finetune_and_prefers_q4_k_m() {
+        let files = [
+            f("ruvltra-small-0.5b-q8_0.gguf", "Q8_0", None),
+            f("ruvltra-small-0.5b-q4_k_m.gguf", "Q4_K_M", None),
+            f(
+                "ruvltra-claude-code-0.5b-q4_k_m.gguf",
+                "Q4_K_M",
+                Some("Claude-Code"),
+            ),
+        ];
+        let text = starter_manifest("x", Some("ruv/ruvltra"), None, &files);
+        let manifest =
+            crate::manifest::Manifest::parse(&text, std::path::Path::new("ruvltra.toml"))
+                .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let keys: Vec<&str> = manifest.models.iter().map(|m| m.key.as_str()).collect();
+        assert_eq!(keys, ["small", "claude-code"]);
+        assert_eq!(manifest.models[0].default_variant, "q4_k_m");
+        assert_eq!(manifest.models[0].variants.len(), 2);
+        assert_eq!(manifest.hub.repo, "ruv/ruvltra");
+    }
+}

@@ -1,0 +1,234 @@
+//! `ruvltra-export template convert`: turn a GGUF's Jinja chat template (or a `.jinja` file)
+//! into an Ollama Go template and stop list, and show the verifier's verdict.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use serde_json::json;
+
+use super::{now, read, write_stdout};
+use crate::cli::inspect::hub_settings_from_env;
+use crate::cli::{EXIT_FAILED, EXIT_OK};
+use crate::gguf::GgufHeader;
+use crate::source::{HubClient, Source};
+use crate::template::convert::{Conversion, ConvertInput, convert};
+use crate::template::defaults;
+
+/// `template convert` arguments.
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// A GGUF file, a folder of GGUF files, an `hf://owner/repo[@revision][/file.gguf]`
+    /// reference, or a `.jinja` file
+    #[arg(value_name = "SOURCE|FILE.jinja")]
+    pub input: String,
+    /// The BOS token text (default: the GGUF's; empty for a `.jinja` file)
+    #[arg(long, value_name = "TOKEN")]
+    pub bos: Option<String>,
+    /// The EOS token text (default: the GGUF's; empty for a `.jinja` file)
+    #[arg(long, value_name = "TOKEN")]
+    pub eos: Option<String>,
+    /// Whether the model adds BOS itself (default: the GGUF's `add_bos_token`, else true)
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+    pub add_bos: Option<bool>,
+    /// Convert the named template `tokenizer.chat_template.NAME` (e.g. `tool_use`) instead of
+    /// the default one
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What was converted: the Jinja text, the tokenizer facts, and where the template came from.
+struct Loaded {
+    jinja: String,
+    bos: String,
+    eos: String,
+    end_of_turn: Vec<String>,
+    add_bos: Option<bool>,
+    /// `gguf`, `file`, `named:<name>` or `default:<family>`.
+    origin: String,
+    /// Named templates the GGUF also offers.
+    named: Vec<String>,
+}
+
+/// Runs `template convert`; exit code 0 when the template verified, 1 when not.
+pub fn run(args: ConvertArgs) -> Result<u8> {
+    let loaded = load(&args)?;
+    let input = ConvertInput {
+        jinja: &loaded.jinja,
+        bos_token: args.bos.as_deref().unwrap_or(&loaded.bos),
+        eos_token: args.eos.as_deref().unwrap_or(&loaded.eos),
+        end_of_turn: &loaded.end_of_turn,
+        add_bos_token: args.add_bos.or(loaded.add_bos),
+        date: now()?,
+    };
+    let conversion = convert(&input)
+        .with_context(|| format!("cannot convert the chat template of `{}`", args.input))?;
+    if args.json {
+        write_stdout(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&to_json(&conversion, &loaded))?
+        ))?;
+    } else {
+        write_stdout(&to_text(&conversion, &loaded))?;
+    }
+    Ok(if conversion.verified {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
+}
+
+fn load(args: &ConvertArgs) -> Result<Loaded> {
+    let path = Path::new(&args.input);
+    let is_jinja = path.extension().is_some_and(|e| e == "jinja" || e == "j2");
+    if is_jinja && path.is_file() {
+        if args.name.is_some() {
+            bail!(
+                "`--name` picks a named template inside a GGUF; `{}` is a Jinja file",
+                args.input
+            );
+        }
+        return Ok(Loaded {
+            jinja: read(path)?,
+            bos: String::new(),
+            eos: String::new(),
+            end_of_turn: Vec::new(),
+            add_bos: None,
+            origin: "file".to_owned(),
+            named: Vec::new(),
+        });
+    }
+    let header = read_first_header(&args.input)?;
+    let tokens = header.special_tokens();
+    let text = |t: Option<crate::gguf::SpecialToken>| t.and_then(|t| t.text).unwrap_or_default();
+    let named: Vec<(String, String)> = header
+        .named_chat_templates()
+        .into_iter()
+        .map(|(n, t)| (n.to_owned(), t.to_owned()))
+        .collect();
+    let (jinja, origin) = match (&args.name, header.chat_template()) {
+        (Some(name), _) => match named.iter().find(|(n, _)| n == name) {
+            Some((_, jinja)) => (jinja.clone(), format!("named:{name}")),
+            None => bail!(
+                "`{}` has no chat template named `{name}`; it has: {}",
+                args.input,
+                list(named.iter().map(|(n, _)| n.as_str()))
+            ),
+        },
+        (None, Some(jinja)) => (jinja.to_owned(), "gguf".to_owned()),
+        (None, None) => {
+            let arch = header.architecture().unwrap_or("");
+            match defaults::for_architecture(arch) {
+                Some(default) => (
+                    default.jinja.to_owned(),
+                    format!("default:{}", default.name),
+                ),
+                None => bail!(
+                    "`{}` has no `tokenizer.chat_template` and its architecture `{arch}` has no default template; convert a `.jinja` file instead",
+                    args.input
+                ),
+            }
+        }
+    };
+    Ok(Loaded {
+        jinja,
+        bos: text(tokens.bos),
+        eos: text(tokens.eos),
+        end_of_turn: [tokens.eot, tokens.eom]
+            .into_iter()
+            .map(text)
+            .filter(|t| !t.is_empty())
+            .collect(),
+        add_bos: header.add_bos_token(),
+        origin,
+        named: named.into_iter().map(|(n, _)| n).collect(),
+    })
+}
+
+fn list<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<String> = names.map(|n| format!("`{n}`")).collect();
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// The header of the source's first GGUF file: every file of a model (quantisations,
+/// shards) carries the same tokenizer and template.
+fn read_first_header(input: &str) -> Result<GgufHeader> {
+    let source = Source::parse(input).with_context(|| format!("`{input}` is not a source"))?;
+    let hub = match source {
+        Source::Hub(_) => Some(HubClient::new(hub_settings_from_env()?)?),
+        _ => None,
+    };
+    let files = source.files(hub.as_ref())?;
+    let Some(file) = files.first() else {
+        bail!("`{input}` holds no GGUF file");
+    };
+    Ok(file.read_header(hub.as_ref())?.header)
+}
+
+fn to_json(conversion: &Conversion, loaded: &Loaded) -> serde_json::Value {
+    let report = &conversion.report;
+    json!({
+        "template": conversion.template,
+        "stop": conversion.stop,
+        "verified": conversion.verified,
+        "conversations": report.plain.conversations,
+        "mismatches": report.plain.mismatches,
+        "skipped": report.plain.skipped,
+        "unsupported": conversion.unsupported,
+        "method": conversion.method,
+        "origin": loaded.origin,
+        "notes": conversion.notes,
+        "named_templates": loaded.named,
+        "tools": report.tools,
+        "thinking": report.thinking,
+    })
+}
+
+fn to_text(conversion: &Conversion, loaded: &Loaded) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Ollama template ({}, {}, from {})",
+        if conversion.verified {
+            "verified"
+        } else {
+            "NOT verified"
+        },
+        conversion.method,
+        loaded.origin
+    );
+    let _ = writeln!(out, "{}\n", conversion.template);
+    let _ = writeln!(out, "# stop");
+    for stop in &conversion.stop {
+        let _ = writeln!(out, "{stop:?}");
+    }
+    if !conversion.notes.is_empty() {
+        let _ = writeln!(out, "\n# notes");
+        for note in &conversion.notes {
+            let _ = writeln!(out, "- {note}");
+        }
+    }
+    if !conversion.unsupported.is_empty() {
+        let _ = writeln!(out, "\n# not reproduced");
+        for item in &conversion.unsupported {
+            let _ = writeln!(out, "- {} ({})", item.what, item.conversations.join(", "));
+        }
+    }
+    if !loaded.named.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n# named templates (convert with `--name`): {}",
+            list(loaded.named.iter().map(String::as_str))
+        );
+    }
+    let _ = write!(out, "\n# verification\n{}", conversion.report);
+    out
+}

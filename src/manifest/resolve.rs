@@ -1,0 +1,384 @@
+//! The resolved family: the manifest merged with what the GGUF headers and the Hub say, every
+//! value tagged with its [`Provenance`]. Every output is rendered from one [`Resolved`], which
+//! is also written as `metadata.lock.json` (its serde shape is documented in
+//! `docs/outputs.md`).
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::provenance::{Provenance, Sourced};
+use crate::ollama::Parameters;
+
+/// Version of the `metadata.lock.json` shape; bumped when a field changes meaning.
+pub const LOCK_VERSION: u32 = 1;
+
+/// Where the GGUF files were read from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Origin {
+    /// A local folder (`--from local`).
+    Local {
+        /// The folder, as the manifest names it (relative to the manifest).
+        folder: String,
+    },
+    /// The Hub repository (`--from hub`).
+    Hub {
+        /// The endpoint's base URL.
+        endpoint: String,
+    },
+}
+
+/// One model family, resolved: what every renderer reads.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Resolved {
+    /// [`LOCK_VERSION`].
+    pub lock_version: u32,
+    /// The manifest's path, as given.
+    pub manifest: String,
+    /// Where the GGUF files were read from.
+    pub origin: Origin,
+    /// The `--variant` names the run was limited to (empty: every variant of the manifest).
+    pub selection: Vec<String>,
+    /// Whether the files are stand-ins (test fixtures) rather than the published files, so
+    /// sizes and digests are not the published ones.
+    pub fixtures: bool,
+    /// Facts about the family as a whole.
+    pub family: ResolvedFamily,
+    /// The Hub repository the files are published in.
+    pub hub: ResolvedHub,
+    /// The selected models, in manifest order, each with its selected variants.
+    pub models: Vec<ResolvedModel>,
+    /// Per-target settings.
+    pub targets: Targets,
+}
+
+/// `[family]`, resolved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResolvedFamily {
+    /// Display name.
+    pub name: String,
+    /// One-paragraph description.
+    pub description: String,
+    /// Hub user or organisation.
+    pub publisher: String,
+    /// The model these derive from (a Hub repository id), from the manifest or the header.
+    pub base_model: Option<Sourced<String>>,
+    /// The license.
+    pub license: ResolvedLicense,
+    /// ISO 639-1 language codes.
+    pub languages: Vec<String>,
+    /// Tags for the Hub and ModelScope.
+    pub tags: Vec<String>,
+    /// The key of the model `:latest` and the repository-root files describe.
+    pub default_model: String,
+}
+
+/// The license, as every target needs it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResolvedLicense {
+    /// The Hub's license id (`apache-2.0`), or `other` for a custom license.
+    pub id: String,
+    /// A display name (the id for Hub licenses).
+    pub name: String,
+    /// Where to read it.
+    pub link: Option<String>,
+    /// Its full text, when the manifest points at a file.
+    pub text: Option<String>,
+}
+
+/// The Hub repository.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResolvedHub {
+    /// `owner/name`.
+    pub repo: String,
+    /// The revision the manifest names.
+    pub revision: String,
+    /// The commit that revision pointed to (only known with `--from hub`).
+    pub commit: Option<Sourced<String>>,
+}
+
+impl ResolvedHub {
+    /// The revision to pin in catalogs: the commit when known, else the named revision.
+    pub fn pinned_revision(&self) -> &str {
+        self.commit
+            .as_ref()
+            .map(|c| c.value.as_str())
+            .unwrap_or(&self.revision)
+    }
+}
+
+/// One model of the family.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResolvedModel {
+    /// The manifest key, e.g. `claude-code`.
+    pub key: String,
+    /// Display name (manifest, else the first variant's `general.name`).
+    pub name: Sourced<String>,
+    /// Description (manifest, else the family's).
+    pub description: Sourced<String>,
+    /// The key of the preferred variant.
+    pub default_variant: String,
+    /// The Ollama model name without a tag, e.g. `ruv/ruvltra-claude-code`.
+    pub ollama_model: String,
+    /// The ModelScope repository name, when ModelScope output is configured.
+    pub modelscope_repo: Option<String>,
+    /// The selected variants, in manifest order.
+    pub variants: Vec<ResolvedVariant>,
+}
+
+/// One GGUF file (or one split set) of a model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResolvedVariant {
+    /// The manifest key, e.g. `q4_k_m`.
+    pub key: String,
+    /// The GGUF file name in the repository (the first part of a split model).
+    pub file: String,
+    /// Every file of the model: `file` itself, or all parts of a split model in order.
+    pub parts: Vec<String>,
+    /// The first file's path on this machine (`--from local`), for FROM lines and presets.
+    #[serde(skip)]
+    pub local_path: Option<PathBuf>,
+    /// Total size in bytes of all parts.
+    pub size_bytes: Sourced<u64>,
+    /// The SHA-256 of the (first) file, hex.
+    pub sha256: Option<Sourced<String>>,
+    /// The quant label as llama.cpp names it, e.g. `Q4_K_M`.
+    pub quant: Sourced<String>,
+    /// `general.architecture`, e.g. `qwen2`.
+    pub architecture: Sourced<String>,
+    /// Size label such as `0.5B`.
+    pub size_label: Sourced<String>,
+    /// Parameter count (sum of tensor elements).
+    pub parameter_count: Sourced<u64>,
+    /// Context length the model was trained for.
+    pub context_length: Sourced<u64>,
+    /// The shape facts the hardware table needs.
+    pub shape: ModelShape,
+    /// The chat template and its Ollama conversion.
+    pub chat: ResolvedChat,
+    /// The system prompt.
+    pub system: Option<Sourced<String>>,
+    /// Sampling parameters in Ollama's names, each with its source.
+    pub parameters: Vec<ResolvedParameter>,
+    /// A starting conversation (Modelfile `MESSAGE` lines).
+    pub messages: Vec<ResolvedMessage>,
+    /// Every Ollama name this variant is published under (`:size-quant`, `:size`, `:latest`).
+    pub ollama_names: Vec<String>,
+}
+
+/// Facts from the header used to estimate memory.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelShape {
+    /// `{arch}.block_count`: layers.
+    pub layers: Option<u64>,
+    /// `{arch}.attention.head_count_kv` (or `head_count` when absent).
+    pub kv_heads: Option<u64>,
+    /// `{arch}.attention.key_length`, else embedding length / heads.
+    pub head_size: Option<u64>,
+    /// Where `head_size` came from.
+    pub head_size_source: Option<String>,
+}
+
+impl ModelShape {
+    /// Bytes of an f16 KV cache for `context` tokens: 2 (K and V) x layers x KV heads x head
+    /// size x context x 2 bytes. `None` when the header lacks a needed fact.
+    pub fn kv_cache_bytes(&self, context: u64) -> Option<u64> {
+        2u64.checked_mul(self.layers?)?
+            .checked_mul(self.kv_heads?)?
+            .checked_mul(self.head_size?)?
+            .checked_mul(context)?
+            .checked_mul(2)
+    }
+}
+
+/// One sampling parameter with its source.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResolvedParameter {
+    /// Ollama's name, e.g. `temperature`.
+    pub name: String,
+    /// The value as JSON (a number, bool, or an array of strings for `stop`).
+    pub value: serde_json::Value,
+    /// Where it came from.
+    pub provenance: Provenance,
+}
+
+/// One message of a starting conversation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResolvedMessage {
+    /// `system`, `user` or `assistant`.
+    pub role: String,
+    /// The text.
+    pub content: String,
+}
+
+/// A chat template: the Jinja the model runs with, and Ollama's Go version of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResolvedChat {
+    /// The Jinja template (from the manifest, the header, or a built-in default for the
+    /// architecture when the GGUF has none).
+    pub jinja: Sourced<String>,
+    /// The SHA-256 of `jinja`, hex: what catalogs pin.
+    pub jinja_sha256: String,
+    /// Whether the GGUF header itself carries this template (if not, llama.cpp needs a
+    /// `chat-template-file`, or the template embedded with `gguf embed-template`).
+    pub in_gguf: bool,
+    /// The BOS token's text.
+    pub bos_token: Option<String>,
+    /// The EOS token's text.
+    pub eos_token: Option<String>,
+    /// The converted Go template and its stop list, or why conversion failed.
+    pub ollama: OllamaChat,
+}
+
+/// The chat-template converter's result for Ollama.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum OllamaChat {
+    /// A Go template.
+    Converted {
+        /// The Go template text.
+        template: String,
+        /// Stop sequences (the manifest's `stop` when given, else the converter's).
+        stop: Sourced<Vec<String>>,
+        /// Whether the verifier found the Go template renders every conversation of the
+        /// suite exactly as the Jinja template does.
+        verified: bool,
+        /// For an unverified template: the first conversation that differs, both renderings.
+        mismatch: Option<String>,
+        /// The converter's notes (frozen dates, stop-token warnings).
+        notes: Vec<String>,
+    },
+    /// The converter could not produce a template.
+    Failed {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl ResolvedVariant {
+    /// The resolved parameters as Ollama's typed set (the manifest checked every value).
+    pub fn ollama_parameters(&self) -> Parameters {
+        let mut params = Parameters::new();
+        for p in &self.parameters {
+            if p.name == "stop" {
+                let stops = p
+                    .value
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|s| s.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                // Checked when resolved.
+                let _ = params.set_stop(stops);
+            } else if let Ok(param) = crate::ollama::Parameter::from_name(&p.name) {
+                let text = match &p.value {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                if let Ok(value) = param.parse_value(&text) {
+                    let _ = params.set(param, value);
+                }
+            }
+        }
+        params
+    }
+
+    /// A parameter's resolved JSON value by Ollama name.
+    pub fn parameter(&self, name: &str) -> Option<&serde_json::Value> {
+        self.parameters
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| &p.value)
+    }
+}
+
+/// Per-target settings carried into the resolved model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Targets {
+    /// Ollama naming.
+    pub ollama: OllamaTarget,
+    /// ModelScope, when configured.
+    pub modelscope: Option<ModelScopeTarget>,
+    /// The Hub model card.
+    pub card: CardTarget,
+    /// Whether to write the Hub-root `preset.ini`.
+    pub hub_preset: bool,
+}
+
+/// `[ollama]`, resolved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OllamaTarget {
+    /// Namespace on ollama.com.
+    pub namespace: String,
+    /// Model-name stem.
+    pub basename: String,
+    /// `size-quant` or `quant`.
+    pub tag_scheme: String,
+}
+
+/// `[modelscope]`, resolved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelScopeTarget {
+    /// Owner of the repositories.
+    pub owner: String,
+    /// `public`, `internal` or `private`.
+    pub visibility: String,
+}
+
+/// `[card]`, resolved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CardTarget {
+    /// Title.
+    pub title: String,
+    /// Text under the title.
+    pub summary: String,
+    /// Capabilities, one bullet each.
+    pub capabilities: Vec<String>,
+    /// `quantized_by`.
+    pub quantized_by: Option<String>,
+    /// Benchmark results.
+    pub benchmarks: Vec<CardBenchmark>,
+}
+
+/// One benchmark result for the card.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CardBenchmark {
+    /// Model key.
+    pub model: String,
+    /// Variant key, if the result is for one.
+    pub variant: Option<String>,
+    /// Benchmark name.
+    pub name: String,
+    /// Metric.
+    pub metric: String,
+    /// Result.
+    pub value: f64,
+    /// Where it comes from.
+    pub source: Option<String>,
+}
+
+impl Resolved {
+    /// The family's default model, when selected.
+    pub fn default_model(&self) -> Option<&ResolvedModel> {
+        self.models
+            .iter()
+            .find(|m| m.key == self.family.default_model)
+    }
+
+    /// Every selected variant with its model, in manifest order.
+    pub fn variants(&self) -> impl Iterator<Item = (&ResolvedModel, &ResolvedVariant)> {
+        self.models
+            .iter()
+            .flat_map(|m| m.variants.iter().map(move |v| (m, v)))
+    }
+
+    /// `metadata.lock.json`: pretty JSON ending in a newline.
+    pub fn to_lock_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}

@@ -1,0 +1,163 @@
+//! Why a family could not be resolved.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use super::provenance::Conflict;
+use super::schema::UnknownVariant;
+use crate::gguf::ReadPathError;
+use crate::ollama::NameError;
+use crate::source::HubError;
+
+/// Resolving the manifest against the files failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResolveError {
+    /// A `--variant` name matches nothing.
+    #[error(transparent)]
+    UnknownVariant(#[from] UnknownVariant),
+    /// `--from local` but the manifest names no local folder.
+    #[error(
+        "`{manifest}` has no `[source] local` folder: add `local = \"DIR\"` under `[source]`, or use `--from hub`"
+    )]
+    NoLocalFolder {
+        /// The manifest.
+        manifest: String,
+    },
+    /// A variant's file is not in the local folder.
+    #[error("`{}`: the file of `{variant}` is missing: {}", path.display(), source)]
+    MissingFile {
+        /// Where it was expected.
+        path: PathBuf,
+        /// `MODEL/VARIANT`.
+        variant: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A variant's file is not in the Hub repository.
+    #[error(
+        "`{file}` (variant `{variant}`) is not in `{repo}` at `{revision}`{}",
+        super::error::did_you_mean(suggestion.as_deref())
+    )]
+    NotOnHub {
+        /// The file name.
+        file: String,
+        /// `MODEL/VARIANT`.
+        variant: String,
+        /// The repository.
+        repo: String,
+        /// The revision.
+        revision: String,
+        /// The nearest file name in the repository.
+        suggestion: Option<String>,
+    },
+    /// A header could not be read from a local file.
+    #[error("cannot read the GGUF header of `{variant}`")]
+    Header {
+        /// `MODEL/VARIANT`.
+        variant: String,
+        /// The cause (names the file and byte offset).
+        #[source]
+        source: Box<ReadPathError>,
+    },
+    /// The Hub could not be asked.
+    #[error("the Hub failed while resolving `{what}`")]
+    Hub {
+        /// What was being fetched.
+        what: String,
+        /// The cause.
+        #[source]
+        source: Box<HubError>,
+    },
+    /// A file read locally could not be hashed.
+    #[error("cannot hash `{}`", path.display())]
+    Hash {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: Box<crate::source::SourceError>,
+    },
+    /// A fact the outputs need is absent from a header.
+    #[error(
+        "`{file}`: the GGUF header has no `{key}`, and the manifest does not state it either{hint}"
+    )]
+    MissingFact {
+        /// The GGUF file.
+        file: String,
+        /// The metadata key.
+        key: String,
+        /// What to add to the manifest, if anything can be.
+        hint: String,
+    },
+    /// Sources disagree (every conflict is listed).
+    #[error("{}", Conflicts(.0))]
+    Conflicts(Vec<Conflict>),
+    /// The GGUF carries no chat template and no default is known for its architecture.
+    #[error(
+        "`{file}` has no `tokenizer.chat_template` and there is no built-in template for architecture `{architecture}`: set `chat_template_file` for model `{model}` in the manifest"
+    )]
+    NoChatTemplate {
+        /// The GGUF file.
+        file: String,
+        /// Its architecture.
+        architecture: String,
+        /// The model key.
+        model: String,
+    },
+    /// A chat template file named in the manifest cannot be read.
+    #[error("cannot read the chat template `{}` named in the manifest", path.display())]
+    TemplateFile {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A license file named in the manifest cannot be read or is too large.
+    #[error("cannot read the license file `{}`: {reason}", path.display())]
+    LicenseFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// An Ollama name cannot be formed.
+    #[error("model `{model}`: cannot form an Ollama name")]
+    Name {
+        /// The model key.
+        model: String,
+        /// The cause.
+        #[source]
+        source: NameError,
+    },
+    /// Two models would be published under the same Ollama name.
+    #[error(
+        "`{name}` would name both `{first}` and `{second}`: give one model its own `[models.NAME.ollama] name`"
+    )]
+    DuplicateName {
+        /// The name.
+        name: String,
+        /// The first `MODEL/VARIANT`.
+        first: String,
+        /// The second.
+        second: String,
+    },
+}
+
+struct Conflicts<'a>(&'a [Conflict]);
+
+impl fmt::Display for Conflicts<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        write!(
+            f,
+            "{n} conflict{} between the manifest and the files:",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for conflict in self.0 {
+            write!(f, "\n  {conflict}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,188 @@
+//! The Hub model card (`hub/README.md`, ADR-013) and the repository-root `template`, `system`
+//! and `params` files that Ollama's `hf.co/...` integration reads.
+//!
+//! The card's generated part sits between [`BEGIN`] and [`END`]; text a publisher writes
+//! before or after it in the previous output survives regeneration. The YAML front matter is
+//! always regenerated.
+
+use serde_json::json;
+
+use super::RenderContext;
+use super::error::RenderError;
+use super::ollama::FromStyle;
+use super::output::OutputTree;
+use crate::manifest::{OllamaChat, ResolvedModel, ResolvedVariant};
+
+/// The folder of the Hub repository files inside `--out`.
+pub const DIR: &str = "hub";
+/// The card's path inside `--out`.
+pub const README: &str = "hub/README.md";
+/// Opens the generated part of the card.
+pub const BEGIN: &str = "<!-- ruvltra-export:begin -->";
+/// Closes the generated part of the card.
+pub const END: &str = "<!-- ruvltra-export:end -->";
+
+/// Context sizes the hardware table estimates the KV cache for (capped at the model's).
+pub const KV_CONTEXTS: [u64; 4] = [2048, 4096, 8192, 32768];
+
+/// Adds the card and the root files to `tree`.
+pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderError> {
+    let resolved = ctx.resolved;
+    let default = resolved.default_model();
+    let root = default.and_then(|m| {
+        m.variants
+            .iter()
+            .find(|v| v.key == m.default_variant)
+            .or(m.variants.first())
+            .map(|v| (m, v))
+    });
+    let mut own_modelfile = Vec::new();
+    if let Some((dm, dv)) = root {
+        let (template, system, params) = root_files(dv);
+        if let Some(template) = &template {
+            tree.insert(format!("{DIR}/template"), template.clone());
+        }
+        if let Some(system) = &system {
+            tree.insert(format!("{DIR}/system"), system.clone());
+        }
+        tree.insert(format!("{DIR}/params"), params.clone());
+        for (m, v) in resolved.variants() {
+            if m.key == dm.key && v.key == dv.key {
+                continue;
+            }
+            if root_files(v) != (template.clone(), system.clone(), params.clone()) {
+                let path = format!("{DIR}/ollama/{}-{}.Modelfile", m.key, v.key);
+                tree.insert(
+                    path.clone(),
+                    super::ollama::modelfile_text(ctx, m, v, FromStyle::Hub)?,
+                );
+                own_modelfile.push(json!({
+                    "model": m.key,
+                    "variant": v.key,
+                    "file": v.file,
+                    "modelfile": path.trim_start_matches("hub/"),
+                }));
+            }
+        }
+    }
+    let hardware: Vec<_> = resolved
+        .variants()
+        .map(|(m, v)| hardware_row(m, v))
+        .collect();
+    let benchmarks = &resolved.targets.card.benchmarks;
+    let mut tags = resolved.family.tags.clone();
+    for extra in ["gguf", "llama.cpp", "ollama"] {
+        if !tags.iter().any(|t| t == extra) {
+            tags.push(extra.to_owned());
+        }
+    }
+    let generated = ctx.templates.render(
+        "card/README.md",
+        minijinja::context! {
+            resolved => resolved,
+            tags => tags,
+            hardware => hardware,
+            kv_contexts => KV_CONTEXTS,
+            benchmarks => benchmarks,
+            ambiguous => resolved.variants().any(|(_, a)| resolved.variants().filter(|(_, b)| b.quant.value == a.quant.value).count() > 1),
+            root_model => root.map(|(m, v)| json!({"model": m.key, "variant": v.key, "file": v.file, "names": v.ollama_names})),
+            own_modelfile => own_modelfile,
+            begin => BEGIN,
+            end => END,
+        },
+    )?;
+    tree.insert(README, splice(&generated, ctx.previous_card.as_deref()));
+    Ok(())
+}
+
+/// The root `template`, `system` and `params` contents for one variant.
+fn root_files(variant: &ResolvedVariant) -> (Option<String>, Option<String>, String) {
+    let template = match &variant.chat.ollama {
+        OllamaChat::Converted { template, .. } => Some(template.clone()),
+        OllamaChat::Failed { .. } => None,
+    };
+    let system = variant.system.as_ref().map(|s| s.value.clone());
+    let params = serde_json::Value::Object(variant.ollama_parameters().to_json());
+    // Ollama reads `params` as one compact JSON object.
+    let mut text = serde_json::to_string(&params).unwrap_or_default();
+    text.push('\n');
+    (template, system, text)
+}
+
+fn hardware_row(model: &ResolvedModel, variant: &ResolvedVariant) -> serde_json::Value {
+    let kv: Vec<serde_json::Value> = KV_CONTEXTS
+        .iter()
+        .map(|&ctx| {
+            if ctx > variant.context_length.value {
+                serde_json::Value::Null
+            } else {
+                variant
+                    .shape
+                    .kv_cache_bytes(ctx)
+                    .map(|kv| json!({"context": ctx, "kv_bytes": kv, "total_bytes": kv.saturating_add(variant.size_bytes.value)}))
+                    .unwrap_or(serde_json::Value::Null)
+            }
+        })
+        .collect();
+    json!({
+        "model": model.key,
+        "variant": variant.key,
+        "quant": variant.quant.value,
+        "size_bytes": variant.size_bytes.value,
+        "context_length": variant.context_length.value,
+        "kv": kv,
+        "shape": variant.shape,
+    })
+}
+
+/// The new card: `generated` (front matter, then the marked part) with the publisher's text
+/// from `previous` kept around the marked part.
+pub fn splice(generated: &str, previous: Option<&str>) -> String {
+    let Some(previous) = previous else {
+        return generated.to_owned();
+    };
+    let (Some(begin), Some(end)) = (previous.find(BEGIN), previous.find(END)) else {
+        return generated.to_owned();
+    };
+    if end < begin {
+        return generated.to_owned();
+    }
+    let body_start = front_matter_end(previous);
+    let before = previous.get(body_start..begin).unwrap_or_default();
+    let after = previous.get(end + END.len()..).unwrap_or_default();
+    let (Some(g_begin), Some(g_end)) = (generated.find(BEGIN), generated.find(END)) else {
+        return generated.to_owned();
+    };
+    let g_front = &generated[..front_matter_end(generated)];
+    let marked = &generated[g_begin..g_end + END.len()];
+    format!("{g_front}{before}{marked}{after}")
+}
+
+/// Where a Markdown file's YAML front matter (`---` ... `---`) ends (0 without one).
+fn front_matter_end(text: &str) -> usize {
+    if !text.starts_with("---\n") {
+        return 0;
+    }
+    match text[4..].find("\n---\n") {
+        Some(i) => 4 + i + 5,
+        None => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_publishers_text() {
+        let generated = format!("---\nlicense: mit\n---\n{BEGIN}\nnew\n{END}\n");
+        let previous =
+            format!("---\nlicense: old\n---\nMy intro.\n{BEGIN}\nold\n{END}\nMy outro.\n");
+        assert_eq!(
+            splice(&generated, Some(&previous)),
+            format!("---\nlicense: mit\n---\nMy intro.\n{BEGIN}\nnew\n{END}\nMy outro.\n")
+        );
+        assert_eq!(splice(&generated, Some("no markers")), generated);
+        assert_eq!(splice(&generated, None), generated);
+    }
+}

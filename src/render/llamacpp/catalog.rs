@@ -1,0 +1,82 @@
+//! The machine-readable catalog entry of one variant (`llamacpp/catalog/MODEL-VARIANT.json`,
+//! shape in `docs/outputs.md`), and the recommended commands it and the usage page share.
+
+use serde_json::{Value, json};
+
+use super::map_ollama_parameter;
+use super::options_map::mapped_parameters;
+use crate::manifest::{Resolved, ResolvedModel, ResolvedVariant};
+
+/// The `llama-cli`/`llama-server` commands for a variant: `-hf repo:QUANT` when the quant
+/// names one file of the repository, else `-hf repo -hff FILE`.
+pub fn commands(resolved: &Resolved, variant: &ResolvedVariant, ambiguous: bool) -> Vec<String> {
+    let repo = &resolved.hub.repo;
+    let source = if ambiguous {
+        format!("-hf {repo} -hff {}", variant.file)
+    } else {
+        format!("-hf {repo}:{}", variant.quant.value)
+    };
+    let template = if variant.chat.in_gguf {
+        String::new()
+    } else {
+        format!(
+            " --jinja --chat-template-file {}",
+            jinja_file_name_for(variant)
+        )
+    };
+    vec![
+        format!("llama-cli {source}{template}"),
+        format!("llama-server {source}{template}"),
+    ]
+}
+
+/// The `.jinja` file shipped for a GGUF without a chat template (named by the template's
+/// hash, so variants sharing a template share the file).
+pub fn jinja_file_name_for(variant: &ResolvedVariant) -> String {
+    format!(
+        "chat-template-{}.jinja",
+        &variant.chat.jinja_sha256[..12.min(variant.chat.jinja_sha256.len())]
+    )
+}
+
+/// Whether more than one selected file shares this variant's quant (so `-hf repo:QUANT`
+/// would be ambiguous).
+pub fn quant_is_ambiguous(resolved: &Resolved, variant: &ResolvedVariant) -> bool {
+    resolved
+        .variants()
+        .filter(|(_, v)| v.quant.value.eq_ignore_ascii_case(&variant.quant.value))
+        .count()
+        > 1
+}
+
+/// One catalog entry.
+pub fn entry(resolved: &Resolved, model: &ResolvedModel, variant: &ResolvedVariant) -> Value {
+    let ambiguous = quant_is_ambiguous(resolved, variant);
+    let (options, unmapped) = mapped_parameters(variant, map_ollama_parameter);
+    json!({
+        "id": format!("{}/{}", model.key, variant.key),
+        "name": format!("{} {} {}", model.name.value, variant.size_label.value, variant.quant.value),
+        "repo": resolved.hub.repo,
+        "revision": resolved.hub.pinned_revision(),
+        "file": variant.file,
+        "files": variant.parts,
+        "quant": variant.quant.value,
+        "size_bytes": variant.size_bytes.value,
+        "sha256": variant.sha256.as_ref().map(|s| &s.value),
+        "architecture": variant.architecture.value,
+        "parameters": variant.parameter_count.value,
+        "size_label": variant.size_label.value,
+        "context_length": variant.context_length.value,
+        "license": resolved.family.license.id,
+        "chat_template": {
+            "sha256": variant.chat.jinja_sha256,
+            "in_gguf": variant.chat.in_gguf,
+            "file": if variant.chat.in_gguf { None } else { Some(jinja_file_name_for(variant)) },
+        },
+        "options": options,
+        "unmapped": unmapped,
+        "ambiguous_quant": ambiguous,
+        "commands": commands(resolved, variant, ambiguous),
+        "fixtures": resolved.fixtures,
+    })
+}

@@ -1,0 +1,232 @@
+//! Ollama outputs: a Modelfile per variant (written with the project's Modelfile writer, so
+//! each one parses back to exactly the values meant), the tag plan `ollama/tags.json` and a
+//! script of `ollama create` commands.
+
+use serde_json::json;
+
+use super::RenderContext;
+use super::error::RenderError;
+use crate::manifest::{OllamaChat, Origin, Resolved, ResolvedModel, ResolvedVariant};
+use crate::modelfile::{Message, MessageRole, Modelfile};
+use crate::render::output::{OutputTree, relative_path};
+
+/// The folder of the Ollama outputs inside `--out`.
+pub const DIR: &str = "ollama";
+
+/// The Modelfile's path inside the output tree.
+pub fn modelfile_path(model: &ResolvedModel, variant: &ResolvedVariant) -> String {
+    format!("{DIR}/{}", modelfile_name(model, variant))
+}
+
+fn modelfile_name(model: &ResolvedModel, variant: &ResolvedVariant) -> String {
+    format!("{}-{}.Modelfile", model.key, variant.key)
+}
+
+/// Adds every Ollama output to `tree`.
+pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderError> {
+    let resolved = ctx.resolved;
+    let mut plan = Vec::new();
+    let mut commands = Vec::new();
+    for model in &resolved.models {
+        let mut variants = Vec::new();
+        for variant in &model.variants {
+            let text = modelfile_text(ctx, model, variant, FromStyle::Origin)?;
+            tree.insert(modelfile_path(model, variant), text);
+            let names = &variant.ollama_names;
+            variants.push(json!({
+                "variant": variant.key,
+                "file": variant.file,
+                "quant": variant.quant.value,
+                "size": variant.size_label.value,
+                "modelfile": modelfile_name(model, variant),
+                "names": names,
+                "default": variant.key == model.default_variant,
+            }));
+            if let Some((first, rest)) = names.split_first() {
+                commands.push(json!({
+                    "name": first,
+                    "modelfile": modelfile_name(model, variant),
+                    "aliases": rest,
+                }));
+            }
+        }
+        plan.push(json!({
+            "model": model.key,
+            "name": model.ollama_model,
+            "variants": variants,
+        }));
+    }
+    let tags = json!({
+        "fixtures": resolved.fixtures,
+        "models": plan,
+    });
+    tree.insert(format!("{DIR}/tags.json"), pretty(&tags));
+    let script = ctx.templates.render(
+        "ollama/create.sh",
+        minijinja::context! {
+            fixtures => resolved.fixtures,
+            manifest => resolved.manifest,
+            commands => commands,
+        },
+    )?;
+    tree.insert(format!("{DIR}/create.sh"), script);
+    Ok(())
+}
+
+/// Pretty JSON ending in a newline.
+pub fn pretty(value: &serde_json::Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Where a Modelfile's FROM lines point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FromStyle {
+    /// As the run's origin says: paths relative to `ollama/` for local files, `hf.co/...`
+    /// references for the Hub.
+    Origin,
+    /// Always `hf.co/owner/repo:<file>` (Modelfiles published in the Hub repository).
+    Hub,
+}
+
+/// The Modelfile a variant is meant to have, as values (before writing).
+pub fn modelfile(
+    ctx: &RenderContext,
+    model: &ResolvedModel,
+    variant: &ResolvedVariant,
+    style: FromStyle,
+) -> Result<Modelfile, RenderError> {
+    let resolved = ctx.resolved;
+    let label = format!("{}/{}", model.key, variant.key);
+    let template = match &variant.chat.ollama {
+        OllamaChat::Converted {
+            template,
+            verified,
+            mismatch,
+            ..
+        } => {
+            if !verified && !ctx.options.allow_unverified {
+                return Err(RenderError::Unverified {
+                    variant: label,
+                    mismatch: mismatch.clone().unwrap_or_else(|| "(no details)".into()),
+                });
+            }
+            template.clone()
+        }
+        OllamaChat::Failed { reason } => {
+            return Err(RenderError::NoOllamaTemplate {
+                variant: label,
+                reason: reason.clone(),
+            });
+        }
+    };
+    let from = from_lines(ctx, resolved, variant, &label, style)?;
+    Ok(Modelfile {
+        from,
+        template: Some(template),
+        system: variant.system.as_ref().map(|s| s.value.clone()),
+        parameters: variant.ollama_parameters(),
+        license: vec![license_text(resolved)],
+        messages: variant
+            .messages
+            .iter()
+            .filter_map(|m| {
+                MessageRole::from_exact(&m.role).map(|role| Message {
+                    role,
+                    content: m.content.clone(),
+                })
+            })
+            .collect(),
+        ..Modelfile::default()
+    })
+}
+
+fn from_lines(
+    ctx: &RenderContext,
+    resolved: &Resolved,
+    variant: &ResolvedVariant,
+    label: &str,
+    style: FromStyle,
+) -> Result<Vec<String>, RenderError> {
+    match (&resolved.origin, style) {
+        (Origin::Hub { .. }, _) | (_, FromStyle::Hub) => Ok(variant
+            .parts
+            .iter()
+            .map(|part| format!("hf.co/{}:{part}", resolved.hub.repo))
+            .collect()),
+        (Origin::Local { .. }, FromStyle::Origin) => {
+            let first = variant
+                .local_path
+                .as_ref()
+                .ok_or_else(|| RenderError::NoLocalPath {
+                    variant: label.to_owned(),
+                })?;
+            let folder = ctx.out_dir.join(DIR);
+            variant
+                .parts
+                .iter()
+                .map(|part| {
+                    let path = first.with_file_name(part);
+                    relative_path(&folder, &path).map_err(|source| RenderError::Write {
+                        path: path.clone(),
+                        source,
+                    })
+                })
+                .collect()
+        }
+    }
+}
+
+/// The LICENSE text: the license's own text when the manifest has it, else its name and link.
+pub fn license_text(resolved: &Resolved) -> String {
+    let license = &resolved.family.license;
+    match (&license.text, &license.link) {
+        (Some(text), _) => text.clone(),
+        (None, Some(link)) => format!("{}\n{link}", license.name),
+        (None, None) => license.name.clone(),
+    }
+}
+
+/// The Modelfile text of a variant, with its explanatory comments.
+pub fn modelfile_text(
+    ctx: &RenderContext,
+    model: &ResolvedModel,
+    variant: &ResolvedVariant,
+    style: FromStyle,
+) -> Result<String, RenderError> {
+    let resolved = ctx.resolved;
+    let modelfile = modelfile(ctx, model, variant, style)?;
+    let names = variant.ollama_names.join(", ");
+    let mut comments = vec![
+        format!(
+            "Generated by ruvltra-export from `{}`: edit the manifest, not this file.",
+            resolved.manifest
+        ),
+        format!(
+            "{} {} ({}, {}). Publish as: {names}",
+            model.name.value, variant.size_label.value, variant.quant.value, variant.file
+        ),
+    ];
+    if resolved.fixtures {
+        comments.push(
+            "Made from local test fixtures: sizes and digests are not the published files'.".into(),
+        );
+    }
+    if let OllamaChat::Converted {
+        verified: false, ..
+    } = &variant.chat.ollama
+    {
+        comments.push(
+            "WARNING: this TEMPLATE did not pass verification against the model's Jinja chat template (written with --allow-unverified)."
+                .into(),
+        );
+    }
+    let refs: Vec<&str> = comments.iter().map(String::as_str).collect();
+    modelfile
+        .write_with_comments(&refs)
+        .map_err(|source| RenderError::Modelfile {
+            variant: format!("{}/{}", model.key, variant.key),
+            source,
+        })
+}

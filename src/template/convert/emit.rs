@@ -1,0 +1,314 @@
+//! Writing the Go template: one pass over Ollama's `.Messages` that writes, before each
+//! message, the gap text the probes saw for its position, then its content; the system
+//! prompt (`$.System`) where the template puts it; the end gap (generation prompt) last.
+//!
+//! All literal text is written as Go string literals (`{{- "<|im_start|>user\n" }}`), so
+//! every action can trim the layout newline before it and the template stays readable.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use super::probe::{Placement, Role};
+use super::structure::{Piece, Structure};
+use super::transform::{Strip, Transform};
+
+/// A sub-template that strips `left`/`right` from a string as Python's `lstrip`/`rstrip`
+/// do, for ASCII whitespace (space, `\t`, `\n`, `\v`, `\f`, `\r`) or newlines only: Go
+/// templates have no string functions, so it walks the bytes with `range` over an integer
+/// (Go 1.24+, so Ollama builds from 2025 on), `index` and `slice`. Unicode spaces are kept, unlike Python.
+fn strip_define(name: &str, left: Strip, right: Strip) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{{{{- define \"{name}\" }}}}");
+    out.push_str("{{- $text := . }}\n{{- $start := 0 }}\n");
+    if right == Strip::Keep {
+        out.push_str("{{- $end := len $text }}\n");
+    } else {
+        out.push_str("{{- $end := 0 }}\n{{- $after := false }}\n");
+    }
+    let _ = writeln!(out, "{{{{- $seen := {} }}}}", left == Strip::Keep);
+    out.push_str("{{- range $k := len $text }}\n{{- $byte := index $text $k }}\n");
+    if right != Strip::Keep {
+        out.push_str("{{- if $after }}\n{{- $end = $k }}\n{{- end }}\n");
+        let _ = writeln!(
+            out,
+            "{{{{- $after = not (eq $byte {}) }}}}",
+            right.go_bytes()
+        );
+    }
+    if left != Strip::Keep {
+        let _ = writeln!(
+            out,
+            "{{{{- if and (not $seen) (not (eq $byte {})) }}}}",
+            left.go_bytes()
+        );
+        out.push_str("{{- $start = $k }}\n{{- $seen = true }}\n{{- end }}\n");
+    }
+    out.push_str("{{- end }}\n");
+    if right != Strip::Keep {
+        out.push_str("{{- if $after }}\n{{- $end = len $text }}\n{{- end }}\n");
+    }
+    out.push_str(
+        "{{- if and $seen (lt $start $end) }}\n{{- slice $text $start $end }}\n{{- end }}\n",
+    );
+    out.push_str("{{- end }}\n");
+    out
+}
+
+/// Writes the Go template for `structure`.
+pub(super) fn go_template(structure: &Structure) -> String {
+    let mut out = String::new();
+    let transforms: BTreeSet<Transform> = structure.transforms.values().copied().collect();
+    for transform in transforms {
+        if let (Transform::Strip { left, right }, Some(name)) = (transform, transform.define_name())
+        {
+            out.push_str(&strip_define(&name, left, right));
+        }
+    }
+    let turns = turns(structure);
+    out.push_str("{{- $prev := \"\" }}\n");
+    out.push_str("{{- range $i, $m := .Messages }}\n");
+    // Whether the message is the conversation's last, only when a gap depends on it.
+    if turns.contains("$last") {
+        out.push_str("{{- $last := eq (len (slice $.Messages $i)) 1 }}\n");
+    }
+    out.push_str(&turns);
+    // A final newline would be output: the template ends right after its last action.
+    while out.ends_with('\n') {
+        out.pop();
+    }
+    out
+}
+
+/// The body of the loop over messages, its end, and the end gap.
+fn turns(structure: &Structure) -> String {
+    let mut out = String::new();
+    if let Some(placement) = structure.placement {
+        let condition = match placement {
+            Placement::First | Placement::Either => "eq $prev \"\"",
+            Placement::BeforeLast => "$last",
+        };
+        let _ = writeln!(
+            out,
+            "{{{{- if and $.System (ne $m.Role \"system\") ({condition}) }}}}"
+        );
+        write_gap(&mut out, structure, Some(Role::System));
+        write_content(&mut out, structure, Role::System, "$.System");
+        out.push_str("{{- $prev = \"system\" }}\n{{- end }}\n");
+    }
+    for (n, role) in [Role::User, Role::Assistant].iter().enumerate() {
+        let keyword = if n == 0 { "if" } else { "else if" };
+        let _ = writeln!(out, "{{{{- {keyword} eq $m.Role \"{}\" }}}}", role.name());
+        if *role == Role::Assistant {
+            write_reasoning(&mut out, structure);
+        }
+        write_gap(&mut out, structure, Some(*role));
+        write_content(&mut out, structure, *role, "$m.Content");
+        let _ = writeln!(out, "{{{{- $prev = \"{}\" }}}}", role.name());
+    }
+    out.push_str("{{- end }}\n{{- end }}\n");
+    write_gap(&mut out, structure, None);
+    out
+}
+
+/// The reasoning of an assistant turn (`.Thinking`), written where and when the template
+/// writes it.
+fn write_reasoning(out: &mut String, structure: &Structure) {
+    let condition = match structure.reasoning {
+        [false, false] => return,
+        [true, true] => "$m.Thinking",
+        [false, true] => "and $m.Thinking $.Think",
+        [true, false] => "and $m.Thinking (not $.Think)",
+    };
+    let _ = writeln!(out, "{{{{- if {condition} }}}}");
+    write_gap(out, structure, Some(Role::Reasoning));
+    out.push_str("{{- $m.Thinking }}\n{{- $prev = \"reasoning\" }}\n{{- end }}\n");
+}
+
+fn write_content(out: &mut String, structure: &Structure, role: Role, expr: &str) {
+    match structure
+        .transforms
+        .get(&role)
+        .and_then(|t| t.define_name())
+    {
+        Some(name) => {
+            let _ = writeln!(out, "{{{{- template \"{name}\" {expr} }}}}");
+        }
+        None => {
+            let _ = writeln!(out, "{{{{- {expr} }}}}");
+        }
+    }
+}
+
+/// One gap's texts keyed by what the template can test: (last turn, system prompt present,
+/// thinking on, the next message carries reasoning).
+type Variants<'a> = BTreeMap<[bool; 4], &'a Vec<Piece>>;
+
+/// The Go condition for each dimension of a [`Variants`] key.
+const CONDITIONS: [&str; 4] = ["$last", "$.System", "$.Think", "$m.Thinking"];
+
+/// Writes the gap before `next` (or the end gap), choosing by the previous role, then by
+/// last turn, system prompt and thinking only where the probes saw them make a difference.
+fn write_gap(out: &mut String, structure: &Structure, next: Option<Role>) {
+    let mut by_prev: BTreeMap<Option<Role>, Variants<'_>> = BTreeMap::new();
+    for (key, pieces) in &structure.gaps {
+        if key.next == next {
+            by_prev
+                .entry(key.prev)
+                .or_default()
+                .insert([key.last, key.system, key.think, key.reasoning], pieces);
+        }
+    }
+    if by_prev.len() == 1 {
+        if let Some(variants) = by_prev.values().next() {
+            write_variants(out, variants);
+        }
+        return;
+    }
+    // Previous roles with the same texts share one branch (`eq $prev "a" "b"`).
+    let mut groups: Vec<(Vec<&str>, &Variants<'_>)> = Vec::new();
+    for (prev, variants) in &by_prev {
+        let name = prev.map(Role::name).unwrap_or("");
+        match groups.iter_mut().find(|(_, v)| same_texts(v, variants)) {
+            Some((names, _)) => names.push(name),
+            None => groups.push((vec![name], variants)),
+        }
+    }
+    for (n, (names, variants)) in groups.iter().enumerate() {
+        let keyword = if n == 0 { "if" } else { "else if" };
+        let names: Vec<String> = names.iter().map(|name| format!("\"{name}\"")).collect();
+        let _ = writeln!(out, "{{{{- {keyword} eq $prev {} }}}}", names.join(" "));
+        write_variants(out, variants);
+    }
+    if !by_prev.is_empty() {
+        out.push_str("{{- end }}\n");
+    }
+}
+
+/// Whether two gaps write the same: one text for every case each, or the same cases.
+fn same_texts(a: &Variants<'_>, b: &Variants<'_>) -> bool {
+    match (uniform(a), uniform(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// The one text a gap writes in every case, if it is one.
+fn uniform<'a>(variants: &Variants<'a>) -> Option<&'a Vec<Piece>> {
+    let mut texts = variants.values().copied();
+    let first = texts.next()?;
+    texts.all(|t| t == first).then_some(first)
+}
+
+/// Writes one gap's variants: the text when they agree, else an `if` on the first dimension
+/// that changes the text, recursively. A combination the probes never saw takes the text of
+/// its nearest seen sibling.
+fn write_variants(out: &mut String, variants: &Variants<'_>) {
+    let mut texts = variants.values();
+    let Some(first) = texts.next() else {
+        return;
+    };
+    if texts.all(|text| text == first) {
+        write_pieces(out, first);
+        return;
+    }
+    let matters = |dim: usize| {
+        variants.iter().any(|(key, text)| {
+            let mut other = *key;
+            other[dim] = !other[dim];
+            variants.get(&other).is_some_and(|o| o != text)
+        })
+    };
+    let splits = |dim: usize| variants.keys().any(|k| k[dim]) && variants.keys().any(|k| !k[dim]);
+    let Some(dim) = (0..CONDITIONS.len())
+        .find(|&d| matters(d))
+        .or_else(|| (0..CONDITIONS.len()).find(|&d| splits(d)))
+    else {
+        write_pieces(out, first);
+        return;
+    };
+    let half = |value: bool| -> Variants<'_> {
+        variants
+            .iter()
+            .filter(|(k, _)| k[dim] == value)
+            .map(|(k, v)| (*k, *v))
+            .collect()
+    };
+    let _ = writeln!(out, "{{{{- if {} }}}}", CONDITIONS[dim]);
+    write_variants(out, &half(true));
+    out.push_str("{{- else }}\n");
+    write_variants(out, &half(false));
+    out.push_str("{{- end }}\n");
+}
+
+fn write_pieces(out: &mut String, pieces: &[Piece]) {
+    for piece in pieces {
+        match piece {
+            Piece::Text(text) if text.is_empty() => {}
+            Piece::Text(text) => {
+                let _ = writeln!(out, "{{{{- {} }}}}", go_string(text));
+            }
+            Piece::CurrentDate => out.push_str("{{- currentDate }}\n"),
+        }
+    }
+}
+
+/// `text` as a Go interpreted string literal.
+pub(super) fn go_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::convert::probe::GapKey;
+
+    #[test]
+    fn go_strings_escape_what_go_needs() {
+        assert_eq!(go_string("a\"b\\c\nd\te\u{1}"), r#""a\"b\\c\nd\te\x01""#);
+        assert_eq!(go_string("héllo"), "\"héllo\"");
+    }
+
+    #[test]
+    fn gaps_key_only_on_what_differs() {
+        let mut structure = Structure::default();
+        let key = |prev, last, system| GapKey {
+            prev,
+            next: Some(Role::User),
+            last,
+            system,
+            think: false,
+            reasoning: false,
+        };
+        let text = |t: &str| vec![Piece::Text(t.into())];
+        structure.gaps.insert(key(None, true, false), text("A"));
+        structure.gaps.insert(key(None, false, false), text("A"));
+        structure
+            .gaps
+            .insert(key(Some(Role::Assistant), true, false), text("B"));
+        structure
+            .gaps
+            .insert(key(Some(Role::Assistant), false, false), text("C"));
+        let mut out = String::new();
+        write_gap(&mut out, &structure, Some(Role::User));
+        assert_eq!(
+            out,
+            "{{- if eq $prev \"\" }}\n{{- \"A\" }}\n{{- else if eq $prev \"assistant\" }}\n{{- if $last }}\n{{- \"B\" }}\n{{- else }}\n{{- \"C\" }}\n{{- end }}\n{{- end }}\n"
+        );
+    }
+}

@@ -1,0 +1,251 @@
+//! From probe observations to one turn structure: the text of every gap (with today's date
+//! marked where Ollama can produce it), where the system prompt goes, and what the template
+//! does to each role's content.
+
+use std::collections::BTreeMap;
+
+use super::error::ConvertError;
+use super::probe::{self, GapKey, Placement, Probe, ProbeFailure, Role};
+use super::transform::{self, Transform};
+use crate::template::jinja::{FixedDateTime, JinjaError, JinjaTemplate};
+use crate::template::verify::VerifyOptions;
+
+/// A piece of gap text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Piece {
+    /// Literal text.
+    Text(String),
+    /// Today's date as `YYYY-MM-DD` (Ollama's `currentDate`).
+    CurrentDate,
+}
+
+/// A template's turn structure as the probes saw it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(super) struct Structure {
+    /// The text of each gap the probes saw.
+    pub gaps: BTreeMap<GapKey, Vec<Piece>>,
+    /// Where the system prompt goes; `None` when no probe with a system prompt rendered.
+    pub placement: Option<Placement>,
+    /// What the template does to each role's content.
+    pub transforms: BTreeMap<Role, Transform>,
+    /// What the structure cannot express (each makes a mismatch likely).
+    pub problems: Vec<String>,
+    /// Facts the user should know (frozen dates).
+    pub notes: Vec<String>,
+    /// Whether earlier assistant turns' reasoning is written, with thinking off and on.
+    pub reasoning: [bool; 2],
+}
+
+/// Probes `jinja` and assembles its structure; dates are told apart by rendering once with
+/// `options.now` and once with another date.
+pub(super) fn infer(
+    jinja: &JinjaTemplate,
+    options: &VerifyOptions,
+) -> Result<Structure, ConvertError> {
+    let other = VerifyOptions {
+        now: other_date(options.now),
+        ..options.clone()
+    };
+    let mut structure = Structure::default();
+    let mut today: BTreeMap<GapKey, String> = BTreeMap::new();
+    let mut later: BTreeMap<GapKey, String> = BTreeMap::new();
+    let shapes = probe::shapes();
+    let with_reasoning = probe::reasoning_shapes();
+    // Thinking off first: it decides renderability and the structure the plain suite needs;
+    // thinking on adds the gaps that change when the client asks for thinking; last, assistant
+    // turns that carry reasoning show whether and how the template writes it.
+    let mut runs = Vec::new();
+    for (think, reasoning) in [(false, false), (true, false), (false, true), (true, true)] {
+        let list = if reasoning { &with_reasoning } else { &shapes };
+        runs.extend(list.iter().map(|shape| Probe {
+            shape,
+            think,
+            reasoning,
+        }));
+    }
+    for (number, probe) in runs.into_iter().enumerate() {
+        let observed = probe::observe(jinja, probe, options)
+            .and_then(|seen| Ok((seen, probe::observe(jinja, probe, &other)?)));
+        let (seen, seen_later) = match observed {
+            Ok(pair) => pair,
+            Err(failure) if number == 0 => return Err(first_failure(failure)),
+            // Thinking and reasoning are extras: a template that fails with them teaches
+            // nothing more about the plain prompt.
+            Err(_) if probe.think || probe.reasoning => continue,
+            // A template may refuse a shape (no system role, say); the verifier lists the
+            // conversations it refuses, so there is nothing to learn or report here.
+            Err(ProbeFailure::Render(_)) => continue,
+            Err(ProbeFailure::Shape(reason)) => {
+                push_unique(&mut structure.problems, reason);
+                continue;
+            }
+        };
+        if seen.reasoning_written {
+            structure.reasoning[usize::from(probe.think)] = true;
+        }
+        if let Some(placement) = seen.placement {
+            match structure.placement {
+                _ if placement == Placement::Either => {
+                    structure.placement.get_or_insert(placement);
+                }
+                Some(known) if known != placement && known != Placement::Either => push_unique(
+                    &mut structure.problems,
+                    "the system prompt moves between conversations of different lengths".to_owned(),
+                ),
+                _ => structure.placement = Some(placement),
+            }
+        }
+        for ((key, text), (_, text_later)) in seen.gaps.into_iter().zip(seen_later.gaps) {
+            match today.get(&key) {
+                Some(known) if *known != text => push_unique(
+                    &mut structure.problems,
+                    "the text between turns depends on more than the roles around it, the first and last turn and the system prompt (e.g. a turn counter)"
+                        .to_owned(),
+                ),
+                Some(_) => {}
+                None => {
+                    today.insert(key, text);
+                    later.insert(key, text_later);
+                }
+            }
+        }
+    }
+    if structure.placement == Some(Placement::Either) {
+        structure.placement = Some(Placement::First);
+    }
+    for (key, text) in today {
+        let text_later = later.remove(&key).unwrap_or_default();
+        let (pieces, note) = resolve_dates(&text, &text_later, options.now, other.now);
+        if let Some(note) = note {
+            push_unique(&mut structure.notes, note);
+        }
+        structure.gaps.insert(key, pieces);
+    }
+    let with_system = [Role::System, Role::User, Role::Assistant, Role::User];
+    let without = [Role::User, Role::Assistant, Role::User];
+    structure.transforms = transform::transforms(jinja, &with_system, options)
+        .or_else(|_| transform::transforms(jinja, &without, options))
+        .unwrap_or_default();
+    for (role, transform) in &structure.transforms {
+        if *transform == Transform::Other {
+            push_unique(
+                &mut structure.problems,
+                format!(
+                    "the template changes {} content in a way other than trimming whitespace",
+                    role.name()
+                ),
+            );
+        }
+    }
+    Ok(structure)
+}
+
+fn first_failure(failure: ProbeFailure) -> ConvertError {
+    match failure {
+        ProbeFailure::Render(JinjaError::Syntax { message, line }) => {
+            ConvertError::Syntax(JinjaError::Syntax { message, line })
+        }
+        ProbeFailure::Render(err) => ConvertError::NotRenderable {
+            reason: err.to_string(),
+        },
+        ProbeFailure::Shape(reason) => ConvertError::NoStructure { reason },
+    }
+}
+
+fn push_unique(list: &mut Vec<String>, item: String) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
+
+/// A moment that differs from `now` in year, month, day and weekday, so any date the
+/// template prints changes.
+fn other_date(now: FixedDateTime) -> FixedDateTime {
+    FixedDateTime {
+        year: now.year + 1,
+        month: now.month % 12 + 1,
+        day: if now.day == 13 { 14 } else { 13 },
+        ..now
+    }
+}
+
+/// Splits gap text into literal text and `currentDate` where the two renderings differ
+/// exactly by the ISO date; any other difference is kept as rendered on `now` (frozen) and
+/// reported.
+fn resolve_dates(
+    text: &str,
+    text_later: &str,
+    now: FixedDateTime,
+    later: FixedDateTime,
+) -> (Vec<Piece>, Option<String>) {
+    if text == text_later {
+        return (vec![Piece::Text(text.to_owned())], None);
+    }
+    let (iso, iso_later) = (now.iso_date(), later.iso_date());
+    if text.contains(&iso) && text.replace(&iso, "\0") == text_later.replace(&iso_later, "\0") {
+        let mut pieces = Vec::new();
+        for (n, part) in text.split(iso.as_str()).enumerate() {
+            if n > 0 {
+                pieces.push(Piece::CurrentDate);
+            }
+            if !part.is_empty() {
+                pieces.push(Piece::Text(part.to_owned()));
+            }
+        }
+        return (pieces, None);
+    }
+    let (a, b) = (text.as_bytes(), text_later.as_bytes());
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let suffix = a[prefix..]
+        .iter()
+        .rev()
+        .zip(b[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let mut start = prefix;
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = text.len() - suffix;
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    let note = format!(
+        "the template prints the date in a form Ollama cannot produce (`{}`); it is frozen at the conversion date {}",
+        &text[start..end.max(start)],
+        now.iso_date()
+    );
+    (vec![Piece::Text(text.to_owned())], Some(note))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_dates_become_current_date_and_others_are_frozen() {
+        let now = FixedDateTime::default();
+        let later = other_date(now);
+        let (pieces, note) = resolve_dates(
+            &format!("Today: {}\n", now.iso_date()),
+            &format!("Today: {}\n", later.iso_date()),
+            now,
+            later,
+        );
+        assert_eq!(
+            pieces,
+            [
+                Piece::Text("Today: ".into()),
+                Piece::CurrentDate,
+                Piece::Text("\n".into())
+            ]
+        );
+        assert!(note.is_none());
+        let (pieces, note) = resolve_dates("Today: 26 Jul 2024", "Today: 13 Aug 2025", now, later);
+        assert_eq!(pieces, [Piece::Text("Today: 26 Jul 2024".into())]);
+        assert!(
+            note.unwrap().contains("26 Jul 2024"),
+            "frozen text is named"
+        );
+    }
+}
