@@ -38,6 +38,14 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Check and debug chat templates (Jinja and Ollama Go)
+    #[command(subcommand)]
+    Template(template::TemplateCommand),
+    /// Push the manifest's outputs (or one `--gguf` model) to Ollama, OCI registries, Ollama
+    /// bundles, ModelScope and the Hub.
+    Push(Box<push::PushArgs>),
+    /// Generate every output, push it to every configured registry, verify, summarise.
+    Release(Box<release::ReleaseArgs>),
     /// Summarise GGUF headers from local files, folders or `hf://` repositories.
     Inspect(inspect::InspectArgs),
     /// Validate a Modelfile or a manifest; prints `path:line:col: message` per problem.
@@ -58,14 +66,6 @@ pub enum Command {
     Init(init::InitArgs),
     /// Operations on GGUF files (embed a chat template).
     Gguf(gguf::GgufArgs),
-    /// Check and debug chat templates (Jinja and Ollama Go)
-    #[command(subcommand)]
-    Template(template::TemplateCommand),
-    /// Push the manifest's outputs (or one `--gguf` model) to Ollama, OCI registries, Ollama
-    /// bundles, ModelScope and the Hub.
-    Push(Box<push::PushArgs>),
-    /// Generate every output, push it to every configured registry, verify, summarise.
-    Release(Box<release::ReleaseArgs>),
 }
 
 /// Runs one parsed command line and returns the process exit code.
@@ -73,6 +73,9 @@ pub enum Command {
 /// Errors are printed here, once, with their chain of causes and any hint.
 pub fn run(cli: Cli) -> ExitCode {
     let result: anyhow::Result<u8> = match cli.command {
+        Command::Template(command) => template::run(command),
+        Command::Push(args) => push::run(*args),
+        Command::Release(args) => release::run(&args),
         Command::Inspect(args) => inspect::run(args),
         Command::Check(args) => check::run(&args),
         Command::Ollama(args) => generate::run(&args, &[crate::render::Target::Ollama]),
@@ -83,9 +86,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Explain(args) => explain::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Gguf(args) => gguf::run(args),
-        Command::Template(command) => template::run(command),
-        Command::Push(args) => push::run(*args),
-        Command::Release(args) => release::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
