@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use fake_hub::{Access, FakeHub, Listener};
 use ruvltra_export::gguf::GgufHeader;
+use ruvltra_export::push::Secret;
 use ruvltra_export::source::hub::Endpoint;
 use ruvltra_export::source::{
     HubClient, HubError, HubLimits, HubSettings, RepoId, RepoPath, Revision, Sha256Digest,
-    SourceError, Token,
+    SourceError,
 };
 
 const TOKEN: &str = "hf_fakehubsecrettoken0123456789";
@@ -25,7 +26,7 @@ fn corpus(name: &str) -> Vec<u8> {
 fn client(hub: &FakeHub, token: Option<&str>) -> HubClient {
     let settings = HubSettings {
         endpoint: Endpoint::parse(&hub.endpoint).unwrap(),
-        token: token.and_then(Token::new),
+        token: token.and_then(Secret::non_empty),
         token_source: token.map(|_| "test".to_owned()),
     };
     let limits = HubLimits {

@@ -12,12 +12,10 @@ mod fault_injection;
 use std::time::Duration;
 
 use fake_hf_upload::FakeHub;
-use fault_injection::{Fault, Recorder, fast_options};
+use fault_injection::{Fault, Run, push_all};
 use ruvltra_export::push::huggingface::card_section::{BEGIN_MARKER, END_MARKER};
 use ruvltra_export::push::huggingface::{ForeignCardPolicy, HubBackend, HubEndpoint, HubTarget};
-use ruvltra_export::push::{
-    Action, ArtifactFile, Backend, DigestCache, ItemKind, PushContext, PushError, Release, Secret,
-};
+use ruvltra_export::push::{Action, ArtifactFile, Backend, ItemKind, PushError, Release, Secret};
 
 const TOKEN: &str = "hf_secretTOKENvalue123";
 const REPO: &str = "ruv/ruvltra-GGUF";
@@ -82,34 +80,6 @@ fn start_hub() -> FakeHub {
     let hub = FakeHub::start(TOKEN);
     hub.set_sizes(64 << 10, 256 << 10, 100 << 10);
     hub
-}
-
-struct Run {
-    cache: DigestCache,
-    recorder: Recorder,
-}
-
-impl Run {
-    fn new() -> Self {
-        Self {
-            cache: DigestCache::in_memory(),
-            recorder: Recorder::default(),
-        }
-    }
-
-    fn ctx(&self) -> PushContext<'_> {
-        PushContext {
-            digests: &self.cache,
-            progress: &self.recorder,
-            options: fast_options(),
-        }
-    }
-}
-
-fn push_all(backend: &HubBackend, release: &Release, run: &Run) -> Result<u64, PushError> {
-    let ctx = run.ctx();
-    let plan = backend.plan(release, &ctx)?;
-    Ok(backend.push(&plan, release, &ctx)?.bytes_sent)
 }
 
 fn oid(release: &Release, path: &str) -> String {
@@ -398,8 +368,7 @@ fn a_missing_repository_is_an_error_unless_creation_was_asked() {
     let run = Run::new();
     let err = backend.plan(&release(6), &run.ctx()).unwrap_err();
     assert!(
-        err.to_string()
-            .contains("`ruv/ruvltra-GGUF` does not exist"),
+        ruvltra_export::push::error_chain(&err).contains("`ruv/ruvltra-GGUF` does not exist"),
         "{err}"
     );
 

@@ -12,13 +12,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use fake_modelscope::FakeModelScope;
-use fault_injection::{Fault, Recorder, fake_gguf, fast_options};
+use fault_injection::{Fault, Run, fake_gguf, push_all};
 use ruvltra_export::push::modelscope::{
     ModelScopeBackend, ModelScopeEndpoint, ModelScopeTarget, Visibility,
 };
-use ruvltra_export::push::{
-    Action, ArtifactFile, Backend, DigestCache, ItemKind, PushContext, PushError, Release, Secret,
-};
+use ruvltra_export::push::{Action, ArtifactFile, Backend, ItemKind, PushError, Release, Secret};
 
 const TOKEN: &str = "ms-secret-token-5f3a";
 
@@ -56,34 +54,6 @@ fn release(dir: &Path, seed: u8) -> Release {
             ArtifactFile::inline("docs/long.md", big),
         ],
     }
-}
-
-struct Run {
-    cache: DigestCache,
-    recorder: Recorder,
-}
-
-impl Run {
-    fn new() -> Self {
-        Self {
-            cache: DigestCache::in_memory(),
-            recorder: Recorder::default(),
-        }
-    }
-
-    fn ctx(&self) -> PushContext<'_> {
-        PushContext {
-            digests: &self.cache,
-            progress: &self.recorder,
-            options: fast_options(),
-        }
-    }
-}
-
-fn push_all(backend: &ModelScopeBackend, release: &Release, run: &Run) -> Result<u64, PushError> {
-    let ctx = run.ctx();
-    let plan = backend.plan(release, &ctx)?;
-    Ok(backend.push(&plan, release, &ctx)?.bytes_sent)
 }
 
 fn oid(file: &ArtifactFile, run: &Run) -> String {
@@ -183,7 +153,7 @@ fn a_failure_inside_a_200_envelope_stops_the_push_and_a_rerun_finishes() {
     let backend = backend(&server);
     let run = Run::new();
     let err = push_all(&backend, &release, &run).unwrap_err();
-    let text = err.to_string();
+    let text = ruvltra_export::push::error_chain(&err);
     assert!(
         text.contains("answered HTTP 200 with Code 10010205, Success false"),
         "{text}"
@@ -332,8 +302,7 @@ fn a_missing_repository_is_an_error_when_creation_is_off() {
     let run = Run::new();
     let err = backend.plan(&Release::default(), &run.ctx()).unwrap_err();
     assert!(
-        err.to_string()
-            .contains("`ruv/ruvltra-GGUF` does not exist"),
+        ruvltra_export::push::error_chain(&err).contains("`ruv/ruvltra-GGUF` does not exist"),
         "{err}"
     );
 }

@@ -11,11 +11,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use fake_ollama::FakeOllama;
-use fault_injection::{Fault, Recorder, fake_gguf, fast_options};
+use fault_injection::{Fault, Run, fake_gguf, push_all};
 use ruvltra_export::push::ollama_api::{OllamaBackend, OllamaHost, OllamaTarget};
 use ruvltra_export::push::{
-    Action, Backend, Digest, DigestCache, ItemKind, OllamaMessage, OllamaModel, PushContext,
-    Release,
+    Action, Backend, Digest, ItemKind, OllamaMessage, OllamaModel, Release,
 };
 use serde_json::json;
 
@@ -44,39 +43,6 @@ fn backend(server: &FakeOllama, publish: Option<&str>) -> OllamaBackend {
         insecure: false,
     };
     OllamaBackend::new(target).unwrap()
-}
-
-struct Run {
-    cache: DigestCache,
-    recorder: Recorder,
-}
-
-impl Run {
-    fn new() -> Self {
-        Self {
-            cache: DigestCache::in_memory(),
-            recorder: Recorder::default(),
-        }
-    }
-
-    fn ctx(&self) -> PushContext<'_> {
-        PushContext {
-            digests: &self.cache,
-            progress: &self.recorder,
-            options: fast_options(),
-        }
-    }
-}
-
-fn push_all(
-    backend: &OllamaBackend,
-    release: &Release,
-    run: &Run,
-) -> Result<(), ruvltra_export::push::PushError> {
-    let ctx = run.ctx();
-    let plan = backend.plan(release, &ctx)?;
-    backend.push(&plan, release, &ctx)?;
-    Ok(())
 }
 
 fn hex_of(path: &Path) -> String {
@@ -208,7 +174,7 @@ fn an_error_line_after_200_fails_the_push_and_a_rerun_finishes() {
     let backend = backend(&server, None);
     let run = Run::new();
     let err = push_all(&backend, &release, &run).unwrap_err();
-    let text = err.to_string();
+    let text = ruvltra_export::push::error_chain(&err);
     assert!(text.contains("unsupported model architecture"), "{text}");
     assert!(text.contains("after status `parsing GGUF`"), "{text}");
     assert!(server.model("ruv/ruvltra:q4_k_m").is_none());
@@ -350,7 +316,10 @@ fn publishing_copies_to_the_namespace_and_pushes() {
 
     server.fail_after_200("push", "you are not authorized to push to this namespace");
     let err = push_all(&backend, &release, &run).unwrap_err();
-    assert!(err.to_string().contains("not authorized to push"), "{err}");
+    assert!(
+        ruvltra_export::push::error_chain(&err).contains("not authorized to push"),
+        "{err}"
+    );
 }
 
 #[test]

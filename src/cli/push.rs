@@ -1,4 +1,5 @@
-//! `ruvltra-export push`: sends a model to OCI registries and Ollama bundles.
+//! `ruvltra-export push`: sends a model to a running Ollama server, OCI registries and Ollama
+//! bundles.
 //!
 //! Inputs for now are a GGUF path plus optional template, system and license files and
 //! parameters; the generators will fill the same [`Release`] from `ruvltra.toml`. This file
@@ -11,12 +12,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 
+use crate::ollama::ModelName;
 use crate::push::bundle::{BundleBackend, BundleTarget};
 use crate::push::oci::{Credentials, OciBackend, OciConfig, credentials_from_docker_config};
+use crate::push::ollama_api::{OllamaBackend, OllamaHost, OllamaTarget};
 use crate::push::{
-    Action, Backend, DigestCache, JsonProgress, ModelName, OllamaModel, PlainProgress, Plan,
-    Progress, PushContext, PushReport, QuietProgress, Release, Secret, TerminalProgress,
-    TransferOptions, VerifyReport, human_bytes,
+    Action, Backend, DigestCache, JsonProgress, OllamaModel, PlainProgress, Plan, Progress,
+    PushContext, PushReport, QuietProgress, Release, Secret, TerminalProgress, TransferOptions,
+    VerifyReport, human_bytes,
 };
 
 use super::{EXIT_FAILED, EXIT_OK};
@@ -24,6 +27,8 @@ use super::{EXIT_FAILED, EXIT_OK};
 /// Registries `push` can send to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PushTarget {
+    /// A running Ollama server's HTTP API (`OLLAMA_HOST`, by default `http://127.0.0.1:11434`).
+    Ollama,
     /// An OCI distribution registry (`--registry`).
     Oci,
     /// An Ollama model store folder (`--dir`) or tar (`--tar`).
@@ -66,9 +71,14 @@ pub struct PushArgs {
     /// OCI registry `host[:port]`.
     #[arg(long)]
     pub registry: Option<String>,
-    /// Use plain HTTP for the registry (local registries only).
+    /// Use plain HTTP for the registry, and let the Ollama server `/api/push` over plain HTTP
+    /// with `--publish` (local registries only).
     #[arg(long)]
     pub insecure: bool,
+    /// With `--to ollama`: after creating the model, copy it to `NAMESPACE/model:tag` and
+    /// push it from the server (`/api/copy` + `/api/push`; ollama.com needs the server's key).
+    #[arg(long, value_name = "NAMESPACE")]
+    pub publish: Option<String>,
     /// Another repository of the registry to mount identical blobs from (repeatable).
     #[arg(long)]
     pub mount_from: Vec<String>,
@@ -202,9 +212,21 @@ fn read_text(path: &Path) -> anyhow::Result<String> {
 }
 
 fn backends(args: &PushArgs) -> anyhow::Result<Vec<Box<dyn Backend>>> {
+    if args.publish.is_some() && !args.to.contains(&PushTarget::Ollama) {
+        bail!("`--publish` is for `--to ollama`");
+    }
     let mut backends: Vec<Box<dyn Backend>> = Vec::new();
     for target in &args.to {
         match target {
+            PushTarget::Ollama => {
+                let host = std::env::var("OLLAMA_HOST").unwrap_or_default();
+                let target = OllamaTarget {
+                    host: OllamaHost::parse(&host)?,
+                    publish_namespace: args.publish.clone(),
+                    insecure: args.insecure,
+                };
+                backends.push(Box::new(OllamaBackend::new(target)?));
+            }
             PushTarget::Oci => {
                 let Some(registry) = &args.registry else {
                     bail!("`--to oci` needs `--registry HOST[:PORT]`");

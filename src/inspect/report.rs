@@ -1,7 +1,8 @@
 //! [`FileReport`]: one GGUF file's header plus what is known about the file itself.
 
 use crate::gguf::{GgufHeader, Quant, QuantMismatch, Severity, check_quant};
-use crate::source::{FileLocation, HubClient, Sha256Digest, SourceError, SourceFile, hash_file};
+use crate::push::Digest;
+use crate::source::{FileLocation, HubClient, SourceError, SourceFile, hash_file};
 
 /// What [`inspect_file`] does beyond reading the header.
 #[derive(Debug, Clone, Copy, Default)]
@@ -42,7 +43,7 @@ pub struct FileReport {
     /// The file's size in bytes.
     pub file_size: u64,
     /// The file's SHA-256, when known.
-    pub sha256: Option<(Sha256Digest, DigestOrigin)>,
+    pub sha256: Option<(Digest, DigestOrigin)>,
     /// The Hub commit the revision resolved to.
     pub commit: Option<String>,
     /// The parsed header.
@@ -74,7 +75,7 @@ pub fn inspect_file(
 ) -> Result<FileReport, SourceError> {
     let read = file.read_header(hub)?;
     let sha256 = match (&file.sha256, &file.location) {
-        (Some(digest), _) => Some((digest.clone(), DigestOrigin::HubLfs)),
+        (Some(digest), _) => Some((*digest, DigestOrigin::HubLfs)),
         (None, FileLocation::Local(path)) if options.hash_local => {
             Some((hash_file(path)?, DigestOrigin::Computed))
         }

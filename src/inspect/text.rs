@@ -81,7 +81,7 @@ pub fn render_text(report: &FileReport) -> String {
     lines.push((
         "sha256",
         match &report.sha256 {
-            Some((digest, origin)) => format!("{digest} ({})", origin.as_str()),
+            Some((digest, origin)) => format!("{} ({})", digest.as_str(), origin.as_str()),
             None => "(unknown; `--hash` computes it for local files)".to_owned(),
         },
     ));

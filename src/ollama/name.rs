@@ -81,6 +81,11 @@ impl ModelName {
         self.tag.as_deref().unwrap_or(DEFAULT_TAG)
     }
 
+    /// `namespace/model`: the repository an OCI registry stores the model under.
+    pub fn repository(&self) -> String {
+        format!("{}/{}", self.namespace(), self.model)
+    }
+
     /// The fully qualified form, `host/namespace/model:tag`, with defaults filled in.
     pub fn fully_qualified(&self) -> String {
         format!(
@@ -334,6 +339,7 @@ mod tests {
         assert_eq!(n.model(), "m.v2");
         assert_eq!(n.tag(), "latest");
         assert_eq!(n.fully_qualified(), "localhost:5000/ns/m.v2:latest");
+        assert_eq!(n.repository(), "ns/m.v2");
 
         let n: ModelName = "qwen2.5".parse().unwrap();
         assert_eq!(

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::digest::Digest;
 use super::digest_cache::DigestCache;
 use super::error::PushError;
-use super::progress::Progress;
+use super::progress::{Progress, ProgressEvent};
 use super::release::Release;
 use super::retry::RetryPolicy;
 
@@ -207,6 +207,24 @@ pub struct PushReport {
     pub bytes_sent: u64,
 }
 
+impl PushReport {
+    /// A report whose bytes sent are the sum of its items'.
+    pub fn from_items(
+        backend: &str,
+        target: String,
+        items: Vec<ItemOutcome>,
+        pruned: Vec<String>,
+    ) -> Self {
+        Self {
+            backend: backend.to_string(),
+            target,
+            bytes_sent: items.iter().map(|o| o.bytes_sent).sum(),
+            items,
+            pruned,
+        }
+    }
+}
+
 /// What happened to one plan item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ItemOutcome {
@@ -219,6 +237,27 @@ pub struct ItemOutcome {
     pub action: Action,
     /// Bytes sent for it in this command.
     pub bytes_sent: u64,
+}
+
+impl ItemOutcome {
+    /// An item left as it is: reported to `progress` as skipped, with nothing sent.
+    pub fn skipped(
+        progress: &dyn Progress,
+        name: String,
+        digest: Option<Digest>,
+        reason: String,
+    ) -> Self {
+        progress.emit(ProgressEvent::Skipped {
+            name: name.clone(),
+            reason: reason.clone(),
+        });
+        Self {
+            name,
+            digest,
+            action: Action::Skip { reason },
+            bytes_sent: 0,
+        }
+    }
 }
 
 /// The result of reading a release back.

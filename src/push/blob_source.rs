@@ -94,6 +94,17 @@ impl BlobSource {
     pub fn open_at(&self, offset: u64) -> Result<Box<dyn Read + Send>, PushError> {
         self.open_range(offset, self.size().saturating_sub(offset))
     }
+
+    /// The first `len` bytes (all of them when shorter) in memory: for small files sent
+    /// inline and for the sample a registry asks for. Never call it with a GGUF's size.
+    pub fn read_prefix(&self, len: u64) -> Result<Vec<u8>, PushError> {
+        let len = self.size().min(len);
+        let mut bytes = Vec::with_capacity(len as usize);
+        self.open_range(0, len)?
+            .read_to_end(&mut bytes)
+            .map_err(|e| PushError::io("reading", self.path().unwrap_or(Path::new("-")), e))?;
+        Ok(bytes)
+    }
 }
 
 /// Fails with `UnexpectedEof` when the file ends before `remaining` bytes were read, so a

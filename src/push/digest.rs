@@ -2,7 +2,9 @@
 //! streaming hashing with a fixed-size buffer.
 
 use std::fmt;
+use std::fs::File;
 use std::io::{self, Read};
+use std::path::Path;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -12,11 +14,12 @@ use sha2::{Digest as _, Sha256};
 /// small enough that memory stays bounded however big the file is.
 pub const BUFFER_SIZE: usize = 1 << 20;
 
-/// A SHA-256 digest, valid once parsed. Displays as `sha256:<64 lowercase hex>`, the form
-/// OCI registries and Ollama's API use; [`Digest::blob_file_name`] gives Ollama's on-disk
-/// `sha256-<hex>`.
+/// A SHA-256 digest, valid once parsed: the one digest type of the crate, for registry blobs
+/// and for the Hub's LFS hashes alike. Displays as `sha256:<64 lowercase hex>`, the form OCI
+/// registries and Ollama's API use; [`Digest::hex`] gives the bare hex the Hub uses and
+/// [`Digest::blob_file_name`] Ollama's on-disk `sha256-<hex>`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Digest([u8; 32]);
+pub struct Digest([u8; 64]);
 
 /// Why a text is not a `sha256:<hex>` digest.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,7 +32,7 @@ pub struct DigestParseError {
 impl Digest {
     /// The digest of a byte slice (for small generated blobs: config, template, params).
     pub fn of_bytes(bytes: &[u8]) -> Self {
-        Self(Sha256::digest(bytes).into())
+        Self::from_raw(Sha256::digest(bytes).into())
     }
 
     /// Hashes everything `reader` yields with a fixed 1 MiB buffer and returns the digest
@@ -48,32 +51,47 @@ impl Digest {
         Ok(hasher.finish())
     }
 
-    /// Parses 64 hex digits without the `sha256:` prefix (upper case accepted).
+    /// Hashes the file at `path` as [`Digest::of_reader`] does: streamed, memory flat however
+    /// large the model is.
+    pub fn of_file(path: &Path) -> io::Result<(Self, u64)> {
+        Self::of_reader(&mut File::open(path)?)
+    }
+
+    /// Parses 64 hex digits without the `sha256:` prefix (upper case accepted), e.g. an LFS
+    /// oid from the Hub.
     pub fn from_hex(hex_digits: &str) -> Result<Self, DigestParseError> {
         let error = || DigestParseError {
             input: hex_digits.to_string(),
         };
+        let mut bytes = [0u8; 32];
         if hex_digits.len() != 64 {
             return Err(error());
         }
-        let mut bytes = [0u8; 32];
         hex::decode_to_slice(hex_digits, &mut bytes).map_err(|_| error())?;
-        Ok(Self(bytes))
+        Ok(Self::from_raw(bytes))
+    }
+
+    fn from_raw(bytes: [u8; 32]) -> Self {
+        let mut hex_digits = [0u8; 64];
+        // 32 bytes always fit 64 hex digits exactly.
+        let _ = hex::encode_to_slice(bytes, &mut hex_digits);
+        Self(hex_digits)
+    }
+
+    /// The 64 lowercase hex digits, borrowed (the Hub's and `source`'s form).
+    pub fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever stored, so this cannot fall back.
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 
     /// The 64 lowercase hex digits.
     pub fn hex(&self) -> String {
-        hex::encode(self.0)
+        self.as_str().to_owned()
     }
 
     /// Ollama's blob file name: `sha256-<hex>`.
     pub fn blob_file_name(&self) -> String {
-        format!("sha256-{}", self.hex())
-    }
-
-    /// The raw 32 bytes.
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
+        format!("sha256-{}", self.as_str())
     }
 }
 
@@ -92,7 +110,7 @@ impl FromStr for Digest {
 
 impl fmt::Display for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sha256:{}", self.hex())
+        write!(f, "sha256:{}", self.as_str())
     }
 }
 
@@ -131,7 +149,7 @@ impl Hasher {
 
     /// The digest and the number of bytes fed.
     pub fn finish(self) -> (Digest, u64) {
-        (Digest(self.inner.finalize().into()), self.len)
+        (Digest::from_raw(self.inner.finalize().into()), self.len)
     }
 }
 

@@ -76,10 +76,10 @@ pub enum PushError {
     DigestMismatch {
         /// Which blob or file.
         what: String,
-        /// The digest it should have.
-        expected: Digest,
+        /// The digest it should have (boxed, like `actual`, to keep every result small).
+        expected: Box<Digest>,
         /// The digest of the bytes read.
-        actual: Digest,
+        actual: Box<Digest>,
     },
     /// The server answered something the protocol does not allow (a missing header, bad JSON).
     #[error("{what}: unexpected answer from {url}: {message}")]
@@ -92,8 +92,9 @@ pub enum PushError {
         message: String,
     },
     /// A backend-specific failure, wrapped with the backend's name so new backends need no new
-    /// variant here.
-    #[error("{backend}: {source}")]
+    /// variant here. The message is the name alone: the backend's error is the `source()`, so
+    /// a printed chain shows it once.
+    #[error("{backend}")]
     Backend {
         /// The backend's name.
         backend: String,

@@ -2,6 +2,7 @@
 //! checks so `Authorization` never follows a redirect to another scheme, host or port, and
 //! time limits that grow with the body instead of cutting a big upload short.
 
+use std::fmt;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -38,28 +39,66 @@ pub fn transfer_timeout(bytes: u64) -> Duration {
     Duration::from_secs(120 + bytes / (256 * 1024))
 }
 
-/// Scheme, host and port of a URL: where credentials may go.
+/// The base URL of a registry's HTTP API: `http` or `https`, with a host, and a path without
+/// a trailing `/`, so API paths join onto it the same way for every backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
-    scheme: String,
-    host: String,
-    port: Option<u16>,
-}
+pub struct BaseUrl(Url);
 
-impl Origin {
-    /// The origin of `url`; the port is the explicit one or the scheme's default.
-    pub fn of(url: &Url) -> Self {
-        Self {
-            scheme: url.scheme().to_ascii_lowercase(),
-            host: url.host_str().unwrap_or("").to_ascii_lowercase(),
-            port: url.port_or_known_default(),
+impl BaseUrl {
+    /// Checks `url` and drops a trailing `/` from its path; the error says what is wrong.
+    pub fn new(mut url: Url) -> Result<Self, String> {
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+            return Err("an http(s) URL with a host is expected".into());
         }
+        let path = url.path().trim_end_matches('/').to_string();
+        url.set_path(&path);
+        Ok(Self(url))
+    }
+
+    /// Parses `text` (surrounding whitespace ignored) and checks it as [`BaseUrl::new`] does.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        Self::new(Url::parse(text.trim()).map_err(|e| e.to_string())?)
+    }
+
+    /// The URL of `path` (starting with `/`) under this base.
+    pub fn join(&self, path: &str) -> Url {
+        let mut url = self.0.clone();
+        let base = url.path().trim_end_matches('/').to_string();
+        url.set_path(&format!("{base}{path}"));
+        url
+    }
+
+    /// The base URL.
+    pub fn url(&self) -> &Url {
+        &self.0
     }
 }
 
-/// Whether credentials meant for `from` may be sent to `to`.
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.as_str().trim_end_matches('/'))
+    }
+}
+
+/// Whether credentials meant for `from` may be sent to `to`: the same scheme, host and port
+/// (an explicit port or the scheme's default). The crate's one origin check, used by every
+/// backend and by the Hub source client.
 pub fn same_origin(from: &Url, to: &Url) -> bool {
-    Origin::of(from) == Origin::of(to)
+    from.origin() == to.origin()
+}
+
+/// Fails on a redirect. The API calls backends send themselves (uploads, creates, commits) are
+/// never redirected by the registries' contracts; following one by hand could send the body
+/// somewhere unintended, so it is a protocol error.
+pub fn refuse_redirect(what: &str, response: Response) -> Result<Response, Failure> {
+    if response.status().is_redirection() {
+        return Err(Failure::Fatal(PushError::Protocol {
+            what: what.to_string(),
+            url: response.url().to_string(),
+            message: format!("unexpected redirect ({})", response.status()),
+        }));
+    }
+    Ok(response)
 }
 
 /// Sends a GET or HEAD and follows up to [`MAX_REDIRECTS`] redirects by hand, sending
@@ -137,6 +176,19 @@ mod tests {
             &url("https://r.io/a"),
             &url("https://cdn.r.io/a")
         ));
+    }
+
+    #[test]
+    fn base_urls_join_without_doubled_slashes() {
+        let base = BaseUrl::parse(" https://h.io/api/ ").unwrap();
+        assert_eq!(base.to_string(), "https://h.io/api");
+        assert_eq!(base.join("/v1/x").as_str(), "https://h.io/api/v1/x");
+        assert_eq!(
+            BaseUrl::parse("http://h.io/").unwrap().join("/x").as_str(),
+            "http://h.io/x"
+        );
+        assert!(BaseUrl::parse("ftp://h.io").is_err());
+        assert!(BaseUrl::parse("nonsense").is_err());
     }
 
     #[test]

@@ -26,7 +26,7 @@ mod digest_cache;
 mod error;
 pub mod http;
 pub mod huggingface;
-mod model_name;
+pub mod lfs;
 pub mod modelscope;
 pub mod oci;
 pub mod ollama_api;
@@ -36,6 +36,7 @@ mod progress;
 mod release;
 mod retry;
 mod secret;
+pub(crate) mod upload_body;
 
 pub use backend::{
     Action, Backend, Check, ItemKind, ItemOutcome, Plan, PlanItem, PushContext, PushReport,
@@ -45,7 +46,6 @@ pub use blob_source::BlobSource;
 pub use digest::{BUFFER_SIZE, Digest, DigestParseError, Hasher, HashingReader};
 pub use digest_cache::DigestCache;
 pub use error::PushError;
-pub use model_name::{DEFAULT_HOST, DEFAULT_NAMESPACE, DEFAULT_TAG, ModelName, ModelNameError};
 pub use ollama_image::{
     CONFIG_MEDIA_TYPE, ImageBlob, MANIFEST_MEDIA_TYPE, OllamaImage, media_type,
 };

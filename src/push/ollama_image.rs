@@ -6,13 +6,14 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::backend::PushContext;
 use super::blob_source::BlobSource;
 use super::digest::Digest;
 use super::digest_cache::DigestCache;
 use super::error::PushError;
-use super::model_name::ModelName;
 use super::progress::Progress;
-use super::release::OllamaModel;
+use super::release::{OllamaModel, Release};
+use crate::ollama::ModelName;
 
 /// The manifest media type Ollama writes and registries are sent.
 pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.docker.distribution.manifest.v2+json";
@@ -111,6 +112,26 @@ struct Config<'a> {
 }
 
 impl OllamaImage {
+    /// Builds the image of every model of `release`, for a backend that pushes nothing else;
+    /// `backend_does` starts the error for a release without models ("the oci backend
+    /// pushes").
+    pub fn build_all(
+        release: &Release,
+        ctx: &PushContext<'_>,
+        backend_does: &str,
+    ) -> Result<Vec<Self>, PushError> {
+        if release.models.is_empty() {
+            return Err(PushError::input(format!(
+                "{backend_does} Ollama-format models, and this release has none"
+            )));
+        }
+        release
+            .models
+            .iter()
+            .map(|model| Self::build(model, ctx.digests, ctx.progress))
+            .collect()
+    }
+
     /// Builds the image of `model`. GGUF files are hashed through `digests` (streamed, once
     /// per command); everything else is generated here.
     pub fn build(
@@ -121,7 +142,7 @@ impl OllamaImage {
         if model.gguf.is_empty() {
             return Err(PushError::input(format!(
                 "`{}` has no GGUF file to push",
-                model.name
+                model.name.fully_qualified()
             )));
         }
         let mut layers = Vec::new();

@@ -11,8 +11,8 @@ use super::blob_source::BlobSource;
 use super::digest::Digest;
 use super::digest_cache::DigestCache;
 use super::error::PushError;
-use super::model_name::ModelName;
 use super::progress::Progress;
+use crate::ollama::ModelName;
 
 /// Everything one release publishes. Backends use the parts they understand and say so in
 /// their plan when a part they need is missing.

@@ -14,6 +14,14 @@ impl Secret {
         Self(value.into())
     }
 
+    /// Wraps a credential read from the environment or a token file, trimming surrounding
+    /// whitespace (token files end with a newline). Returns `None` for an empty value, so an
+    /// empty `HF_TOKEN=` means "no token".
+    pub fn non_empty(value: &str) -> Option<Self> {
+        let value = value.trim();
+        (!value.is_empty()).then(|| Self(value.to_owned()))
+    }
+
     /// The credential itself, for building an `Authorization` header and nothing else.
     pub fn expose(&self) -> &str {
         &self.0
@@ -49,5 +57,13 @@ mod tests {
         assert_eq!(format!("{secret:?}"), "Secret(****)");
         assert!(!format!("{:?}", Some(&secret)).contains("hunter2"));
         assert_eq!(secret.expose(), "hunter2");
+    }
+
+    #[test]
+    fn non_empty_trims() {
+        let token = Secret::non_empty(" hf_secret\n").unwrap();
+        assert_eq!(token.expose(), "hf_secret");
+        assert!(!format!("{token:?} {token}").contains("secret"));
+        assert!(Secret::non_empty(" \n").is_none());
     }
 }

@@ -1,56 +1,21 @@
-//! SHA-256 digests: as the Hub reports them for LFS files, and computed for local files.
+//! SHA-256 digests of source files: the Hub reports them for LFS files, and local files are
+//! hashed here. The type is the crate's one digest type, [`crate::push::Digest`].
 
-use std::fmt;
-use std::io::Read;
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
+pub use crate::push::Digest as Sha256Digest;
 
 use super::SourceError;
-
-/// A SHA-256 digest, held as 64 lower-case hex digits.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Sha256Digest(String);
-
-impl Sha256Digest {
-    /// Parses 64 hex digits (either case), e.g. an LFS oid from the Hub.
-    pub fn from_hex(hex: &str) -> Option<Self> {
-        (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-            .then(|| Sha256Digest(hex.to_ascii_lowercase()))
-    }
-
-    /// The digest as 64 lower-case hex digits.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Sha256Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// Hashes a whole file, streaming it through a fixed 1 MiB buffer so that memory stays flat
 /// however large the model is.
 pub fn hash_file(path: &Path) -> Result<Sha256Digest, SourceError> {
-    let io_error = |source| SourceError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let mut file = std::fs::File::open(path).map_err(io_error)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    loop {
-        let read = match file.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(read) => read,
-            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(err) => return Err(io_error(err)),
-        };
-        hasher.update(&buffer[..read]);
-    }
-    Ok(Sha256Digest(hex::encode(hasher.finalize())))
+    Sha256Digest::of_file(path)
+        .map(|(digest, _)| digest)
+        .map_err(|source| SourceError::Io {
+            path: path.to_owned(),
+            source,
+        })
 }
 
 #[cfg(test)]
@@ -70,8 +35,8 @@ mod tests {
 
     #[test]
     fn hex_is_checked() {
-        assert!(Sha256Digest::from_hex(&"A".repeat(64)).is_some());
-        assert!(Sha256Digest::from_hex(&"g".repeat(64)).is_none());
-        assert!(Sha256Digest::from_hex("abc").is_none());
+        assert!(Sha256Digest::from_hex(&"A".repeat(64)).is_ok());
+        assert!(Sha256Digest::from_hex(&"g".repeat(64)).is_err());
+        assert!(Sha256Digest::from_hex("abc").is_err());
     }
 }

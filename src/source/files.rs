@@ -4,10 +4,9 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use super::{
-    HubClient, HubReference, RepoId, RepoPath, Revision, Sha256Digest, Source, SourceError,
-};
+use super::{HubClient, HubReference, RepoId, RepoPath, Revision, Source, SourceError};
 use crate::gguf::GgufHeader;
+use crate::push::Digest;
 
 /// How many similar names a "file not in repository" error suggests.
 const SUGGESTIONS: usize = 5;
@@ -41,7 +40,7 @@ pub struct SourceFile {
     /// The file's size in bytes, when known without reading it.
     pub size: Option<u64>,
     /// The file's SHA-256 when known without reading it (the Hub's LFS oid).
-    pub sha256: Option<Sha256Digest>,
+    pub sha256: Option<Digest>,
     /// The commit the Hub resolved the revision to.
     pub commit: Option<String>,
 }
@@ -218,7 +217,7 @@ fn hub_files(reference: &HubReference, hub: &HubClient) -> Result<Vec<SourceFile
                     path,
                 },
                 size: file.size,
-                sha256: file.sha256.clone(),
+                sha256: file.sha256,
                 commit: info.commit.clone(),
             })
         })

@@ -44,7 +44,7 @@ use axum::routing::{get, post, put};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use crate::fault_injection::{Faults, RunningServer, fault_layer, sha256_hex};
+use crate::fault_injection::{Faults, RunningServer, UploadCounts, fault_layer, sha256_hex};
 
 /// One file on a branch.
 #[derive(Debug, Clone)]
@@ -87,10 +87,8 @@ pub struct HubState {
     pub objects: HashMap<String, Vec<u8>>,
     /// Multipart uploads in progress: oid -> part number -> bytes.
     pub parts: HashMap<String, BTreeMap<u32, Vec<u8>>>,
-    /// Body bytes received by storage per oid (basic PUTs and parts).
-    pub bytes_received: HashMap<String, u64>,
-    /// Completed uploads per oid.
-    pub uploads_stored: HashMap<String, u32>,
+    /// Bytes received and uploads stored per blob.
+    pub counts: UploadCounts,
     /// Verify calls per oid.
     pub verified: HashMap<String, u32>,
     /// Files at or over this size are LFS.
@@ -135,8 +133,7 @@ impl FakeHub {
             repos: BTreeMap::new(),
             objects: HashMap::new(),
             parts: HashMap::new(),
-            bytes_received: HashMap::new(),
-            uploads_stored: HashMap::new(),
+            counts: UploadCounts::default(),
             verified: HashMap::new(),
             lfs_threshold: 10 << 20,
             multipart_threshold: 64 << 20,
@@ -242,29 +239,17 @@ impl FakeHub {
 
     /// Storage bytes received for `oid`.
     pub fn bytes_received(&self, oid: &str) -> u64 {
-        *self
-            .state
-            .lock()
-            .unwrap()
-            .bytes_received
-            .get(oid)
-            .unwrap_or(&0)
+        self.state.lock().unwrap().counts.bytes(oid)
     }
 
     /// Completed uploads of `oid`.
     pub fn uploads_stored(&self, oid: &str) -> u32 {
-        *self
-            .state
-            .lock()
-            .unwrap()
-            .uploads_stored
-            .get(oid)
-            .unwrap_or(&0)
+        self.state.lock().unwrap().counts.stores(oid)
     }
 
     /// All bytes storage received.
     pub fn total_storage_bytes(&self) -> u64 {
-        self.state.lock().unwrap().bytes_received.values().sum()
+        self.state.lock().unwrap().counts.total_bytes()
     }
 
     /// Changes the size rules: LFS threshold, multipart threshold and part size.
@@ -498,7 +483,7 @@ async fn put_object(
 ) -> Response {
     let mut state = state.lock().unwrap();
     note_storage_auth(&mut state, &headers);
-    *state.bytes_received.entry(oid.clone()).or_default() += body.len() as u64;
+    state.counts.received(&oid, body.len() as u64);
     if sha256_hex(&body) != oid {
         return (
             StatusCode::BAD_REQUEST,
@@ -506,7 +491,7 @@ async fn put_object(
         )
             .into_response();
     }
-    *state.uploads_stored.entry(oid.clone()).or_default() += 1;
+    state.counts.stored(&oid);
     state.objects.insert(oid, body.to_vec());
     StatusCode::OK.into_response()
 }
@@ -519,7 +504,7 @@ async fn put_part(
 ) -> Response {
     let mut state = state.lock().unwrap();
     note_storage_auth(&mut state, &headers);
-    *state.bytes_received.entry(oid.clone()).or_default() += body.len() as u64;
+    state.counts.received(&oid, body.len() as u64);
     let Some(parts) = state.parts.get_mut(&oid) else {
         return (
             StatusCode::NOT_FOUND,
@@ -579,7 +564,7 @@ async fn complete_multipart(
         );
     }
     state.parts.remove(&oid);
-    *state.uploads_stored.entry(oid.clone()).or_default() += 1;
+    state.counts.stored(&oid);
     state.objects.insert(oid, bytes);
     StatusCode::OK.into_response()
 }

@@ -36,7 +36,7 @@ use axum::routing::{get, post, put};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use crate::fault_injection::{Faults, RunningServer, fault_layer, sha256_hex};
+use crate::fault_injection::{Faults, RunningServer, UploadCounts, fault_layer, sha256_hex};
 
 /// One file in a repository.
 #[derive(Debug, Clone)]
@@ -73,10 +73,8 @@ pub struct ModelScopeState {
     pub repos: BTreeMap<String, Repo>,
     /// Uploaded LFS objects: oid -> bytes.
     pub objects: HashMap<String, Vec<u8>>,
-    /// Body bytes received by the PUT handler, per oid.
-    pub bytes_received: HashMap<String, u64>,
-    /// Stored uploads per oid.
-    pub uploads_stored: HashMap<String, u32>,
+    /// Bytes received and uploads stored per blob.
+    pub counts: UploadCounts,
     /// Largest batch seen (objects in one call).
     pub largest_batch: usize,
     /// Batch calls seen.
@@ -179,29 +177,17 @@ impl FakeModelScope {
 
     /// Body bytes received for object `oid`.
     pub fn bytes_received(&self, oid: &str) -> u64 {
-        *self
-            .state
-            .lock()
-            .unwrap()
-            .bytes_received
-            .get(oid)
-            .unwrap_or(&0)
+        self.state.lock().unwrap().counts.bytes(oid)
     }
 
     /// Stored uploads of object `oid`.
     pub fn uploads_stored(&self, oid: &str) -> u32 {
-        *self
-            .state
-            .lock()
-            .unwrap()
-            .uploads_stored
-            .get(oid)
-            .unwrap_or(&0)
+        self.state.lock().unwrap().counts.stores(oid)
     }
 
     /// All object bytes received by the PUT handler.
     pub fn total_object_bytes(&self) -> u64 {
-        self.state.lock().unwrap().bytes_received.values().sum()
+        self.state.lock().unwrap().counts.total_bytes()
     }
 }
 
@@ -388,7 +374,7 @@ async fn put_object(
     else {
         return envelope(411, Value::Null, "Content-Length is required");
     };
-    *state.bytes_received.entry(oid.clone()).or_default() += body.len() as u64;
+    state.counts.received(&oid, body.len() as u64);
     if length != body.len() as u64 {
         return envelope(400, Value::Null, "body shorter than Content-Length");
     }
@@ -399,7 +385,7 @@ async fn put_object(
             "sha256 of the body does not match the oid",
         );
     }
-    *state.uploads_stored.entry(oid.clone()).or_default() += 1;
+    state.counts.stored(&oid);
     state.objects.insert(oid, body.to_vec());
     ok(Value::Null)
 }

@@ -39,7 +39,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 use sha2::Digest as _;
 
-use crate::fault_injection::{Faults, RunningServer, fault_layer, sha256_hex};
+use crate::fault_injection::{Faults, RunningServer, UploadCounts, fault_layer, sha256_hex};
 
 /// A model as the fake server stores it.
 #[derive(Debug, Clone, Default)]
@@ -70,10 +70,8 @@ pub struct OllamaState {
     /// Blobs by lowercase hex: their sizes (bodies are hashed as they stream in and not
     /// kept, so multi-gigabyte pushes stay cheap).
     pub blobs: HashMap<String, u64>,
-    /// Body bytes received by the blob upload handler, per hex digest.
-    pub bytes_received: HashMap<String, u64>,
-    /// Uploads that were stored (201), per hex digest.
-    pub uploads_stored: HashMap<String, u32>,
+    /// Bytes received and uploads stored per blob.
+    pub counts: UploadCounts,
     /// Models by lowercased full name.
     pub models: BTreeMap<String, StoredModel>,
     /// Create requests seen (the JSON bodies).
@@ -144,29 +142,17 @@ impl FakeOllama {
 
     /// Total body bytes received for blob `hex`.
     pub fn bytes_received(&self, hex: &str) -> u64 {
-        *self
-            .state
-            .lock()
-            .unwrap()
-            .bytes_received
-            .get(hex)
-            .unwrap_or(&0)
+        self.state.lock().unwrap().counts.bytes(hex)
     }
 
     /// How many uploads of blob `hex` were stored.
     pub fn uploads_stored(&self, hex: &str) -> u32 {
-        *self
-            .state
-            .lock()
-            .unwrap()
-            .uploads_stored
-            .get(hex)
-            .unwrap_or(&0)
+        self.state.lock().unwrap().counts.stores(hex)
     }
 
     /// Total blob body bytes received over all blobs.
     pub fn total_blob_bytes(&self) -> u64 {
-        self.state.lock().unwrap().bytes_received.values().sum()
+        self.state.lock().unwrap().counts.total_bytes()
     }
 }
 
@@ -254,12 +240,11 @@ async fn post_blob(State(state): Shared, Path(digest): Path<String>, body: Body)
                 if let Some(data) = frame.data_ref() {
                     hasher.update(data);
                     size += data.len() as u64;
-                    *state
+                    state
                         .lock()
                         .unwrap()
-                        .bytes_received
-                        .entry(hex.clone())
-                        .or_default() += data.len() as u64;
+                        .counts
+                        .received(&hex, data.len() as u64);
                 }
             }
             Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "the body broke off"),
@@ -274,7 +259,7 @@ async fn post_blob(State(state): Shared, Path(digest): Path<String>, body: Body)
     if hex::encode(hasher.finalize()) != hex {
         return error(StatusCode::BAD_REQUEST, "digest mismatch");
     }
-    *state.uploads_stored.entry(hex.clone()).or_default() += 1;
+    state.counts.stored(&hex);
     state.blobs.insert(hex, size);
     StatusCode::CREATED.into_response()
 }

@@ -12,6 +12,7 @@
 //! event, to look for retries and leaked tokens), [`fast_options`] and [`fake_gguf`].
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -24,6 +25,43 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+
+/// What a fake server counts per blob (by sha256 hex), so tests can prove nothing was sent or
+/// stored twice.
+#[derive(Debug, Default, Clone)]
+pub struct UploadCounts {
+    /// Body bytes received per blob, failed attempts included.
+    pub bytes_received: HashMap<String, u64>,
+    /// Completed uploads stored per blob.
+    pub uploads_stored: HashMap<String, u32>,
+}
+
+impl UploadCounts {
+    /// Counts `bytes` more body bytes for `oid`.
+    pub fn received(&mut self, oid: &str, bytes: u64) {
+        *self.bytes_received.entry(oid.to_string()).or_default() += bytes;
+    }
+
+    /// Counts one more stored upload of `oid`.
+    pub fn stored(&mut self, oid: &str) {
+        *self.uploads_stored.entry(oid.to_string()).or_default() += 1;
+    }
+
+    /// Body bytes received for `oid`.
+    pub fn bytes(&self, oid: &str) -> u64 {
+        self.bytes_received.get(oid).copied().unwrap_or(0)
+    }
+
+    /// Uploads of `oid` stored.
+    pub fn stores(&self, oid: &str) -> u32 {
+        self.uploads_stored.get(oid).copied().unwrap_or(0)
+    }
+
+    /// Body bytes received over all blobs.
+    pub fn total_bytes(&self) -> u64 {
+        self.bytes_received.values().sum()
+    }
+}
 
 /// One kind of misbehaviour.
 #[derive(Debug, Clone)]
@@ -260,6 +298,45 @@ impl ruvltra_export::push::Progress for Recorder {
     fn emit(&self, event: ruvltra_export::push::ProgressEvent) {
         self.events.lock().unwrap().push(format!("{event:?}"));
     }
+}
+
+/// One simulated command of a backend test: a digest cache, a [`Recorder`] and
+/// [`fast_options`]; a second `Run` is a fresh command (nothing hashed yet).
+pub struct Run {
+    /// The command's digest cache.
+    pub cache: ruvltra_export::push::DigestCache,
+    /// Every progress event of the command.
+    pub recorder: Recorder,
+}
+
+impl Run {
+    /// A fresh command.
+    pub fn new() -> Self {
+        Self {
+            cache: ruvltra_export::push::DigestCache::in_memory(),
+            recorder: Recorder::default(),
+        }
+    }
+
+    /// The context backends get.
+    pub fn ctx(&self) -> ruvltra_export::push::PushContext<'_> {
+        ruvltra_export::push::PushContext {
+            digests: &self.cache,
+            progress: &self.recorder,
+            options: fast_options(),
+        }
+    }
+}
+
+/// Plans and pushes `release` with `backend` in `run`; returns the bytes sent.
+pub fn push_all(
+    backend: &dyn ruvltra_export::push::Backend,
+    release: &ruvltra_export::push::Release,
+    run: &Run,
+) -> Result<u64, ruvltra_export::push::PushError> {
+    let ctx = run.ctx();
+    let plan = backend.plan(release, &ctx)?;
+    Ok(backend.push(&plan, release, &ctx)?.bytes_sent)
 }
 
 /// Transfer options for tests: quick backoff (a server's `Retry-After` of 1 s still counts),

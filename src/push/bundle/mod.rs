@@ -14,6 +14,9 @@ use super::error::PushError;
 use super::ollama_image::OllamaImage;
 use super::release::Release;
 
+/// How errors about a release without models start.
+const WHAT_IT_DOES: &str = "the bundle backend writes";
+
 /// Where the bundle goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BundleTarget {
@@ -52,26 +55,13 @@ fn manifest_path(image: &OllamaImage) -> String {
     )
 }
 
-fn images(release: &Release, ctx: &PushContext<'_>) -> Result<Vec<OllamaImage>, PushError> {
-    if release.models.is_empty() {
-        return Err(PushError::input(
-            "the bundle backend writes Ollama-format models, and this release has none",
-        ));
-    }
-    release
-        .models
-        .iter()
-        .map(|model| OllamaImage::build(model, ctx.digests, ctx.progress))
-        .collect()
-}
-
 impl Backend for BundleBackend {
     fn name(&self) -> &str {
         "bundle"
     }
 
     fn plan(&self, release: &Release, ctx: &PushContext<'_>) -> Result<Plan, PushError> {
-        let images = images(release, ctx)?;
+        let images = OllamaImage::build_all(release, ctx, WHAT_IT_DOES)?;
         match &self.target {
             BundleTarget::Dir(dir) => store::plan(dir, &images, ctx),
             BundleTarget::Tar(path) => Ok(tarball::plan(path, &images)),
@@ -84,7 +74,7 @@ impl Backend for BundleBackend {
         release: &Release,
         ctx: &PushContext<'_>,
     ) -> Result<PushReport, PushError> {
-        let images = images(release, ctx)?;
+        let images = OllamaImage::build_all(release, ctx, WHAT_IT_DOES)?;
         match &self.target {
             BundleTarget::Dir(dir) => store::push(dir, plan, &images, ctx),
             BundleTarget::Tar(path) => tarball::write(path, &images, ctx),
@@ -92,7 +82,7 @@ impl Backend for BundleBackend {
     }
 
     fn verify(&self, release: &Release, ctx: &PushContext<'_>) -> Result<VerifyReport, PushError> {
-        let images = images(release, ctx)?;
+        let images = OllamaImage::build_all(release, ctx, WHAT_IT_DOES)?;
         match &self.target {
             BundleTarget::Dir(dir) => store::verify(dir, &images),
             BundleTarget::Tar(path) => tarball::verify(path, &images),

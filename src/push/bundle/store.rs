@@ -119,20 +119,12 @@ pub(super) fn push(
             }
             let name = blob_path(blob);
             match planned.get(name.as_str()).map(|item| &item.action) {
-                Some(Action::Skip { reason }) => {
-                    ctx.progress.emit(ProgressEvent::Skipped {
-                        name: name.clone(),
-                        reason: reason.clone(),
-                    });
-                    outcomes.push(ItemOutcome {
-                        name,
-                        digest: Some(blob.digest),
-                        action: Action::Skip {
-                            reason: reason.clone(),
-                        },
-                        bytes_sent: 0,
-                    });
-                }
+                Some(Action::Skip { reason }) => outcomes.push(ItemOutcome::skipped(
+                    ctx.progress,
+                    name,
+                    Some(blob.digest),
+                    reason.clone(),
+                )),
                 _ => to_write.push(blob),
             }
         }
@@ -216,8 +208,8 @@ fn write_blob(blobs_dir: &Path, blob: &ImageBlob, ctx: &PushContext<'_>) -> Resu
                 .source
                 .path()
                 .map_or_else(|| blob.label.clone(), |p| p.display().to_string()),
-            expected: blob.digest,
-            actual,
+            expected: Box::new(blob.digest),
+            actual: Box::new(actual),
         });
     }
     temp.as_file()

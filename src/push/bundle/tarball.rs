@@ -133,8 +133,8 @@ pub(super) fn write(
                     .source
                     .path()
                     .map_or_else(|| name.clone(), |p| p.display().to_string()),
-                expected: entry.digest,
-                actual,
+                expected: Box::new(entry.digest),
+                actual: Box::new(actual),
             });
         }
         ctx.progress.emit(ProgressEvent::TransferFinished {

@@ -6,10 +6,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use super::card_section::{generated_section, splice_generated_section};
-use super::client::{
-    CommitOp, HubClient, HubEndpoint, HubRepoId, LfsObject, TreeEntry, UploadMode, wrap,
-};
+use super::client::{CommitOp, HubClient, HubEndpoint, HubRepoId, TreeEntry, UploadMode, wrap};
 use super::error::HubError;
+use crate::push::lfs::LfsObject;
 use crate::push::ollama_api::text_check::{check, text_check};
 use crate::push::{
     Action, ArtifactFile, Backend, BlobSource, Check, Digest, ItemKind, ItemOutcome, Plan,
@@ -457,23 +456,6 @@ fn read_text(file: &ArtifactFile) -> Result<String, PushError> {
         .map_err(|_| PushError::input(format!("`{}` is not UTF-8 text", file.repo_path)))
 }
 
-fn sample(source: &BlobSource) -> Result<Vec<u8>, PushError> {
-    use std::io::Read;
-    let len = source.size().min(512);
-    let mut bytes = Vec::with_capacity(len as usize);
-    source
-        .open_range(0, len)?
-        .read_to_end(&mut bytes)
-        .map_err(|e| {
-            PushError::io(
-                "reading",
-                source.path().unwrap_or(std::path::Path::new("-")),
-                e,
-            )
-        })?;
-    Ok(bytes)
-}
-
 impl Backend for HubBackend {
     fn name(&self) -> &str {
         "huggingface"
@@ -599,7 +581,7 @@ impl Backend for HubBackend {
         for chunk in changed.chunks(CALL_CHUNK) {
             let samples = chunk
                 .iter()
-                .map(|f| Ok((f.path.clone(), sample(&f.source)?, f.size)))
+                .map(|f| Ok((f.path.clone(), f.source.read_prefix(512)?, f.size)))
                 .collect::<Result<Vec<_>, PushError>>()?;
             modes.extend(self.api(ctx).preupload(
                 &target.repo,
@@ -704,13 +686,12 @@ impl Backend for HubBackend {
                 ),
             });
         }
-        Ok(PushReport {
-            backend: self.name().to_string(),
-            target: self.target_name(),
-            bytes_sent: outcomes.iter().map(|o| o.bytes_sent).sum(),
-            items: outcomes,
-            pruned: Vec::new(),
-        })
+        Ok(PushReport::from_items(
+            self.name(),
+            self.target_name(),
+            outcomes,
+            Vec::new(),
+        ))
     }
 
     fn verify(&self, release: &Release, ctx: &PushContext<'_>) -> Result<VerifyReport, PushError> {

@@ -16,8 +16,11 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::error::HubError;
-use super::upload_body::{sized_body, with_progress};
-use crate::push::http::{get_following_redirects, same_origin, transfer_timeout};
+use crate::push::http::{
+    BaseUrl, get_following_redirects, refuse_redirect, same_origin, transfer_timeout,
+};
+use crate::push::lfs::{LfsAction, LfsObject, batch_objects};
+use crate::push::upload_body::{send_whole, sized_body, with_progress};
 use crate::push::{
     BlobSource, Digest, Failure, Progress, PushError, RetryPolicy, Secret, check_response,
     check_send_error, with_retries,
@@ -39,12 +42,12 @@ pub(crate) fn wrap(err: HubError) -> PushError {
 
 /// The Hub's base URL (`HF_ENDPOINT`, default `https://huggingface.co`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HubEndpoint(Url);
+pub struct HubEndpoint(BaseUrl);
 
 impl HubEndpoint {
     /// `https://huggingface.co`.
     pub fn default_hub() -> Self {
-        Self(Url::parse("https://huggingface.co").expect("a constant URL"))
+        Self(BaseUrl::parse("https://huggingface.co").expect("a constant URL"))
     }
 
     /// Parses `HF_ENDPOINT`; a trailing `/` is dropped.
@@ -55,32 +58,25 @@ impl HubEndpoint {
                 reason: reason.to_string(),
             })
         };
-        let mut url = Url::parse(input.trim()).map_err(|e| bad(&e.to_string()))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(bad("an http(s) URL with a host is expected"));
-        }
-        let path = url.path().trim_end_matches('/').to_string();
-        url.set_path(&path);
-        Ok(Self(url))
+        BaseUrl::parse(input)
+            .map(Self)
+            .map_err(|reason| bad(&reason))
     }
 
     /// The URL of `path` (starting with `/`).
     pub fn join(&self, path: &str) -> Url {
-        let mut url = self.0.clone();
-        let base = url.path().trim_end_matches('/').to_string();
-        url.set_path(&format!("{base}{path}"));
-        url
+        self.0.join(path)
     }
 
     /// The base URL.
     pub fn url(&self) -> &Url {
-        &self.0
+        self.0.url()
     }
 }
 
 impl fmt::Display for HubEndpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0.as_str().trim_end_matches('/'))
+        self.0.fmt(f)
     }
 }
 
@@ -172,52 +168,6 @@ pub struct TreeLfs {
     pub size: u64,
 }
 
-/// One object of an LFS batch answer.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LfsObject {
-    /// The sha256.
-    pub oid: String,
-    /// The size.
-    #[serde(default)]
-    pub size: u64,
-    /// Absent when the Hub already stores the object.
-    #[serde(default)]
-    pub actions: Option<LfsActions>,
-    /// A per-object error.
-    #[serde(default)]
-    pub error: Option<LfsObjectError>,
-}
-
-/// A per-object batch error.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LfsObjectError {
-    /// The code.
-    #[serde(default)]
-    pub code: i64,
-    /// The message.
-    #[serde(default)]
-    pub message: String,
-}
-
-/// The actions of a batch object.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LfsActions {
-    /// Where the bytes go.
-    pub upload: Option<LfsAction>,
-    /// Where to confirm the upload.
-    pub verify: Option<LfsAction>,
-}
-
-/// One action.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LfsAction {
-    /// Its URL.
-    pub href: String,
-    /// Headers for it; for multipart, `chunk_size` and one URL per part.
-    #[serde(default)]
-    pub header: BTreeMap<String, Value>,
-}
-
 /// One line of a commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommitOp {
@@ -303,17 +253,6 @@ fn read_json<T: serde::de::DeserializeOwned>(
     })
 }
 
-fn no_redirect(what: &str, response: Response) -> Result<Response, Failure> {
-    if response.status().is_redirection() {
-        return Err(Failure::Fatal(PushError::Protocol {
-            what: what.to_string(),
-            url: response.url().to_string(),
-            message: format!("unexpected redirect ({})", response.status()),
-        }));
-    }
-    Ok(response)
-}
-
 impl HubClient {
     /// The same client retrying per `retry` (the HTTP connection pool is shared).
     pub fn with_retry(&self, retry: RetryPolicy) -> Self {
@@ -377,7 +316,7 @@ impl HubClient {
             if accept.contains(&response.status()) {
                 return Ok(response);
             }
-            no_redirect(what, check_response(what, response)?)
+            refuse_redirect(what, check_response(what, response)?)
         })
     }
 
@@ -478,14 +417,9 @@ impl HubClient {
             "asking the Hub which of {} LFS objects `{repo}` lacks",
             objects.len()
         );
-        let list: Vec<Value> = objects
-            .iter()
-            .map(|(d, s)| json!({"oid": d.hex(), "size": s}))
-            .collect();
-        let body =
-            json!({"operation": "upload", "transfers": ["basic", "multipart"], "objects": list,
-            "hash_algo": "sha256"})
-            .to_string();
+        let body = json!({"operation": "upload", "transfers": ["basic", "multipart"],
+            "objects": batch_objects(objects), "hash_algo": "sha256"})
+        .to_string();
         let response = self.send(&what, &url, progress, &[], |http| {
             Ok(http
                 .post(url.clone())
@@ -507,11 +441,9 @@ impl HubClient {
     fn action_request(&self, method: Method, action: &LfsAction, url: &Url) -> RequestBuilder {
         let mut request = self.http.request(method, url.clone());
         let mut has_credentials = false;
-        for (key, value) in &action.header {
-            if let Some(text) = value.as_str() {
-                has_credentials |= key.eq_ignore_ascii_case("authorization");
-                request = request.header(key, text);
-            }
+        for (key, text) in action.text_headers() {
+            has_credentials |= key.eq_ignore_ascii_case("authorization");
+            request = request.header(key, text);
         }
         if has_credentials {
             request
@@ -557,15 +489,8 @@ impl HubClient {
                     return Ok(());
                 }
             }
-            let (body, count) = sized_body(source, 0, size)?;
-            let request = self
-                .action_request(Method::PUT, upload, &url)
-                .body(body)
-                .timeout(transfer_timeout(size));
-            let result = with_progress(progress, name, 0, &count, || request.send());
-            sent += count.load(std::sync::atomic::Ordering::Relaxed);
-            let response = result.map_err(|e| check_send_error(&what, url.as_str(), e))?;
-            no_redirect(&what, check_response(&what, response)?)?;
+            let request = self.action_request(Method::PUT, upload, &url);
+            send_whole(request, &url, source, (name, &what), progress, &mut sent)?;
             Ok(())
         })?;
         Ok(sent)
@@ -634,7 +559,7 @@ impl HubClient {
                 let result = with_progress(progress, name, offset, &count, || request.send());
                 sent += count.load(std::sync::atomic::Ordering::Relaxed);
                 let response = result.map_err(|e| check_send_error(&what, url.as_str(), e))?;
-                let response = no_redirect(&what, check_response(&what, response)?)?;
+                let response = refuse_redirect(&what, check_response(&what, response)?)?;
                 response
                     .headers()
                     .get(ETAG)
@@ -663,7 +588,7 @@ impl HubClient {
             let response = request
                 .send()
                 .map_err(|e| check_send_error(&what, url.as_str(), e))?;
-            no_redirect(&what, check_response(&what, response)?)?;
+            refuse_redirect(&what, check_response(&what, response)?)?;
             Ok(())
         })?;
         Ok(sent)
@@ -690,7 +615,7 @@ impl HubClient {
             let response = request
                 .send()
                 .map_err(|e| check_send_error(&what, url.as_str(), e))?;
-            no_redirect(&what, check_response(&what, response)?)?;
+            refuse_redirect(&what, check_response(&what, response)?)?;
             Ok(())
         })
     }

@@ -19,12 +19,10 @@ pub mod card_section;
 mod client;
 mod error;
 mod repo_paths;
-pub(crate) mod upload_body;
 
 pub use backend::{CARD_PATH, ForeignCardPolicy, HubBackend, HubTarget};
 pub use client::{
-    CommitInfo, CommitOp, HubClient, HubEndpoint, HubRepoId, LfsAction, LfsActions, LfsObject,
-    LfsObjectError, TreeEntry, TreeLfs, UploadMode,
+    CommitInfo, CommitOp, HubClient, HubEndpoint, HubRepoId, TreeEntry, TreeLfs, UploadMode,
 };
 pub use error::HubError;
 pub use repo_paths::check_repo_paths;

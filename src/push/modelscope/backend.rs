@@ -1,13 +1,11 @@
 //! The modelscope backend: a release's files into one ModelScope model repository.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
 
-use super::client::{
-    BatchAction, CommitAction, MAX_BATCH, MAX_COMMIT, ModelScopeClient, RemoteFile,
-};
+use super::client::{CommitAction, MAX_BATCH, MAX_COMMIT, ModelScopeClient, RemoteFile};
 use super::endpoint::{ModelScopeEndpoint, ModelScopeRepo, Visibility};
 use super::error::ModelScopeError;
+use crate::push::lfs::LfsAction;
 use crate::push::ollama_api::text_check::check;
 use crate::push::{
     Action, ArtifactFile, Backend, Digest, ItemKind, ItemOutcome, Plan, PlanItem, ProgressEvent,
@@ -64,10 +62,6 @@ pub fn is_lfs(file: &ArtifactFile) -> bool {
     file.size > LFS_THRESHOLD || file.repo_path.to_ascii_lowercase().ends_with(".gguf")
 }
 
-fn missing_upload(object: &super::client::BatchObject) -> Option<BatchAction> {
-    object.actions.as_ref()?.upload.clone()
-}
-
 impl ModelScopeBackend {
     /// A backend for `target`; each call retries per the command's
     /// [`TransferOptions::retry`](crate::push::TransferOptions::retry).
@@ -108,7 +102,7 @@ impl ModelScopeBackend {
         &self,
         objects: &[(Digest, u64)],
         ctx: &PushContext<'_>,
-    ) -> Result<HashMap<Digest, BatchAction>, PushError> {
+    ) -> Result<HashMap<Digest, LfsAction>, PushError> {
         let mut missing = HashMap::new();
         for chunk in objects.chunks(MAX_BATCH) {
             for object in self
@@ -116,7 +110,7 @@ impl ModelScopeBackend {
                 .lfs_batch(&self.target.repo, chunk, ctx.progress)?
             {
                 if let (Some(action), Ok(digest)) =
-                    (missing_upload(&object), Digest::from_hex(&object.oid))
+                    (object.upload().cloned(), Digest::from_hex(&object.oid))
                 {
                     missing.insert(digest, action);
                 }
@@ -141,22 +135,6 @@ impl ModelScopeBackend {
 
 fn matches_remote(remote: Option<&RemoteFile>, digest: &Digest, size: u64) -> bool {
     remote.is_some_and(|r| r.size == size && r.sha256.eq_ignore_ascii_case(&digest.hex()))
-}
-
-fn read_all(file: &ArtifactFile) -> Result<Vec<u8>, PushError> {
-    let mut bytes = Vec::with_capacity(file.size as usize);
-    file.blob_source()
-        .open_at(0)?
-        .read_to_end(&mut bytes)
-        .map_err(|e| {
-            PushError::io(
-                "reading",
-                file.local_path()
-                    .unwrap_or(std::path::Path::new(&file.repo_path)),
-                e,
-            )
-        })?;
-    Ok(bytes)
 }
 
 impl Backend for ModelScopeBackend {
@@ -290,17 +268,12 @@ impl Backend for ModelScopeBackend {
         let mut lfs_files = Vec::new();
         for (file, digest) in release.files.iter().zip(&digests) {
             if matches_remote(remote.get(&file.repo_path), digest, file.size) {
-                let reason = "the repository has this file with the same sha256".to_string();
-                ctx.progress.emit(ProgressEvent::Skipped {
-                    name: file.repo_path.clone(),
-                    reason: reason.clone(),
-                });
-                outcomes.push(ItemOutcome {
-                    name: file.repo_path.clone(),
-                    digest: Some(*digest),
-                    action: Action::Skip { reason },
-                    bytes_sent: 0,
-                });
+                outcomes.push(ItemOutcome::skipped(
+                    ctx.progress,
+                    file.repo_path.clone(),
+                    Some(*digest),
+                    "the repository has this file with the same sha256".to_string(),
+                ));
                 continue;
             }
             let action = if remote.contains_key(&file.repo_path) {
@@ -318,7 +291,7 @@ impl Backend for ModelScopeBackend {
             } else {
                 actions.push(CommitAction::Inline {
                     path: file.repo_path.clone(),
-                    content: read_all(file)?,
+                    content: file.blob_source().read_prefix(file.size)?,
                 });
                 outcomes.push(ItemOutcome {
                     name: file.repo_path.clone(),
@@ -330,7 +303,7 @@ impl Backend for ModelScopeBackend {
         }
         let objects: Vec<(Digest, u64)> = lfs_files.iter().map(|(f, d)| (*d, f.size)).collect();
         let missing = self.missing_objects(&objects, ctx)?;
-        let uploads: Vec<(&ArtifactFile, Digest, BatchAction)> = lfs_files
+        let uploads: Vec<(&ArtifactFile, Digest, LfsAction)> = lfs_files
             .iter()
             .filter_map(|(f, d)| missing.get(d).map(|a| (*f, *d, a.clone())))
             .collect();
@@ -390,13 +363,12 @@ impl Backend for ModelScopeBackend {
                 ),
             });
         }
-        Ok(PushReport {
-            backend: self.name().to_string(),
-            target: self.target_name(),
-            bytes_sent: outcomes.iter().map(|o| o.bytes_sent).sum(),
-            items: outcomes,
-            pruned: Vec::new(),
-        })
+        Ok(PushReport::from_items(
+            self.name(),
+            self.target_name(),
+            outcomes,
+            Vec::new(),
+        ))
     }
 
     fn verify(&self, release: &Release, ctx: &PushContext<'_>) -> Result<VerifyReport, PushError> {

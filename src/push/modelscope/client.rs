@@ -13,7 +13,8 @@ use url::Url;
 use super::endpoint::{ModelScopeEndpoint, ModelScopeRepo, Visibility};
 use super::error::ModelScopeError;
 use crate::push::http::{same_origin, transfer_timeout};
-use crate::push::huggingface::upload_body::{sized_body, with_progress};
+use crate::push::lfs::{LfsAction, LfsObject, batch_objects};
+use crate::push::upload_body::send_whole;
 use crate::push::{
     BlobSource, Digest, Failure, Progress, PushError, RetryPolicy, Secret, check_response,
     check_send_error, with_retries,
@@ -31,36 +32,6 @@ fn wrap(err: ModelScopeError) -> PushError {
         backend: "modelscope".to_string(),
         source: Box::new(err),
     }
-}
-
-/// One object of an LFS batch answer.
-#[derive(Debug, Clone, Deserialize)]
-pub struct BatchObject {
-    /// The sha256.
-    pub oid: String,
-    /// Its size.
-    #[serde(default)]
-    pub size: u64,
-    /// Present when the server wants the bytes.
-    #[serde(default)]
-    pub actions: Option<BatchActions>,
-}
-
-/// The actions of a batch object.
-#[derive(Debug, Clone, Deserialize)]
-pub struct BatchActions {
-    /// Where to `PUT` the bytes.
-    pub upload: Option<BatchAction>,
-}
-
-/// One action: a URL (possibly relative to the endpoint) and extra headers.
-#[derive(Debug, Clone, Deserialize)]
-pub struct BatchAction {
-    /// The URL.
-    pub href: String,
-    /// Headers to send with it.
-    #[serde(default)]
-    pub header: std::collections::BTreeMap<String, String>,
 }
 
 /// One file of a repository listing.
@@ -247,7 +218,7 @@ impl ModelScopeClient {
         repo: &ModelScopeRepo,
         objects: &[(Digest, u64)],
         progress: &dyn Progress,
-    ) -> Result<Vec<BatchObject>, PushError> {
+    ) -> Result<Vec<LfsObject>, PushError> {
         if objects.len() > MAX_BATCH {
             return Err(PushError::input(format!(
                 "an LFS batch takes at most {MAX_BATCH} objects, not {}",
@@ -261,11 +232,7 @@ impl ModelScopeClient {
             "asking ModelScope which of {} blobs `{repo}` lacks",
             objects.len()
         );
-        let list: Vec<Value> = objects
-            .iter()
-            .map(|(d, s)| json!({"oid": d.hex(), "size": s}))
-            .collect();
-        let body = json!({"operation": "upload", "objects": list});
+        let body = json!({"operation": "upload", "objects": batch_objects(objects)});
         let data = self
             .call(&what, &url, progress, false, |http| {
                 Ok(http
@@ -274,7 +241,7 @@ impl ModelScopeClient {
                     .timeout(transfer_timeout(0)))
             })?
             .unwrap_or(Value::Null);
-        let answer: Vec<BatchObject> = serde_json::from_value(
+        let answer: Vec<LfsObject> = serde_json::from_value(
             data.get("objects").cloned().unwrap_or(Value::Null),
         )
         .map_err(|e| PushError::Protocol {
@@ -292,7 +259,7 @@ impl ModelScopeClient {
         repo: &ModelScopeRepo,
         digest: &Digest,
         source: &BlobSource,
-        action: &BatchAction,
+        action: &LfsAction,
         name: &str,
         progress: &dyn Progress,
     ) -> Result<u64, PushError> {
@@ -311,34 +278,16 @@ impl ModelScopeClient {
         with_retries(&self.retry, progress, &what, |attempt| {
             if attempt > 1 {
                 let answer = self.lfs_batch(repo, &[(*digest, size)], progress)?;
-                if answer
-                    .iter()
-                    .all(|o| o.actions.as_ref().and_then(|a| a.upload.as_ref()).is_none())
-                {
+                if answer.iter().all(|o| o.upload().is_none()) {
                     return Ok(());
                 }
             }
-            let (body, count) = sized_body(source, 0, size)?;
-            let mut request = self
-                .http
-                .put(url.clone())
-                .body(body)
-                .timeout(transfer_timeout(size));
-            for (key, value) in &action.header {
+            let mut request = self.http.put(url.clone());
+            for (key, value) in action.text_headers() {
                 request = request.header(key, value);
             }
             let request = self.authorize(request, &url);
-            let result = with_progress(progress, name, 0, &count, || request.send());
-            sent += count.load(std::sync::atomic::Ordering::Relaxed);
-            let response = result.map_err(|e| check_send_error(&what, url.as_str(), e))?;
-            let response = check_response(&what, response)?;
-            if response.status().is_redirection() {
-                return Err(Failure::Fatal(PushError::Protocol {
-                    what: what.clone(),
-                    url: url.to_string(),
-                    message: format!("unexpected redirect ({})", response.status()),
-                }));
-            }
+            let response = send_whole(request, &url, source, (name, &what), progress, &mut sent)?;
             read_optional_envelope(&what, &url, response).map_err(Failure::Fatal)
         })?;
         Ok(sent)
@@ -509,7 +458,7 @@ mod tests {
             br#"{"Code":10010205,"Success":false,"Message":"quota","RequestId":"r1","Data":null}"#;
         let err = check_envelope("creating", &url(), StatusCode::OK, body).unwrap_err();
         assert_eq!(
-            err.to_string(),
+            crate::push::error_chain(&err),
             "modelscope: creating: http://127.0.0.1:1/api/v1/models answered HTTP 200 with Code 10010205, Success false: quota (request id r1)"
         );
     }
@@ -526,8 +475,7 @@ mod tests {
         let bare = br#"{"ok":true}"#;
         let err = check_envelope("x", &url(), StatusCode::OK, bare).unwrap_err();
         assert!(
-            err.to_string()
-                .contains("without the `{Code, Success}` envelope"),
+            crate::push::error_chain(&err).contains("without the `{Code, Success}` envelope"),
             "{err}"
         );
         let denied = br#"{"Code":401,"Success":false,"Message":"login"}"#;

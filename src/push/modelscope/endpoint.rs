@@ -6,15 +6,16 @@ use std::str::FromStr;
 use url::Url;
 
 use super::error::ModelScopeError;
+use crate::push::http::BaseUrl;
 
 /// The ModelScope site whose `/api/v1` the backend calls.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ModelScopeEndpoint(Url);
+pub struct ModelScopeEndpoint(BaseUrl);
 
 impl ModelScopeEndpoint {
     /// `https://www.modelscope.cn`, the default.
     pub fn default_site() -> Self {
-        Self(Url::parse("https://www.modelscope.cn").expect("a constant URL"))
+        Self(BaseUrl::parse("https://www.modelscope.cn").expect("a constant URL"))
     }
 
     /// From `MODELSCOPE_DOMAIN`: a bare domain (`www.modelscope.ai`, optionally with a port),
@@ -36,8 +37,9 @@ impl ModelScopeEndpoint {
         if domain.contains(['/', '?', '#', '@']) {
             return Err(bad("a domain has no path, query or user part"));
         }
-        let url = Url::parse(&format!("https://{domain}")).map_err(|e| bad(&e.to_string()))?;
-        Ok(Self(url))
+        BaseUrl::parse(&format!("https://{domain}"))
+            .map(Self)
+            .map_err(|reason| bad(&reason))
     }
 
     /// From a full base URL (`http://127.0.0.1:8080` for a local stand-in, or a mirror).
@@ -46,30 +48,21 @@ impl ModelScopeEndpoint {
             input: url.to_string(),
             reason: reason.to_string(),
         };
-        let parsed = Url::parse(url.trim()).map_err(|e| bad(&e.to_string()))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-            return Err(bad("an http(s) URL with a host is expected"));
-        }
-        if parsed.query().is_some() || parsed.fragment().is_some() {
+        let parsed = BaseUrl::parse(url).map_err(|reason| bad(&reason))?;
+        if parsed.url().query().is_some() || parsed.url().fragment().is_some() {
             return Err(bad("a base URL has no query or fragment"));
         }
-        let mut parsed = parsed;
-        let path = parsed.path().trim_end_matches('/').to_string();
-        parsed.set_path(&path);
         Ok(Self(parsed))
     }
 
     /// The URL of `path` (starting with `/`) on this site.
     pub fn join(&self, path: &str) -> Url {
-        let mut url = self.0.clone();
-        let base = url.path().trim_end_matches('/').to_string();
-        url.set_path(&format!("{base}{path}"));
-        url
+        self.0.join(path)
     }
 
     /// The base URL.
     pub fn url(&self) -> &Url {
-        &self.0
+        self.0.url()
     }
 }
 
@@ -81,7 +74,7 @@ impl Default for ModelScopeEndpoint {
 
 impl fmt::Display for ModelScopeEndpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0.as_str().trim_end_matches('/'))
+        self.0.fmt(f)
     }
 }
 

@@ -16,9 +16,6 @@ mod endpoint;
 mod error;
 
 pub use backend::{LFS_THRESHOLD, ModelScopeBackend, ModelScopeTarget, is_lfs};
-pub use client::{
-    BatchAction, BatchActions, BatchObject, CommitAction, MAX_BATCH, MAX_COMMIT, ModelScopeClient,
-    RemoteFile,
-};
+pub use client::{CommitAction, MAX_BATCH, MAX_COMMIT, ModelScopeClient, RemoteFile};
 pub use endpoint::{ModelScopeEndpoint, ModelScopeRepo, Visibility};
 pub use error::ModelScopeError;

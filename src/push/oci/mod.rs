@@ -39,6 +39,9 @@ use super::progress::{Progress, ProgressEvent};
 use super::release::Release;
 use super::retry::{check_response, with_retries};
 
+/// How errors about a release without models start.
+const WHAT_IT_DOES: &str = "the oci backend pushes";
+
 /// Manifests larger than this are not read (bounded memory; Ollama manifests are ~1 KiB).
 const MAX_MANIFEST: u64 = 4 << 20;
 
@@ -103,19 +106,6 @@ impl OciBackend {
         };
         format!("{scheme}://{}", self.config.registry)
     }
-}
-
-fn images(release: &Release, ctx: &PushContext<'_>) -> Result<Vec<OllamaImage>, PushError> {
-    if release.models.is_empty() {
-        return Err(PushError::input(
-            "the oci backend pushes Ollama-format models, and this release has none",
-        ));
-    }
-    release
-        .models
-        .iter()
-        .map(|model| OllamaImage::build(model, ctx.digests, ctx.progress))
-        .collect()
 }
 
 fn blob_item_name(repository: &str, label: &str, digest: &Digest) -> String {
@@ -211,7 +201,7 @@ impl Backend for OciBackend {
     }
 
     fn plan(&self, release: &Release, ctx: &PushContext<'_>) -> Result<Plan, PushError> {
-        let images = images(release, ctx)?;
+        let images = OllamaImage::build_all(release, ctx, WHAT_IT_DOES)?;
         let client = self.connect(ctx, &images)?;
         let repositories: BTreeSet<String> = images.iter().map(|i| i.name.repository()).collect();
         let mut items = Vec::new();
@@ -313,7 +303,7 @@ impl Backend for OciBackend {
         release: &Release,
         ctx: &PushContext<'_>,
     ) -> Result<PushReport, PushError> {
-        let images = images(release, ctx)?;
+        let images = OllamaImage::build_all(release, ctx, WHAT_IT_DOES)?;
         let client = self.connect(ctx, &images)?;
         let planned: HashMap<&str, &PlanItem> = plan
             .items
@@ -336,18 +326,12 @@ impl Backend for OciBackend {
                     ))
                 })?;
                 match &item.action {
-                    Action::Skip { reason } => {
-                        ctx.progress.emit(ProgressEvent::Skipped {
-                            name: name.clone(),
-                            reason: reason.clone(),
-                        });
-                        outcomes.push(ItemOutcome {
-                            name,
-                            digest: Some(blob.digest),
-                            action: item.action.clone(),
-                            bytes_sent: 0,
-                        });
-                    }
+                    Action::Skip { reason } => outcomes.push(ItemOutcome::skipped(
+                        ctx.progress,
+                        name,
+                        Some(blob.digest),
+                        reason.clone(),
+                    )),
                     Action::Mount { from } => {
                         jobs.push((name, repository.clone(), blob, Some(from.clone())))
                     }
@@ -443,7 +427,7 @@ impl Backend for OciBackend {
     }
 
     fn verify(&self, release: &Release, ctx: &PushContext<'_>) -> Result<VerifyReport, PushError> {
-        let images = images(release, ctx)?;
+        let images = OllamaImage::build_all(release, ctx, WHAT_IT_DOES)?;
         let client = self.connect(ctx, &images)?;
         let mut checks = Vec::new();
         let mut warnings = Vec::new();
@@ -531,8 +515,8 @@ fn put_manifest(
     {
         return Err(PushError::DigestMismatch {
             what: format!("the manifest {repository}:{} as stored", image.name.tag()),
-            expected: image.manifest_digest,
-            actual: stored,
+            expected: Box::new(image.manifest_digest),
+            actual: Box::new(stored),
         });
     }
     Ok(())

@@ -12,10 +12,11 @@ use super::create::{ModelBlob, files_request, modelfile_request};
 use super::error::OllamaApiError;
 use super::show_parameters;
 use super::text_check::{check, text_check};
+use crate::ollama::{DEFAULT_HOST, DEFAULT_NAMESPACE, ModelName, NameError};
 use crate::push::{
-    Action, Backend, BlobSource, Check, DEFAULT_HOST, DEFAULT_NAMESPACE, Digest, ItemKind,
-    ItemOutcome, ModelName, OllamaModel, Plan, PlanItem, ProgressEvent, PushContext, PushError,
-    PushReport, Release, RetryPolicy, StaleItem, VerifyReport, run_parallel,
+    Action, Backend, BlobSource, Check, Digest, ItemKind, ItemOutcome, OllamaModel, Plan, PlanItem,
+    ProgressEvent, PushContext, PushError, PushReport, Release, RetryPolicy, StaleItem,
+    VerifyReport, run_parallel,
 };
 
 /// Where the ollama backend sends models, and whether it publishes them.
@@ -40,7 +41,7 @@ pub struct OllamaBackend {
 /// The name as Ollama displays it: default host and `library` namespace left out.
 pub fn display_name(name: &ModelName) -> String {
     if name.host() != DEFAULT_HOST {
-        name.to_string()
+        name.fully_qualified()
     } else if name.namespace() == DEFAULT_NAMESPACE {
         format!("{}:{}", name.model(), name.tag())
     } else {
@@ -51,7 +52,7 @@ pub fn display_name(name: &ModelName) -> String {
 /// Names as Ollama compares them: case-insensitively, defaults filled in.
 fn same_model(a: &str, b: &str) -> bool {
     match (a.parse::<ModelName>(), b.parse::<ModelName>()) {
-        (Ok(a), Ok(b)) => a.to_string().eq_ignore_ascii_case(&b.to_string()),
+        (Ok(a), Ok(b)) => a == b,
         _ => a.eq_ignore_ascii_case(b),
     }
 }
@@ -149,7 +150,7 @@ impl OllamaBackend {
             return Ok(None);
         };
         let text = format!("{namespace}/{}:{}", model.name.model(), model.name.tag());
-        let name: ModelName = text.parse().map_err(|e: crate::push::ModelNameError| {
+        let name: ModelName = text.parse().map_err(|e: NameError| {
             PushError::input(format!("cannot publish under namespace `{namespace}`: {e}"))
         })?;
         Ok(Some(display_name(&name)))
@@ -340,18 +341,12 @@ impl Backend for OllamaBackend {
         let mut to_send = Vec::new();
         for (digest, (blob, path)) in &uploads {
             match planned(digest) {
-                Some(Action::Skip { reason }) => {
-                    ctx.progress.emit(ProgressEvent::Skipped {
-                        name: blob.file_name.clone(),
-                        reason: reason.clone(),
-                    });
-                    outcomes.push(ItemOutcome {
-                        name: blob.file_name.clone(),
-                        digest: Some(*digest),
-                        action: Action::Skip { reason },
-                        bytes_sent: 0,
-                    });
-                }
+                Some(Action::Skip { reason }) => outcomes.push(ItemOutcome::skipped(
+                    ctx.progress,
+                    blob.file_name.clone(),
+                    Some(*digest),
+                    reason,
+                )),
                 _ => to_send.push((blob.clone(), path.clone())),
             }
         }
@@ -389,16 +384,12 @@ impl Backend for OllamaBackend {
             let action = item.map_or(Action::Create, |item| item.action.clone());
             let outcome_name = format!("create {name}");
             if let Action::Skip { reason } = action {
-                ctx.progress.emit(ProgressEvent::Skipped {
-                    name: outcome_name.clone(),
-                    reason: reason.clone(),
-                });
-                outcomes.push(ItemOutcome {
-                    name: outcome_name,
-                    digest: None,
-                    action: Action::Skip { reason },
-                    bytes_sent: 0,
-                });
+                outcomes.push(ItemOutcome::skipped(
+                    ctx.progress,
+                    outcome_name,
+                    None,
+                    reason,
+                ));
             } else {
                 let body = self.create_body(version, model, blobs)?;
                 self.api(ctx).create(&name, &body, ctx.progress)?;
@@ -431,13 +422,12 @@ impl Backend for OllamaBackend {
                 }
             }
         }
-        Ok(PushReport {
-            backend: self.name().to_string(),
-            target: self.target.host.to_string(),
-            bytes_sent: outcomes.iter().map(|o| o.bytes_sent).sum(),
-            items: outcomes,
+        Ok(PushReport::from_items(
+            self.name(),
+            self.target.host.to_string(),
+            outcomes,
             pruned,
-        })
+        ))
     }
 
     fn verify(&self, release: &Release, ctx: &PushContext<'_>) -> Result<VerifyReport, PushError> {

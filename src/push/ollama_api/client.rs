@@ -11,11 +11,11 @@ use url::Url;
 use super::OllamaHost;
 use super::error::OllamaApiError;
 use super::ndjson::{StreamContext, read_stream};
-use crate::push::http::transfer_timeout;
-use crate::push::huggingface::upload_body::{sized_body, with_progress};
+use crate::push::http::{refuse_redirect, transfer_timeout};
+use crate::push::upload_body::send_whole;
 use crate::push::{
-    BlobSource, Digest, Failure, Progress, PushError, RetryPolicy, check_response,
-    check_send_error, with_retries,
+    BlobSource, Digest, Progress, PushError, RetryPolicy, check_response, check_send_error,
+    with_retries,
 };
 
 /// The backend name used in errors.
@@ -117,19 +117,6 @@ fn wrap(err: OllamaApiError) -> PushError {
     }
 }
 
-/// A redirect answering a POST is not part of Ollama's API; following it by hand could send
-/// the body somewhere unintended, so it is an error.
-fn refuse_redirect(what: &str, response: Response) -> Result<Response, Failure> {
-    if response.status().is_redirection() {
-        return Err(Failure::Fatal(PushError::Protocol {
-            what: what.to_string(),
-            url: response.url().to_string(),
-            message: format!("unexpected redirect ({})", response.status()),
-        }));
-    }
-    Ok(response)
-}
-
 impl OllamaClient {
     /// The same client retrying per `retry` (the HTTP connection pool is shared).
     pub fn with_retry(&self, retry: RetryPolicy) -> Self {
@@ -220,22 +207,13 @@ impl OllamaClient {
     ) -> Result<u64, PushError> {
         let url = self.blob_url(digest);
         let what = format!("uploading {name} ({digest})");
-        let size = source.size();
         let mut sent = 0u64;
         with_retries(&self.retry, progress, &what, |attempt| {
             if attempt > 1 && self.blob_exists(digest, progress)? {
                 return Ok(());
             }
-            let (body, count) = sized_body(source, 0, size)?;
-            let request = self
-                .http
-                .post(url.clone())
-                .body(body)
-                .timeout(transfer_timeout(size));
-            let result = with_progress(progress, name, 0, &count, || request.send());
-            sent += count.load(std::sync::atomic::Ordering::Relaxed);
-            let response = result.map_err(|e| check_send_error(&what, url.as_str(), e))?;
-            refuse_redirect(&what, check_response(&what, response)?)?;
+            let request = self.http.post(url.clone());
+            send_whole(request, &url, source, (name, &what), progress, &mut sent)?;
             Ok(())
         })?;
         Ok(sent)

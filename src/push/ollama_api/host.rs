@@ -4,9 +4,11 @@ use std::fmt;
 
 use url::Url;
 
+use crate::push::http::BaseUrl;
+
 /// The base URL of an Ollama server's API.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OllamaHost(Url);
+pub struct OllamaHost(BaseUrl);
 
 /// Why an `OLLAMA_HOST` value is not usable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,7 +25,7 @@ pub struct OllamaHostError {
 impl OllamaHost {
     /// Ollama's default, `http://127.0.0.1:11434`.
     pub fn default_local() -> Self {
-        Self(Url::parse("http://127.0.0.1:11434").expect("a constant URL"))
+        Self(BaseUrl::parse("http://127.0.0.1:11434").expect("a constant URL"))
     }
 
     /// Parses `OLLAMA_HOST` as Ollama does: no scheme means `http` and port 11434; an explicit
@@ -50,22 +52,17 @@ impl OllamaHost {
             url.set_port(Some(11434))
                 .map_err(|()| error("the port cannot be set"))?;
         }
-        let path = url.path().trim_end_matches('/').to_string();
-        url.set_path(&path);
-        Ok(Self(url))
+        BaseUrl::new(url).map(Self).map_err(|reason| error(&reason))
     }
 
     /// The URL of an API path such as `/api/version`.
     pub fn api(&self, path: &str) -> Url {
-        let mut url = self.0.clone();
-        let base = url.path().trim_end_matches('/').to_string();
-        url.set_path(&format!("{base}{path}"));
-        url
+        self.0.join(path)
     }
 
     /// The base URL.
     pub fn url(&self) -> &Url {
-        &self.0
+        self.0.url()
     }
 }
 
@@ -77,7 +74,7 @@ impl Default for OllamaHost {
 
 impl fmt::Display for OllamaHost {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0.as_str().trim_end_matches('/'))
+        self.0.fmt(f)
     }
 }
 

@@ -59,7 +59,7 @@ impl Default for HubLimits {
 /// A client for one Hub endpoint with one (optional) token.
 ///
 /// Blocking: the command line reads a handful of headers, one after another, so a runtime
-/// would add nothing. `Debug` shows no token (see [`super::Token`]).
+/// would add nothing. `Debug` shows no token (see [`crate::push::Secret`]).
 #[derive(Debug, Clone)]
 pub struct HubClient {
     http: Client,
@@ -198,11 +198,9 @@ impl HubClient {
                 .as_ref()
                 .filter(|_| self.sends_token(url))
             {
-                let mut value = reqwest::header::HeaderValue::from_str(&format!(
-                    "Bearer {}",
-                    token.expose_secret()
-                ))
-                .map_err(|_| HubError::InvalidToken)?;
+                let mut value =
+                    reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                        .map_err(|_| HubError::InvalidToken)?;
                 value.set_sensitive(true);
                 request = request.header(AUTHORIZATION, value);
             }

@@ -4,7 +4,8 @@ use serde::Deserialize;
 use url::Url;
 
 use super::{HubClient, HubError};
-use crate::source::{RepoId, Revision, Sha256Digest};
+use crate::push::Digest;
+use crate::source::{RepoId, Revision};
 
 /// One file in a repository, as the Hub lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,7 +15,7 @@ pub struct RepoFile {
     /// The size in bytes (the real file's size for LFS files, not the pointer's).
     pub size: Option<u64>,
     /// The SHA-256 of the content, for LFS files (the LFS oid).
-    pub sha256: Option<Sha256Digest>,
+    pub sha256: Option<Digest>,
 }
 
 /// The parts of `GET /api/models/{repo}?blobs=true` this crate uses.
@@ -162,8 +163,8 @@ impl HubClient {
     }
 }
 
-fn parse_oid(oid: &str, url: &Url) -> Result<Sha256Digest, HubError> {
-    Sha256Digest::from_hex(oid).ok_or_else(|| HubError::InvalidResponse {
+fn parse_oid(oid: &str, url: &Url) -> Result<Digest, HubError> {
+    Digest::from_hex(oid).map_err(|_| HubError::InvalidResponse {
         url: url.to_string(),
         reason: format!("the LFS sha256 `{oid}` is not 64 hex digits"),
     })

@@ -6,11 +6,9 @@ mod error;
 mod listing;
 mod range;
 mod settings;
-mod token;
 
 pub use client::{HubClient, HubLimits};
 pub use error::HubError;
 pub use listing::{ModelInfo, RepoFile};
 pub use range::RemoteHeader;
 pub use settings::{DEFAULT_ENDPOINT, Endpoint, HubSettings, TOKEN_VARS};
-pub use token::Token;

@@ -5,9 +5,10 @@ use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 
-use url::{Origin, Url};
+use url::Url;
 
-use super::Token;
+use crate::push::Secret;
+use crate::push::http::same_origin;
 use crate::source::SourceError;
 
 /// The public Hub, used when `HF_ENDPOINT` is not set.
@@ -22,7 +23,7 @@ pub const TOKEN_VARS: [&str; 3] = ["HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HUGGIN
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
     base: String,
-    origin: Origin,
+    base_url: Url,
 }
 
 impl Endpoint {
@@ -45,7 +46,7 @@ impl Endpoint {
         }
         Ok(Endpoint {
             base: base.to_owned(),
-            origin: url.origin(),
+            base_url: url,
         })
     }
 
@@ -61,7 +62,7 @@ impl Endpoint {
 
     /// Whether `url` is on the Hub itself, and so may receive the token.
     pub fn is_own_origin(&self, url: &Url) -> bool {
-        url.origin() == self.origin
+        same_origin(&self.base_url, url)
     }
 }
 
@@ -69,9 +70,7 @@ impl Default for Endpoint {
     fn default() -> Self {
         Endpoint {
             base: DEFAULT_ENDPOINT.to_owned(),
-            origin: Url::parse(DEFAULT_ENDPOINT)
-                .map(|url| url.origin())
-                .unwrap_or_else(|_| Origin::new_opaque()),
+            base_url: Url::parse(DEFAULT_ENDPOINT).expect("a constant URL"),
         }
     }
 }
@@ -88,7 +87,7 @@ pub struct HubSettings {
     /// The Hub's base URL.
     pub endpoint: Endpoint,
     /// The access token, if any.
-    pub token: Option<Token>,
+    pub token: Option<Secret>,
     /// Where the token came from (a variable name or the token file's path), so a rejected
     /// token can be traced.
     pub token_source: Option<String>,
@@ -108,7 +107,9 @@ impl HubSettings {
             None => Endpoint::default(),
         };
         for name in TOKEN_VARS {
-            if let Some(token) = var(name).and_then(|value| Token::new(&value.to_string_lossy())) {
+            if let Some(token) =
+                var(name).and_then(|value| Secret::non_empty(&value.to_string_lossy()))
+            {
                 return Ok(HubSettings {
                     endpoint,
                     token: Some(token),
@@ -123,7 +124,7 @@ impl HubSettings {
             });
         };
         let token = match std::fs::read_to_string(&path) {
-            Ok(text) => Token::new(&text),
+            Ok(text) => Secret::non_empty(&text),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
             Err(source) => return Err(SourceError::TokenFile { path, source }),
         };
@@ -190,7 +191,7 @@ mod tests {
             ("HUGGING_FACE_HUB_TOKEN", "hf_b"),
             ("HF_TOKEN", ""),
         ]);
-        assert_eq!(settings.token.unwrap().expose_secret(), "hf_b");
+        assert_eq!(settings.token.unwrap().expose(), "hf_b");
         assert_eq!(
             settings.token_source.as_deref(),
             Some("HUGGING_FACE_HUB_TOKEN")
@@ -202,7 +203,7 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         std::fs::write(home.path().join("token"), "hf_file\n").unwrap();
         let settings = resolve(&[("HF_HOME", home.path().to_str().unwrap())]);
-        assert_eq!(settings.token.unwrap().expose_secret(), "hf_file");
+        assert_eq!(settings.token.unwrap().expose(), "hf_file");
         let none = resolve(&[("HOME", home.path().to_str().unwrap())]);
         assert!(none.token.is_none());
     }

@@ -10,9 +10,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use reqwest::blocking::Body;
+use reqwest::blocking::{Body, RequestBuilder, Response};
+use url::Url;
 
-use crate::push::{BlobSource, Progress, ProgressEvent, PushError};
+use crate::push::http::{refuse_redirect, transfer_timeout};
+use crate::push::{
+    BlobSource, Failure, Progress, ProgressEvent, PushError, check_response, check_send_error,
+};
 
 /// How often the watcher reports.
 const REPORT_EVERY: Duration = Duration::from_millis(250);
@@ -44,6 +48,27 @@ pub(crate) fn sized_body(
         count: count.clone(),
     };
     Ok((Body::sized(reader, len), count))
+}
+
+/// Sends all of `source` as the body of `request` to `url`, with a time limit for its size and
+/// progress reported under `name`. The bytes that left are added to `sent` whether or not the
+/// attempt succeeds, so retries count what they send again. Error answers and redirects fail
+/// with the server's message; the caller reads a successful answer.
+pub(crate) fn send_whole(
+    request: RequestBuilder,
+    url: &Url,
+    source: &BlobSource,
+    (name, what): (&str, &str),
+    progress: &dyn Progress,
+    sent: &mut u64,
+) -> Result<Response, Failure> {
+    let size = source.size();
+    let (body, count) = sized_body(source, 0, size)?;
+    let request = request.body(body).timeout(transfer_timeout(size));
+    let result = with_progress(progress, name, 0, &count, || request.send());
+    *sent += count.load(Ordering::Relaxed);
+    let response = result.map_err(|e| check_send_error(what, url.as_str(), e))?;
+    refuse_redirect(what, check_response(what, response)?)
 }
 
 /// Runs `send` while reporting `start + count` as `TransferProgress` of `name`.
