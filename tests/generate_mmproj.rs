@@ -8,7 +8,8 @@ mod support;
 use std::path::Path;
 
 use ruvltra_export::manifest::{
-    ChatConverter, LocalFiles, Manifest, Origin, ResolveError, Resolved, resolve,
+    ChatConverter, FileFacts, FileSource, LocalFiles, Manifest, Origin, ResolveError, Resolved,
+    resolve,
 };
 use ruvltra_export::modelfile::Modelfile;
 use ruvltra_export::render::{OutputTree, RenderOptions, Target, render};
@@ -228,4 +229,73 @@ fn a_misspelt_projector_key_is_located_with_a_suggestion() {
         .unwrap_err()
         .to_string();
     assert!(message.contains("is not a `.gguf` file name"), "{message}");
+}
+
+/// Local files, counting how often each one is read.
+struct Counting {
+    inner: LocalFiles,
+    reads: Vec<String>,
+}
+
+impl FileSource for Counting {
+    fn facts(&mut self, file: &str, variant: &str) -> Result<FileFacts, ResolveError> {
+        self.reads.push(file.to_owned());
+        self.inner.facts(file, variant)
+    }
+}
+
+#[test]
+fn a_shared_projector_is_read_once_and_a_variant_may_name_its_own() {
+    let dir = family(|t| t);
+    let manifest = Manifest::load(&dir.path().join("ruvltra.toml")).unwrap();
+    let mut files = Counting {
+        inner: LocalFiles::new(dir.path().join("fixtures")),
+        reads: Vec::new(),
+    };
+    let origin = Origin::Local {
+        folder: "fixtures".into(),
+    };
+    resolve(
+        &manifest,
+        &[],
+        &mut files,
+        origin,
+        &mut ChatConverter::new(),
+    )
+    .unwrap();
+    assert_eq!(files.reads.iter().filter(|f| *f == PROJECTOR).count(), 1);
+
+    // A variant's own projector replaces the model's: here q8_0 names a file that is not an
+    // mmproj, so only q8_0 fails, naming itself.
+    let dir = family(|t| {
+        t.replace(
+            "file = \"ruvltra-small-0.5b-q8_0.gguf\"",
+            "file = \"ruvltra-small-0.5b-q8_0.gguf\"\nprojector = \"ruvltra-small-0.5b-q4_k_m.gguf\"",
+        )
+    });
+    let message = try_resolve(dir.path()).unwrap_err().to_string();
+    assert!(
+        message.contains("variant `small/q8_0`")
+            && message.contains("`ruvltra-small-0.5b-q4_k_m.gguf`"),
+        "{message}"
+    );
+    let q4_only = Manifest::load(&dir.path().join("ruvltra.toml")).unwrap();
+    let resolved = resolve(
+        &q4_only,
+        &["small/q4_k_m".to_owned()],
+        &mut LocalFiles::new(dir.path().join("fixtures")),
+        Origin::Local {
+            folder: "fixtures".into(),
+        },
+        &mut ChatConverter::new(),
+    )
+    .unwrap();
+    assert_eq!(
+        resolved.models[0].variants[0]
+            .projector
+            .as_ref()
+            .unwrap()
+            .file,
+        PROJECTOR
+    );
 }
