@@ -3,6 +3,8 @@
 //! the projector (a second Modelfile FROM, `mmproj` in the preset, the card's and
 //! ModelScope's file lists, `metadata.lock.json`).
 
+#[path = "support/llama_server.rs"]
+mod llama_server;
 mod support;
 
 use std::path::Path;
@@ -298,4 +300,56 @@ fn a_shared_projector_is_read_once_and_a_variant_may_name_its_own() {
             .file,
         PROJECTOR
     );
+}
+
+/// The arguments `GET /models` of a router started on `preset` lists for each variant.
+fn router_args(preset: &str, name: &str) -> Vec<Vec<String>> {
+    let work = llama_server::scratch(name);
+    std::fs::write(work.join("presets.ini"), preset).unwrap();
+    let router = llama_server::Router::start(&work, &work.join("presets.ini"));
+    let models = router.models();
+    ["small-q4_k_m", "small-q8_0"]
+        .iter()
+        .map(|id| {
+            let model = models["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["id"] == *id)
+                .unwrap_or_else(|| panic!("`{id}` is not in GET /models: {models:#}"));
+            model["status"]["args"]
+                .as_array()
+                .unwrap_or_else(|| panic!("no status.args for `{id}`: {models:#}"))
+                .iter()
+                .map(|a| a.as_str().unwrap().to_owned())
+                .collect()
+        })
+        .collect()
+}
+
+fn has_arg(args: &[String], options: &[&str], value: &str) -> bool {
+    args.windows(2)
+        .any(|w| options.contains(&w[0].as_str()) && w[1] == value)
+}
+
+#[test]
+fn the_real_router_takes_the_projector_of_every_variant() {
+    let dir = family(|t| t);
+    let mut resolved = try_resolve(dir.path()).unwrap();
+    let tree = render_all(dir.path(), &resolved);
+    let projector = std::path::absolute(dir.path().join("fixtures").join(PROJECTOR)).unwrap();
+    for args in router_args(tree.text("llamacpp/presets.ini").unwrap(), "mmproj-local") {
+        assert!(
+            has_arg(&args, &["--mmproj", "-mm"], projector.to_str().unwrap()),
+            "{args:?}"
+        );
+    }
+    resolved.origin = Origin::Hub {
+        endpoint: "https://huggingface.co".into(),
+    };
+    let tree = render_all(dir.path(), &resolved);
+    let url = format!("https://huggingface.co/ruv/ruvltra-vision/resolve/main/{PROJECTOR}");
+    for args in router_args(tree.text("llamacpp/presets.ini").unwrap(), "mmproj-hub") {
+        assert!(has_arg(&args, &["--mmproj-url", "-mmu"], &url), "{args:?}");
+    }
 }
