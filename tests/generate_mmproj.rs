@@ -1,8 +1,11 @@
 //! A model with a multimodal projector (`projector = "...gguf"` in the manifest): resolution
 //! reads the projector's header and refuses a file of the wrong kind, and every output names
 //! the projector (a second Modelfile FROM, `mmproj` in the preset, the card's and
-//! ModelScope's file lists, `metadata.lock.json`).
+//! ModelScope's file lists, `metadata.lock.json`), locally, from the fake Hub, and in the
+//! real `llama-server` router.
 
+#[path = "support/fake_hub.rs"]
+mod fake_hub;
 #[path = "support/llama_server.rs"]
 mod llama_server;
 mod support;
@@ -352,4 +355,67 @@ fn the_real_router_takes_the_projector_of_every_variant() {
     for args in router_args(tree.text("llamacpp/presets.ini").unwrap(), "mmproj-hub") {
         assert!(has_arg(&args, &["--mmproj-url", "-mmu"], &url), "{args:?}");
     }
+}
+
+#[test]
+fn from_the_hub_the_projector_comes_from_the_hub_api() {
+    let hub = fake_hub::FakeHub::start("hf_test_token_never_printed");
+    hub.add_repo("ruv/ruvltra-vision", fake_hub::Access::Public);
+    for file in [
+        "ruvltra-small-0.5b-q4_k_m.gguf",
+        "ruvltra-small-0.5b-q8_0.gguf",
+        PROJECTOR,
+    ] {
+        let bytes = std::fs::read(support::root().join("fixtures").join(file)).unwrap();
+        hub.add_file("ruv/ruvltra-vision", file, bytes);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        support::root().join("tests/data/mmproj.toml"),
+        dir.path().join("ruvltra.toml"),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ruvltra-export"))
+        .args(["all", "--from", "hub"])
+        .current_dir(dir.path())
+        .env("HF_ENDPOINT", &hub.endpoint)
+        .env("HF_TOKEN_PATH", dir.path().join("no-token"))
+        .env_remove("HF_TOKEN")
+        .env_remove("HUGGING_FACE_HUB_TOKEN")
+        .env_remove("HUGGINGFACE_API_KEY")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dist = dir.path().join("dist");
+    let lock: Value =
+        serde_json::from_slice(&std::fs::read(dist.join("metadata.lock.json")).unwrap()).unwrap();
+    let projector = &lock["models"][0]["variants"][1]["projector"];
+    let digest = sha256_hex(&support::root().join("fixtures").join(PROJECTOR));
+    assert_eq!(
+        projector["sha256"]["value"],
+        digest.as_str(),
+        "{projector:#}"
+    );
+    assert_eq!(
+        projector["sha256"]["provenance"]["source"], "hub_api",
+        "{projector:#}"
+    );
+    let presets = std::fs::read_to_string(dist.join("llamacpp/presets.ini")).unwrap();
+    assert!(
+        presets.contains(&format!(
+            "mmproj-url = https://huggingface.co/ruv/ruvltra-vision/resolve/{}/{PROJECTOR}",
+            fake_hub::COMMIT
+        )),
+        "{presets}"
+    );
+    let modelfile = std::fs::read(dist.join("ollama/small-q8_0.Modelfile")).unwrap();
+    let parsed = Modelfile::parse(&modelfile).unwrap();
+    assert_eq!(
+        parsed.from,
+        ["hf.co/ruv/ruvltra-vision:ruvltra-small-0.5b-q8_0.gguf"]
+    );
 }
