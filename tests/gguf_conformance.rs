@@ -86,7 +86,7 @@ fn corpus_files() -> Vec<PathBuf> {
 fn fixture_files() -> Vec<PathBuf> {
     let dir = support::root().join("fixtures");
     let mut files = Vec::new();
-    for sub in [dir.clone(), dir.join("no-template")] {
+    for sub in [dir.clone(), dir.join("no-template"), dir.join("mmproj")] {
         for entry in std::fs::read_dir(&sub).expect("read fixtures") {
             let path = entry.expect("dir entry").path();
             if path.extension().is_some_and(|e| e == "gguf") {
@@ -95,7 +95,7 @@ fn fixture_files() -> Vec<PathBuf> {
         }
     }
     files.sort();
-    assert_eq!(files.len(), 6, "expected 6 fixtures");
+    assert_eq!(files.len(), 7, "expected 7 fixtures");
     files
 }
 

@@ -12,7 +12,7 @@ use ruvltra_export::gguf::{
 #[test]
 fn checked_in_fixtures_equal_generated_bytes() {
     let fixtures = gguf_fixtures::generate(&support::corpus_dir());
-    assert_eq!(fixtures.len(), 6);
+    assert_eq!(fixtures.len(), 7);
     for fixture in fixtures {
         let path = support::root().join("fixtures").join(&fixture.path);
         let on_disk = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

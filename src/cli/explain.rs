@@ -98,6 +98,20 @@ pub fn provenance_table(resolved: &Resolved) -> String {
             if let Some(sha) = &v.sha256 {
                 rows.push(("sha256".into(), sha.value.clone(), &sha.provenance));
             }
+            if let Some(projector) = &v.projector {
+                rows.push((
+                    "projector size".into(),
+                    projector.size_bytes.value.to_string(),
+                    &projector.size_bytes.provenance,
+                ));
+                if let Some(sha) = &projector.sha256 {
+                    rows.push((
+                        "projector sha256".into(),
+                        sha.value.clone(),
+                        &sha.provenance,
+                    ));
+                }
+            }
             rows.push((
                 "chat template".into(),
                 format!("sha256 {}", &v.chat.jinja_sha256[..16]),

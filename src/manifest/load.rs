@@ -58,8 +58,9 @@ const MODEL_KEYS: &[&str] = &[
     "variants",
     "ollama",
     "modelscope",
+    "projector",
 ];
-const VARIANT_KEYS: &[&str] = &["file", "quant", "context_length", "size"];
+const VARIANT_KEYS: &[&str] = &["file", "quant", "context_length", "size", "projector"];
 
 impl Manifest {
     /// Reads and checks a manifest file.
@@ -550,6 +551,7 @@ impl Reader<'_> {
             self.only_keys(mt, &["repo"]);
             self.optional(mt, "repo", Self::non_empty_string)
         });
+        let projector = self.optional(t, "projector", Self::gguf_file_name);
         let variants_name = dotted(t.name, "variants");
         let variants_value = self.required(
             t,
@@ -624,6 +626,7 @@ impl Reader<'_> {
             variants,
             ollama_name,
             modelscope_repo,
+            projector,
         })
     }
 
@@ -635,23 +638,8 @@ impl Reader<'_> {
                 "file",
                 "the GGUF file name, e.g. `file = \"ruvltra-small-0.5b-q4_k_m.gguf\"`",
             )
-            .and_then(|v| {
-                let k = dotted(t.name, "file");
-                let s = self.non_empty_string(v, &k)?;
-                if !s.to_ascii_lowercase().ends_with(".gguf") {
-                    self.invalid(v.span(), &k, format!("`{s}` is not a `.gguf` file name"));
-                    return None;
-                }
-                if s.contains("..") || s.starts_with('/') || s.contains('\\') {
-                    self.invalid(
-                        v.span(),
-                        &k,
-                        format!("`{s}` must be a path inside the repository, without `..`"),
-                    );
-                    return None;
-                }
-                Some(s)
-            });
+            .and_then(|v| self.gguf_file_name(v, &dotted(t.name, "file")));
+        let projector = self.optional(t, "projector", Self::gguf_file_name);
         let quant = t.table.get("quant").and_then(|v| {
             self.claim(v, &dotted(t.name, "quant"), |r, v, k| {
                 let s = r.non_empty_string(v, k)?;
@@ -681,8 +669,27 @@ impl Reader<'_> {
             quant,
             context_length,
             size,
+            projector,
             settings,
         })
+    }
+
+    /// A GGUF file name inside the source: ends in `.gguf`, no `..`, no absolute path.
+    fn gguf_file_name(&mut self, v: &Value<'_>, k: &str) -> Option<String> {
+        let s = self.non_empty_string(v, k)?;
+        if !s.to_ascii_lowercase().ends_with(".gguf") {
+            self.invalid(v.span(), k, format!("`{s}` is not a `.gguf` file name"));
+            return None;
+        }
+        if s.contains("..") || s.starts_with('/') || s.contains('\\') {
+            self.invalid(
+                v.span(),
+                k,
+                format!("`{s}` must be a path inside the repository, without `..`"),
+            );
+            return None;
+        }
+        Some(s)
     }
 
     fn size_label(&mut self, value: &Value<'_>, key: &str) -> Option<String> {

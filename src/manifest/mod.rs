@@ -60,7 +60,7 @@ pub use provenance::{Conflict, Provenance, Sourced, reconcile};
 pub use resolve::{
     CardBenchmark, CardTarget, LOCK_VERSION, ModelScopeTarget, ModelShape, OllamaChat,
     OllamaTarget, Origin, Resolved, ResolvedChat, ResolvedFamily, ResolvedHub, ResolvedLicense,
-    ResolvedMessage, ResolvedModel, ResolvedParameter, ResolvedVariant, Targets,
+    ResolvedMessage, ResolvedModel, ResolvedParameter, ResolvedProjector, ResolvedVariant, Targets,
 };
 pub use resolve_build::{MAX_TEXT_FILE_BYTES, resolve};
 pub use resolve_chat::{ChatConverter, ChatInput, ChatOutput, default_template};

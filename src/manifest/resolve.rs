@@ -165,6 +165,27 @@ pub struct ResolvedVariant {
     pub messages: Vec<ResolvedMessage>,
     /// Every Ollama name this variant is published under (`:size-quant`, `:size`, `:latest`).
     pub ollama_names: Vec<String>,
+    /// The multimodal projector (mmproj GGUF) the variant runs with, if any. Left out of
+    /// `metadata.lock.json` when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projector: Option<ResolvedProjector>,
+}
+
+/// A multimodal projector: an mmproj GGUF (`general.type = mmproj`) in the same repository or
+/// folder as the model file, loaded next to it by Ollama and llama.cpp.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResolvedProjector {
+    /// The file name in the repository (or local folder).
+    pub file: String,
+    /// Its path on this machine (`--from local`), for FROM lines and presets.
+    #[serde(skip)]
+    pub local_path: Option<PathBuf>,
+    /// Size in bytes.
+    pub size_bytes: Sourced<u64>,
+    /// The SHA-256, hex.
+    pub sha256: Option<Sourced<String>>,
+    /// `general.architecture` of the projector (`clip` for llama.cpp's vision towers).
+    pub architecture: Option<Sourced<String>>,
 }
 
 /// Facts from the header used to estimate memory.

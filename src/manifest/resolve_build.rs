@@ -10,13 +10,13 @@ use super::provenance::{Conflict, Provenance, Sourced, reconcile};
 use super::resolve::{
     CardBenchmark, CardTarget, LOCK_VERSION, ModelScopeTarget, ModelShape, OllamaChat,
     OllamaTarget, Origin, Resolved, ResolvedChat, ResolvedFamily, ResolvedHub, ResolvedLicense,
-    ResolvedMessage, ResolvedModel, ResolvedParameter, ResolvedVariant, Targets,
+    ResolvedMessage, ResolvedModel, ResolvedParameter, ResolvedProjector, ResolvedVariant, Targets,
 };
 use super::resolve_chat::{ChatConverter, ChatInput, default_template};
 use super::resolve_error::ResolveError;
 use super::resolve_files::{FileFacts, FileSource};
 use super::schema::{ChatTemplateSource, License, Manifest, ModelEntry, VariantEntry, Visibility};
-use crate::gguf::{GgufHeader, Quant, QuantMismatch, SplitName, check_quant};
+use crate::gguf::{GgufHeader, ModelKind, Quant, QuantMismatch, SplitName, check_quant};
 use crate::ollama::{ParamValue, Parameter};
 
 /// The largest license or chat-template file the manifest may name.
@@ -39,6 +39,8 @@ pub fn resolve(
     let mut models: Vec<ResolvedModel> = Vec::new();
     let mut first_header_name: HashMap<String, String> = HashMap::new();
     let mut base_model_from_header = None;
+    // Variants usually share one projector: read and hash it once.
+    let mut projectors: HashMap<String, ResolvedProjector> = HashMap::new();
     for (model, variant) in selected {
         let label = format!("{}/{}", model.key, variant.key);
         let facts = files.facts(&variant.file, &label)?;
@@ -58,6 +60,7 @@ pub fn resolve(
             files,
             converter,
             &mut conflicts,
+            &mut projectors,
         )?;
         match models.iter_mut().find(|m| m.key == model.key) {
             Some(m) => m.variants.push(resolved),
@@ -191,11 +194,32 @@ fn resolve_variant(
     files: &mut dyn FileSource,
     converter: &mut ChatConverter,
     conflicts: &mut Vec<Conflict>,
+    projectors: &mut HashMap<String, ResolvedProjector>,
 ) -> Result<ResolvedVariant, ResolveError> {
     let path = manifest.path.display().to_string();
     let label = format!("{}/{}", model.key, variant.key);
     let file = variant.file.as_str();
     let header = &facts.header;
+    if header.model_kind() == ModelKind::Mmproj {
+        return Err(ResolveError::WrongKind {
+            file: file.to_owned(),
+            variant: label,
+            role: "the model file".into(),
+            found: "mmproj".into(),
+            hint: "a projector goes in `projector = \"...\"` next to `file`, which names the language model".into(),
+        });
+    }
+    let projector = match model.projector_for(variant) {
+        Some(name) => Some(match projectors.get(name) {
+            Some(known) => known.clone(),
+            None => {
+                let found = resolve_projector(name, &label, files)?;
+                projectors.insert(name.to_owned(), found.clone());
+                found
+            }
+        }),
+        None => None,
+    };
 
     let parts = split_parts(file, header);
     let mut size_bytes = facts.size.clone();
@@ -301,6 +325,42 @@ fn resolve_variant(
         parameters,
         messages,
         ollama_names,
+        projector,
+    })
+}
+
+/// Reads a projector's header and checks that it is an mmproj GGUF.
+fn resolve_projector(
+    file: &str,
+    label: &str,
+    files: &mut dyn FileSource,
+) -> Result<ResolvedProjector, ResolveError> {
+    let facts = files.facts(file, label)?;
+    let found = match facts.header.model_kind() {
+        ModelKind::Mmproj => None,
+        ModelKind::Model => Some("model".to_owned()),
+        ModelKind::Adapter => Some("adapter".to_owned()),
+        ModelKind::Other(other) => Some(other),
+    };
+    if let Some(found) = found {
+        return Err(ResolveError::WrongKind {
+            file: file.to_owned(),
+            variant: label.to_owned(),
+            role: "the projector".into(),
+            found,
+            hint: "`projector` must name an mmproj GGUF (`general.type = mmproj`), such as the `mmproj-*.gguf` llama.cpp's converter writes".into(),
+        });
+    }
+    let architecture = facts
+        .header
+        .architecture()
+        .map(|a| Sourced::new(a.to_owned(), header_at(file, "general.architecture")));
+    Ok(ResolvedProjector {
+        file: file.to_owned(),
+        local_path: facts.local_path,
+        size_bytes: facts.size,
+        sha256: facts.sha256,
+        architecture,
     })
 }
 

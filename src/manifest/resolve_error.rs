@@ -131,6 +131,23 @@ pub enum ResolveError {
         #[source]
         source: NameError,
     },
+    /// A GGUF file holds the wrong kind of thing for its place in the manifest: a `file` that
+    /// is an mmproj projector, or a `projector` that is not one.
+    #[error(
+        "`{file}` (variant `{variant}`) is named as {role} but its header says `general.type = {found}`: {hint}"
+    )]
+    WrongKind {
+        /// The GGUF file.
+        file: String,
+        /// `MODEL/VARIANT`.
+        variant: String,
+        /// `the model file` or `the projector`.
+        role: String,
+        /// The header's `general.type` (`model` when absent).
+        found: String,
+        /// What to change.
+        hint: String,
+    },
     /// Two models would be published under the same Ollama name.
     #[error(
         "`{name}` would name both `{first}` and `{second}`: give one model its own `[models.NAME.ollama] name`"

@@ -160,6 +160,9 @@ pub struct ModelEntry {
     pub ollama_name: Option<String>,
     /// `[models.NAME.modelscope] repo`: the ModelScope repository name.
     pub modelscope_repo: Option<String>,
+    /// `projector`: the multimodal projector (mmproj GGUF) every variant of this model uses,
+    /// unless a variant names its own.
+    pub projector: Option<String>,
     /// Where the table is.
     pub location: Location,
 }
@@ -177,6 +180,9 @@ pub struct VariantEntry {
     pub context_length: Option<Claim<u64>>,
     /// Size label, checked against the header.
     pub size: Option<Claim<String>>,
+    /// `projector`: this variant's multimodal projector (mmproj GGUF), in the same repository
+    /// or folder as `file`; replaces the model's.
+    pub projector: Option<String>,
     /// Settings for this variant.
     pub settings: Settings,
     /// Where the table is.
@@ -413,6 +419,11 @@ pub struct UnknownVariant {
 }
 
 impl ModelEntry {
+    /// The projector a variant uses: its own, else the model's.
+    pub fn projector_for<'a>(&'a self, variant: &'a VariantEntry) -> Option<&'a str> {
+        variant.projector.as_deref().or(self.projector.as_deref())
+    }
+
     /// A variant by key.
     pub fn variant(&self, key: &str) -> Option<&VariantEntry> {
         self.variants.iter().find(|v| v.key == key)

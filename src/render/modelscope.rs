@@ -65,6 +65,20 @@ pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderEr
                     "sha256": if first { variant.sha256.as_ref().map(|s| s.value.clone()) } else { None },
                 }));
             }
+            // The projector keeps its own name; variants sharing one list it once.
+            if let Some(projector) = &variant.projector
+                && !files.iter().any(|f| f["source"] == projector.file.as_str())
+            {
+                let name = projector.file.rsplit('/').next().unwrap_or(&projector.file);
+                files.push(json!({
+                    "path": name,
+                    "source": projector.file,
+                    "variant": variant.key,
+                    "projector": true,
+                    "size": projector.size_bytes.value,
+                    "sha256": projector.sha256.as_ref().map(|s| s.value.clone()),
+                }));
+            }
             if !quants.contains(&variant.quant.value) {
                 quants.push(variant.quant.value.clone());
             }

@@ -270,14 +270,43 @@ fn model(m: &Model, template: &str) -> Vec<u8> {
     bytes
 }
 
+/// The multimodal projector fixture, relative to `fixtures/`.
+pub const MMPROJ: &str = "mmproj/ruvltra-small-0.5b-mmproj-f16.gguf";
+
+/// A tiny mmproj GGUF as llama.cpp's converter writes one: `general.type = mmproj`,
+/// architecture `clip` with a vision encoder, and one zero F32 patch-embedding tensor.
+fn mmproj() -> Vec<u8> {
+    let s = |v: &str| Value::String(v.to_owned());
+    let mut w = GgufWriter::new();
+    w.set("general.architecture", s("clip"));
+    w.set("general.type", s("mmproj"));
+    w.set("general.name", s("RuvLTRA Small 0.5B projector"));
+    w.set("general.file_type", Value::U32(1));
+    w.set("clip.has_vision_encoder", Value::Bool(true));
+    w.set("clip.projector_type", s("mlp"));
+    w.set("clip.vision.image_size", Value::U32(16));
+    w.set("clip.vision.patch_size", Value::U32(8));
+    w.set("clip.vision.embedding_length", Value::U32(16));
+    tensor(&mut w, "v.patch_embd.weight", &[8, 8, 3, 16], GgmlType::F32);
+    let mut bytes = Vec::new();
+    w.write_to(&mut bytes)
+        .unwrap_or_else(|e| panic!("writing fixture {MMPROJ}: {e}"));
+    bytes
+}
+
 /// Every fixture, generated from scratch.
 pub fn generate(corpus: &Path) -> Vec<Fixture> {
     let template = qwen25_template(corpus);
-    MODELS
+    let mut fixtures: Vec<Fixture> = MODELS
         .iter()
         .map(|m| Fixture {
             path: PathBuf::from(m.file),
             bytes: model(m, &template),
         })
-        .collect()
+        .collect();
+    fixtures.push(Fixture {
+        path: PathBuf::from(MMPROJ),
+        bytes: mmproj(),
+    });
+    fixtures
 }

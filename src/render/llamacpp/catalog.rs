@@ -53,7 +53,7 @@ pub fn quant_is_ambiguous(resolved: &Resolved, variant: &ResolvedVariant) -> boo
 pub fn entry(resolved: &Resolved, model: &ResolvedModel, variant: &ResolvedVariant) -> Value {
     let ambiguous = quant_is_ambiguous(resolved, variant);
     let (options, unmapped) = mapped_parameters(variant, map_ollama_parameter);
-    json!({
+    let mut entry = json!({
         "id": format!("{}/{}", model.key, variant.key),
         "name": format!("{} {} {}", model.name.value, variant.size_label.value, variant.quant.value),
         "repo": resolved.hub.repo,
@@ -78,5 +78,17 @@ pub fn entry(resolved: &Resolved, model: &ResolvedModel, variant: &ResolvedVaria
         "ambiguous_quant": ambiguous,
         "commands": commands(resolved, variant, ambiguous),
         "fixtures": resolved.fixtures,
-    })
+    });
+    // Only variants with a projector carry the key, so other entries keep their shape.
+    if let (Some(projector), Some(object)) = (&variant.projector, entry.as_object_mut()) {
+        object.insert(
+            "projector".into(),
+            json!({
+                "file": projector.file,
+                "size_bytes": projector.size_bytes.value,
+                "sha256": projector.sha256.as_ref().map(|s| &s.value),
+            }),
+        );
+    }
+    entry
 }

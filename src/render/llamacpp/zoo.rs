@@ -99,6 +99,16 @@ pub fn section_name(model: &ResolvedModel, variant: &ResolvedVariant) -> String 
     format!("{}-{}", model.key, variant.key)
 }
 
+/// The Hub download URL of a projector at the pinned revision: `hf-repo`/`hf-file` name only
+/// the model, so llama-server fetches the projector through `mmproj-url`.
+pub fn projector_url(resolved: &Resolved, file: &str) -> String {
+    format!(
+        "https://huggingface.co/{}/resolve/{}/{file}",
+        resolved.hub.repo,
+        resolved.hub.pinned_revision()
+    )
+}
+
 /// A router preset over every selected variant. `local` uses `model = PATH` (this
 /// machine's files); otherwise `hf-repo` + `hf-file`, which is never ambiguous.
 fn preset(resolved: &Resolved, local: bool, what: &str) -> Result<Preset, RenderError> {
@@ -143,6 +153,31 @@ fn preset(resolved: &Resolved, local: bool, what: &str) -> Result<Preset, Render
         if !variant.chat.in_gguf {
             section = section
                 .with_chat_template_file(Path::new(&jinja_file_name_for(variant)))
+                .map_err(err(label.clone()))?;
+        }
+        if let Some(projector) = &variant.projector {
+            let value = match (&projector.local_path, local) {
+                (Some(path), true) => std::path::absolute(path)
+                    .map_err(|source| RenderError::Write {
+                        path: path.clone(),
+                        source,
+                    })?
+                    .to_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| RenderError::Preset {
+                        variant: label.clone(),
+                        message: format!(
+                            "the projector path `{}` is not UTF-8, which llama-server needs",
+                            path.display()
+                        ),
+                    })?,
+                (None, true) => return Err(RenderError::NoLocalPath { variant: label }),
+                (_, false) => projector_url(resolved, &projector.file),
+            };
+            let key = if local { "mmproj" } else { "mmproj-url" };
+            section
+                .options
+                .set(key, value)
                 .map_err(err(label.clone()))?;
         }
         let (options, unmapped) = mapped_parameters(variant, map_ollama_parameter);

@@ -150,6 +150,8 @@ fn from_lines(
     style: FromStyle,
 ) -> Result<Vec<String>, RenderError> {
     match (&resolved.origin, style) {
+        // An `hf.co/owner/repo:<tag>` reference names one model file; Ollama documents no way
+        // to name a projector file in it, so the projector gets a comment, not a FROM.
         (Origin::Hub { .. }, _) | (_, FromStyle::Hub) => Ok(variant
             .parts
             .iter()
@@ -163,19 +165,39 @@ fn from_lines(
                     variant: label.to_owned(),
                 })?;
             let folder = ctx.out_dir.join(DIR);
-            variant
+            let mut paths: Vec<std::path::PathBuf> = variant
                 .parts
                 .iter()
-                .map(|part| {
-                    let path = first.with_file_name(part);
-                    relative_path(&folder, &path).map_err(|source| RenderError::Write {
-                        path: path.clone(),
-                        source,
-                    })
+                .map(|part| first.with_file_name(part))
+                .collect();
+            // Ollama takes the projector as one more FROM after the model's files.
+            if let Some(projector) = &variant.projector {
+                let path =
+                    projector
+                        .local_path
+                        .clone()
+                        .ok_or_else(|| RenderError::NoLocalPath {
+                            variant: label.to_owned(),
+                        })?;
+                paths.push(path);
+            }
+            paths
+                .into_iter()
+                .map(|path| {
+                    relative_path(&folder, &path)
+                        .map_err(|source| RenderError::Write { path, source })
                 })
                 .collect()
         }
     }
+}
+
+/// Whether a Modelfile's FROM lines are `hf.co/...` references.
+fn from_hub(resolved: &Resolved, style: FromStyle) -> bool {
+    matches!(
+        (&resolved.origin, style),
+        (Origin::Hub { .. }, _) | (_, FromStyle::Hub)
+    )
 }
 
 /// The LICENSE text: the license's own text when the manifest has it, else its name and link.
@@ -221,6 +243,14 @@ pub fn modelfile_text(
             "WARNING: this TEMPLATE did not pass verification against the model's Jinja chat template (written with --allow-unverified)."
                 .into(),
         );
+    }
+    if let Some(projector) = &variant.projector
+        && from_hub(resolved, style)
+    {
+        comments.push(format!(
+            "The multimodal projector `{}` (in {}) has no FROM line: Ollama documents no way to name a projector in an hf.co reference. For image input, download both files and generate with --from local.",
+            projector.file, resolved.hub.repo
+        ));
     }
     let refs: Vec<&str> = comments.iter().map(String::as_str).collect();
     modelfile
