@@ -754,3 +754,85 @@ fn ollama_push_flag_sends_what_the_generator_wrote() {
     }
     assert!(server.model("ruv/ruvltra-small:latest").is_none());
 }
+
+#[test]
+fn a_projector_goes_with_its_model_to_ollama_stores_and_modelscope() {
+    let cache = tempfile::tempdir().unwrap();
+    // The test manifest with its `[source] local` pointing at the checked-in fixtures.
+    let fixtures = support::root().join("fixtures");
+    let text = std::fs::read_to_string(support::root().join("tests/data/mmproj.toml"))
+        .unwrap()
+        .replace(
+            "local = \"fixtures\"",
+            &format!("local = {:?}", fixtures.to_str().unwrap()),
+        );
+    assert!(text.contains(fixtures.to_str().unwrap()));
+    let m = cache.path().join("ruvltra.toml");
+    std::fs::write(&m, text).unwrap();
+    let out = cache.path().join("generated");
+    let r = run(
+        &[
+            "ollama",
+            "--manifest",
+            m.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        cache.path(),
+        &[],
+    );
+    assert!(r.ok, "{}", r.all);
+    let projector =
+        std::fs::read(support::root().join("fixtures/mmproj/ruvltra-small-0.5b-mmproj-f16.gguf"))
+            .unwrap();
+    let projector_digest = format!(
+        "sha256-{}",
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&projector))
+    );
+
+    let store = cache.path().join("store");
+    let server = fake_modelscope::FakeModelScope::start(MS_TOKEN);
+    let url = server.url();
+    let r = run(
+        &[
+            "push",
+            "--to",
+            "bundle",
+            "--to",
+            "modelscope",
+            "--manifest",
+            m.to_str().unwrap(),
+            "--dir",
+            store.to_str().unwrap(),
+        ],
+        cache.path(),
+        &[
+            ("MODELSCOPE_API_TOKEN", MS_TOKEN),
+            ("MODELSCOPE_ENDPOINT", url.as_str()),
+        ],
+    );
+    assert!(r.ok, "{}", r.all);
+    let names = ollama_names(&out);
+    assert!(!names.is_empty());
+    for (name, _) in names {
+        let manifest: Value =
+            serde_json::from_slice(&std::fs::read(manifest_path(&store, &name)).unwrap()).unwrap();
+        let layer = manifest["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["mediaType"] == "application/vnd.ollama.image.projector")
+            .unwrap_or_else(|| panic!("{name} has no projector layer: {manifest}"));
+        assert_eq!(
+            layer["digest"].as_str().unwrap().replace(':', "-"),
+            projector_digest
+        );
+    }
+    assert_eq!(
+        std::fs::read(store.join("blobs").join(&projector_digest)).unwrap(),
+        projector
+    );
+    let repo = server.repo("ruv/RuvLTRA-Vision-GGUF").unwrap();
+    let file = &repo.files["ruvltra-small-0.5b-mmproj-f16.gguf"];
+    assert_eq!(file.size, projector.len() as u64);
+}

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 
 use super::send::{SendArgs, json_line};
 use crate::manifest::{Origin, Resolved};
-use crate::push::from_resolved::{GgufPaths, local_gguf_paths};
+use crate::push::from_resolved::{GgufPaths, local_gguf_paths, variant_files};
 use crate::push::{Digest, DigestCache, Progress, ProgressEvent, human_bytes, run_parallel};
 use crate::source::hub::Downloaded;
 use crate::source::{RepoId, RepoPath, Revision};
@@ -46,7 +46,8 @@ pub(super) fn gguf_paths(
     let mut wanted: Vec<(String, Digest, u64)> = Vec::new();
     let mut aliases: Vec<(String, Digest)> = Vec::new();
     for (_, variant) in resolved.variants() {
-        for part in &variant.parts {
+        for part in variant_files(variant) {
+            let part = &part.to_owned();
             let listed = info.files.iter().find(|f| &f.path == part);
             let (Some(sha256), Some(size)) =
                 (listed.and_then(|f| f.sha256), listed.and_then(|f| f.size))

@@ -52,8 +52,26 @@ pub fn local_gguf_paths(resolved: &Resolved) -> Result<GgufPaths, PushError> {
         for part in &variant.parts {
             paths.insert(part.clone(), first.with_file_name(part));
         }
+        if let Some(projector) = &variant.projector {
+            let path = projector.local_path.clone().ok_or_else(|| {
+                PushError::input(format!(
+                    "`{}/{}`: the projector `{}` has no local file",
+                    model.key, variant.key, projector.file
+                ))
+            })?;
+            paths.insert(projector.file.clone(), path);
+        }
     }
     Ok(paths)
+}
+
+/// Every repository file a variant needs: its GGUF parts, then its projector, if any.
+pub fn variant_files(variant: &ResolvedVariant) -> impl Iterator<Item = &str> {
+    variant
+        .parts
+        .iter()
+        .map(String::as_str)
+        .chain(variant.projector.iter().map(|p| p.file.as_str()))
 }
 
 /// Ollama's human parameter count (`model_type`): `494.03M`, `1.1B`, `7B`, `12K`.
@@ -95,6 +113,11 @@ pub fn ollama_models(
     for (model, variant) in resolved.variants() {
         let modelfile = generated_modelfile(tree, model, variant)?;
         let gguf = variant_paths(ggufs, model, variant)?;
+        let projector = variant
+            .projector
+            .as_ref()
+            .map(|p| local_copy(ggufs, model, variant, &p.file))
+            .transpose()?;
         for name in &variant.ollama_names {
             let name: ModelName = name.parse().map_err(|e| {
                 PushError::input(format!(
@@ -104,6 +127,7 @@ pub fn ollama_models(
             })?;
             let mut ollama = OllamaModel::new(name, gguf[0].clone());
             ollama.gguf = gguf.clone();
+            ollama.projectors = projector.iter().cloned().collect();
             ollama.template = modelfile.template.clone();
             ollama.system = modelfile.system.clone();
             ollama.licenses = modelfile.license.clone();
@@ -161,6 +185,14 @@ pub fn modelscope_releases(
             let paths = variant_paths(ggufs, model, variant)?;
             for (name, path) in names.into_iter().zip(paths) {
                 files.push(ArtifactFile::from_path(name, path)?);
+            }
+            // The projector keeps its own name (as in the generated `files.json`), once.
+            if let Some(projector) = &variant.projector {
+                let name = projector.file.rsplit('/').next().unwrap_or(&projector.file);
+                if !files.iter().any(|f| f.repo_path == name) {
+                    let path = local_copy(ggufs, model, variant, &projector.file)?;
+                    files.push(ArtifactFile::from_path(name, path)?);
+                }
             }
         }
         releases.push(ModelScopeRelease {
@@ -223,14 +255,7 @@ fn variant_paths(
     let paths: Vec<PathBuf> = variant
         .parts
         .iter()
-        .map(|part| {
-            ggufs.get(part).cloned().ok_or_else(|| {
-                PushError::input(format!(
-                    "`{}/{}`: no local copy of `{part}` (neither in the source folder nor downloaded)",
-                    model.key, variant.key
-                ))
-            })
-        })
+        .map(|part| local_copy(ggufs, model, variant, part))
         .collect::<Result<_, _>>()?;
     if paths.is_empty() {
         return Err(PushError::input(format!(
@@ -239,6 +264,20 @@ fn variant_paths(
         )));
     }
     Ok(paths)
+}
+
+fn local_copy(
+    ggufs: &GgufPaths,
+    model: &ResolvedModel,
+    variant: &ResolvedVariant,
+    file: &str,
+) -> Result<PathBuf, PushError> {
+    ggufs.get(file).cloned().ok_or_else(|| {
+        PushError::input(format!(
+            "`{}/{}`: no local copy of `{file}` (neither in the source folder nor downloaded)",
+            model.key, variant.key
+        ))
+    })
 }
 
 #[cfg(test)]
