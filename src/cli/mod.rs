@@ -38,18 +38,12 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check and debug chat templates (Jinja and Ollama Go)
-    #[command(subcommand)]
-    Template(template::TemplateCommand),
-    /// Push the manifest's outputs (or one `--gguf` model) to Ollama, OCI registries, Ollama
-    /// bundles, ModelScope and the Hub.
-    Push(Box<push::PushArgs>),
-    /// Generate every output, push it to every configured registry, verify, summarise.
-    Release(Box<release::ReleaseArgs>),
-    /// Summarise GGUF headers from local files, folders or `hf://` repositories.
-    Inspect(inspect::InspectArgs),
-    /// Validate a Modelfile or a manifest; prints `path:line:col: message` per problem.
-    Check(check::CheckArgs),
+    /// Write a commented starter manifest from a folder or Hub repository of GGUF files.
+    Init(init::InitArgs),
+    /// Show every resolved value and where it came from.
+    Explain(explain::ExplainArgs),
+    /// Write every output: Ollama, llama.cpp, ModelScope and the Hub card.
+    All(generate::GenerateArgs),
     /// Write Ollama Modelfiles, `tags.json` and a `create.sh` for every variant.
     Ollama(generate::GenerateArgs),
     /// Write llama.cpp presets, catalog entries and usage Markdown.
@@ -58,12 +52,18 @@ pub enum Command {
     Modelscope(generate::GenerateArgs),
     /// Write the Hub model card and the repository-root Ollama files.
     Card(generate::GenerateArgs),
-    /// Write every output: Ollama, llama.cpp, ModelScope and the Hub card.
-    All(generate::GenerateArgs),
-    /// Show every resolved value and where it came from.
-    Explain(explain::ExplainArgs),
-    /// Write a commented starter manifest from a folder or Hub repository of GGUF files.
-    Init(init::InitArgs),
+    /// Push the manifest's outputs (or one `--gguf` model) to Ollama, OCI registries, Ollama
+    /// bundles, ModelScope and the Hub.
+    Push(Box<push::PushArgs>),
+    /// Generate every output, push it to every configured registry, verify, summarise.
+    Release(Box<release::ReleaseArgs>),
+    /// Summarise GGUF headers from local files, folders or `hf://` repositories.
+    Inspect(inspect::InspectArgs),
+    /// Validate a Modelfile, a llama.cpp preset file or a manifest; prints `path:line:col: message` per problem.
+    Check(check::CheckArgs),
+    /// Convert, verify and render chat templates (Jinja and Ollama Go).
+    #[command(subcommand)]
+    Template(template::TemplateCommand),
     /// Operations on GGUF files (embed a chat template).
     Gguf(gguf::GgufArgs),
 }
