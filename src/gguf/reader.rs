@@ -477,7 +477,9 @@ fn read_magic<R: BufRead>(input: &mut Input<R>) -> Result<()> {
     if &magic[..got] == b"GGUF" {
         return Ok(());
     }
-    if got > 0 && b"GGUF".starts_with(&magic[..got]) {
+    // A prefix of the magic, or no bytes yet of a file known to be longer, is a short read.
+    let more_to_come = got == 0 && input.file_len.is_some_and(|len| len > 0);
+    if more_to_come || (got > 0 && b"GGUF".starts_with(&magic[..got])) {
         return Err(HeaderError::new(
             got as u64,
             HeaderErrorKind::Truncated { needed: 4 },
@@ -590,6 +592,18 @@ mod tests {
         b.extend(pairs.to_le_bytes());
         b.extend(body);
         b
+    }
+
+    /// Regression: an empty prefix of a file known to be longer is truncated, not "empty".
+    #[test]
+    fn empty_prefix_of_a_longer_file_is_truncated() {
+        let err = GgufHeader::read(&[][..], Some(100)).unwrap_err();
+        assert_eq!(err.bytes_needed(), Some(4), "{err}");
+        let err = GgufHeader::read(&[][..], None).unwrap_err();
+        assert!(
+            matches!(err.kind(), HeaderErrorKind::NotGguf { .. }),
+            "{err}"
+        );
     }
 
     /// Regression: a huge element count read without a known file length once overflowed
