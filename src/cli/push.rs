@@ -12,9 +12,8 @@ use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 
 use crate::ollama::ModelName;
-use crate::push::bundle::{BundleBackend, BundleTarget};
-use crate::push::oci::{Credentials, OciBackend, OciConfig, credentials_from_docker_config};
-use crate::push::ollama_api::{OllamaBackend, OllamaHost, OllamaTarget};
+use crate::push::bundle::BundleBackend;
+use crate::push::oci::{Credentials, credentials_from_docker_config};
 use crate::push::{Backend, OllamaModel, Release, Secret};
 
 use super::generate::ResolveArgs;
@@ -79,47 +78,9 @@ pub struct PushArgs {
     /// `file_type` for the image config (e.g. `Q4_K_M`).
     #[arg(long, default_value = "")]
     pub file_type: String,
-    /// OCI registry `host[:port]`.
-    #[arg(long)]
-    pub registry: Option<String>,
-    /// Use plain HTTP for the registry, and let the Ollama server `/api/push` over plain HTTP
-    /// with `--publish` (local registries only).
-    #[arg(long)]
-    pub insecure: bool,
-    /// With `--to ollama`: after creating the model, copy it to `NAMESPACE/model:tag` and
-    /// push it from the server (`/api/copy` + `/api/push`; ollama.com needs the server's key).
-    #[arg(long, value_name = "NAMESPACE")]
-    pub publish: Option<String>,
-    /// Another repository of the registry to mount identical blobs from (repeatable).
-    #[arg(long)]
-    pub mount_from: Vec<String>,
-    /// Write the bundle into this Ollama models folder (default `$OLLAMA_MODELS`).
-    #[arg(long, conflicts_with = "tar")]
-    pub dir: Option<PathBuf>,
-    /// Write the bundle as this tar file.
-    #[arg(long)]
-    pub tar: Option<PathBuf>,
-    /// Print the plan and change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Delete stale tags the plan lists.
-    #[arg(long)]
-    pub prune: bool,
-    /// Skip reading the result back.
-    #[arg(long)]
-    pub no_verify: bool,
-    /// Transfers at once.
-    #[arg(long, default_value_t = 4)]
-    pub parallel: usize,
-    /// Chunk size in MiB for big uploads.
-    #[arg(long, default_value_t = 64)]
-    pub chunk_mib: u64,
-    /// Print nothing but errors.
-    #[arg(long, conflicts_with = "json")]
-    pub quiet: bool,
-    /// Print JSON lines (progress events, plans, reports) on stdout.
-    #[arg(long)]
-    pub json: bool,
+    /// Where and how to send (registry, bundle destination, plan and output options).
+    #[command(flatten)]
+    pub send: SendArgs,
 }
 
 /// Runs `push`.
@@ -129,12 +90,12 @@ pub fn run(args: PushArgs) -> anyhow::Result<u8> {
     }
     let release = release(&args)?;
     let backends = backends(&args)?;
-    let send = send_args(&args);
-    let rows = super::send::with_context(&send, |ctx, _| {
+    let send = &args.send;
+    let rows = super::send::with_context(send, |ctx, _| {
         backends
             .iter()
             .map(|(registry, backend)| {
-                super::send::send_one(*registry, backend.as_ref(), &release, ctx, &send)
+                super::send::send_one(*registry, backend.as_ref(), &release, ctx, send)
             })
             .collect::<anyhow::Result<Vec<_>>>()
     })?;
@@ -153,7 +114,7 @@ fn from_manifest(args: &PushArgs) -> anyhow::Result<u8> {
         &registries,
         args.hub_preset,
         args.allow_unverified,
-        &send_args(args),
+        &args.send,
     )
 }
 
@@ -164,25 +125,6 @@ fn registry(target: PushTarget) -> Registry {
         PushTarget::Ollama => Registry::Ollama,
         PushTarget::Modelscope => Registry::Modelscope,
         PushTarget::Huggingface => Registry::Huggingface,
-    }
-}
-
-/// The sending options, shared with `release`.
-fn send_args(args: &PushArgs) -> SendArgs {
-    SendArgs {
-        registry: args.registry.clone(),
-        insecure: args.insecure,
-        mount_from: args.mount_from.clone(),
-        dir: args.dir.clone(),
-        tar: args.tar.clone(),
-        publish: args.publish.clone(),
-        dry_run: args.dry_run,
-        prune: args.prune,
-        no_verify: args.no_verify,
-        parallel: args.parallel,
-        chunk_mib: args.chunk_mib,
-        quiet: args.quiet,
-        json: args.json,
     }
 }
 
@@ -235,48 +177,21 @@ fn read_text(path: &Path) -> anyhow::Result<String> {
 }
 
 fn backends(args: &PushArgs) -> anyhow::Result<Vec<(Registry, Box<dyn Backend>)>> {
-    if args.publish.is_some() && !args.to.contains(&PushTarget::Ollama) {
+    if args.send.publish.is_some() && !args.to.contains(&PushTarget::Ollama) {
         bail!("`--publish` is for `--to ollama`");
     }
     let mut backends: Vec<(Registry, Box<dyn Backend>)> = Vec::new();
     for target in &args.to {
         let backend: Box<dyn Backend> = match target {
-            PushTarget::Ollama => {
-                let host = std::env::var("OLLAMA_HOST").unwrap_or_default();
-                Box::new(OllamaBackend::new(OllamaTarget {
-                    host: OllamaHost::parse(&host)?,
-                    publish_namespace: args.publish.clone(),
-                    insecure: args.insecure,
-                })?)
-            }
-            PushTarget::Oci => {
-                let Some(registry) = &args.registry else {
-                    bail!("`--to oci` needs `--registry HOST[:PORT]`");
-                };
-                Box::new(OciBackend::new(OciConfig {
-                    registry: registry.clone(),
-                    insecure: args.insecure,
-                    credentials: registry_credentials(registry),
-                    mount_from: args.mount_from.clone(),
-                }))
-            }
+            PushTarget::Ollama => Box::new(super::registries::ollama_backend(&args.send)?),
+            PushTarget::Oci => Box::new(super::registries::oci_backend(&args.send)?),
             PushTarget::Modelscope | PushTarget::Huggingface => {
                 let name = format!("{target:?}").to_ascii_lowercase();
                 bail!("`--to {name}` pushes the manifest's outputs: leave out `--gguf`");
             }
-            PushTarget::Bundle => {
-                let bundle = match (&args.tar, &args.dir) {
-                    (Some(tar), _) => BundleTarget::Tar(tar.clone()),
-                    (None, Some(dir)) => BundleTarget::Dir(dir.clone()),
-                    (None, None) => match std::env::var_os("OLLAMA_MODELS") {
-                        Some(dir) => BundleTarget::Dir(dir.into()),
-                        None => bail!(
-                            "`--to bundle` needs `--dir DIR` or `--tar FILE` (or `OLLAMA_MODELS` set)"
-                        ),
-                    },
-                };
-                Box::new(BundleBackend::new(bundle))
-            }
+            PushTarget::Bundle => Box::new(BundleBackend::new(super::registries::bundle_target(
+                &args.send,
+            )?)),
         };
         backends.push((registry(*target), backend));
     }

@@ -32,47 +32,18 @@ pub(super) fn jobs(
         })
     };
     Ok(match registry {
-        Registry::Ollama => {
-            let host = match std::env::var("OLLAMA_HOST") {
-                Ok(value) if !value.trim().is_empty() => {
-                    OllamaHost::parse(&value).with_context(|| format!("`OLLAMA_HOST={value}`"))?
-                }
-                _ => OllamaHost::default_local(),
-            };
-            let backend = OllamaBackend::new(OllamaTarget {
-                host,
-                ..OllamaTarget::default()
-            })?;
-            vec![(Box::new(backend) as Box<dyn Backend>, ollama_release()?)]
-        }
-        Registry::Oci => {
-            let Some(registry) = &send.registry else {
-                bail!("`--to oci` needs `--registry HOST[:PORT]`");
-            };
-            let backend = OciBackend::new(OciConfig {
-                registry: registry.clone(),
-                insecure: send.insecure,
-                credentials: super::push::registry_credentials(registry),
-                mount_from: send.mount_from.clone(),
-            });
-            vec![(Box::new(backend) as Box<dyn Backend>, ollama_release()?)]
-        }
-        Registry::Bundle => {
-            let target = match (&send.tar, &send.dir) {
-                (Some(tar), _) => BundleTarget::Tar(tar.clone()),
-                (None, Some(dir)) => BundleTarget::Dir(dir.clone()),
-                (None, None) => match std::env::var_os("OLLAMA_MODELS") {
-                    Some(dir) => BundleTarget::Dir(dir.into()),
-                    None => bail!(
-                        "`--to bundle` needs `--dir DIR` or `--tar FILE` (or `OLLAMA_MODELS` set)"
-                    ),
-                },
-            };
-            vec![(
-                Box::new(BundleBackend::new(target)) as Box<dyn Backend>,
-                ollama_release()?,
-            )]
-        }
+        Registry::Ollama => vec![(
+            Box::new(ollama_backend(send)?) as Box<dyn Backend>,
+            ollama_release()?,
+        )],
+        Registry::Oci => vec![(
+            Box::new(oci_backend(send)?) as Box<dyn Backend>,
+            ollama_release()?,
+        )],
+        Registry::Bundle => vec![(
+            Box::new(BundleBackend::new(bundle_target(send)?)) as Box<dyn Backend>,
+            ollama_release()?,
+        )],
         Registry::Modelscope => {
             let releases = modelscope_releases(resolved, tree, ggufs)?;
             if releases.is_empty() {
@@ -120,6 +91,49 @@ pub(super) fn jobs(
                 hub_release(tree, hub_preset),
             )]
         }
+    })
+}
+
+/// The Ollama server at `OLLAMA_HOST` (default `http://127.0.0.1:11434`), publishing under
+/// `--publish` when given.
+pub(super) fn ollama_backend(send: &SendArgs) -> anyhow::Result<OllamaBackend> {
+    let host = match std::env::var("OLLAMA_HOST") {
+        Ok(value) if !value.trim().is_empty() => {
+            OllamaHost::parse(&value).with_context(|| format!("`OLLAMA_HOST={value}`"))?
+        }
+        _ => OllamaHost::default_local(),
+    };
+    Ok(OllamaBackend::new(OllamaTarget {
+        host,
+        publish_namespace: send.publish.clone(),
+        insecure: send.insecure,
+    })?)
+}
+
+/// The OCI registry named by `--registry`, with credentials from the environment.
+pub(super) fn oci_backend(send: &SendArgs) -> anyhow::Result<OciBackend> {
+    let Some(registry) = &send.registry else {
+        bail!("`--to oci` needs `--registry HOST[:PORT]`");
+    };
+    Ok(OciBackend::new(OciConfig {
+        registry: registry.clone(),
+        insecure: send.insecure,
+        credentials: super::push::registry_credentials(registry),
+        mount_from: send.mount_from.clone(),
+    }))
+}
+
+/// Where a bundle goes: `--tar`, else `--dir`, else `$OLLAMA_MODELS`.
+pub(super) fn bundle_target(send: &SendArgs) -> anyhow::Result<BundleTarget> {
+    Ok(match (&send.tar, &send.dir) {
+        (Some(tar), _) => BundleTarget::Tar(tar.clone()),
+        (None, Some(dir)) => BundleTarget::Dir(dir.clone()),
+        (None, None) => match std::env::var_os("OLLAMA_MODELS") {
+            Some(dir) => BundleTarget::Dir(dir.into()),
+            None => {
+                bail!("`--to bundle` needs `--dir DIR` or `--tar FILE` (or `OLLAMA_MODELS` set)")
+            }
+        },
     })
 }
 
