@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use crate::ollama::ModelName;
 use crate::push::bundle::BundleBackend;
@@ -20,27 +20,12 @@ use super::generate::ResolveArgs;
 use super::send::{Registry, SendArgs};
 use super::{EXIT_FAILED, EXIT_OK};
 
-/// Registries `push` can send to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PushTarget {
-    /// A running Ollama server's HTTP API (`OLLAMA_HOST`, by default `http://127.0.0.1:11434`).
-    Ollama,
-    /// An OCI distribution registry (`--registry`).
-    Oci,
-    /// An Ollama model store folder (`--dir`) or tar (`--tar`).
-    Bundle,
-    /// ModelScope, one repository per model; from the manifest.
-    Modelscope,
-    /// The Hub repository's card and root files; from the manifest.
-    Huggingface,
-}
-
 /// Arguments of `push`.
 #[derive(Debug, Args)]
 pub struct PushArgs {
     /// Where to push; repeat for several targets (each file is hashed once for all).
     #[arg(long = "to", value_enum, required = true)]
-    pub to: Vec<PushTarget>,
+    pub to: Vec<Registry>,
     /// Manifest, variants and source: without `--gguf`, the outputs are rendered from the
     /// manifest and pushed.
     #[command(flatten)]
@@ -108,24 +93,13 @@ pub fn run(args: PushArgs) -> anyhow::Result<u8> {
 
 /// The manifest-driven push (see [`super::release`]).
 fn from_manifest(args: &PushArgs) -> anyhow::Result<u8> {
-    let registries: Vec<Registry> = args.to.iter().map(|t| registry(*t)).collect();
     super::send::push_from_manifest(
         &args.resolve,
-        &registries,
+        &args.to,
         args.hub_preset,
         args.allow_unverified,
         &args.send,
     )
-}
-
-fn registry(target: PushTarget) -> Registry {
-    match target {
-        PushTarget::Oci => Registry::Oci,
-        PushTarget::Bundle => Registry::Bundle,
-        PushTarget::Ollama => Registry::Ollama,
-        PushTarget::Modelscope => Registry::Modelscope,
-        PushTarget::Huggingface => Registry::Huggingface,
-    }
 }
 
 fn release(args: &PushArgs) -> anyhow::Result<Release> {
@@ -177,23 +151,23 @@ fn read_text(path: &Path) -> anyhow::Result<String> {
 }
 
 fn backends(args: &PushArgs) -> anyhow::Result<Vec<(Registry, Box<dyn Backend>)>> {
-    if args.send.publish.is_some() && !args.to.contains(&PushTarget::Ollama) {
+    if args.send.publish.is_some() && !args.to.contains(&Registry::Ollama) {
         bail!("`--publish` is for `--to ollama`");
     }
     let mut backends: Vec<(Registry, Box<dyn Backend>)> = Vec::new();
     for target in &args.to {
         let backend: Box<dyn Backend> = match target {
-            PushTarget::Ollama => Box::new(super::registries::ollama_backend(&args.send)?),
-            PushTarget::Oci => Box::new(super::registries::oci_backend(&args.send)?),
-            PushTarget::Modelscope | PushTarget::Huggingface => {
+            Registry::Ollama => Box::new(super::registries::ollama_backend(&args.send)?),
+            Registry::Oci => Box::new(super::registries::oci_backend(&args.send)?),
+            Registry::Modelscope | Registry::Huggingface => {
                 let name = format!("{target:?}").to_ascii_lowercase();
                 bail!("`--to {name}` pushes the manifest's outputs: leave out `--gguf`");
             }
-            PushTarget::Bundle => Box::new(BundleBackend::new(super::registries::bundle_target(
+            Registry::Bundle => Box::new(BundleBackend::new(super::registries::bundle_target(
                 &args.send,
             )?)),
         };
-        backends.push((registry(*target), backend));
+        backends.push((*target, backend));
     }
     Ok(backends)
 }
