@@ -192,15 +192,19 @@ impl Reader<'_> {
 
     fn family(&mut self, t: TableRef<'_, '_>) -> Option<Family> {
         self.only_keys(t, FAMILY_KEYS);
-        let name = self
-            .required(t, "name", "e.g. `name = \"RuvLTRA\"`")
-            .and_then(|v| self.non_empty_string(v, "family.name"));
-        let description = self
-            .required(t, "description", "one paragraph for cards and catalogs")
-            .and_then(|v| self.non_empty_string(v, "family.description"));
-        let publisher = self
-            .required(t, "publisher", "the Hub user or organisation")
-            .and_then(|v| self.non_empty_string(v, "family.publisher"));
+        let name = self.required_string(t, "name", "e.g. `name = \"RuvLTRA\"`", "family.name");
+        let description = self.required_string(
+            t,
+            "description",
+            "one paragraph for cards and catalogs",
+            "family.description",
+        );
+        let publisher = self.required_string(
+            t,
+            "publisher",
+            "the Hub user or organisation",
+            "family.publisher",
+        );
         let license = self
             .required(t, "license", "a Hub license id such as `\"apache-2.0\"`, or `{ name = \"...\", link = \"...\" }`")
             .and_then(|v| self.license(v));
@@ -238,9 +242,8 @@ impl Reader<'_> {
                     name: "family.license",
                 };
                 self.only_keys(t, &["name", "link", "file"]);
-                let name = self
-                    .required(t, "name", "the license's name")
-                    .and_then(|v| self.non_empty_string(v, "family.license.name"));
+                let name =
+                    self.required_string(t, "name", "the license's name", "family.license.name");
                 let link = self.optional(t, "link", |r, v, k| {
                     let s = r.string(v, k)?;
                     match url::Url::parse(&s) {
@@ -741,9 +744,12 @@ impl Reader<'_> {
 
     fn modelscope(&mut self, t: TableRef<'_, '_>) -> Option<ModelScopeSettings> {
         self.only_keys(t, &["owner", "visibility"]);
-        let owner = self
-            .required(t, "owner", "the ModelScope user or organisation")
-            .and_then(|v| self.non_empty_string(v, "modelscope.owner"));
+        let owner = self.required_string(
+            t,
+            "owner",
+            "the ModelScope user or organisation",
+            "modelscope.owner",
+        );
         let visibility = self
             .optional(t, "visibility", |r, v, k| {
                 let s = r.string(v, k)?;
@@ -812,15 +818,20 @@ impl Reader<'_> {
                     bt,
                     &["model", "variant", "name", "metric", "value", "source"],
                 );
-                let model = self
-                    .required(bt, "model", "the model the result is for")
-                    .and_then(|v| self.non_empty_string(v, "card.benchmarks[].model"));
-                let name = self
-                    .required(bt, "name", "the benchmark, e.g. `HumanEval`")
-                    .and_then(|v| self.non_empty_string(v, "card.benchmarks[].name"));
-                let metric = self
-                    .required(bt, "metric", "e.g. `pass@1`")
-                    .and_then(|v| self.non_empty_string(v, "card.benchmarks[].metric"));
+                let model = self.required_string(
+                    bt,
+                    "model",
+                    "the model the result is for",
+                    "card.benchmarks[].model",
+                );
+                let name = self.required_string(
+                    bt,
+                    "name",
+                    "the benchmark, e.g. `HumanEval`",
+                    "card.benchmarks[].name",
+                );
+                let metric =
+                    self.required_string(bt, "metric", "e.g. `pass@1`", "card.benchmarks[].metric");
                 let value = self
                     .required(bt, "value", "the result, a number")
                     .and_then(|v| self.float(v, "card.benchmarks[].value"));

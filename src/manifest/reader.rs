@@ -189,6 +189,18 @@ impl<'t> Reader<'t> {
         }
     }
 
+    /// A required key whose value must be a non-empty string; `path` names it in errors.
+    pub(super) fn required_string(
+        &mut self,
+        table: TableRef<'_, '_>,
+        key: &str,
+        hint: &str,
+        path: &str,
+    ) -> Option<String> {
+        self.required(table, key, hint)
+            .and_then(|v| self.non_empty_string(v, path))
+    }
+
     pub(super) fn non_empty_string(&mut self, value: &Value<'_>, key: &str) -> Option<String> {
         let s = self.string(value, key)?;
         if s.trim().is_empty() {
