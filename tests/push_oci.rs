@@ -126,6 +126,7 @@ fn push_verify_repush_and_read_back_with_skopeo() {
     let backend = backend(&registry, None, Vec::new());
     let digests = DigestCache::in_memory();
     let ctx = PushContext {
+        reads: Default::default(),
         digests: &digests,
         progress: &QuietProgress,
         options: options(64 << 20),
@@ -182,6 +183,7 @@ fn authenticated_registry_needs_the_right_password() {
     let release = release(vec![model(&repository, "q4", "ggml-vocab-phi-3.gguf")]);
     let digests = DigestCache::in_memory();
     let ctx = PushContext {
+        reads: Default::default(),
         digests: &digests,
         progress: &QuietProgress,
         options: options(64 << 20),
@@ -239,6 +241,7 @@ fn chunked_upload_survives_a_cut_connection_without_sending_twice() {
     let digests = DigestCache::in_memory();
     let recorder = Recorder::default();
     let ctx = PushContext {
+        reads: Default::default(),
         digests: &digests,
         progress: &recorder,
         options: options(1 << 20),
@@ -281,6 +284,7 @@ fn interrupted_push_resumes_in_the_next_command() {
     options.retry.max_attempts = 2;
     options.parallel = 1;
     let ctx = PushContext {
+        reads: Default::default(),
         digests: &digests,
         progress: &QuietProgress,
         options,
@@ -356,6 +360,7 @@ fn server_errors_and_rate_limits_are_retried() {
     let digests = DigestCache::in_memory();
     let recorder = Recorder::default();
     let ctx = PushContext {
+        reads: Default::default(),
         digests: &digests,
         progress: &recorder,
         options: options(64 << 20),
@@ -396,6 +401,7 @@ fn client_errors_fail_fast_with_the_registry_message() {
     let digests = DigestCache::in_memory();
     let recorder = Recorder::default();
     let ctx = PushContext {
+        reads: Default::default(),
         digests: &digests,
         progress: &recorder,
         options: options(64 << 20),
@@ -417,6 +423,7 @@ fn blobs_in_another_repository_are_mounted() {
     let second = format!("ruvltra/{}", unique("second"));
     let digests = DigestCache::in_memory();
     let ctx = PushContext {
+        reads: Default::default(),
         digests: &digests,
         progress: &QuietProgress,
         options: options(64 << 20),
@@ -454,6 +461,7 @@ fn stale_tags_are_listed_and_pruned_only_when_asked() {
     let repository = format!("ruvltra/{}", unique("stale"));
     let digests = DigestCache::in_memory();
     let mut ctx = PushContext {
+        reads: Default::default(),
         digests: &digests,
         progress: &QuietProgress,
         options: options(64 << 20),
@@ -553,6 +561,7 @@ fn bearer_token_challenge_is_answered_with_a_token_from_the_realm() {
     let release = release(vec![model(&repository, "q4", "ggml-vocab-phi-3.gguf")]);
     let digests = DigestCache::in_memory();
     let ctx = PushContext {
+        reads: Default::default(),
         digests: &digests,
         progress: &QuietProgress,
         options: options(64 << 20),

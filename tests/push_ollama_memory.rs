@@ -49,6 +49,7 @@ fn a_1_gib_push_stays_within_bounded_memory() {
     let cache = DigestCache::in_memory();
     let recorder = Recorder::default();
     let ctx = PushContext {
+        reads: Default::default(),
         digests: &cache,
         progress: &recorder,
         options: fast_options(),

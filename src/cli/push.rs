@@ -17,8 +17,7 @@ use crate::push::oci::{Credentials, credentials_from_docker_config};
 use crate::push::{Backend, OllamaModel, Release, Secret};
 
 use super::generate::ResolveArgs;
-use super::send::{Registry, SendArgs};
-use super::{EXIT_FAILED, EXIT_OK};
+use super::send::{Registry, SendArgs, SendJob, exit_code, print_summary, send_all};
 
 /// Arguments of `push`.
 #[derive(Debug, Args)]
@@ -74,21 +73,17 @@ pub fn run(args: PushArgs) -> anyhow::Result<u8> {
         return from_manifest(&args);
     }
     let release = release(&args)?;
-    let backends = backends(&args)?;
-    let send = &args.send;
-    let rows = super::send::with_context(send, |ctx, _| {
-        backends
-            .iter()
-            .map(|(registry, backend)| {
-                super::send::send_one(*registry, backend.as_ref(), &release, ctx, send)
-            })
-            .collect::<anyhow::Result<Vec<_>>>()
-    })?;
-    Ok(if rows.iter().any(|r| r.status == super::send::FAILED) {
-        EXIT_FAILED
-    } else {
-        EXIT_OK
-    })
+    let jobs: Vec<SendJob> = backends(&args)?
+        .into_iter()
+        .map(|(registry, backend)| SendJob {
+            registry,
+            backend,
+            release: release.clone(),
+        })
+        .collect();
+    let rows = super::send::with_context(&args.send, |ctx, _| send_all(&jobs, ctx, &args.send));
+    print_summary(&rows, &args.send);
+    Ok(exit_code(&rows))
 }
 
 /// The manifest-driven push (see [`super::release`]).
@@ -154,8 +149,11 @@ fn backends(args: &PushArgs) -> anyhow::Result<Vec<(Registry, Box<dyn Backend>)>
     if args.send.publish.is_some() && !args.to.contains(&Registry::Ollama) {
         bail!("`--publish` is for `--to ollama`");
     }
+    let mut targets = args.to.clone();
+    targets.sort();
+    targets.dedup();
     let mut backends: Vec<(Registry, Box<dyn Backend>)> = Vec::new();
-    for target in &args.to {
+    for target in &targets {
         let backend: Box<dyn Backend> = match target {
             Registry::Ollama => Box::new(super::registries::ollama_backend(&args.send)?),
             Registry::Oci => Box::new(super::registries::oci_backend(&args.send)?),

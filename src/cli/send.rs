@@ -18,14 +18,14 @@ use serde::Serialize;
 
 use super::generate::{ResolveArgs, resolve_family};
 use super::hub_download::gguf_paths;
-use super::registries::jobs;
+use super::registries::jobs as jobs_for;
 use super::{EXIT_FAILED, EXIT_OK};
 use crate::manifest::Resolved;
 use crate::push::from_resolved::GgufPaths;
 use crate::push::{
-    Action, Backend, DigestCache, JsonProgress, PlainProgress, Plan, Progress, PushContext,
-    PushReport, QuietProgress, Release, TerminalProgress, TransferOptions, VerifyReport,
-    human_bytes,
+    Action, Backend, DigestCache, JsonProgress, PlainProgress, Plan, PlannedPush, Progress,
+    PushContext, PushReport, QuietProgress, Release, TerminalProgress, TransferOptions,
+    VerifyReport, human_bytes, push_side_by_side,
 };
 use crate::render::{OutputTree, RenderOptions, Target, render};
 
@@ -167,6 +167,7 @@ pub fn push_from_manifest(
     let resolved = resolve_family(resolve)?;
     let tree = render_for(&resolved, registries, hub_preset, allow_unverified)?;
     let rows = push_rendered(&resolved, &tree, registries, hub_preset, send)?;
+    print_summary(&rows, send);
     Ok(exit_code(&rows))
 }
 
@@ -226,6 +227,7 @@ pub fn with_context<R>(
         .map_or_else(DigestCache::in_memory, DigestCache::with_disk);
     let progress = progress(send);
     let ctx = PushContext {
+        reads: Default::default(),
         digests: &digests,
         progress: progress.as_ref(),
         options: TransferOptions {
@@ -262,11 +264,12 @@ fn push_rendered_in(
     } else {
         None
     };
+    let mut jobs = Vec::new();
     let mut rows = Vec::new();
     for registry in registries {
-        let row = |target: String, status: String| SummaryRow {
+        let row = |status: String| SummaryRow {
             registry,
-            target,
+            target: "-".into(),
             items: 0,
             skipped: 0,
             bytes: 0,
@@ -275,82 +278,137 @@ fn push_rendered_in(
         let no_paths = GgufPaths::new();
         let paths = match &ggufs {
             Some(Err(missing)) if registry.needs_ggufs() => {
-                rows.push(row("-".into(), format!("dry run: {missing}")));
+                rows.push(row(format!("dry run: {missing}")));
                 continue;
             }
             Some(Ok(paths)) => paths,
             _ => &no_paths,
         };
         // One registry's failure is reported and the others still go.
-        let jobs = match jobs(registry, resolved, tree, paths, hub_preset, send) {
-            Ok(jobs) => jobs,
+        match jobs_for(registry, resolved, tree, paths, hub_preset, send) {
+            Ok(more) => jobs.extend(more.into_iter().map(|(backend, release)| SendJob {
+                registry,
+                backend,
+                release,
+            })),
             Err(err) => {
                 super::report(&err);
-                rows.push(row("-".into(), FAILED.into()));
-                continue;
-            }
-        };
-        for (backend, release) in jobs {
-            if release.models.is_empty() && release.files.is_empty() {
-                rows.push(row(backend.name().to_string(), "nothing to push".into()));
-                continue;
-            }
-            match send_one(registry, backend.as_ref(), &release, ctx, send) {
-                Ok(done) => rows.push(done),
-                Err(err) => {
-                    super::report(&err);
-                    rows.push(row(backend.name().to_string(), FAILED.into()));
-                }
+                rows.push(row(FAILED.into()));
             }
         }
     }
+    rows.extend(send_all(&jobs, ctx, send));
+    // In registry order, whether a registry failed before or after planning.
+    rows.sort_by_key(|row| row.registry);
     Ok(rows)
 }
 
-/// Plan, push and verify one backend, printing each step as `send` asks; the summary row
-/// says how it went.
-pub fn send_one(
-    registry: Registry,
-    backend: &dyn Backend,
-    release: &Release,
-    ctx: &PushContext<'_>,
-    send: &SendArgs,
-) -> anyhow::Result<SummaryRow> {
-    let name = backend.name().to_string();
-    let plan = backend
-        .plan(release, ctx)
-        .with_context(|| format!("planning the {name} push"))?;
-    print_plan(&plan, send);
-    let skipped = plan
-        .items
-        .iter()
-        .filter(|i| matches!(i.action, Action::Skip { .. }))
-        .count();
-    let mut row = SummaryRow {
-        registry,
-        target: plan.target.clone(),
-        items: plan.items.len(),
-        skipped,
-        bytes: plan.bytes_to_send(),
-        status: "dry run".into(),
-    };
+/// One registry of a command, with the release it sends.
+pub struct SendJob {
+    /// Which registry, for the summary.
+    pub registry: Registry,
+    /// Its backend.
+    pub backend: Box<dyn Backend>,
+    /// What it sends.
+    pub release: Release,
+}
+
+/// Plans every job (printing each plan) and, unless `--dry-run`, pushes them side by side —
+/// a file several registries send is read from disk once between them — then verifies each.
+/// Returns one summary row per job, in order; one job's failure is reported and the others
+/// still go.
+pub fn send_all(jobs: &[SendJob], ctx: &PushContext<'_>, send: &SendArgs) -> Vec<SummaryRow> {
+    let mut rows = Vec::new();
+    let mut planned = Vec::new();
+    for job in jobs {
+        let mut row = SummaryRow {
+            registry: job.registry,
+            target: job.backend.name().to_string(),
+            items: 0,
+            skipped: 0,
+            bytes: 0,
+            status: "nothing to push".into(),
+        };
+        if job.release.models.is_empty() && job.release.files.is_empty() {
+            rows.push(row);
+            continue;
+        }
+        let name = job.backend.name();
+        match job
+            .backend
+            .plan(&job.release, ctx)
+            .with_context(|| format!("planning the {name} push"))
+        {
+            Ok(plan) => {
+                print_plan(&plan, send);
+                row.target.clone_from(&plan.target);
+                row.items = plan.items.len();
+                row.skipped = plan
+                    .items
+                    .iter()
+                    .filter(|i| matches!(i.action, Action::Skip { .. }))
+                    .count();
+                row.bytes = plan.bytes_to_send();
+                row.status = "dry run".into();
+                planned.push((rows.len(), job, plan));
+            }
+            Err(err) => {
+                super::report(&err);
+                row.status = FAILED.into();
+            }
+        }
+        rows.push(row);
+    }
     if send.dry_run {
-        return Ok(row);
+        return rows;
     }
-    let report = backend
-        .push(&plan, release, ctx)
-        .with_context(|| format!("pushing to {}", plan.target))?;
-    print_report(&report, send);
-    row.bytes = report.bytes_sent;
-    row.status = "not verified".into();
-    if !send.no_verify {
-        let verify = backend
-            .verify(release, ctx)
-            .with_context(|| format!("verifying {}", plan.target))?;
-        print_verify(&verify, send);
-        row.status = if verify.is_ok() { "ok" } else { FAILED }.into();
+    let pushes: Vec<PlannedPush<'_>> = planned
+        .iter()
+        .map(|(_, job, plan)| PlannedPush {
+            backend: job.backend.as_ref(),
+            release: &job.release,
+            plan,
+        })
+        .collect();
+    let results = push_side_by_side(&pushes, ctx);
+    for ((index, job, plan), result) in planned.iter().zip(results) {
+        let row = &mut rows[*index];
+        row.status = match result.with_context(|| format!("pushing to {}", plan.target)) {
+            Ok(report) => {
+                print_report(&report, send);
+                row.bytes = report.bytes_sent;
+                if send.no_verify {
+                    "not verified".into()
+                } else {
+                    verify(job, ctx, send)
+                }
+            }
+            Err(err) => {
+                super::report(&err);
+                FAILED.into()
+            }
+        };
     }
-    Ok(row)
+    rows
+}
+
+/// Reads one job's release back; the summary status says how it went.
+fn verify(job: &SendJob, ctx: &PushContext<'_>, send: &SendArgs) -> String {
+    let name = job.backend.name();
+    match job
+        .backend
+        .verify(&job.release, ctx)
+        .with_context(|| format!("verifying the {name} push"))
+    {
+        Ok(verify) => {
+            print_verify(&verify, send);
+            if verify.is_ok() { "ok" } else { FAILED }.into()
+        }
+        Err(err) => {
+            super::report(&err);
+            FAILED.into()
+        }
+    }
 }
 
 pub(super) fn exit_code(rows: &[SummaryRow]) -> u8 {

@@ -15,6 +15,7 @@ use super::error::PushError;
 use super::progress::{Progress, ProgressEvent};
 use super::release::Release;
 use super::retry::RetryPolicy;
+use super::shared_read::SharedReads;
 
 /// A registry: Ollama's API, an OCI registry, a local bundle, ModelScope, the Hub.
 pub trait Backend: Send + Sync {
@@ -47,6 +48,9 @@ pub struct PushContext<'a> {
     pub progress: &'a dyn Progress,
     /// Transfer settings.
     pub options: TransferOptions,
+    /// Files several targets of this command read, read from disk once between them
+    /// (empty unless the command pushes to several targets at once).
+    pub reads: SharedReads,
 }
 
 /// Settings for transfers, with defaults in one place.

@@ -93,6 +93,15 @@ impl DigestCache {
         Ok(())
     }
 
+    /// The digest and size of the file at `path` if this version of it was hashed (or
+    /// remembered) already; never reads the file.
+    pub fn known(&self, path: &Path) -> Option<(Digest, u64)> {
+        let key = file_key(path).ok()?;
+        let slot = self.entries.lock().ok()?.get(&key)?.clone();
+        let digest = (*slot.lock().ok()?)?;
+        Some((digest, key.size))
+    }
+
     /// The digest and size of the file at `path`, hashing it only if this version of it has
     /// not been hashed before.
     pub fn digest_file(

@@ -7,6 +7,8 @@
 //!   with a fixed 1 MiB buffer, and again only when its size or modification time changes.
 //! - **Blob sources** ([`BlobSource`]): bytes are streamed from disk and reopened at any
 //!   offset for retries and resumed uploads; a GGUF is never held in memory.
+//! - **Shared reads** ([`SharedReads`]): targets of one command that send the same file push
+//!   side by side and read it from disk once between them.
 //! - **Retries** ([`RetryPolicy`], [`with_retries`]): exponential backoff on 5xx, 429 (with
 //!   `Retry-After`) and dropped connections; other 4xx fail fast with the server's message.
 //! - **HTTP** ([`http`]): redirects are followed by hand so `Authorization` never reaches
@@ -37,6 +39,8 @@ mod progress;
 mod release;
 mod retry;
 mod secret;
+mod shared_read;
+mod side_by_side;
 pub(crate) mod upload_body;
 
 pub use backend::{
@@ -61,3 +65,5 @@ pub use retry::{
     server_message, with_retries,
 };
 pub use secret::Secret;
+pub use shared_read::{SharedFile, SharedReads};
+pub use side_by_side::{PlannedPush, push_side_by_side};

@@ -114,7 +114,8 @@ struct Config<'a> {
 impl OllamaImage {
     /// Builds the image of every model of `release`, for a backend that pushes nothing else;
     /// `backend_does` starts the error for a release without models ("the oci backend
-    /// pushes").
+    /// pushes"). GGUFs other targets of the command also send are read through
+    /// `ctx.reads`.
     pub fn build_all(
         release: &Release,
         ctx: &PushContext<'_>,
@@ -128,7 +129,13 @@ impl OllamaImage {
         release
             .models
             .iter()
-            .map(|model| Self::build(model, ctx.digests, ctx.progress))
+            .map(|model| {
+                let mut image = Self::build(model, ctx.digests, ctx.progress)?;
+                for layer in &mut image.layers {
+                    layer.source = ctx.reads.source(layer.source.clone());
+                }
+                Ok(image)
+            })
             .collect()
     }
 

@@ -25,6 +25,21 @@ pub struct Release {
     pub files: Vec<ArtifactFile>,
 }
 
+impl Release {
+    /// Every file on disk the release sends: GGUFs, projectors and adapters of its models,
+    /// then its files that are not generated.
+    pub fn local_files(&self) -> impl Iterator<Item = &Path> {
+        let models = self.models.iter().flat_map(|m| {
+            m.gguf
+                .iter()
+                .chain(&m.projectors)
+                .chain(&m.adapters)
+                .map(PathBuf::as_path)
+        });
+        models.chain(self.files.iter().filter_map(ArtifactFile::local_path))
+    }
+}
+
 /// One model in Ollama's format: the pieces Ollama's `create` would turn into layers.
 #[derive(Debug, Clone)]
 pub struct OllamaModel {

@@ -223,7 +223,7 @@ impl HubBackend {
                 )
             } else {
                 (
-                    file.blob_source(),
+                    ctx.reads.source(file.blob_source()),
                     file.size,
                     file.digest(ctx.digests, ctx.progress)?,
                     None,

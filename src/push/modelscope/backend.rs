@@ -318,7 +318,7 @@ impl Backend for ModelScopeBackend {
             let sent = self.api(ctx).put_object(
                 &self.target.repo,
                 digest,
-                &file.blob_source(),
+                &ctx.reads.source(file.blob_source()),
                 action,
                 &file.repo_path,
                 ctx.progress,

@@ -358,7 +358,7 @@ impl Backend for OllamaBackend {
                 size: blob.size,
                 offset: 0,
             });
-            let source = BlobSource::file(path, blob.size);
+            let source = ctx.reads.source(BlobSource::file(path, blob.size));
             let sent =
                 self.api(ctx)
                     .upload_blob(&blob.digest, &source, &blob.file_name, ctx.progress)?;

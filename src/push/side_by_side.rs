@@ -1,0 +1,74 @@
+//! Pushing to several registries at once, each local file read from disk once between them.
+//!
+//! A command with several targets (`push --to oci --to bundle`, `release`) plans every target
+//! first, then carries the plans out side by side, one thread per target. Files that more
+//! than one plan sends are announced to the command's [`SharedReads`](super::SharedReads), so
+//! a 5 GB GGUF going to three registries is read once, not three times.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use super::backend::{Action, Backend, Plan, PushContext, PushReport};
+use super::error::PushError;
+use super::release::Release;
+
+/// One target of a multi-target push: the backend, what it sends, and the plan made for it.
+#[derive(Clone, Copy)]
+pub struct PlannedPush<'a> {
+    /// The registry.
+    pub backend: &'a dyn Backend,
+    /// What it sends.
+    pub release: &'a Release,
+    /// The plan [`Backend::plan`] made for `release`.
+    pub plan: &'a Plan,
+}
+
+/// Carries out every plan at once and returns each target's result in order. One target's
+/// failure does not stop the others.
+pub fn push_side_by_side(
+    pushes: &[PlannedPush<'_>],
+    ctx: &PushContext<'_>,
+) -> Vec<Result<PushReport, PushError>> {
+    share_files(pushes, ctx);
+    std::thread::scope(|scope| {
+        let running: Vec<_> = pushes
+            .iter()
+            .map(|p| scope.spawn(move || p.backend.push(p.plan, p.release, ctx)))
+            .collect();
+        running
+            .into_iter()
+            .map(|thread| {
+                thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+/// Announces to `ctx.reads` every local file whose bytes more than one plan sends in full.
+/// Digests come from the plans' own hashing; nothing is read here.
+fn share_files(pushes: &[PlannedPush<'_>], ctx: &PushContext<'_>) {
+    let mut readers: HashMap<PathBuf, (u64, usize)> = HashMap::new();
+    for push in pushes {
+        let sending: HashSet<_> = push
+            .plan
+            .items
+            .iter()
+            .filter(|item| matches!(item.action, Action::Upload | Action::Write))
+            .filter_map(|item| item.digest)
+            .collect();
+        let mut counted: HashSet<&Path> = HashSet::new();
+        for path in push.release.local_files() {
+            if let Some((digest, size)) = ctx.digests.known(path)
+                && sending.contains(&digest)
+                && counted.insert(path)
+            {
+                readers.entry(path.to_path_buf()).or_insert((size, 0)).1 += 1;
+            }
+        }
+    }
+    for (path, (size, count)) in readers {
+        ctx.reads.share(&path, size, count);
+    }
+}

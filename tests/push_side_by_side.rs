@@ -1,0 +1,162 @@
+//! Several registries in one command: the targets push side by side and each local file is
+//! hashed once and read from disk once between them. The oci target is the real registry from
+//! `scripts/setup/40-registry.sh`; the bundle targets are a store folder and a tar.
+
+#[path = "support/registry.rs"]
+mod registry;
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use registry::{Fault, FaultProxy, Rule, open_registry, unique};
+use ruvltra_export::push::bundle::{BundleBackend, BundleTarget};
+use ruvltra_export::push::oci::{OciBackend, OciConfig};
+use ruvltra_export::push::{
+    Backend, DigestCache, OllamaModel, Plan, PlannedPush, PushContext, QuietProgress, Release,
+    RetryPolicy, SharedReads, TransferOptions, push_side_by_side,
+};
+
+/// A model file bigger than the shared window (8 MiB), so readers must keep pace with each
+/// other; its bytes vary so a misplaced chunk cannot go unnoticed.
+fn model_file(dir: &Path) -> (PathBuf, u64) {
+    let path = dir.join("model.gguf");
+    let len = 21 * (1 << 20) + 4321;
+    let bytes: Vec<u8> = (0..len as u64)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&path, bytes).unwrap();
+    (path, len)
+}
+
+fn release(name: &str, gguf: &Path) -> Release {
+    let mut model = OllamaModel::new(name.parse().unwrap(), gguf);
+    model.template = Some("{{ .Prompt }}".into());
+    model.params.insert("stop".into(), "<|im_end|>".into());
+    model.config.model_family = "qwen2".into();
+    Release {
+        models: vec![model],
+        files: Vec::new(),
+    }
+}
+
+fn oci(registry: &str) -> OciBackend {
+    OciBackend::new(OciConfig {
+        registry: registry.to_string(),
+        insecure: true,
+        credentials: None,
+        mount_from: Vec::new(),
+    })
+}
+
+fn options(chunk_size: u64) -> TransferOptions {
+    TransferOptions {
+        chunk_size,
+        retry: RetryPolicy {
+            max_attempts: 4,
+            initial_delay: Duration::from_millis(20),
+            max_delay: Duration::from_secs(2),
+        },
+        ..TransferOptions::default()
+    }
+}
+
+/// Plans every backend, pushes them side by side, and verifies each.
+fn push_and_verify(backends: &[&dyn Backend], releases: &[Release], ctx: &PushContext<'_>) {
+    let plans: Vec<Plan> = backends
+        .iter()
+        .zip(releases)
+        .map(|(backend, release)| backend.plan(release, ctx).unwrap())
+        .collect();
+    let pushes: Vec<PlannedPush<'_>> = backends
+        .iter()
+        .zip(releases)
+        .zip(&plans)
+        .map(|((backend, release), plan)| PlannedPush {
+            backend: *backend,
+            release,
+            plan,
+        })
+        .collect();
+    for result in push_side_by_side(&pushes, ctx) {
+        result.unwrap();
+    }
+    for (backend, release) in backends.iter().zip(releases) {
+        let verify = backend.verify(release, ctx).unwrap();
+        assert!(
+            verify.is_ok(),
+            "{} did not verify: {verify:?}",
+            backend.name()
+        );
+    }
+}
+
+#[test]
+fn three_targets_hash_once_and_read_the_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (gguf, size) = model_file(dir.path());
+    let repository = format!("ruvltra/{}", unique("fanout"));
+    let release = release(&format!("{repository}:q4"), &gguf);
+    let registry = oci(&open_registry());
+    let store = BundleBackend::new(BundleTarget::Dir(dir.path().join("store")));
+    let tar = BundleBackend::new(BundleTarget::Tar(dir.path().join("bundle.tar")));
+    let digests = DigestCache::in_memory();
+    let ctx = PushContext {
+        reads: SharedReads::default(),
+        digests: &digests,
+        progress: &QuietProgress,
+        options: options(8 << 20),
+    };
+    let releases = vec![release.clone(), release.clone(), release];
+    push_and_verify(&[&registry, &store, &tar], &releases, &ctx);
+    assert_eq!(
+        digests.bytes_hashed(),
+        size,
+        "hashed once for three targets"
+    );
+    assert_eq!(
+        ctx.reads.disk_bytes(&gguf),
+        Some(size),
+        "read from disk once for three targets"
+    );
+}
+
+#[test]
+fn a_target_that_retries_reads_on_its_own_and_the_others_are_not_held_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let (gguf, size) = model_file(dir.path());
+    let proxy = FaultProxy::start(&open_registry());
+    // The third chunk of the model upload is cut: the oci target retries from the last
+    // offset the registry confirmed, which is behind the shared window by then.
+    proxy.add(Rule {
+        method: "PATCH",
+        path_contains: "/blobs/uploads/",
+        skip: 2,
+        times: 1,
+        fault: Fault::Cut,
+    });
+    let repository = format!("ruvltra/{}", unique("fanout-cut"));
+    let release = release(&format!("{repository}:q4"), &gguf);
+    let registry = oci(&proxy.addr());
+    let tar = BundleBackend::new(BundleTarget::Tar(dir.path().join("bundle.tar")));
+    let digests = DigestCache::in_memory();
+    let ctx = PushContext {
+        reads: SharedReads::with_stall(Duration::from_millis(300)),
+        digests: &digests,
+        progress: &QuietProgress,
+        options: options(4 << 20),
+    };
+    let releases = vec![release.clone(), release];
+    push_and_verify(&[&registry, &tar], &releases, &ctx);
+    assert!(
+        proxy.log().iter().any(|l| l.ends_with("-> cut")),
+        "{:#?}",
+        proxy.log()
+    );
+    assert_eq!(digests.bytes_hashed(), size);
+    let read = ctx.reads.disk_bytes(&gguf).unwrap();
+    assert!(
+        (size..2 * size).contains(&read),
+        "the retry reads what it resends from disk, the rest is shared: {read} of {size}"
+    );
+}
