@@ -1,5 +1,6 @@
 //! `ruvltra-export ollama|llamacpp|modelscope|card|all`: resolve the manifest against the
-//! GGUF files, render the chosen targets and write them atomically under `--out`.
+//! GGUF files, render the chosen targets and write them atomically under `--out`; with
+//! `--push`, then send them through `cli/send.rs` as `push` does, with its [`SendOptions`].
 
 use std::path::{Path, PathBuf};
 
