@@ -1,12 +1,16 @@
 //! `ruvltra-export ollama|llamacpp|modelscope|card|all`: resolve the manifest against the
-//! GGUF files, render the chosen targets and write them atomically under `--out`.
+//! GGUF files, render the chosen targets and write them atomically under `--out`; with
+//! `--push`, then send them through `cli/send.rs` as `push` does, with its [`SendOptions`].
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 
 use super::EXIT_OK;
+use super::send::{
+    Registry, SendArgs, SendOptions, exit_code, print_summary, push_rendered, registry_for,
+};
 use crate::manifest::{
     ChatConverter, HubFiles, LocalFiles, Manifest, Origin, ResolveError, Resolved, resolve,
 };
@@ -37,7 +41,16 @@ pub struct ResolveArgs {
 }
 
 /// Arguments of the generator commands.
+///
+/// The sending options only make sense with `--push`, so clap refuses them without it; on a
+/// generator `--dry-run` still writes the output folder (that is the command's job) and only
+/// the push is planned.
 #[derive(Debug, Clone, Args)]
+#[command(mut_group("SendOptions", |group| group.requires("push")))]
+#[command(mut_arg("dry_run", |arg| arg.help(
+    "Still write the output folder, but push nothing: print the plan and change nothing on any \
+     registry (no download, no upload)"
+)))]
 pub struct GenerateArgs {
     /// Manifest, variants and source.
     #[command(flatten)]
@@ -60,6 +73,9 @@ pub struct GenerateArgs {
     /// ModelScope files to ModelScope, llama.cpp and card outputs to the Hub repository.
     #[arg(long)]
     pub push: bool,
+    /// How `--push` sends, as `push` does (each needs `--push`).
+    #[command(flatten, next_help_heading = "Push options (with --push)")]
+    pub send: SendOptions,
 }
 
 /// Loads the manifest and resolves the selected variants from local files or the Hub.
@@ -119,8 +135,15 @@ fn source_date_epoch() -> Option<i64> {
     std::env::var("SOURCE_DATE_EPOCH").ok()?.trim().parse().ok()
 }
 
-/// Runs one generator command for `targets`.
+/// Runs one generator command for `targets`; with `--push`, then sends what it wrote to
+/// each target's registry ([`registry_for`]) and prints the summary table.
 pub fn run(args: &GenerateArgs, targets: &[Target]) -> anyhow::Result<u8> {
+    let mut registries: Vec<Registry> = targets.iter().map(|t| registry_for(*t)).collect();
+    registries.sort();
+    registries.dedup();
+    if args.send.publish.is_some() && !registries.contains(&Registry::Ollama) {
+        bail!("`--publish` is for the Ollama server: use it with `ollama --push` or `all --push`");
+    }
     let resolved = resolve_family(&args.resolve)?;
     let options = RenderOptions {
         allow_unverified: args.allow_unverified,
@@ -130,35 +153,34 @@ pub fn run(args: &GenerateArgs, targets: &[Target]) -> anyhow::Result<u8> {
     let tree = render(&resolved, targets, &args.out, &options)?;
     tree.write_atomically(&args.out)
         .with_context(|| format!("nothing under `{}` was changed", args.out.display()))?;
-    report(&resolved, &tree, &args.out);
-    if args.push {
-        let registries: Vec<_> = targets
-            .iter()
-            .map(|t| super::send::registry_for(*t))
-            .collect();
-        let hub_preset = args.hub_preset || resolved.targets.hub_preset;
-        let send = super::send::SendArgs::default();
-        let rows = super::send::push_rendered(&resolved, &tree, &registries, hub_preset, &send)?;
-        if rows.iter().any(|r| r.status == super::send::FAILED) {
-            return Ok(super::EXIT_FAILED);
-        }
+    report(&resolved, &tree, &args.out, args.send.quiet);
+    if !args.push {
+        return Ok(EXIT_OK);
     }
-    Ok(EXIT_OK)
+    let hub_preset = args.hub_preset || resolved.targets.hub_preset;
+    let send = SendArgs::from(args.send.clone());
+    let rows = push_rendered(&resolved, &tree, &registries, hub_preset, &send)?;
+    print_summary(&rows, &send);
+    Ok(exit_code(&rows))
 }
 
-fn report(resolved: &Resolved, tree: &crate::render::OutputTree, out: &Path) {
+/// Says what was written (on stderr, so `--json` keeps stdout for JSON lines; not with
+/// `--quiet`) and warns about unverified templates.
+fn report(resolved: &Resolved, tree: &crate::render::OutputTree, out: &Path, quiet: bool) {
     let count = tree.paths().count();
     let variants = resolved.variants().count();
-    eprintln!(
-        "wrote {count} files for {variants} variant{} under `{}`{}",
-        if variants == 1 { "" } else { "s" },
-        out.display(),
-        if resolved.fixtures {
-            " (from test fixtures: sizes and digests are not the published files')"
-        } else {
-            ""
-        }
-    );
+    if !quiet {
+        eprintln!(
+            "wrote {count} files for {variants} variant{} under `{}`{}",
+            if variants == 1 { "" } else { "s" },
+            out.display(),
+            if resolved.fixtures {
+                " (from test fixtures: sizes and digests are not the published files')"
+            } else {
+                ""
+            }
+        );
+    }
     for (model, variant) in resolved.variants() {
         if let crate::manifest::OllamaChat::Converted {
             verified: false, ..

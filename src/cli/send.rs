@@ -32,6 +32,9 @@ use crate::render::{OutputTree, RenderOptions, Target, render};
 /// The summary status of a registry whose push or verify failed (the error is printed).
 pub const FAILED: &str = "failed";
 
+/// `--chunk-mib` when not given.
+const DEFAULT_CHUNK_MIB: u64 = 64;
+
 /// Registries a push sends to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -64,7 +67,11 @@ impl Registry {
     }
 }
 
-/// Where and how to send, shared by `push`, `--push` and `release`.
+/// Where and how to send, shared by `push` and `release`: the destinations only they choose
+/// (an OCI registry, a bundle) and the [`SendOptions`] every push takes.
+///
+/// It dereferences to its [`SendOptions`], so `send.dry_run` reads the same whether the
+/// options came from `push`, `release` or a generator's `--push`.
 #[derive(Debug, Clone, Args)]
 pub struct SendArgs {
     /// OCI registry `host[:port]` (`--to oci`).
@@ -82,6 +89,19 @@ pub struct SendArgs {
     /// Write the bundle as this tar file.
     #[arg(long)]
     pub tar: Option<PathBuf>,
+    /// Chunk size in MiB for big uploads.
+    #[arg(long, default_value_t = DEFAULT_CHUNK_MIB)]
+    pub chunk_mib: u64,
+    /// How to send: plan, prune, verify, parallelism and output.
+    #[command(flatten)]
+    pub options: SendOptions,
+}
+
+/// How to send, whatever the registry: shared by `push`, `release` and `--push` on the
+/// generator commands (which send to the registries [`registry_for`] names, so they take
+/// these and none of [`SendArgs`]' destinations).
+#[derive(Debug, Clone, Args)]
+pub struct SendOptions {
     /// With the Ollama server: copy each model to this namespace and `/api/push` it.
     #[arg(long, value_name = "NAMESPACE")]
     pub publish: Option<String>,
@@ -97,9 +117,6 @@ pub struct SendArgs {
     /// Transfers at once.
     #[arg(long, default_value_t = 4)]
     pub parallel: usize,
-    /// Chunk size in MiB for big uploads.
-    #[arg(long, default_value_t = 64)]
-    pub chunk_mib: u64,
     /// Print nothing but errors.
     #[arg(long, conflicts_with = "json")]
     pub quiet: bool,
@@ -108,23 +125,26 @@ pub struct SendArgs {
     pub json: bool,
 }
 
-impl Default for SendArgs {
-    /// What `--push` on a generator command uses: push, verify, plain output.
-    fn default() -> Self {
+impl std::ops::Deref for SendArgs {
+    type Target = SendOptions;
+
+    fn deref(&self) -> &SendOptions {
+        &self.options
+    }
+}
+
+impl From<SendOptions> for SendArgs {
+    /// What `--push` on a generator command sends with: its options, and no OCI registry or
+    /// bundle (those are `push --to` destinations).
+    fn from(options: SendOptions) -> Self {
         Self {
             registry: None,
             insecure: false,
             mount_from: Vec::new(),
             dir: None,
             tar: None,
-            publish: None,
-            dry_run: false,
-            prune: false,
-            no_verify: false,
-            parallel: 4,
-            chunk_mib: 64,
-            quiet: false,
-            json: false,
+            chunk_mib: DEFAULT_CHUNK_MIB,
+            options,
         }
     }
 }
