@@ -18,9 +18,8 @@ use std::time::Duration;
 
 use fake_hub::{Access, FakeHub, Listener, Pace};
 use ruvltra_export::push::Digest;
-use ruvltra_export::source::hub::Endpoint;
 use ruvltra_export::source::{
-    HubClient, HubError, HubLimits, HubSettings, RepoId, RepoPath, Revision,
+    HubClient, HubEndpoint, HubError, HubLimits, HubSettings, RepoId, RepoPath, Revision,
 };
 
 /// Serves `body` with Range support (or, without `honour_range`, always `200` and the whole
@@ -203,7 +202,7 @@ fn fake_hub_with(bytes: &[u8], limits: HubLimits) -> (FakeHub, HubClient) {
     hub.add_repo("ruv/ruvltra", Access::Public);
     hub.add_file("ruv/ruvltra", "model.gguf", bytes.to_vec());
     let settings = HubSettings {
-        endpoint: Endpoint::parse(&hub.endpoint).unwrap(),
+        endpoint: HubEndpoint::parse(&hub.endpoint).unwrap(),
         ..HubSettings::default()
     };
     let client = HubClient::with_limits(
