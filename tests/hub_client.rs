@@ -10,10 +10,9 @@ use std::time::Duration;
 use fake_hub::{Access, FakeHub, Listener};
 use ruvltra_export::gguf::GgufHeader;
 use ruvltra_export::push::Secret;
-use ruvltra_export::source::hub::Endpoint;
 use ruvltra_export::source::{
-    HubClient, HubError, HubLimits, HubSettings, RepoId, RepoPath, Revision, Sha256Digest,
-    SourceError,
+    HubClient, HubEndpoint, HubError, HubLimits, HubSettings, RepoId, RepoPath, Revision,
+    Sha256Digest, SourceError,
 };
 
 const TOKEN: &str = "hf_fakehubsecrettoken0123456789";
@@ -25,7 +24,7 @@ fn corpus(name: &str) -> Vec<u8> {
 
 fn client(hub: &FakeHub, token: Option<&str>) -> HubClient {
     let settings = HubSettings {
-        endpoint: Endpoint::parse(&hub.endpoint).unwrap(),
+        endpoint: HubEndpoint::parse(&hub.endpoint).unwrap(),
         token: token.and_then(Secret::non_empty),
         token_source: token.map(|_| "test".to_owned()),
     };
@@ -445,7 +444,7 @@ fn network_failure_names_the_url() {
         .unwrap()
         .port();
     let settings = HubSettings {
-        endpoint: Endpoint::parse(&format!("http://127.0.0.1:{port}")).unwrap(),
+        endpoint: HubEndpoint::parse(&format!("http://127.0.0.1:{port}")).unwrap(),
         ..HubSettings::default()
     };
     let limits = HubLimits {

@@ -1,18 +1,25 @@
-//! `HubClient::download` when the connection drops mid-body: the same call asks again from
-//! where the cache file ends, and the result is verified against the Hub's sha256.
+//! `HubClient::download` when the connection drops or stalls mid-body: the same call asks
+//! again from where the cache file ends, and the result is verified against the Hub's sha256.
+//! A slow but steady body is never cut; metadata answers keep a whole-request timeout.
 //!
-//! The server here is a minimal HTTP/1.1 responder on 127.0.0.1 standing for the Hub's file
+//! The first tests use a minimal HTTP/1.1 responder on 127.0.0.1 standing for the Hub's file
 //! download (`GET /{repo}/resolve/{rev}/{path}` with `Range`, answered `206` with
 //! `Content-Range`, as in `shared/reference/hub-apis.md`); its one fault is a body cut after
-//! a set number of bytes, which the fake Hub of the other tests cannot do.
+//! a set number of bytes, which the fake Hub cannot do. The timeout tests use the fake Hub
+//! (`support/fake_hub.rs`, redirecting LFS files to its CDN) with paced bodies.
+
+#[path = "support/fake_hub.rs"]
+mod fake_hub;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use fake_hub::{Access, FakeHub, Listener, Pace};
 use ruvltra_export::push::Digest;
 use ruvltra_export::source::{
-    HubClient, HubError, HubLimits, HubSettings, RepoId, RepoPath, Revision,
+    HubClient, HubEndpoint, HubError, HubLimits, HubSettings, RepoId, RepoPath, Revision,
 };
 
 /// Serves `body` with Range support (or, without `honour_range`, always `200` and the whole
@@ -187,4 +194,205 @@ fn a_server_that_ignores_the_range_restarts_the_file() {
     );
     assert_eq!(std::fs::read(&done.path).unwrap(), bytes);
     assert!(!partial.exists());
+}
+
+/// A stand-in Hub whose LFS file is `bytes`, and a client on it with short waits.
+fn fake_hub_with(bytes: &[u8], limits: HubLimits) -> (FakeHub, HubClient) {
+    let hub = FakeHub::start("hf_fakehubtoken");
+    hub.add_repo("ruv/ruvltra", Access::Public);
+    hub.add_file("ruv/ruvltra", "model.gguf", bytes.to_vec());
+    let settings = HubSettings {
+        endpoint: HubEndpoint::parse(&hub.endpoint).unwrap(),
+        ..HubSettings::default()
+    };
+    let client = HubClient::with_limits(
+        settings,
+        HubLimits {
+            retry_delay: Duration::from_millis(10),
+            ..limits
+        },
+    )
+    .unwrap();
+    (hub, client)
+}
+
+fn cdn_ranges(hub: &FakeHub) -> Vec<Option<String>> {
+    hub.requests()
+        .into_iter()
+        .filter(|r| r.listener == Listener::Cdn)
+        .map(|r| r.range)
+        .collect()
+}
+
+#[test]
+fn a_body_that_stalls_longer_than_the_idle_timeout_resumes_where_it_stopped() {
+    let bytes = body();
+    let size = bytes.len();
+    let (hub, client) = fake_hub_with(
+        &bytes,
+        HubLimits {
+            idle_timeout: Duration::from_millis(300),
+            ..HubLimits::default()
+        },
+    );
+    hub.pace_next(
+        Listener::Cdn,
+        1,
+        Pace::StallAfter {
+            after: 100_000,
+            stall: Duration::from_secs(5),
+        },
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let (repo, revision, path) = place();
+    let sha = Digest::of_bytes(&bytes);
+    let done = client
+        .download(
+            &repo,
+            &revision,
+            &path,
+            &sha,
+            size as u64,
+            cache.path(),
+            &|_| {},
+        )
+        .unwrap();
+    assert_eq!(done.sha256, sha);
+    assert_eq!(Digest::of_bytes(&std::fs::read(&done.path).unwrap()), sha);
+    assert_eq!(done.bytes_fetched, size as u64, "nothing fetched twice");
+    assert_eq!(
+        cdn_ranges(&hub),
+        [
+            Some(format!("bytes=0-{}", size - 1)),
+            Some(format!("bytes=100000-{}", size - 1)),
+        ]
+    );
+}
+
+#[test]
+fn a_slow_but_steady_body_is_not_cut_by_the_request_timeout() {
+    let bytes = body();
+    let size = bytes.len();
+    let (hub, client) = fake_hub_with(
+        &bytes,
+        HubLimits {
+            timeout: Duration::from_millis(200),
+            idle_timeout: Duration::from_secs(2),
+            ..HubLimits::default()
+        },
+    );
+    // 19 chunks 40 ms apart: about 0.7 s, more than three whole-request timeouts.
+    hub.pace_next(
+        Listener::Cdn,
+        1,
+        Pace::Drip {
+            chunk: 16 << 10,
+            every: Duration::from_millis(40),
+        },
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let (repo, revision, path) = place();
+    let sha = Digest::of_bytes(&bytes);
+    let done = client
+        .download(
+            &repo,
+            &revision,
+            &path,
+            &sha,
+            size as u64,
+            cache.path(),
+            &|_| {},
+        )
+        .unwrap();
+    assert_eq!(Digest::of_bytes(&std::fs::read(&done.path).unwrap()), sha);
+    assert_eq!(done.bytes_fetched, size as u64);
+    assert_eq!(
+        cdn_ranges(&hub),
+        [Some(format!("bytes=0-{}", size - 1))],
+        "one request, never restarted"
+    );
+}
+
+#[test]
+fn metadata_keeps_a_whole_request_timeout() {
+    let bytes = body();
+    let (hub, client) = fake_hub_with(
+        &bytes,
+        HubLimits {
+            timeout: Duration::from_millis(200),
+            idle_timeout: Duration::from_secs(2),
+            ..HubLimits::default()
+        },
+    );
+    // Every model-info answer trickles in for far longer than the request timeout.
+    hub.pace_next(
+        Listener::Hub,
+        u32::MAX,
+        Pace::Drip {
+            chunk: 16,
+            every: Duration::from_millis(50),
+        },
+    );
+    let (repo, revision, _) = place();
+    let err = client.model_info(&repo, &revision).unwrap_err();
+    let chain = error_chain(&err);
+    assert!(chain.contains("timed out"), "{chain}");
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+#[test]
+fn a_body_that_never_comes_gives_up_after_the_retry_budget() {
+    let bytes = body();
+    let (hub, client) = fake_hub_with(
+        &bytes,
+        HubLimits {
+            idle_timeout: Duration::from_millis(200),
+            retries: 1,
+            ..HubLimits::default()
+        },
+    );
+    hub.pace_next(
+        Listener::Cdn,
+        u32::MAX,
+        Pace::StallAfter {
+            after: 0,
+            stall: Duration::from_secs(5),
+        },
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let (repo, revision, path) = place();
+    let sha = Digest::of_bytes(&bytes);
+    let err = client
+        .download(
+            &repo,
+            &revision,
+            &path,
+            &sha,
+            bytes.len() as u64,
+            cache.path(),
+            &|_| {},
+        )
+        .unwrap_err();
+    match &err {
+        HubError::DownloadStalled {
+            offset,
+            attempts,
+            reason,
+            ..
+        } => {
+            assert_eq!((*offset, *attempts), (0, 2));
+            assert!(reason.contains("no bytes arrived for 200ms"), "{reason}");
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(cdn_ranges(&hub).len(), 2, "one try and one retry");
 }

@@ -21,9 +21,9 @@ use ruvltra_export::push::{
 /// other; its bytes vary so a misplaced chunk cannot go unnoticed.
 fn model_file(dir: &Path) -> (PathBuf, u64) {
     let path = dir.join("model.gguf");
-    let len = 21 * (1 << 20) + 4321;
+    let len: u64 = 21 * (1 << 20) + 4321;
     let bytes: Vec<u8> = (0..len)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .map(|i: u64| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
     std::fs::write(&path, bytes).unwrap();
     (path, len)

@@ -9,7 +9,7 @@ use super::send::{Registry, SendArgs};
 use crate::manifest::{Resolved, ResolvedLicense};
 use crate::push::bundle::{BundleBackend, BundleTarget};
 use crate::push::from_resolved::{GgufPaths, hub_release, modelscope_releases, ollama_models};
-use crate::push::huggingface::{HubBackend, HubEndpoint, HubRepoId, HubTarget};
+use crate::push::huggingface::{HubBackend, HubRepoId, HubTarget};
 use crate::push::modelscope::{ModelScopeBackend, ModelScopeEndpoint, ModelScopeTarget};
 use crate::push::oci::{OciBackend, OciConfig};
 use crate::push::ollama_api::{OllamaBackend, OllamaHost, OllamaTarget};
@@ -83,7 +83,7 @@ pub(super) fn jobs(
                 .parse()
                 .with_context(|| format!("`[hub] repo = \"{}\"`", resolved.hub.repo))?;
             let mut target = HubTarget::new(repo, settings.token.clone());
-            target.endpoint = HubEndpoint::parse(settings.endpoint.as_str())?;
+            target.endpoint = settings.endpoint.clone();
             target.revision = resolved.hub.revision.clone();
             let backend = HubBackend::new(target)?;
             vec![(

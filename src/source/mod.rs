@@ -18,5 +18,5 @@ mod reference;
 pub use digest::{Sha256Digest, hash_file};
 pub use error::SourceError;
 pub use files::{FileLocation, HeaderRead, SourceFile};
-pub use hub::{HubClient, HubError, HubLimits, HubSettings};
+pub use hub::{HubClient, HubEndpoint, HubError, HubLimits, HubSettings};
 pub use reference::{HUB_SCHEME, HubReference, RepoId, RepoPath, Revision, Source};

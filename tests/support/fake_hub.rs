@@ -23,7 +23,9 @@
 //!   been granted access, with `X-Error-Code: GatedRepo`; an unknown revision is `404`
 //!   `RevisionNotFound`, an unknown file `404` `EntryNotFound`.
 //!
-//! - Test switches: `503` for the next N requests, and a CDN that redirects to itself.
+//! - Test switches: `503` for the next N requests, a CDN that redirects to itself, and slow
+//!   bodies on either listener ([`Pace`]: a steady drip, or a stall after some bytes), for the
+//!   client's timeouts.
 //!
 //! Every request is logged (listener, path, `Range`, `Authorization`, status, body bytes).
 #![allow(dead_code)]
@@ -31,6 +33,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -62,6 +65,25 @@ pub enum Listener {
     Hub,
     /// The LFS CDN (`localhost`, another port).
     Cdn,
+}
+
+/// How a slowed answer's body goes out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    /// `chunk` bytes, then a pause of `every`, until the body is done: slow but steady.
+    Drip {
+        /// Bytes per chunk.
+        chunk: usize,
+        /// The pause between chunks.
+        every: Duration,
+    },
+    /// The first `after` bytes at once, then nothing for `stall`, then the rest.
+    StallAfter {
+        /// Bytes sent before the stall.
+        after: usize,
+        /// How long nothing is sent.
+        stall: Duration,
+    },
 }
 
 /// One request as the server saw it.
@@ -118,6 +140,8 @@ struct Inner {
     tree_page_size: usize,
     fail_next: u32,
     cdn_redirect_loop: bool,
+    /// Per listener: how many more non-empty bodies go out slowly, and how.
+    paced: Vec<(Listener, u32, Pace)>,
 }
 
 #[derive(Clone)]
@@ -262,6 +286,13 @@ impl FakeHub {
         self.inner.lock().unwrap().fail_next = count;
     }
 
+    /// The next `count` non-empty bodies answered by `listener` go out at `pace`.
+    pub fn pace_next(&self, listener: Listener, count: u32, pace: Pace) {
+        let mut inner = self.inner.lock().unwrap();
+        inner.paced.retain(|(l, _, _)| *l != listener);
+        inner.paced.push((listener, count, pace));
+    }
+
     /// Every request so far.
     pub fn requests(&self) -> Vec<Logged> {
         self.inner.lock().unwrap().log.clone()
@@ -330,24 +361,91 @@ async fn handle(State(ctx): State<Ctx>, request: Request) -> Response {
     let headers = request.headers().clone();
     let range = header(&headers, "range");
     let authorization = header(&headers, "authorization");
-    let (response, body_bytes) = route(&ctx, &path, &headers);
+    let (response, mut body_bytes) = route(&ctx, &path, &headers);
+    let mut pace = None;
     let response = match response {
-        Routed::Done(response) => response,
+        Routed::Done(response) => {
+            pace = (body_bytes > 0).then(|| take_pace(&ctx)).flatten();
+            response
+        }
         Routed::Stream {
             file,
             streamed_index,
         } => stream_whole(&ctx, file, streamed_index),
     };
+    if pace.is_some() {
+        // Counted as the paced body goes out.
+        body_bytes = 0;
+    }
     let status = response.status().as_u16();
+    let index = {
+        let mut inner = ctx.inner.lock().unwrap();
+        inner.log.push(Logged {
+            listener: ctx.listener,
+            path,
+            range,
+            authorization,
+            status,
+            body_bytes,
+        });
+        inner.log.len() - 1
+    };
+    match pace {
+        Some(pace) => paced(&ctx, response, pace, index).await,
+        None => response,
+    }
+}
+
+/// Uses up one paced body of this listener, if any are left.
+fn take_pace(ctx: &Ctx) -> Option<Pace> {
     let mut inner = ctx.inner.lock().unwrap();
-    inner.log.push(Logged {
-        listener: ctx.listener,
-        path,
-        range,
-        authorization,
-        status,
-        body_bytes,
+    let (_, count, pace) = inner
+        .paced
+        .iter_mut()
+        .find(|(listener, count, _)| *listener == ctx.listener && *count > 0)?;
+    *count -= 1;
+    Some(*pace)
+}
+
+/// The same answer with its body sent at `pace`; the bytes produced are added to the log
+/// entry at `index`.
+async fn paced(ctx: &Ctx, response: Response, pace: Pace, index: usize) -> Response {
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let inner = ctx.inner.clone();
+    let total = bytes.len();
+    let stream = futures_util::stream::unfold(0usize, move |offset| {
+        let bytes = bytes.clone();
+        let inner = inner.clone();
+        async move {
+            if offset >= bytes.len() {
+                return None;
+            }
+            let (len, wait) = match pace {
+                Pace::Drip { chunk, every } => (
+                    chunk.max(1),
+                    if offset == 0 { Duration::ZERO } else { every },
+                ),
+                Pace::StallAfter { after, .. } if offset < after => {
+                    (after - offset, Duration::ZERO)
+                }
+                Pace::StallAfter { stall, .. } => (bytes.len() - offset, stall),
+            };
+            tokio::time::sleep(wait).await;
+            let end = (offset + len).min(bytes.len());
+            if let Some(entry) = inner.lock().unwrap().log.get_mut(index) {
+                entry.body_bytes += (end - offset) as u64;
+            }
+            Some((
+                Ok::<_, std::convert::Infallible>(bytes.slice(offset..end)),
+                end,
+            ))
+        }
     });
+    let mut response = Response::from_parts(parts, Body::from_stream(stream));
+    response
+        .headers_mut()
+        .insert("content-length", total.to_string().parse().unwrap());
     response
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use super::card_section::{generated_section, splice_generated_section};
-use super::client::{CommitOp, HubClient, HubEndpoint, HubRepoId, TreeEntry, UploadMode, wrap};
+use super::client::{CommitOp, HubClient, HubRepoId, TreeEntry, UploadMode, wrap};
 use super::error::HubError;
 use crate::push::lfs::LfsObject;
 use crate::push::ollama_api::text_check::{check, text_check};
@@ -15,6 +15,7 @@ use crate::push::{
     PlanItem, ProgressEvent, PushContext, PushError, PushReport, Release, RetryPolicy, Secret,
     StaleItem, VerifyReport, run_parallel,
 };
+use crate::source::HubEndpoint;
 
 /// The card's path in the repository.
 pub const CARD_PATH: &str = "README.md";
@@ -63,7 +64,7 @@ impl HubTarget {
     /// A target with the defaults above.
     pub fn new(repo: HubRepoId, token: Option<Secret>) -> Self {
         Self {
-            endpoint: HubEndpoint::default_hub(),
+            endpoint: HubEndpoint::default(),
             repo,
             revision: "main".into(),
             token,

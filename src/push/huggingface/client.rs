@@ -16,15 +16,14 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::error::HubError;
-use crate::push::http::{
-    BaseUrl, get_following_redirects, refuse_redirect, same_origin, transfer_timeout,
-};
+use crate::push::http::{get_following_redirects, refuse_redirect, transfer_timeout};
 use crate::push::lfs::{LfsAction, LfsObject, batch_objects};
 use crate::push::upload_body::{send_whole, sized_body, with_progress};
 use crate::push::{
     BlobSource, Digest, Failure, Progress, PushError, RetryPolicy, Secret, check_response,
     check_send_error, with_retries,
 };
+use crate::source::HubEndpoint;
 
 /// The media type of the LFS batch API.
 const LFS_JSON: &str = "application/vnd.git-lfs+json";
@@ -37,46 +36,6 @@ pub(crate) fn wrap(err: HubError) -> PushError {
     PushError::Backend {
         backend: "huggingface".to_string(),
         source: Box::new(err),
-    }
-}
-
-/// The Hub's base URL (`HF_ENDPOINT`, default `https://huggingface.co`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HubEndpoint(BaseUrl);
-
-impl HubEndpoint {
-    /// `https://huggingface.co`.
-    pub fn default_hub() -> Self {
-        Self(BaseUrl::parse("https://huggingface.co").expect("a constant URL"))
-    }
-
-    /// Parses `HF_ENDPOINT`; a trailing `/` is dropped.
-    pub fn parse(input: &str) -> Result<Self, PushError> {
-        let bad = |reason: &str| {
-            wrap(HubError::BadEndpoint {
-                input: input.to_string(),
-                reason: reason.to_string(),
-            })
-        };
-        BaseUrl::parse(input)
-            .map(Self)
-            .map_err(|reason| bad(&reason))
-    }
-
-    /// The URL of `path` (starting with `/`).
-    pub fn join(&self, path: &str) -> Url {
-        self.0.join(path)
-    }
-
-    /// The base URL.
-    pub fn url(&self) -> &Url {
-        self.0.url()
-    }
-}
-
-impl fmt::Display for HubEndpoint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
     }
 }
 
@@ -291,9 +250,7 @@ impl HubClient {
     /// Adds `Authorization` when `url` is on the Hub's origin, never elsewhere.
     fn authorize(&self, request: RequestBuilder, url: &Url) -> RequestBuilder {
         match self.bearer() {
-            Some(value) if same_origin(self.endpoint.url(), url) => {
-                request.header(AUTHORIZATION, value)
-            }
+            Some(value) if self.endpoint.is_own_origin(url) => request.header(AUTHORIZATION, value),
             _ => request,
         }
     }
@@ -453,10 +410,10 @@ impl HubClient {
     }
 
     fn action_url(&self, what: &str, href: &str) -> Result<Url, PushError> {
-        self.endpoint.url().join(href).map_err(|e| {
+        self.endpoint.base_url().join(href).map_err(|e| {
             protocol(
                 what,
-                self.endpoint.url(),
+                self.endpoint.base_url(),
                 format!("the action href `{href}` is not a URL: {e}"),
             )
         })
@@ -553,7 +510,7 @@ impl HubClient {
                     .put(url.clone())
                     .body(body)
                     .timeout(transfer_timeout(len));
-                if same_origin(self.endpoint.url(), &url) {
+                if self.endpoint.is_own_origin(&url) {
                     request = self.authorize(request, &url);
                 }
                 let result = with_progress(progress, name, offset, &count, || request.send());
@@ -847,12 +804,10 @@ mod tests {
     }
 
     #[test]
-    fn ids_endpoints_and_pr_refs() {
+    fn ids_and_pr_refs() {
         assert!("ruv/ruvltra".parse::<HubRepoId>().is_ok());
         assert!("ruv".parse::<HubRepoId>().is_err());
         assert!("ruv/../x".parse::<HubRepoId>().is_err());
-        let hub = HubEndpoint::parse("https://huggingface.co/").unwrap();
-        assert_eq!(hub.join("/api/x").as_str(), "https://huggingface.co/api/x");
         let info = CommitInfo {
             commit_url: String::new(),
             commit_oid: String::new(),

@@ -8,16 +8,6 @@ use super::card_section::CardSectionError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HubError {
-    /// A bad `HF_ENDPOINT`.
-    #[error(
-        "`{input}` is not a usable Hub endpoint: {reason} (expected e.g. `https://huggingface.co`)"
-    )]
-    BadEndpoint {
-        /// The text given.
-        input: String,
-        /// Why not.
-        reason: String,
-    },
     /// A bad repository id.
     #[error("`{input}` is not a Hub repository id (expected `owner/name`)")]
     BadRepo {

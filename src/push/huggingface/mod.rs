@@ -20,9 +20,10 @@ mod client;
 mod error;
 mod repo_paths;
 
+/// The Hub's base URL: the same type the source side reads from, so one parsed `HF_ENDPOINT`
+/// serves both.
+pub use crate::source::HubEndpoint;
 pub use backend::{CARD_PATH, ForeignCardPolicy, HubBackend, HubTarget};
-pub use client::{
-    CommitInfo, CommitOp, HubClient, HubEndpoint, HubRepoId, TreeEntry, TreeLfs, UploadMode,
-};
+pub use client::{CommitInfo, CommitOp, HubClient, HubRepoId, TreeEntry, TreeLfs, UploadMode};
 pub use error::HubError;
 pub use repo_paths::check_repo_paths;

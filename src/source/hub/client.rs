@@ -1,6 +1,13 @@
 //! The HTTP client for the Hub: bounded retries and timeouts, redirects followed by hand so
 //! the token goes to the Hub's own origin and nowhere else, and Hub error codes mapped to
 //! [`HubError`] variants.
+//!
+//! Two kinds of wait: metadata (model info, tree pages, header ranges) must be answered whole
+//! within [`HubLimits::timeout`]; a file body may take as long as it needs while bytes keep
+//! coming, and fails over only after [`HubLimits::idle_timeout`] without one. The blocking
+//! `reqwest` client gives both: its client-wide `timeout` bounds each wait for the answer's
+//! head and each `read` of the body (a per-read deadline, which is the idle timeout), while
+//! `RequestBuilder::timeout` bounds one request from connecting to the body's last byte.
 
 use std::io::Read;
 use std::ops::Range;
@@ -36,8 +43,14 @@ pub struct HubLimits {
     pub retry_delay: Duration,
     /// Time allowed to connect. Default: 10 s.
     pub connect_timeout: Duration,
-    /// Time allowed for one whole request, body included. Default: 120 s.
+    /// Time allowed for one whole metadata request (model info, a tree page, a header range),
+    /// from connecting to the body's last byte. Default: 120 s.
     pub timeout: Duration,
+    /// The longest a file download waits for its answer or its next bytes. After that it
+    /// fails over and asks again from the byte where it stopped (`Range`), within the
+    /// download's retry budget; a download that keeps receiving bytes is never cut, however
+    /// long it takes. Default: 30 s.
+    pub idle_timeout: Duration,
 }
 
 impl Default for HubLimits {
@@ -52,6 +65,7 @@ impl Default for HubLimits {
             retry_delay: Duration::from_millis(500),
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(120),
+            idle_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -65,6 +79,16 @@ pub struct HubClient {
     http: Client,
     settings: HubSettings,
     limits: HubLimits,
+}
+
+/// How long one request may keep the caller waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// Metadata: the whole answer within [`HubLimits::timeout`].
+    Whole,
+    /// A file body: no bound on the total, but never [`HubLimits::idle_timeout`] without a
+    /// byte.
+    Idle,
 }
 
 /// A successful answer and the URL it finally came from (after redirects).
@@ -85,7 +109,9 @@ impl HubClient {
             // Redirects are followed in `get` so the token never leaves the Hub's origin.
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(limits.connect_timeout)
-            .timeout(limits.timeout)
+            // Per wait, not per request (see the module doc): the idle timeout. Metadata
+            // requests add their whole-request timeout in `send_with_retries`.
+            .timeout(limits.idle_timeout)
             .user_agent(concat!("ruvltra-export/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(HubError::Client)?;
@@ -118,11 +144,16 @@ impl HubClient {
     }
 
     /// GET `url` (optionally a byte range), following redirects, and fail on any status that
-    /// is not a success.
-    pub(crate) fn get(&self, url: Url, range: Option<Range<u64>>) -> Result<Answer, HubError> {
+    /// is not a success. `wait` says how long the answer may take.
+    pub(crate) fn get(
+        &self,
+        url: Url,
+        range: Option<Range<u64>>,
+        wait: Wait,
+    ) -> Result<Answer, HubError> {
         let mut current = url;
         for _ in 0..=self.limits.max_redirects {
-            let response = self.send_with_retries(&current, range.clone())?;
+            let response = self.send_with_retries(&current, range.clone(), wait)?;
             if is_redirect(response.status()) {
                 let next = response
                     .headers()
@@ -155,7 +186,7 @@ impl HubClient {
         &self,
         url: Url,
     ) -> Result<(T, Answer), HubError> {
-        let mut answer = self.get(url, None)?;
+        let mut answer = self.get(url, None, Wait::Whole)?;
         let limit = self.limits.max_json_bytes;
         let mut body = Vec::new();
         (&mut answer.response)
@@ -163,7 +194,7 @@ impl HubClient {
             .read_to_end(&mut body)
             .map_err(|err| HubError::InvalidResponse {
                 url: answer.url.to_string(),
-                reason: format!("reading the body failed: {err}"),
+                reason: self.read_failure(&err),
             })?;
         if body.len() as u64 > limit {
             return Err(HubError::InvalidResponse {
@@ -178,6 +209,19 @@ impl HubClient {
         Ok((value, answer))
     }
 
+    /// Why reading a metadata answer's body failed, naming the whole-request timeout when it
+    /// was that.
+    pub(crate) fn read_failure(&self, err: &std::io::Error) -> String {
+        if timed_out(err) {
+            format!(
+                "the whole answer did not arrive within {:?}: timed out",
+                self.limits.timeout
+            )
+        } else {
+            format!("reading the body failed: {err}")
+        }
+    }
+
     /// Whether a request to `url` carries the token.
     fn sends_token(&self, url: &Url) -> bool {
         self.settings.token.is_some() && self.settings.endpoint.is_own_origin(url)
@@ -187,11 +231,15 @@ impl HubClient {
         &self,
         url: &Url,
         range: Option<Range<u64>>,
+        wait: Wait,
     ) -> Result<Response, HubError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let mut request = self.http.get(url.clone());
+            if wait == Wait::Whole {
+                request = request.timeout(self.limits.timeout);
+            }
             if let Some(token) = self
                 .settings
                 .token
@@ -291,6 +339,16 @@ impl HubClient {
             },
         }
     }
+}
+
+/// Whether a body read failed because a timeout ran out (the client's errors come wrapped in
+/// `std::io::Error` from `Read`).
+pub(crate) fn timed_out(err: &std::io::Error) -> bool {
+    err.kind() == std::io::ErrorKind::TimedOut
+        || err
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
+            .is_some_and(reqwest::Error::is_timeout)
 }
 
 fn is_redirect(status: StatusCode) -> bool {

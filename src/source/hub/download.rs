@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use super::client::{Wait, timed_out};
 use super::{HubClient, HubError};
 use crate::source::{RepoId, RepoPath, Revision, Sha256Digest};
 
@@ -133,7 +134,7 @@ impl HubClient {
         on_bytes: &(dyn Fn(u64) + Sync),
     ) -> Result<(), Failure> {
         let (start, size) = (sink.have, sink.size);
-        let answer = match self.get(url.clone(), Some(start..size)) {
+        let answer = match self.get(url.clone(), Some(start..size), Wait::Idle) {
             Ok(answer) => answer,
             Err(err @ HubError::Network { .. }) => return Err(Failure::Retry(err.to_string())),
             Err(err) if err.status().is_some_and(|s| s >= 500 || s == 429) => {
@@ -185,6 +186,12 @@ impl HubClient {
             let n = match response.read(buffer) {
                 Ok(0) => return Ok(()),
                 Ok(n) => n,
+                Err(err) if timed_out(&err) => {
+                    return Err(Failure::Retry(format!(
+                        "no bytes arrived for {:?}",
+                        self.limits().idle_timeout
+                    )));
+                }
                 Err(err) => return Err(Failure::Retry(format!("the connection broke: {err}"))),
             };
             if sink.have + n as u64 > size {

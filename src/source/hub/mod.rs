@@ -3,6 +3,7 @@
 
 mod client;
 mod download;
+mod endpoint;
 mod error;
 mod listing;
 mod range;
@@ -10,7 +11,8 @@ mod settings;
 
 pub use client::{HubClient, HubLimits};
 pub use download::Downloaded;
+pub use endpoint::{DEFAULT_ENDPOINT, HubEndpoint};
 pub use error::HubError;
 pub use listing::{ModelInfo, RepoFile};
 pub use range::RemoteHeader;
-pub use settings::{DEFAULT_ENDPOINT, Endpoint, HubSettings, TOKEN_VARS};
+pub use settings::{HubSettings, TOKEN_VARS};

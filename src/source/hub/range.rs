@@ -12,6 +12,7 @@ use std::ops::Range;
 
 use url::Url;
 
+use super::client::Wait;
 use super::{HubClient, HubError};
 use crate::gguf::GgufHeader;
 use crate::source::{RepoId, RepoPath, Revision};
@@ -105,7 +106,7 @@ impl HubClient {
         range: Range<u64>,
         known_size: Option<u64>,
     ) -> Result<(Vec<u8>, u64, Url), HubError> {
-        let answer = self.get(url.clone(), Some(range.clone()))?;
+        let answer = self.get(url.clone(), Some(range.clone()), Wait::Whole)?;
         let status = answer.response.status().as_u16();
         let bad = |reason: String| HubError::BadRange {
             url: answer.url.to_string(),
@@ -152,7 +153,7 @@ impl HubClient {
             .read_to_end(&mut body)
             .map_err(|err| HubError::BadRange {
                 url: read_url.clone(),
-                reason: format!("reading the body failed: {err}"),
+                reason: self.read_failure(&err),
             })?;
         if body.len() as u64 != expected {
             return Err(HubError::BadRange {

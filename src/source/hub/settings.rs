@@ -2,90 +2,20 @@
 //! environment by the command line and passed into the library as values.
 
 use std::ffi::OsString;
-use std::fmt;
 use std::path::PathBuf;
 
-use url::Url;
-
+use super::HubEndpoint;
 use crate::push::Secret;
-use crate::push::http::same_origin;
 use crate::source::SourceError;
-
-/// The public Hub, used when `HF_ENDPOINT` is not set.
-pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
 
 /// Token variables in the order the Hub's own clients try them.
 pub const TOKEN_VARS: [&str; 3] = ["HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HUGGINGFACE_API_KEY"];
-
-/// The Hub's base URL (`HF_ENDPOINT`), without a trailing `/`.
-///
-/// Its origin (scheme, host, port) is the only one that ever receives the token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
-    base: String,
-    base_url: Url,
-}
-
-impl Endpoint {
-    /// Parses an `http` or `https` base URL; a trailing `/` is dropped, as the Hub's clients do.
-    pub fn parse(input: &str) -> Result<Self, SourceError> {
-        let invalid = |reason: &str| SourceError::InvalidEndpoint {
-            input: input.to_owned(),
-            reason: reason.to_owned(),
-        };
-        let base = input.trim().trim_end_matches('/');
-        let url = Url::parse(base).map_err(|err| invalid(&err.to_string()))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(invalid("expected an `http://` or `https://` URL"));
-        }
-        if url.host_str().is_none() {
-            return Err(invalid("the URL has no host"));
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(invalid("the URL must not have a query or fragment"));
-        }
-        Ok(Endpoint {
-            base: base.to_owned(),
-            base_url: url,
-        })
-    }
-
-    /// The base URL as given, without a trailing `/`.
-    pub fn as_str(&self) -> &str {
-        &self.base
-    }
-
-    /// `base` + `/` + `path_and_query` (which must already be percent-encoded).
-    pub fn url(&self, path_and_query: &str) -> Result<Url, url::ParseError> {
-        Url::parse(&format!("{}/{}", self.base, path_and_query))
-    }
-
-    /// Whether `url` is on the Hub itself, and so may receive the token.
-    pub fn is_own_origin(&self, url: &Url) -> bool {
-        same_origin(&self.base_url, url)
-    }
-}
-
-impl Default for Endpoint {
-    fn default() -> Self {
-        Endpoint {
-            base: DEFAULT_ENDPOINT.to_owned(),
-            base_url: Url::parse(DEFAULT_ENDPOINT).expect("a constant URL"),
-        }
-    }
-}
-
-impl fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.base)
-    }
-}
 
 /// The endpoint and the credentials for talking to the Hub.
 #[derive(Debug, Clone, Default)]
 pub struct HubSettings {
     /// The Hub's base URL.
-    pub endpoint: Endpoint,
+    pub endpoint: HubEndpoint,
     /// The access token, if any.
     pub token: Option<Secret>,
     /// Where the token came from (a variable name or the token file's path), so a rejected
@@ -97,14 +27,14 @@ impl HubSettings {
     /// Resolves the settings the way the Hub's own clients do, reading variables through
     /// `var` (the command line passes `std::env::var_os`; tests pass a map):
     ///
-    /// - endpoint: `HF_ENDPOINT`, else [`DEFAULT_ENDPOINT`];
+    /// - endpoint: `HF_ENDPOINT`, else [`super::DEFAULT_ENDPOINT`];
     /// - token: the first non-empty of [`TOKEN_VARS`], else the file `HF_TOKEN_PATH`, else
     ///   `$HF_HOME/token` (`HF_HOME` defaults to `$XDG_CACHE_HOME/huggingface`, then
     ///   `~/.cache/huggingface`). A missing token file means no token.
     pub fn resolve(var: &dyn Fn(&str) -> Option<OsString>) -> Result<Self, SourceError> {
         let endpoint = match var("HF_ENDPOINT").filter(|value| !value.is_empty()) {
-            Some(value) => Endpoint::parse(&value.to_string_lossy())?,
-            None => Endpoint::default(),
+            Some(value) => HubEndpoint::parse(&value.to_string_lossy())?,
+            None => HubEndpoint::default(),
         };
         for name in TOKEN_VARS {
             if let Some(token) =
@@ -157,6 +87,7 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
+    use crate::source::hub::DEFAULT_ENDPOINT;
 
     fn resolve(vars: &[(&str, &str)]) -> HubSettings {
         let map: HashMap<String, OsString> = vars
@@ -206,14 +137,5 @@ mod tests {
         assert_eq!(settings.token.unwrap().expose(), "hf_file");
         let none = resolve(&[("HOME", home.path().to_str().unwrap())]);
         assert!(none.token.is_none());
-    }
-
-    #[test]
-    fn own_origin_only() {
-        let endpoint = Endpoint::parse("http://127.0.0.1:8080").unwrap();
-        assert!(endpoint.is_own_origin(&Url::parse("http://127.0.0.1:8080/x").unwrap()));
-        assert!(!endpoint.is_own_origin(&Url::parse("http://localhost:8080/x").unwrap()));
-        assert!(!endpoint.is_own_origin(&Url::parse("http://127.0.0.1:8081/x").unwrap()));
-        assert!(!endpoint.is_own_origin(&Url::parse("https://127.0.0.1:8080/x").unwrap()));
     }
 }
