@@ -515,19 +515,33 @@ fn init_on_projectors_alone_says_the_model_is_missing() {
 fn init_pairs_the_projector_and_every_output_names_it() {
     let dir = init_folder();
     let projector_file = "ruvltra-small-0.5b-mmproj-f16.gguf";
+    // A projector by name whose header cannot be read: commented out, not a variant.
+    std::fs::write(
+        dir.path().join("models/mmproj-broken-f16.gguf"),
+        b"not a GGUF",
+    )
+    .unwrap();
     let init = run_bin(dir.path(), &["init", "models"]);
     assert_ok(&init, "init");
+    let stderr = String::from_utf8_lossy(&init.stderr);
     assert!(
-        String::from_utf8_lossy(&init.stderr).contains("(1 multimodal projector)"),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
+        stderr.contains("(2 multimodal projectors)")
+            && stderr.contains("cannot read the header of `mmproj-broken-f16.gguf`"),
+        "{stderr}"
     );
     let text = std::fs::read_to_string(dir.path().join("ruvltra.toml")).unwrap();
+    assert_eq!(
+        text.matches("\n# projector = \"mmproj-broken-f16.gguf\"\n")
+            .count(),
+        3,
+        "offered to each of the three models: {text}"
+    );
+    assert!(text.contains("its header could not be read"), "{text}");
     let manifest = Manifest::load(&dir.path().join("ruvltra.toml")).unwrap();
     // The projector is no variant, and belongs to `small` (its name says so), not the others.
     for model in &manifest.models {
         assert!(
-            model.variants.iter().all(|v| v.file != projector_file),
+            model.variants.iter().all(|v| !v.file.contains("mmproj")),
             "{text}"
         );
         let expected = (model.key == "small").then_some(projector_file);

@@ -100,16 +100,19 @@ impl FoundFile {
         if let Some(finetune) = &self.finetune {
             return slug(finetune);
         }
-        let stem = self.stem();
         let quant = self.lower_quant();
         let size = self.lower_size();
+        // The quant goes first, whole, so that `_` may then split words (`mmproj_model_f16`).
+        let stem = match quant.as_str() {
+            "" => self.stem(),
+            quant => self.stem().replace(quant, ""),
+        };
         let key = slug(
             &stem
-                .split('-')
+                .split(['-', '_'])
                 .filter(|p| {
                     !p.is_empty()
                         && *p != family
-                        && *p != quant
                         && *p != size
                         && *p != "mmproj"
                         && !projector::looks_like_size(p)
@@ -186,7 +189,7 @@ pub fn starter_manifest(
             files
                 .first()
                 .map(|f| {
-                    f.file
+                    f.stem()
                         .split('-')
                         .next()
                         .unwrap_or("model")
@@ -535,7 +538,7 @@ mod tests {
         let claude = &manifest.models[1];
         assert_eq!(claude.projector, None);
         assert!(
-            text.contains("# `ruvltra-claude-code-mmproj-f16.gguf` looks like this model's projector (architecture `clip`)")
+            text.contains("# `ruvltra-claude-code-mmproj-f16.gguf` looks like this model's projector.\n# Its header (architecture `clip`) lacks `general.type = mmproj`")
                 && text.contains("# projector = \"ruvltra-claude-code-mmproj-f16.gguf\""),
             "{text}"
         );
@@ -556,6 +559,27 @@ mod tests {
             variant_files.iter().all(|f| !f.contains("mmproj")),
             "{variant_files:?}"
         );
+    }
+
+    #[test]
+    fn projector_keys_leave_out_family_size_quant_and_mmproj() {
+        let header = Role::Projector(ProjectorEvidence::Header);
+        for (file, quant, key) in [
+            ("ruvltra-small-0.5b-mmproj-f16.gguf", "F16", "small"),
+            ("mmproj-ruvltra-claude-code-F32.gguf", "F32", "claude-code"),
+            ("mmproj_model_f16.gguf", "F16", "model"),
+            ("vision/mmproj-BF16.gguf", "BF16", "base"),
+            ("ruvltra-8x7b-mmproj-q8_0.gguf", "Q8_0", "base"),
+        ] {
+            assert_eq!(
+                projector(file, quant, header.clone()).projector_key("ruvltra"),
+                key,
+                "{file}"
+            );
+        }
+        let mut tuned = projector("mmproj-f16.gguf", "F16", header);
+        tuned.finetune = Some("claude-code".into());
+        assert_eq!(tuned.projector_key("ruvltra"), "claude-code");
     }
 
     #[test]

@@ -197,34 +197,13 @@ pub(super) fn write_model_projectors(
         }
     }
     for projector in own.iter().filter(|p| !live.contains(p)) {
-        match &projector.role {
-            Role::Projector(ProjectorEvidence::LegacyClip) => {
-                let _ = writeln!(
-                    out,
-                    "# `{}` looks like this model's projector (architecture `clip`), but its header has no",
-                    projector.file
-                );
-                let _ = writeln!(
-                    out,
-                    "# `general.type = mmproj`, which `check` requires: re-convert it with llama.cpp's"
-                );
-                let _ = writeln!(
-                    out,
-                    "# `convert_hf_to_gguf.py --mmproj`, then use it as `projector`."
-                );
-            }
-            Role::Projector(ProjectorEvidence::FileName(reason)) => {
-                let _ = writeln!(
-                    out,
-                    "# `{}` is named like this model's projector, but its header could not be read",
-                    projector.file
-                );
-                let _ = writeln!(
-                    out,
-                    "# ({reason}); fix the file, then use it as `projector`."
-                );
-            }
-            _ => continue,
+        let _ = writeln!(
+            out,
+            "# `{}` looks like this model's projector.",
+            projector.file
+        );
+        for line in caveat(&projector.role) {
+            let _ = writeln!(out, "# {line}");
         }
         let _ = writeln!(out, "# projector = {}", toml_string(&projector.file));
     }
@@ -243,6 +222,9 @@ pub(super) fn write_model_projectors(
             placement.projector.file,
             others.join(" or ")
         );
+        for line in caveat(&placement.projector.role) {
+            let _ = writeln!(out, "# {line}");
+        }
         let _ = writeln!(
             out,
             "# Uncomment this line on the model it belongs to (replacing any `projector` above)."
@@ -252,6 +234,22 @@ pub(super) fn write_model_projectors(
             "# projector = {}",
             toml_string(&placement.projector.file)
         );
+    }
+}
+
+/// Why a projector its header does not prove stays commented out, and the next step (comment
+/// lines; none for a header-proven one).
+fn caveat(role: &Role) -> Vec<String> {
+    match role {
+        Role::Projector(ProjectorEvidence::LegacyClip) => vec![
+            "Its header (architecture `clip`) lacks `general.type = mmproj`, which `check` requires:".into(),
+            "re-convert it with llama.cpp's `convert_hf_to_gguf.py --mmproj`.".into(),
+        ],
+        Role::Projector(ProjectorEvidence::FileName(reason)) => vec![
+            "Only its name says it is a projector: its header could not be read".into(),
+            format!("({reason}); fix the file first."),
+        ],
+        Role::Projector(ProjectorEvidence::Header) | Role::Model => Vec::new(),
     }
 }
 
