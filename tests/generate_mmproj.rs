@@ -161,6 +161,12 @@ fn the_preset_card_and_modelscope_files_name_the_projector() {
     let digest = sha256_hex(&abs);
     let card = tree.text("hub/README.md").unwrap();
     assert_eq!(card.matches(&format!("`{digest}`")).count(), 2, "{card}");
+    let hardware = card
+        .split("## Hardware requirements")
+        .nth(1)
+        .and_then(|s| s.split("## Usage").next())
+        .unwrap();
+    insta::assert_snapshot!("card_hardware_with_a_projector", hardware);
     let files: Value = serde_json::from_str(
         tree.text("modelscope/RuvLTRA-Vision-GGUF/files.json")
             .unwrap(),
@@ -417,5 +423,233 @@ fn from_the_hub_the_projector_comes_from_the_hub_api() {
     assert_eq!(
         parsed.from,
         ["hf.co/ruv/ruvltra-vision:ruvltra-small-0.5b-q8_0.gguf"]
+    );
+}
+
+/// Every model fixture and a copy of `fixtures/mmproj/`, side by side in `models/` (`init`
+/// reads one folder, not its subfolders).
+fn init_folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    std::fs::create_dir(&models).unwrap();
+    for from in [
+        support::root().join("fixtures"),
+        support::root().join("fixtures/mmproj"),
+    ] {
+        for entry in std::fs::read_dir(&from).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "gguf") {
+                std::fs::copy(&path, models.join(path.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    dir
+}
+
+fn run_bin(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ruvltra-export"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .output()
+        .unwrap()
+}
+
+fn assert_ok(out: &std::process::Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The card's hardware row for `model`/`variant`, split into cells.
+fn hardware_cells(card: &str, model: &str, variant: &str) -> Vec<String> {
+    let section = card
+        .split("## Hardware requirements")
+        .nth(1)
+        .and_then(|s| s.split("## Usage").next())
+        .unwrap_or_else(|| panic!("no hardware section: {card}"));
+    let row = section
+        .lines()
+        .find(|l| l.starts_with(&format!("| {model} | {variant} |")))
+        .unwrap_or_else(|| panic!("no row for {model}/{variant}: {section}"));
+    row.trim_matches('|')
+        .split('|')
+        .map(|c| c.trim().to_owned())
+        .collect()
+}
+
+/// The f16 KV cache of `context` tokens, from the model's header by the card's formula.
+fn kv_bytes(model: &Path, context: u64) -> u64 {
+    let header = ruvltra_export::gguf::GgufHeader::read_path(model).unwrap();
+    let heads = header.head_count().unwrap();
+    let head_size = header
+        .key_length()
+        .unwrap_or_else(|| header.embedding_length().unwrap() / heads);
+    let kv_heads = header.head_count_kv().unwrap_or(heads);
+    2 * header.block_count().unwrap() * kv_heads * head_size * context * 2
+}
+
+#[test]
+fn init_on_projectors_alone_says_the_model_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let only = dir.path().join("mmproj");
+    std::fs::create_dir(&only).unwrap();
+    for entry in std::fs::read_dir(support::root().join("fixtures/mmproj")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, only.join(path.file_name().unwrap())).unwrap();
+    }
+    let out = run_bin(dir.path(), &["init", "mmproj"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("holds only multimodal projectors"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("ruvltra.toml").exists());
+}
+
+#[test]
+fn init_pairs_the_projector_and_every_output_names_it() {
+    let dir = init_folder();
+    let projector_file = "ruvltra-small-0.5b-mmproj-f16.gguf";
+    // A projector by name whose header cannot be read: commented out, not a variant.
+    std::fs::write(
+        dir.path().join("models/mmproj-broken-f16.gguf"),
+        b"not a GGUF",
+    )
+    .unwrap();
+    let init = run_bin(dir.path(), &["init", "models"]);
+    assert_ok(&init, "init");
+    let stderr = String::from_utf8_lossy(&init.stderr);
+    assert!(
+        stderr.contains("(2 multimodal projectors)")
+            && stderr.contains("cannot read the header of `mmproj-broken-f16.gguf`"),
+        "{stderr}"
+    );
+    let text = std::fs::read_to_string(dir.path().join("ruvltra.toml")).unwrap();
+    assert_eq!(
+        text.matches("\n# projector = \"mmproj-broken-f16.gguf\"\n")
+            .count(),
+        3,
+        "offered to each of the three models: {text}"
+    );
+    assert!(text.contains("its header could not be read"), "{text}");
+    let manifest = Manifest::load(&dir.path().join("ruvltra.toml")).unwrap();
+    // The projector is no variant, and belongs to `small` (its name says so), not the others.
+    for model in &manifest.models {
+        assert!(
+            model.variants.iter().all(|v| !v.file.contains("mmproj")),
+            "{text}"
+        );
+        let expected = (model.key == "small").then_some(projector_file);
+        assert_eq!(model.projector.as_deref(), expected, "{text}");
+    }
+    assert_eq!(
+        manifest
+            .models
+            .iter()
+            .map(|m| m.variants.len())
+            .sum::<usize>(),
+        5,
+        "{text}"
+    );
+    assert_ok(&run_bin(dir.path(), &["check", "ruvltra.toml"]), "check");
+    assert_ok(&run_bin(dir.path(), &["all"]), "all");
+
+    let dist = dir.path().join("dist");
+    let projector = std::path::absolute(dir.path().join("models").join(projector_file)).unwrap();
+    for variant in ["q4_k_m", "q8_0"] {
+        let modelfile =
+            std::fs::read(dist.join(format!("ollama/small-{variant}.Modelfile"))).unwrap();
+        let from = Modelfile::parse(&modelfile).unwrap().from;
+        assert_eq!(from.len(), 2, "{from:?}");
+        assert_eq!(from[1], format!("../../models/{projector_file}"));
+    }
+    let others = std::fs::read(dist.join("ollama/medium-q4_k_m.Modelfile")).unwrap();
+    assert_eq!(Modelfile::parse(&others).unwrap().from.len(), 1);
+    let presets = std::fs::read_to_string(dist.join("llamacpp/presets.ini")).unwrap();
+    assert_eq!(
+        presets
+            .matches(&format!("mmproj = {}\n", projector.display()))
+            .count(),
+        2,
+        "{presets}"
+    );
+
+    // The card's estimate: file plus projector, and every total counts both.
+    let card = std::fs::read_to_string(dist.join("hub/README.md")).unwrap();
+    let human = ruvltra_export::render::engine::human_bytes;
+    let projector_len = std::fs::metadata(&projector).unwrap().len();
+    let model = dir.path().join("models/ruvltra-small-0.5b-q4_k_m.gguf");
+    let model_len = std::fs::metadata(&model).unwrap().len();
+    let cells = hardware_cells(&card, "small", "q4_k_m");
+    assert_eq!(
+        cells[2],
+        format!("{} + projector {}", human(model_len), human(projector_len)),
+        "{cells:?}"
+    );
+    let kv = kv_bytes(&model, 2048);
+    assert_eq!(
+        cells[3],
+        format!(
+            "{} (total {})",
+            human(kv),
+            human(kv + model_len + projector_len)
+        ),
+        "{cells:?}"
+    );
+    assert!(
+        card.contains("every total includes the projector file"),
+        "{card}"
+    );
+    let medium = hardware_cells(&card, "medium", "q4_k_m");
+    assert!(!medium[2].contains("projector"), "{medium:?}");
+}
+
+#[test]
+fn init_from_the_hub_names_the_projector_by_its_repository_path() {
+    let hub = fake_hub::FakeHub::start("hf_test_token_never_printed");
+    hub.add_repo("ruv/ruvltra-vision", fake_hub::Access::Public);
+    for file in [
+        "ruvltra-small-0.5b-q4_k_m.gguf",
+        "ruvltra-small-0.5b-q8_0.gguf",
+        PROJECTOR,
+    ] {
+        let bytes = std::fs::read(support::root().join("fixtures").join(file)).unwrap();
+        hub.add_file("ruv/ruvltra-vision", file, bytes);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ruvltra-export"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("HF_ENDPOINT", &hub.endpoint)
+            .env("HF_TOKEN_PATH", dir.path().join("no-token"))
+            .env_remove("HF_TOKEN")
+            .env_remove("HUGGING_FACE_HUB_TOKEN")
+            .env_remove("HUGGINGFACE_API_KEY")
+            .output()
+            .unwrap()
+    };
+    assert_ok(&run(&["init", "hf://ruv/ruvltra-vision"]), "init");
+    let manifest = Manifest::load(&dir.path().join("ruvltra.toml")).unwrap();
+    assert_eq!(manifest.models.len(), 1);
+    assert_eq!(manifest.models[0].projector.as_deref(), Some(PROJECTOR));
+    assert_eq!(manifest.models[0].variants.len(), 2);
+    assert_ok(&run(&["check", "ruvltra.toml"]), "check");
+    assert_ok(&run(&["all", "--from", "hub"]), "all");
+    let presets = std::fs::read_to_string(dir.path().join("dist/llamacpp/presets.ini")).unwrap();
+    assert_eq!(
+        presets
+            .matches(&format!(
+                "mmproj-url = https://huggingface.co/ruv/ruvltra-vision/resolve/{}/{PROJECTOR}\n",
+                fake_hub::COMMIT
+            ))
+            .count(),
+        2,
+        "{presets}"
     );
 }

@@ -109,7 +109,15 @@ fn root_files(variant: &ResolvedVariant) -> (Option<String>, Option<String>, Str
     (template, system, text)
 }
 
+/// One row of the hardware table. A variant with a projector runs with both files loaded,
+/// so the projector's size is part of every total (and named in the row).
 fn hardware_row(model: &ResolvedModel, variant: &ResolvedVariant) -> serde_json::Value {
+    let projector_bytes = variant
+        .projector
+        .as_ref()
+        .map(|p| p.size_bytes.value)
+        .unwrap_or(0);
+    let files_bytes = variant.size_bytes.value.saturating_add(projector_bytes);
     let kv: Vec<serde_json::Value> = KV_CONTEXTS
         .iter()
         .map(|&ctx| {
@@ -119,7 +127,7 @@ fn hardware_row(model: &ResolvedModel, variant: &ResolvedVariant) -> serde_json:
                 variant
                     .shape
                     .kv_cache_bytes(ctx)
-                    .map(|kv| json!({"context": ctx, "kv_bytes": kv, "total_bytes": kv.saturating_add(variant.size_bytes.value)}))
+                    .map(|kv| json!({"context": ctx, "kv_bytes": kv, "total_bytes": kv.saturating_add(files_bytes)}))
                     .unwrap_or(serde_json::Value::Null)
             }
         })
@@ -129,6 +137,7 @@ fn hardware_row(model: &ResolvedModel, variant: &ResolvedVariant) -> serde_json:
         "variant": variant.key,
         "quant": variant.quant.value,
         "size_bytes": variant.size_bytes.value,
+        "projector": variant.projector.as_ref().map(|p| json!({"file": p.file, "size_bytes": p.size_bytes.value})),
         "context_length": variant.context_length.value,
         "kv": kv,
         "shape": variant.shape,
@@ -184,5 +193,41 @@ mod tests {
         );
         assert_eq!(splice(&generated, Some("no markers")), generated);
         assert_eq!(splice(&generated, None), generated);
+    }
+
+    #[test]
+    fn the_memory_estimate_counts_the_projector() {
+        use crate::manifest::{ChatConverter, LocalFiles, Manifest, Origin, resolve};
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let manifest = Manifest::load(&root.join("tests/data/mmproj.toml")).unwrap();
+        let fixtures = root.join("fixtures");
+        let resolved = resolve(
+            &manifest,
+            &[],
+            &mut LocalFiles::new(fixtures.clone()),
+            Origin::Local {
+                folder: "fixtures".into(),
+            },
+            &mut ChatConverter::new(),
+        )
+        .unwrap();
+        let len = |file: &str| std::fs::metadata(fixtures.join(file)).unwrap().len();
+        let projector = len("mmproj/ruvltra-small-0.5b-mmproj-f16.gguf");
+        for (m, v) in resolved.variants() {
+            let row = hardware_row(m, v);
+            let files = len(&v.file) + projector;
+            assert_eq!(row["projector"]["size_bytes"], projector, "{row:#}");
+            let kv: Vec<&serde_json::Value> = row["kv"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|kv| !kv.is_null())
+                .collect();
+            assert!(!kv.is_empty(), "{row:#}");
+            for kv in kv {
+                let kv_bytes = kv["kv_bytes"].as_u64().unwrap();
+                assert_eq!(kv["total_bytes"], kv_bytes + files, "{row:#}");
+            }
+        }
     }
 }

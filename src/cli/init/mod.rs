@@ -1,6 +1,10 @@
 //! `ruvltra-export init SOURCE`: a commented starter manifest from the GGUF files in a
 //! folder or a Hub repository — variants grouped into models by family and fine-tune, the
-//! preferred quant chosen the way llama.cpp picks one (Q4_K_M, then Q8_0, then the first).
+//! preferred quant chosen the way llama.cpp picks one (Q4_K_M, then Q8_0, then the first),
+//! and multimodal projectors paired with their model instead of becoming variants
+//! ([`projector`]).
+
+mod projector;
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -11,7 +15,9 @@ use clap::Args;
 
 use super::EXIT_OK;
 use crate::gguf::{GgufHeader, Quant};
-use crate::source::{HubClient, Source};
+use crate::source::{FileLocation, HubClient, Source, SourceFile};
+
+pub use projector::{Placement, ProjectorEvidence, Role, is_projector_name, place};
 
 /// Arguments of `init`.
 #[derive(Debug, Clone, Args)]
@@ -43,6 +49,8 @@ pub struct FoundFile {
     pub license: Option<String>,
     /// `general.architecture`.
     pub architecture: Option<String>,
+    /// A model, or a multimodal projector (which is never a variant).
+    pub role: Role,
 }
 
 impl FoundFile {
@@ -61,7 +69,72 @@ impl FoundFile {
             quant,
             license: header.license().map(str::to_owned),
             architecture: header.architecture().map(str::to_owned),
+            role: Role::from_header(header),
         }
+    }
+
+    /// A projector known only by its name, because its header could not be read (`reason`,
+    /// one line).
+    pub fn unread_projector(file: &str, reason: &str) -> FoundFile {
+        FoundFile {
+            file: file.to_owned(),
+            basename: None,
+            finetune: None,
+            size: None,
+            quant: Quant::from_file_name(file).map(|q| q.to_string()),
+            license: None,
+            architecture: None,
+            role: Role::Projector(ProjectorEvidence::FileName(reason.to_owned())),
+        }
+    }
+
+    /// The file name without its folder and `.gguf`, lower-case: what keys are made from.
+    fn stem(&self) -> String {
+        let name = self.file.rsplit('/').next().unwrap_or(&self.file);
+        name.trim_end_matches(".gguf").to_ascii_lowercase()
+    }
+
+    /// The key of the model a projector belongs to, made like [`FoundFile::model_key`] with
+    /// `mmproj` and size-like parts left out too (projector headers seldom carry a size).
+    fn projector_key(&self, family: &str) -> String {
+        if let Some(finetune) = &self.finetune {
+            return slug(finetune);
+        }
+        let quant = self.lower_quant();
+        let size = self.lower_size();
+        // The quant goes first, whole, so that `_` may then split words (`mmproj_model_f16`).
+        let stem = match quant.as_str() {
+            "" => self.stem(),
+            quant => self.stem().replace(quant, ""),
+        };
+        let key = slug(
+            &stem
+                .split(['-', '_'])
+                .filter(|p| {
+                    !p.is_empty()
+                        && *p != family
+                        && *p != size
+                        && *p != "mmproj"
+                        && !projector::looks_like_size(p)
+                })
+                .collect::<Vec<_>>()
+                .join("-"),
+        );
+        if key.is_empty() { "base".into() } else { key }
+    }
+
+    fn lower_quant(&self) -> String {
+        self.quant
+            .as_deref()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    }
+
+    fn lower_size(&self) -> String {
+        self.size
+            .as_deref()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
     }
 
     /// The model key: the fine-tune, else the file name without family, size and quant.
@@ -69,18 +142,10 @@ impl FoundFile {
         if let Some(finetune) = &self.finetune {
             return slug(finetune);
         }
-        let stem = self.file.trim_end_matches(".gguf").to_ascii_lowercase();
+        let stem = self.stem();
         let mut parts: Vec<&str> = stem.split('-').collect();
-        let quant = self
-            .quant
-            .as_deref()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        let size = self
-            .size
-            .as_deref()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
+        let quant = self.lower_quant();
+        let size = self.lower_size();
         parts.retain(|p| !p.is_empty() && *p != family && *p != quant && *p != size);
         let key = slug(&parts.join("-"));
         if key.is_empty() { "base".into() } else { key }
@@ -108,12 +173,15 @@ fn preferred(quants: &[String]) -> Option<&String> {
 }
 
 /// The starter manifest for `files` found in `source` (`repo` is `owner/name` when known).
+/// Models come from the model files alone; each projector is placed with [`place`].
 pub fn starter_manifest(
     source: &str,
     repo: Option<&str>,
     local: Option<&str>,
-    files: &[FoundFile],
+    all_files: &[FoundFile],
 ) -> String {
+    let files: Vec<&FoundFile> = all_files.iter().filter(|f| f.role == Role::Model).collect();
+    let projectors: Vec<&FoundFile> = all_files.iter().filter(|f| f.role != Role::Model).collect();
     let family = files
         .iter()
         .find_map(|f| f.basename.clone())
@@ -121,7 +189,7 @@ pub fn starter_manifest(
             files
                 .first()
                 .map(|f| {
-                    f.file
+                    f.stem()
                         .split('-')
                         .next()
                         .unwrap_or("model")
@@ -143,13 +211,15 @@ pub fn starter_manifest(
         .find_map(|f| f.license.clone())
         .unwrap_or_else(|| "apache-2.0".into());
     let mut models: Vec<(String, Vec<&FoundFile>)> = Vec::new();
-    for f in files {
+    for &f in &files {
         let key = f.model_key(&family);
         match models.iter_mut().find(|(k, _)| *k == key) {
             Some((_, list)) => list.push(f),
             None => models.push((key, vec![f])),
         }
     }
+    let model_keys: Vec<String> = models.iter().map(|(k, _)| k.clone()).collect();
+    let placements = place(&model_keys, &projectors, &family);
     let q = |s: &str| toml_string(s);
     let mut out = String::new();
     let _ = writeln!(
@@ -203,7 +273,7 @@ pub fn starter_manifest(
         out,
         "[defaults.parameters]\n# TODO: the sampling the models are meant to run with (Ollama names).\n# temperature = 0.7\n"
     );
-    for (key, list) in &models {
+    for (index, (key, list)) in models.iter().enumerate() {
         let quants: Vec<String> = list.iter().filter_map(|f| f.quant.clone()).collect();
         let best = preferred(&quants).cloned().unwrap_or_default();
         let arch = list
@@ -239,7 +309,9 @@ pub fn starter_manifest(
             out,
             "# The preferred quant (`:size` and `:latest` on Ollama)."
         );
-        let _ = writeln!(out, "default_variant = {}\n", q(default));
+        let _ = writeln!(out, "default_variant = {}", q(default));
+        projector::write_model_projectors(&mut out, &placements, index, &model_keys);
+        let _ = writeln!(out);
         for (f, vkey) in list.iter().zip(&variant_keys) {
             let _ = writeln!(
                 out,
@@ -274,6 +346,15 @@ fn toml_key(s: &str) -> String {
     }
 }
 
+/// The name a file goes by in the manifest: its path in a Hub repository (a projector often
+/// sits in a folder), its file name in a local folder (which is not searched recursively).
+fn manifest_file(file: &SourceFile) -> String {
+    match &file.location {
+        FileLocation::Hub { path, .. } => path.as_str().to_owned(),
+        FileLocation::Local(_) => file.file_name(),
+    }
+}
+
 /// Runs `init`.
 pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
     if args.output.exists() && !args.force {
@@ -293,10 +374,31 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
     }
     let mut found = Vec::new();
     for file in &files {
-        let read = file
-            .read_header(client.as_ref())
-            .with_context(|| format!("cannot read the header of `{}`", file.file_name()))?;
-        found.push(FoundFile::new(&file.file_name(), &read.header));
+        let name = manifest_file(file);
+        match file.read_header(client.as_ref()) {
+            Ok(read) => found.push(FoundFile::new(&name, &read.header)),
+            // Only a projector may go on without its header: it is written commented out.
+            Err(err) if is_projector_name(&name) => {
+                let reason = err.to_string();
+                let reason = reason.lines().next().unwrap_or_default();
+                eprintln!(
+                    "warning: cannot read the header of `{name}` ({reason}); its name says it is a multimodal projector, so it is listed as one, commented out"
+                );
+                found.push(FoundFile::unread_projector(&name, reason));
+            }
+            Err(err) => {
+                return Err(
+                    anyhow::Error::new(err).context(format!("cannot read the header of `{name}`"))
+                );
+            }
+        }
+    }
+    let projectors = found.iter().filter(|f| f.role != Role::Model).count();
+    if projectors == found.len() {
+        anyhow::bail!(
+            "`{}` holds only multimodal projectors, no model to pair them with: add the model's GGUF files",
+            args.source
+        );
     }
     let (repo, local) = match &source {
         Source::Hub(r) => (Some(r.repo.to_string()), None),
@@ -328,8 +430,13 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
         .with_context(|| format!("cannot create `{}`", args.output.display()))?;
     file.write_all(text.as_bytes())
         .with_context(|| format!("cannot write `{}`", args.output.display()))?;
+    let paired = match projectors {
+        0 => String::new(),
+        1 => " (1 multimodal projector)".to_owned(),
+        n => format!(" ({n} multimodal projectors)"),
+    };
     eprintln!(
-        "wrote `{}`: {} GGUF files; fill in the TODOs, then run `ruvltra-export check {}`",
+        "wrote `{}`: {} GGUF files{paired}; fill in the TODOs, then run `ruvltra-export check {}`",
         args.output.display(),
         found.len(),
         args.output.display()
@@ -350,6 +457,7 @@ mod tests {
             quant: Some(quant.into()),
             license: None,
             architecture: Some("qwen2".into()),
+            role: Role::Model,
         }
     }
 
@@ -373,5 +481,125 @@ mod tests {
         assert_eq!(manifest.models[0].default_variant, "q4_k_m");
         assert_eq!(manifest.models[0].variants.len(), 2);
         assert_eq!(manifest.hub.repo, "ruv/ruvltra");
+    }
+
+    fn projector(file: &str, quant: &str, role: Role) -> FoundFile {
+        FoundFile {
+            file: file.into(),
+            basename: None,
+            finetune: None,
+            size: None,
+            quant: Some(quant.into()),
+            license: None,
+            architecture: Some("clip".into()),
+            role,
+        }
+    }
+
+    #[test]
+    fn projectors_are_paired_never_variants() {
+        let header = Role::Projector(ProjectorEvidence::Header);
+        let files = [
+            // Sorted first, as `mmproj-*` names are: still not where the family comes from.
+            projector("mmproj-model-f16.gguf", "F16", header.clone()),
+            f("ruvltra-small-0.5b-q8_0.gguf", "Q8_0", None),
+            f("ruvltra-small-0.5b-q4_k_m.gguf", "Q4_K_M", None),
+            projector("ruvltra-small-0.5b-mmproj-f32.gguf", "F32", header.clone()),
+            projector("ruvltra-small-0.5b-mmproj-f16.gguf", "F16", header.clone()),
+            projector(
+                "ruvltra-claude-code-mmproj-f16.gguf",
+                "F16",
+                Role::Projector(ProjectorEvidence::LegacyClip),
+            ),
+            f(
+                "ruvltra-claude-code-0.5b-q4_k_m.gguf",
+                "Q4_K_M",
+                Some("Claude-Code"),
+            ),
+        ];
+        let text = starter_manifest("x", Some("ruv/ruvltra"), None, &files);
+        let manifest =
+            crate::manifest::Manifest::parse(&text, std::path::Path::new("ruvltra.toml"))
+                .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(manifest.family.name, "ruvltra", "{text}");
+        let small = &manifest.models[0];
+        assert_eq!(small.key, "small");
+        assert_eq!(small.variants.len(), 2, "{text}");
+        // Two projectors name `small`: the F16 one is the key, the choice is explained.
+        assert_eq!(
+            small.projector.as_deref(),
+            Some("ruvltra-small-0.5b-mmproj-f16.gguf")
+        );
+        assert!(
+            text.contains("Several multimodal projectors fit this model: `ruvltra-small-0.5b-mmproj-f16.gguf` (F16), `ruvltra-small-0.5b-mmproj-f32.gguf` (F32)."),
+            "{text}"
+        );
+        // A legacy projector is claude-code's, commented out with the reason.
+        let claude = &manifest.models[1];
+        assert_eq!(claude.projector, None);
+        assert!(
+            text.contains("# `ruvltra-claude-code-mmproj-f16.gguf` looks like this model's projector.\n# Its header (architecture `clip`) lacks `general.type = mmproj`")
+                && text.contains("# projector = \"ruvltra-claude-code-mmproj-f16.gguf\""),
+            "{text}"
+        );
+        // A name that fits no model is offered, commented out, to both.
+        assert_eq!(
+            text.matches("# projector = \"mmproj-model-f16.gguf\"")
+                .count(),
+            2,
+            "{text}"
+        );
+        assert!(text.contains("of `small` or `claude-code`"), "{text}");
+        let variant_files: Vec<&str> = manifest
+            .models
+            .iter()
+            .flat_map(|m| m.variants.iter().map(|v| v.file.as_str()))
+            .collect();
+        assert!(
+            variant_files.iter().all(|f| !f.contains("mmproj")),
+            "{variant_files:?}"
+        );
+    }
+
+    #[test]
+    fn projector_keys_leave_out_family_size_quant_and_mmproj() {
+        let header = Role::Projector(ProjectorEvidence::Header);
+        for (file, quant, key) in [
+            ("ruvltra-small-0.5b-mmproj-f16.gguf", "F16", "small"),
+            ("mmproj-ruvltra-claude-code-F32.gguf", "F32", "claude-code"),
+            ("mmproj_model_f16.gguf", "F16", "model"),
+            ("vision/mmproj-BF16.gguf", "BF16", "base"),
+            ("ruvltra-8x7b-mmproj-q8_0.gguf", "Q8_0", "base"),
+        ] {
+            assert_eq!(
+                projector(file, quant, header.clone()).projector_key("ruvltra"),
+                key,
+                "{file}"
+            );
+        }
+        let mut tuned = projector("mmproj-f16.gguf", "F16", header);
+        tuned.finetune = Some("claude-code".into());
+        assert_eq!(tuned.projector_key("ruvltra"), "claude-code");
+    }
+
+    #[test]
+    fn a_projector_without_a_readable_header_is_commented_out() {
+        let files = [
+            f("ruvltra-small-0.5b-q4_k_m.gguf", "Q4_K_M", None),
+            FoundFile::unread_projector("mmproj-f16.gguf", "invalid GGUF header"),
+        ];
+        assert_eq!(files[1].quant.as_deref(), Some("F16"));
+        let text = starter_manifest("x", None, Some("."), &files);
+        let manifest =
+            crate::manifest::Manifest::parse(&text, std::path::Path::new("ruvltra.toml"))
+                .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(manifest.models[0].projector, None);
+        assert_eq!(manifest.models[0].variants.len(), 1);
+        assert!(
+            text.contains("header could not be read")
+                && text.contains("(invalid GGUF header)")
+                && text.contains("# projector = \"mmproj-f16.gguf\""),
+            "{text}"
+        );
     }
 }
