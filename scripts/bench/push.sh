@@ -83,9 +83,11 @@ measure "push --to oci (digest cached: upload)" \
   env XDG_CACHE_HOME="$work/cache-c" "$bin" push --gguf "$file" --quiet --no-verify --to oci --registry "$RUVLTRA_TEST_REGISTRY" --insecure --name "bench/model-b$run:latest"
 measure "push --to oci --to bundle (one command, digest not cached)" \
   env XDG_CACHE_HOME="$work/cache-d" "$bin" push --gguf "$file" --quiet --no-verify --to oci --to bundle --registry "$RUVLTRA_TEST_REGISTRY" --insecure --tar "$work/bundle2.tar" --name "bench/model-c$run:latest"
+measure "push --to oci --to bundle (one command, digest cached)" \
+  env XDG_CACHE_HOME="$work/cache-d" "$bin" push --gguf "$file" --quiet --no-verify --to oci --to bundle --registry "$RUVLTRA_TEST_REGISTRY" --insecure --tar "$work/bundle3.tar" --name "bench/model-d$run:latest"
 measure "push --to oci again (nothing to send)" \
   env XDG_CACHE_HOME="$work/cache-c" "$bin" push --gguf "$file" --quiet --no-verify --to oci --registry "$RUVLTRA_TEST_REGISTRY" --insecure --name "bench/model-b$run:latest"
-rm -rf "$work/store" "$work/bundle.tar" "$work/bundle2.tar"
+rm -rf "$work/store" "$work/bundle.tar" "$work/bundle2.tar" "$work/bundle3.tar"
 
 # A big sparse file (5 GiB by default) shows memory stays flat however large the model is.
 sparse_gib="${PUSH_BENCH_SPARSE_GIB:-5}"
