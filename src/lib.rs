@@ -18,16 +18,23 @@
 //!
 //! [`inspect`] summarises headers for people and machines; [`cli`] is the command line's edge,
 //! the only place that reads the environment and adds hints to errors.
+//!
+//! Below the stages sit three small modules that any stage may use and that use none of them:
+//! [`digest`] (the one SHA-256 digest type and streaming hashing), [`secret`] (credentials that
+//! never print) and [`origin`] (whether a token may follow a URL to another server).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod digest;
 pub mod gguf;
 pub mod inspect;
 pub mod manifest;
 pub mod modelfile;
 pub mod ollama;
+pub mod origin;
 pub mod push;
 pub mod render;
+pub mod secret;
 pub mod source;
 pub mod template;

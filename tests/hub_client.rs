@@ -8,11 +8,12 @@ mod support;
 use std::time::Duration;
 
 use fake_hub::{Access, FakeHub, Listener};
+use ruvltra_export::digest::Digest;
 use ruvltra_export::gguf::GgufHeader;
-use ruvltra_export::push::Secret;
+use ruvltra_export::secret::Secret;
 use ruvltra_export::source::{
     HubClient, HubEndpoint, HubError, HubLimits, HubSettings, RepoId, RepoPath, Revision,
-    Sha256Digest, SourceError,
+    SourceError,
 };
 
 const TOKEN: &str = "hf_fakehubsecrettoken0123456789";
@@ -54,7 +55,7 @@ fn model_info_lists_sizes_and_lfs_hashes() {
     let hub = FakeHub::start(TOKEN);
     hub.add_repo("ruv/ruvltra", Access::Public);
     let spm = corpus("ggml-vocab-llama-spm.gguf");
-    let expected = Sha256Digest::from_hex(&sha256_hex(&spm)).unwrap();
+    let expected = Digest::from_hex(&sha256_hex(&spm)).unwrap();
     hub.add_file("ruv/ruvltra", "ruvltra-small-0.5b-q4_k_m.gguf", spm.clone());
     hub.add_file("ruv/ruvltra", "README.md", b"# card".to_vec());
     let info = client(&hub, None)

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fake_hub::{Access, FakeHub, Listener, Pace};
-use ruvltra_export::push::Digest;
+use ruvltra_export::digest::Digest;
 use ruvltra_export::source::{
     HubClient, HubEndpoint, HubError, HubLimits, HubSettings, RepoId, RepoPath, Revision,
 };

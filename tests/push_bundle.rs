@@ -7,10 +7,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use ruvltra_export::digest::Digest;
 use ruvltra_export::push::bundle::{BundleBackend, BundleTarget};
 use ruvltra_export::push::{
-    Action, Backend, Digest, DigestCache, OllamaImage, OllamaModel, PushContext, QuietProgress,
-    Release, TransferOptions,
+    Action, Backend, DigestCache, OllamaImage, OllamaModel, PushContext, QuietProgress, Release,
+    TransferOptions,
 };
 
 fn gguf() -> PathBuf {

@@ -15,7 +15,8 @@ use fake_hf_upload::FakeHub;
 use fault_injection::{Fault, Run, push_all};
 use ruvltra_export::push::huggingface::card_section::{BEGIN_MARKER, END_MARKER};
 use ruvltra_export::push::huggingface::{ForeignCardPolicy, HubBackend, HubEndpoint, HubTarget};
-use ruvltra_export::push::{Action, ArtifactFile, Backend, ItemKind, PushError, Release, Secret};
+use ruvltra_export::push::{Action, ArtifactFile, Backend, ItemKind, PushError, Release};
+use ruvltra_export::secret::Secret;
 
 const TOKEN: &str = "hf_secretTOKENvalue123";
 const REPO: &str = "ruv/ruvltra-GGUF";

@@ -16,7 +16,8 @@ use fault_injection::{Fault, Run, fake_gguf, push_all};
 use ruvltra_export::push::modelscope::{
     ModelScopeBackend, ModelScopeEndpoint, ModelScopeTarget, Visibility,
 };
-use ruvltra_export::push::{Action, ArtifactFile, Backend, ItemKind, PushError, Release, Secret};
+use ruvltra_export::push::{Action, ArtifactFile, Backend, ItemKind, PushError, Release};
+use ruvltra_export::secret::Secret;
 
 const TOKEN: &str = "ms-secret-token-5f3a";
 

@@ -16,8 +16,9 @@ use registry::{
 use ruvltra_export::push::oci::{Credentials, OciBackend, OciConfig};
 use ruvltra_export::push::{
     Action, Backend, DigestCache, OllamaImage, OllamaModel, Plan, PushContext, PushError,
-    QuietProgress, Release, RetryPolicy, Secret, TransferOptions,
+    QuietProgress, Release, RetryPolicy, TransferOptions,
 };
+use ruvltra_export::secret::Secret;
 
 fn gguf(name: &str) -> PathBuf {
     let path = support::corpus_dir().join("gguf").join(name);

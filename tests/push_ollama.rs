@@ -12,10 +12,9 @@ use std::time::Duration;
 
 use fake_ollama::FakeOllama;
 use fault_injection::{Fault, Run, fake_gguf, push_all};
+use ruvltra_export::digest::Digest;
 use ruvltra_export::push::ollama_api::{OllamaBackend, OllamaHost, OllamaTarget};
-use ruvltra_export::push::{
-    Action, Backend, Digest, ItemKind, OllamaMessage, OllamaModel, Release,
-};
+use ruvltra_export::push::{Action, Backend, ItemKind, OllamaMessage, OllamaModel, Release};
 use serde_json::json;
 
 fn model(dir: &Path, name: &str, seed: u8) -> OllamaModel {

@@ -13,9 +13,8 @@ use fake_ollama::FakeOllama;
 use fault_injection::{Recorder, fake_gguf, fast_options};
 use ruvltra_export::push::modelscope::{ModelScopeBackend, ModelScopeEndpoint, ModelScopeTarget};
 use ruvltra_export::push::ollama_api::{OllamaBackend, OllamaHost, OllamaTarget};
-use ruvltra_export::push::{
-    ArtifactFile, Backend, DigestCache, OllamaModel, PushContext, Release, Secret,
-};
+use ruvltra_export::push::{ArtifactFile, Backend, DigestCache, OllamaModel, PushContext, Release};
+use ruvltra_export::secret::Secret;
 
 #[test]
 fn a_gguf_for_two_registries_is_hashed_once() {

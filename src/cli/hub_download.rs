@@ -8,9 +8,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{Context, bail};
 
 use super::send::{SendArgs, json_line};
+use crate::digest::Digest;
 use crate::manifest::{Origin, Resolved};
 use crate::push::from_resolved::{GgufPaths, local_gguf_paths, variant_files};
-use crate::push::{Digest, DigestCache, Progress, ProgressEvent, human_bytes, run_parallel};
+use crate::push::{DigestCache, Progress, ProgressEvent, human_bytes, run_parallel};
 use crate::source::hub::Downloaded;
 use crate::source::{RepoId, RepoPath, Revision};
 

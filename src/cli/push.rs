@@ -14,7 +14,8 @@ use clap::Args;
 use crate::ollama::ModelName;
 use crate::push::bundle::BundleBackend;
 use crate::push::oci::{Credentials, credentials_from_docker_config};
-use crate::push::{Backend, OllamaModel, Release, Secret};
+use crate::push::{Backend, OllamaModel, Release};
+use crate::secret::Secret;
 
 use super::generate::ResolveArgs;
 use super::send::{Registry, SendArgs, SendJob, exit_code, print_summary, send_all};

@@ -13,8 +13,9 @@ use crate::push::huggingface::{HubBackend, HubRepoId, HubTarget};
 use crate::push::modelscope::{ModelScopeBackend, ModelScopeEndpoint, ModelScopeTarget};
 use crate::push::oci::{OciBackend, OciConfig};
 use crate::push::ollama_api::{OllamaBackend, OllamaHost, OllamaTarget};
-use crate::push::{Backend, Release, Secret};
+use crate::push::{Backend, Release};
 use crate::render::OutputTree;
+use crate::secret::Secret;
 
 /// The backends and releases of one registry.
 pub(super) fn jobs(

@@ -1,7 +1,7 @@
 //! [`FileReport`]: one GGUF file's header plus what is known about the file itself.
 
+use crate::digest::Digest;
 use crate::gguf::{GgufHeader, Quant, QuantMismatch, Severity, check_quant};
-use crate::push::Digest;
 use crate::source::{FileLocation, HubClient, SourceError, SourceFile, hash_file};
 
 /// What [`inspect_file`] does beyond reading the header.

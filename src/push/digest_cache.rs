@@ -12,9 +12,9 @@ use std::time::UNIX_EPOCH;
 
 use serde::{Deserialize, Serialize};
 
-use super::digest::Digest;
 use super::error::PushError;
 use super::progress::{Progress, ProgressEvent};
+use crate::digest::Digest;
 
 /// The on-disk cache file's name inside the cache directory.
 const CACHE_FILE: &str = "digests.json";

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::digest::Digest;
+use crate::digest::Digest;
 
 /// Everything that can go wrong while planning, pushing or verifying.
 #[derive(Debug, thiserror::Error)]

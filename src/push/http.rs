@@ -1,6 +1,7 @@
-//! The HTTP pieces every backend shares: one client without automatic redirects, origin
-//! checks so `Authorization` never follows a redirect to another scheme, host or port, and
-//! time limits that grow with the body instead of cutting a big upload short.
+//! The HTTP pieces every backend shares: one client without automatic redirects, redirects
+//! followed by hand with the crate's origin check ([`same_origin`]) so `Authorization` never
+//! reaches another scheme, host or port, and time limits that grow with the body instead of
+//! cutting a big upload short.
 
 use std::fmt;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use url::Url;
 
 use super::error::PushError;
 use super::retry::{Failure, check_send_error};
+use crate::origin::same_origin;
 
 /// Redirect hops followed by [`get_following_redirects`] before giving up.
 pub const MAX_REDIRECTS: usize = 10;
@@ -78,13 +80,6 @@ impl fmt::Display for BaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.0.as_str().trim_end_matches('/'))
     }
-}
-
-/// Whether credentials meant for `from` may be sent to `to`: the same scheme, host and port
-/// (an explicit port or the scheme's default). The crate's one origin check, used by every
-/// backend and by the Hub source client.
-pub fn same_origin(from: &Url, to: &Url) -> bool {
-    from.origin() == to.origin()
 }
 
 /// Fails on a redirect. The API calls backends send themselves (uploads, creates, commits) are
@@ -156,27 +151,6 @@ pub fn get_following_redirects(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn url(text: &str) -> Url {
-        Url::parse(text).unwrap()
-    }
-
-    #[test]
-    fn origins_compare_scheme_host_and_port() {
-        assert!(same_origin(
-            &url("https://r.io/v2/a"),
-            &url("https://R.io:443/b")
-        ));
-        assert!(!same_origin(&url("https://r.io/a"), &url("http://r.io/a")));
-        assert!(!same_origin(
-            &url("https://r.io/a"),
-            &url("https://r.io:8443/a")
-        ));
-        assert!(!same_origin(
-            &url("https://r.io/a"),
-            &url("https://cdn.r.io/a")
-        ));
-    }
 
     #[test]
     fn base_urls_join_without_doubled_slashes() {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::digest::Digest;
+use crate::digest::Digest;
 
 /// The `objects` of a batch request: each object's sha256 (bare hex, the LFS oid) and size.
 pub fn batch_objects(objects: &[(Digest, u64)]) -> Vec<Value> {

@@ -3,8 +3,9 @@
 //! A release ([`Release`]: Ollama-format models and plain files) goes to each registry in
 //! three steps — plan, push, verify — with the pieces every backend shares living here:
 //!
-//! - **Digests** ([`Digest`], [`DigestCache`]): each local file is hashed once per command
-//!   with a fixed 1 MiB buffer, and again only when its size or modification time changes.
+//! - **Digest cache** ([`DigestCache`]): each local file is hashed once per command into a
+//!   [`Digest`](crate::digest::Digest) with a fixed 1 MiB buffer, and again only when its
+//!   size or modification time changes.
 //! - **Blob sources** ([`BlobSource`]): bytes are streamed from disk and reopened at any
 //!   offset for retries and resumed uploads; a GGUF is never held in memory.
 //! - **Shared reads** ([`SharedReads`]): targets of one command that send the same file push
@@ -12,7 +13,7 @@
 //! - **Retries** ([`RetryPolicy`], [`with_retries`]): exponential backoff on 5xx, 429 (with
 //!   `Retry-After`) and dropped connections; other 4xx fail fast with the server's message.
 //! - **HTTP** ([`http`]): redirects are followed by hand so `Authorization` never reaches
-//!   another origin; tokens live in [`Secret`], which never prints.
+//!   another origin; tokens live in [`Secret`](crate::secret::Secret), which never prints.
 //! - **Progress** ([`Progress`]): bars, plain lines, JSON events, or nothing.
 //! - **Images** ([`OllamaImage`]): the config blob, layers and manifest of an Ollama model,
 //!   the exact bytes the oci and bundle backends send.
@@ -23,7 +24,6 @@
 mod backend;
 mod blob_source;
 pub mod bundle;
-mod digest;
 mod digest_cache;
 mod error;
 pub mod from_resolved;
@@ -38,7 +38,6 @@ mod parallel;
 mod progress;
 mod release;
 mod retry;
-mod secret;
 mod shared_read;
 mod side_by_side;
 pub(crate) mod upload_body;
@@ -48,7 +47,6 @@ pub use backend::{
     StaleItem, TransferOptions, VerifyReport,
 };
 pub use blob_source::BlobSource;
-pub use digest::{BUFFER_SIZE, Digest, DigestParseError, Hasher, HashingReader};
 pub use digest_cache::DigestCache;
 pub use error::PushError;
 pub use ollama_image::{
@@ -64,6 +62,5 @@ pub use retry::{
     Failure, RetryPolicy, check_response, check_send_error, error_chain, parse_retry_after,
     server_message, with_retries,
 };
-pub use secret::Secret;
 pub use shared_read::{SharedFile, SharedReads};
 pub use side_by_side::{PlannedPush, push_side_by_side};

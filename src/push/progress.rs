@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use super::digest::Digest;
+use crate::digest::Digest;
 
 /// One thing that happened during a push. Serialized (tagged by `event`) for `--json`.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::blob_source::BlobSource;
-use super::digest::Digest;
 use super::digest_cache::DigestCache;
 use super::error::PushError;
 use super::progress::Progress;
+use crate::digest::Digest;
 use crate::ollama::ModelName;
 
 /// Everything one release publishes. Backends use the parts they understand and say so in

@@ -25,7 +25,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::blob_source::BlobSource;
-use super::digest::BUFFER_SIZE;
+use crate::digest::BUFFER_SIZE;
 
 /// Bytes read from disk at a time and kept per window slot.
 pub const CHUNK_SIZE: usize = BUFFER_SIZE;

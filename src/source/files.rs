@@ -5,8 +5,8 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use super::{HubClient, HubReference, RepoId, RepoPath, Revision, Source, SourceError};
+use crate::digest::Digest;
 use crate::gguf::GgufHeader;
-use crate::push::Digest;
 
 /// How many similar names a "file not in repository" error suggests.
 const SUGGESTIONS: usize = 5;

@@ -7,7 +7,7 @@
 //! for the Hub (see [`HubClient::read_header`]), so a multi-gigabyte model is never downloaded.
 //!
 //! The library reads no environment variables: the command line resolves [`HubSettings`]
-//! (endpoint and token, a [`crate::push::Secret`]) and passes them in.
+//! (endpoint and token, a [`crate::secret::Secret`]) and passes them in.
 
 mod digest;
 mod error;
@@ -15,7 +15,7 @@ mod files;
 pub mod hub;
 mod reference;
 
-pub use digest::{Sha256Digest, hash_file};
+pub use digest::hash_file;
 pub use error::SourceError;
 pub use files::{FileLocation, HeaderRead, SourceFile};
 pub use hub::{HubClient, HubEndpoint, HubError, HubLimits, HubSettings};

@@ -7,11 +7,11 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use super::{blob_path, manifest_path};
+use crate::digest::{Digest, HashingReader};
 use crate::push::backend::{
     Action, Check, ItemKind, ItemOutcome, Plan, PlanItem, PushContext, PushReport, StaleItem,
     VerifyReport,
 };
-use crate::push::digest::{Digest, HashingReader};
 use crate::push::error::PushError;
 use crate::push::ollama_image::{ImageBlob, OllamaImage};
 use crate::push::parallel::run_parallel;
@@ -226,7 +226,7 @@ fn write_blob(blobs_dir: &Path, blob: &ImageBlob, ctx: &PushContext<'_>) -> Resu
 
 /// `io::copy` with a 1 MiB buffer (bounded memory, few syscalls).
 fn copy(reader: &mut impl io::Read, writer: &mut File) -> io::Result<u64> {
-    let mut buffer = vec![0u8; crate::push::digest::BUFFER_SIZE];
+    let mut buffer = vec![0u8; crate::digest::BUFFER_SIZE];
     let mut total = 0;
     loop {
         let n = match reader.read(&mut buffer) {

@@ -8,11 +8,11 @@ use std::io::{self, BufWriter};
 use std::path::Path;
 
 use super::{blob_path, manifest_path};
+use crate::digest::{Digest, HashingReader};
 use crate::push::backend::{
     Action, Check, ItemKind, ItemOutcome, Plan, PlanItem, PushContext, PushReport, VerifyReport,
 };
 use crate::push::blob_source::BlobSource;
-use crate::push::digest::{Digest, HashingReader};
 use crate::push::error::PushError;
 use crate::push::ollama_image::OllamaImage;
 use crate::push::progress::{ProgressEvent, ProgressReader};

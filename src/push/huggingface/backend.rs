@@ -8,13 +8,15 @@ use std::sync::{Arc, Mutex};
 use super::card_section::{generated_section, splice_generated_section};
 use super::client::{CommitOp, HubClient, HubRepoId, TreeEntry, UploadMode, wrap};
 use super::error::HubError;
+use crate::digest::Digest;
 use crate::push::lfs::LfsObject;
 use crate::push::ollama_api::text_check::{check, text_check};
 use crate::push::{
-    Action, ArtifactFile, Backend, BlobSource, Check, Digest, ItemKind, ItemOutcome, Plan,
-    PlanItem, ProgressEvent, PushContext, PushError, PushReport, Release, RetryPolicy, Secret,
-    StaleItem, VerifyReport, run_parallel,
+    Action, ArtifactFile, Backend, BlobSource, Check, ItemKind, ItemOutcome, Plan, PlanItem,
+    ProgressEvent, PushContext, PushError, PushReport, Release, RetryPolicy, StaleItem,
+    VerifyReport, run_parallel,
 };
+use crate::secret::Secret;
 use crate::source::HubEndpoint;
 
 /// The card's path in the repository.

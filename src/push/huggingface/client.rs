@@ -16,13 +16,15 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::error::HubError;
+use crate::digest::Digest;
 use crate::push::http::{get_following_redirects, refuse_redirect, transfer_timeout};
 use crate::push::lfs::{LfsAction, LfsObject, batch_objects};
 use crate::push::upload_body::{send_whole, sized_body, with_progress};
 use crate::push::{
-    BlobSource, Digest, Failure, Progress, PushError, RetryPolicy, Secret, check_response,
-    check_send_error, with_retries,
+    BlobSource, Failure, Progress, PushError, RetryPolicy, check_response, check_send_error,
+    with_retries,
 };
+use crate::secret::Secret;
 use crate::source::HubEndpoint;
 
 /// The media type of the LFS batch API.

@@ -5,13 +5,15 @@ use std::collections::{BTreeMap, HashMap};
 use super::client::{CommitAction, MAX_BATCH, MAX_COMMIT, ModelScopeClient, RemoteFile};
 use super::endpoint::{ModelScopeEndpoint, ModelScopeRepo, Visibility};
 use super::error::ModelScopeError;
+use crate::digest::Digest;
 use crate::push::lfs::LfsAction;
 use crate::push::ollama_api::text_check::check;
 use crate::push::{
-    Action, ArtifactFile, Backend, Digest, ItemKind, ItemOutcome, Plan, PlanItem, ProgressEvent,
-    PushContext, PushError, PushReport, Release, RetryPolicy, Secret, StaleItem, VerifyReport,
+    Action, ArtifactFile, Backend, ItemKind, ItemOutcome, Plan, PlanItem, ProgressEvent,
+    PushContext, PushError, PushReport, Release, RetryPolicy, StaleItem, VerifyReport,
     run_parallel,
 };
+use crate::secret::Secret;
 
 /// Files larger than this go through LFS (ModelScope's rule); GGUFs always do.
 pub const LFS_THRESHOLD: u64 = 1 << 20;

@@ -12,13 +12,16 @@ use url::Url;
 
 use super::endpoint::{ModelScopeEndpoint, ModelScopeRepo, Visibility};
 use super::error::ModelScopeError;
-use crate::push::http::{same_origin, transfer_timeout};
+use crate::digest::Digest;
+use crate::origin::same_origin;
+use crate::push::http::transfer_timeout;
 use crate::push::lfs::{LfsAction, LfsObject, batch_objects};
 use crate::push::upload_body::send_whole;
 use crate::push::{
-    BlobSource, Digest, Failure, Progress, PushError, RetryPolicy, Secret, check_response,
-    check_send_error, with_retries,
+    BlobSource, Failure, Progress, PushError, RetryPolicy, check_response, check_send_error,
+    with_retries,
 };
+use crate::secret::Secret;
 
 /// Most objects in one LFS batch call.
 pub const MAX_BATCH: usize = 64;

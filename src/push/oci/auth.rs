@@ -4,7 +4,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::push::secret::Secret;
+use crate::secret::Secret;
 
 /// A user name and password (or personal access token) for a registry.
 #[derive(Debug, Clone, PartialEq, Eq)]

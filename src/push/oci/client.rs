@@ -10,13 +10,14 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
 use url::Url;
 
 use super::auth::{Challenge, Credentials, parse_challenge};
+use crate::origin::same_origin;
 use crate::push::error::PushError;
 use crate::push::http::{self, transfer_timeout};
 use crate::push::progress::Progress;
 use crate::push::retry::{
     Failure, RetryPolicy, check_response, check_send_error, server_message, with_retries,
 };
-use crate::push::secret::Secret;
+use crate::secret::Secret;
 
 /// A request body: a fresh reader and its length, built again for every attempt.
 pub type BodyFactory<'a> = &'a (dyn Fn() -> Result<(Box<dyn Read + Send>, u64), PushError> + Sync);
@@ -202,7 +203,7 @@ impl RegistryClient {
             .request(method, url.clone())
             .headers(headers.clone());
         if let Some(value) = self.authorization()
-            && http::same_origin(&self.base, url)
+            && same_origin(&self.base, url)
         {
             request = request.header(AUTHORIZATION, value);
         }

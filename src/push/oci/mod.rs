@@ -30,7 +30,6 @@ use super::backend::{
     Action, Backend, Check, ItemKind, ItemOutcome, Plan, PlanItem, PushContext, PushReport,
     StaleItem, VerifyReport,
 };
-use super::digest::Digest;
 use super::error::PushError;
 use super::http::get_following_redirects;
 use super::ollama_image::{MANIFEST_MEDIA_TYPE, OllamaImage};
@@ -38,6 +37,7 @@ use super::parallel::run_parallel;
 use super::progress::{Progress, ProgressEvent};
 use super::release::Release;
 use super::retry::{check_response, with_retries};
+use crate::digest::Digest;
 
 /// How errors about a release without models start.
 const WHAT_IT_DOES: &str = "the oci backend pushes";

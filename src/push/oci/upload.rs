@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::client::RegistryClient;
-use crate::push::digest::Digest;
+use crate::digest::Digest;
 use crate::push::error::PushError;
 use crate::push::ollama_image::ImageBlob;
 use crate::push::progress::{Progress, ProgressEvent};

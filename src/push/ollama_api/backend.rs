@@ -12,9 +12,10 @@ use super::create::{ModelBlob, files_request, modelfile_request};
 use super::error::OllamaApiError;
 use super::show_parameters;
 use super::text_check::{check, text_check};
+use crate::digest::Digest;
 use crate::ollama::{DEFAULT_HOST, DEFAULT_NAMESPACE, ModelName, NameError};
 use crate::push::{
-    Action, Backend, BlobSource, Check, Digest, ItemKind, ItemOutcome, OllamaModel, Plan, PlanItem,
+    Action, Backend, BlobSource, Check, ItemKind, ItemOutcome, OllamaModel, Plan, PlanItem,
     ProgressEvent, PushContext, PushError, PushReport, Release, RetryPolicy, StaleItem,
     VerifyReport, run_parallel,
 };

@@ -11,11 +11,11 @@ use url::Url;
 use super::OllamaHost;
 use super::error::OllamaApiError;
 use super::ndjson::{StreamContext, read_stream};
+use crate::digest::Digest;
 use crate::push::http::{refuse_redirect, transfer_timeout};
 use crate::push::upload_body::send_whole;
 use crate::push::{
-    BlobSource, Digest, Progress, PushError, RetryPolicy, check_response, check_send_error,
-    with_retries,
+    BlobSource, Progress, PushError, RetryPolicy, check_response, check_send_error, with_retries,
 };
 
 /// The backend name used in errors.

@@ -5,7 +5,8 @@
 use serde_json::{Map, Value, json};
 
 use super::error::OllamaApiError;
-use crate::push::{Digest, OllamaModel};
+use crate::digest::Digest;
+use crate::push::OllamaModel;
 
 /// One GGUF of a model, already hashed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -73,7 +73,7 @@ impl Default for HubLimits {
 /// A client for one Hub endpoint with one (optional) token.
 ///
 /// Blocking: the command line reads a handful of headers, one after another, so a runtime
-/// would add nothing. `Debug` shows no token (see [`crate::push::Secret`]).
+/// would add nothing. `Debug` shows no token (see [`crate::secret::Secret`]).
 #[derive(Debug, Clone)]
 pub struct HubClient {
     http: Client,

@@ -10,11 +10,12 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 
 use super::client::{Wait, timed_out};
 use super::{HubClient, HubError};
-use crate::source::{RepoId, RepoPath, Revision, Sha256Digest};
+use crate::digest::Digest;
+use crate::source::{RepoId, RepoPath, Revision};
 
 /// The read/write buffer: bounded memory whatever the file's size.
 const BUFFER: usize = 1 << 20;
@@ -27,7 +28,7 @@ pub struct Downloaded {
     /// The cached file.
     pub path: PathBuf,
     /// Its sha256 (the Hub's, checked).
-    pub sha256: Sha256Digest,
+    pub sha256: Digest,
     /// Its size in bytes.
     pub size: u64,
     /// Bytes fetched over the network in this call (0 when it was already cached).
@@ -48,7 +49,7 @@ impl HubClient {
         repo: &RepoId,
         revision: &Revision,
         path: &RepoPath,
-        sha256: &Sha256Digest,
+        sha256: &Digest,
         size: u64,
         cache: &Path,
         on_bytes: &(dyn Fn(u64) + Sync),

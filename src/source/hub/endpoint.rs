@@ -5,7 +5,7 @@ use std::fmt;
 
 use url::Url;
 
-use crate::push::http::same_origin;
+use crate::origin::same_origin;
 use crate::source::SourceError;
 
 /// The public Hub, used when `HF_ENDPOINT` is not set.

@@ -4,7 +4,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::{HubClient, HubError};
-use crate::push::Digest;
+use crate::digest::Digest;
 use crate::source::{RepoId, Revision};
 
 /// One file in a repository, as the Hub lists it.

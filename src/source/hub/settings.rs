@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use super::HubEndpoint;
-use crate::push::Secret;
+use crate::secret::Secret;
 use crate::source::SourceError;
 
 /// Token variables in the order the Hub's own clients try them.

@@ -1,5 +1,6 @@
-//! SHA-256 content digests: the `sha256:<hex>` names every registry uses for blobs, and
-//! streaming hashing with a fixed-size buffer.
+//! SHA-256 content digests: the `sha256:<hex>` names every registry uses for blobs and the
+//! Hub reports for LFS files, and streaming hashing with a fixed-size buffer. Sources, the
+//! inspector and the backends all name files by these, so the type lives below every stage.
 
 use std::fmt;
 use std::fs::File;
@@ -224,6 +225,13 @@ mod tests {
         }
         assert!(format!("{EMPTY}0").parse::<Digest>().is_err());
         assert!(EMPTY.replace('e', "g").parse::<Digest>().is_err());
+    }
+
+    #[test]
+    fn hex_is_checked() {
+        assert!(Digest::from_hex(&"A".repeat(64)).is_ok());
+        assert!(Digest::from_hex(&"g".repeat(64)).is_err());
+        assert!(Digest::from_hex("abc").is_err());
     }
 
     #[test]

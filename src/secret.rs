@@ -1,4 +1,5 @@
-//! Tokens and passwords in a type that cannot leak by formatting.
+//! Tokens and passwords in a type that cannot leak by formatting. The Hub source client and
+//! every backend hold their credentials in it, so it lives below every stage.
 
 use std::fmt;
 
