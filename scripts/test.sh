@@ -35,3 +35,5 @@ cargo clippy --all-targets -- -D warnings
 echo "==> cargo test"
 cargo test --all-targets
 cargo test --doc
+echo "==> cargo doc (broken links and markup are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet

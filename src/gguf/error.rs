@@ -51,7 +51,7 @@ impl HeaderError {
         self
     }
 
-    /// Adds the file's path: "`path`: <this error>".
+    /// Adds the file's path: "`path`: &lt;this error&gt;".
     pub fn with_path(self, path: impl AsRef<Path>) -> SourceHeaderError {
         SourceHeaderError {
             source_name: path.as_ref().display().to_string(),

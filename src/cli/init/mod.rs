@@ -2,7 +2,7 @@
 //! folder or a Hub repository — variants grouped into models by family and fine-tune, the
 //! preferred quant chosen the way llama.cpp picks one (Q4_K_M, then Q8_0, then the first),
 //! and multimodal projectors paired with their model instead of becoming variants
-//! ([`projector`]).
+//! (see `projector.rs`).
 
 mod projector;
 
