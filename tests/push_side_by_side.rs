@@ -9,12 +9,12 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use registry::{Fault, FaultProxy, Rule, open_registry, unique};
+use registry::{Fault, FaultProxy, Recorder, Rule, open_registry, unique};
 use ruvltra_export::push::bundle::{BundleBackend, BundleTarget};
 use ruvltra_export::push::oci::{OciBackend, OciConfig};
 use ruvltra_export::push::{
-    Backend, DigestCache, OllamaModel, Plan, PlannedPush, PushContext, QuietProgress, Release,
-    RetryPolicy, SharedReads, TransferOptions, push_side_by_side,
+    Backend, DigestCache, OllamaModel, Plan, PlannedPush, ProgressEvent, PushContext,
+    QuietProgress, Release, RetryPolicy, SharedReads, TransferOptions, push_side_by_side,
 };
 
 /// A model file bigger than the shared window (8 MiB), so readers must keep pace with each
@@ -101,14 +101,30 @@ fn three_targets_hash_once_and_read_the_file_once() {
     let store = BundleBackend::new(BundleTarget::Dir(dir.path().join("store")));
     let tar = BundleBackend::new(BundleTarget::Tar(dir.path().join("bundle.tar")));
     let digests = DigestCache::in_memory();
+    let recorder = Recorder::default();
     let ctx = PushContext {
         reads: SharedReads::default(),
         digests: &digests,
-        progress: &QuietProgress,
+        progress: &recorder,
         options: options(8 << 20),
     };
     let releases = vec![release.clone(), release.clone(), release];
     push_and_verify(&[&registry, &store, &tar], &releases, &ctx);
+    // Each target's transfer of the model is its own item in the progress events.
+    let mut model_transfers: Vec<String> = recorder
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|event| match event {
+            ProgressEvent::TransferStarted { name, size: s, .. } if *s == size => {
+                Some(name.split(':').next().unwrap_or_default().to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    model_transfers.sort();
+    assert_eq!(model_transfers, ["bundle 1", "bundle 2", "oci"]);
     assert_eq!(
         digests.bytes_hashed(),
         size,

@@ -45,10 +45,10 @@ const JOIN_SHARE: u32 = 5;
 
 /// The files of one push command that more than one target reads, by path. Shared by every
 /// backend through [`crate::push::PushContext`]; empty (every file read on its own) unless
-/// [`SharedReads::share`] was called.
-#[derive(Debug)]
+/// [`SharedReads::share`] was called. Clones are handles to the same files.
+#[derive(Debug, Clone)]
 pub struct SharedReads {
-    files: Mutex<HashMap<PathBuf, Arc<SharedFile>>>,
+    files: Arc<Mutex<HashMap<PathBuf, Arc<SharedFile>>>>,
     stall: Duration,
 }
 
@@ -62,7 +62,7 @@ impl SharedReads {
     /// Shared reads that stop waiting for a reader after `stall` without progress.
     pub fn with_stall(stall: Duration) -> Self {
         Self {
-            files: Mutex::new(HashMap::new()),
+            files: Arc::new(Mutex::new(HashMap::new())),
             stall,
         }
     }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::backend::{Action, Backend, Plan, PushContext, PushReport};
 use super::error::PushError;
+use super::progress::{Progress, ProgressEvent};
 use super::release::Release;
 
 /// One target of a multi-target push: the backend, what it sends, and the plan made for it.
@@ -24,16 +25,35 @@ pub struct PlannedPush<'a> {
 }
 
 /// Carries out every plan at once and returns each target's result in order. One target's
-/// failure does not stop the others.
+/// failure does not stop the others. With several targets, item names in progress events
+/// start with the backend's name (`oci: ...`), so two targets sending the same file show as
+/// two transfers.
 pub fn push_side_by_side(
     pushes: &[PlannedPush<'_>],
     ctx: &PushContext<'_>,
 ) -> Vec<Result<PushReport, PushError>> {
     share_files(pushes, ctx);
+    let several = pushes.len() > 1;
+    let labels = labels(pushes);
     std::thread::scope(|scope| {
         let running: Vec<_> = pushes
             .iter()
-            .map(|p| scope.spawn(move || p.backend.push(p.plan, p.release, ctx)))
+            .zip(&labels)
+            .map(|(p, label)| {
+                scope.spawn(move || {
+                    let tagged = Tagged {
+                        label,
+                        inner: ctx.progress,
+                    };
+                    let own = PushContext {
+                        digests: ctx.digests,
+                        progress: if several { &tagged } else { ctx.progress },
+                        options: ctx.options.clone(),
+                        reads: ctx.reads.clone(),
+                    };
+                    p.backend.push(p.plan, p.release, &own)
+                })
+            })
             .collect();
         running
             .into_iter()
@@ -44,6 +64,29 @@ pub fn push_side_by_side(
             })
             .collect()
     })
+}
+
+/// Each push's name in progress events: its backend's name, numbered when two pushes share
+/// one (`bundle 1`, `bundle 2`).
+fn labels(pushes: &[PlannedPush<'_>]) -> Vec<String> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for push in pushes {
+        *counts.entry(push.backend.name()).or_default() += 1;
+    }
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    pushes
+        .iter()
+        .map(|push| {
+            let name = push.backend.name();
+            if counts[name] > 1 {
+                let n = seen.entry(name).or_default();
+                *n += 1;
+                format!("{name} {n}")
+            } else {
+                name.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Announces to `ctx.reads` every local file whose bytes more than one plan sends in full.
@@ -70,5 +113,25 @@ fn share_files(pushes: &[PlannedPush<'_>], ctx: &PushContext<'_>) {
     }
     for (path, (size, count)) in readers {
         ctx.reads.share(&path, size, count);
+    }
+}
+
+/// One target's progress among several: item names get the target's label in front.
+struct Tagged<'a> {
+    label: &'a str,
+    inner: &'a dyn Progress,
+}
+
+impl Progress for Tagged<'_> {
+    fn emit(&self, mut event: ProgressEvent) {
+        match &mut event {
+            ProgressEvent::TransferStarted { name, .. }
+            | ProgressEvent::TransferProgress { name, .. }
+            | ProgressEvent::TransferFinished { name, .. }
+            | ProgressEvent::Skipped { name, .. } => *name = format!("{}: {name}", self.label),
+            ProgressEvent::Retrying { what, .. } => *what = format!("{}: {what}", self.label),
+            _ => {}
+        }
+        self.inner.emit(event);
     }
 }
