@@ -179,3 +179,49 @@ fn a_target_that_retries_mid_upload_still_gets_the_right_bytes() {
         "{read} bytes read for a file of {size}"
     );
 }
+
+#[test]
+fn the_command_pushes_both_targets_with_one_line_per_transfer_and_one_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let (gguf, _) = model_file(dir.path());
+    let name = format!("ruvltra/{}:q4", unique("fanout-cli"));
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ruvltra-export"))
+        .args(["push", "--gguf"])
+        .arg(&gguf)
+        .args([
+            "--name",
+            &name,
+            "--to",
+            "oci",
+            "--to",
+            "bundle",
+            "--insecure",
+        ])
+        .args(["--registry", &open_registry(), "--tar"])
+        .arg(dir.path().join("bundle.tar"))
+        .env("XDG_CACHE_HOME", dir.path().join("cache"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    for target in ["oci", "bundle"] {
+        let sending = format!("sending {target}: ");
+        assert!(
+            stderr.lines().any(|l| l.starts_with(&sending)),
+            "no `{sending}` line:\n{stderr}"
+        );
+    }
+    assert_eq!(
+        stderr.matches("Ollama issue 7244").count(),
+        1,
+        "the registry warning once:\n{stderr}"
+    );
+    let rows: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("REGISTRY"))
+        .skip(1)
+        .collect();
+    assert_eq!(rows.len(), 2, "{stdout}");
+    assert!(rows.iter().all(|row| row.ends_with(" ok")), "{stdout}");
+}

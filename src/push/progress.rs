@@ -105,23 +105,18 @@ impl Progress for PlainProgress {
             ProgressEvent::Hashing { path, size } => {
                 format!("hashing `{path}` ({})", human_bytes(size))
             }
+            // Names are the plan's item names; with several targets at once they start with
+            // the target (see `push_side_by_side`).
             ProgressEvent::TransferStarted {
-                backend,
-                name,
-                size,
-                offset,
-                ..
+                name, size, offset, ..
             } if offset > 0 => format!(
-                "{backend}: resuming {name} at {} of {}",
+                "resuming {name} at {} of {}",
                 human_bytes(offset),
                 human_bytes(size)
             ),
-            ProgressEvent::TransferStarted {
-                backend,
-                name,
-                size,
-                ..
-            } => format!("{backend}: sending {name} ({})", human_bytes(size)),
+            ProgressEvent::TransferStarted { name, size, .. } => {
+                format!("sending {name} ({})", human_bytes(size))
+            }
             ProgressEvent::TransferProgress { .. } => return,
             ProgressEvent::TransferFinished { name, sent } => {
                 format!("done {name} ({} sent)", human_bytes(sent))

@@ -470,13 +470,14 @@ impl Backend for OciBackend {
             }
             let (check, warning) = check_blob_download(&client, ctx.progress, &repository, image)?;
             checks.push(check);
-            warnings.extend(warning);
+            // One warning per registry, not one per image: they all come from the same server.
+            if let Some(warning) = warning
+                && !warnings.contains(&warning)
+            {
+                warnings.push(warning);
+            }
         }
-        for warning in &warnings {
-            ctx.progress.emit(ProgressEvent::Warning {
-                message: warning.clone(),
-            });
-        }
+        // The report carries the warnings; whoever prints it prints them once.
         Ok(VerifyReport {
             backend: self.name().into(),
             target: self.target(),
