@@ -11,12 +11,13 @@ use std::process::Command;
 use std::time::Duration;
 
 use registry::{
-    Fault, FaultProxy, Recorder, Rule, auth_registry, auth_user, open_registry, unique,
+    Fault, FaultProxy, Recorder, Rule, auth_registry, auth_user, oci_backend, open_registry,
+    transfer_options, unique,
 };
-use ruvltra_export::push::oci::{Credentials, OciBackend, OciConfig};
+use ruvltra_export::push::oci::{Credentials, OciBackend};
 use ruvltra_export::push::{
     Action, Backend, DigestCache, OllamaImage, OllamaModel, Plan, PushContext, PushError,
-    QuietProgress, Release, RetryPolicy, TransferOptions,
+    QuietProgress, Release,
 };
 use ruvltra_export::secret::Secret;
 
@@ -47,35 +48,6 @@ fn release(models: Vec<OllamaModel>) -> Release {
     Release {
         models,
         files: Vec::new(),
-    }
-}
-
-fn backend(
-    registry: &str,
-    credentials: Option<Credentials>,
-    mount_from: Vec<String>,
-) -> OciBackend {
-    OciBackend::new(OciConfig {
-        registry: registry.to_string(),
-        insecure: true,
-        credentials,
-        mount_from,
-    })
-}
-
-fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 4,
-        initial_delay: Duration::from_millis(20),
-        max_delay: Duration::from_secs(2),
-    }
-}
-
-fn options(chunk_size: u64) -> TransferOptions {
-    TransferOptions {
-        chunk_size,
-        retry: fast_retry(),
-        ..TransferOptions::default()
     }
 }
 
@@ -124,13 +96,13 @@ fn push_verify_repush_and_read_back_with_skopeo() {
     let registry = open_registry();
     let repository = format!("ruvltra/{}", unique("open"));
     let release = release(vec![model(&repository, "q4_k_m", "ggml-vocab-phi-3.gguf")]);
-    let backend = backend(&registry, None, Vec::new());
+    let backend = oci_backend(&registry, None, Vec::new());
     let digests = DigestCache::in_memory();
     let ctx = PushContext {
         reads: Default::default(),
         digests: &digests,
         progress: &QuietProgress,
-        options: options(64 << 20),
+        options: transfer_options(64 << 20),
     };
     let plan = backend.plan(&release, &ctx).unwrap();
     assert!(
@@ -187,10 +159,10 @@ fn authenticated_registry_needs_the_right_password() {
         reads: Default::default(),
         digests: &digests,
         progress: &QuietProgress,
-        options: options(64 << 20),
+        options: transfer_options(64 << 20),
     };
 
-    let err = backend(&registry, None, Vec::new())
+    let err = oci_backend(&registry, None, Vec::new())
         .plan(&release, &ctx)
         .unwrap_err();
     assert!(matches!(err, PushError::Unauthorized { .. }), "{err}");
@@ -198,7 +170,7 @@ fn authenticated_registry_needs_the_right_password() {
         username: user.clone(),
         password: Secret::new("wrong-password"),
     };
-    let err = backend(&registry, Some(wrong), Vec::new())
+    let err = oci_backend(&registry, Some(wrong), Vec::new())
         .plan(&release, &ctx)
         .unwrap_err();
     assert!(
@@ -211,7 +183,7 @@ fn authenticated_registry_needs_the_right_password() {
         username: user.clone(),
         password: Secret::new(password.clone()),
     };
-    let backend = backend(&registry, Some(right), Vec::new());
+    let backend = oci_backend(&registry, Some(right), Vec::new());
     push_all(&backend, &release, &ctx);
     assert!(backend.verify(&release, &ctx).unwrap().is_ok());
     let image = OllamaImage::build(&release.models[0], &digests, &QuietProgress).unwrap();
@@ -238,14 +210,14 @@ fn chunked_upload_survives_a_cut_connection_without_sending_twice() {
     });
     let repository = format!("ruvltra/{}", unique("cut"));
     let release = release(vec![model(&repository, "q4", "ggml-vocab-qwen2.gguf")]);
-    let backend = backend(&proxy.addr(), None, Vec::new());
+    let backend = oci_backend(&proxy.addr(), None, Vec::new());
     let digests = DigestCache::in_memory();
     let recorder = Recorder::default();
     let ctx = PushContext {
         reads: Default::default(),
         digests: &digests,
         progress: &recorder,
-        options: options(1 << 20),
+        options: transfer_options(1 << 20),
     };
     let (_, sent) = push_all(&backend, &release, &ctx);
     assert!(
@@ -278,9 +250,9 @@ fn interrupted_push_resumes_in_the_next_command() {
     let state = tempfile::tempdir().unwrap();
     let repository = format!("ruvltra/{}", unique("resume"));
     let release = release(vec![model(&repository, "q4", "ggml-vocab-qwen2.gguf")]);
-    let backend = backend(&proxy.addr(), None, Vec::new());
+    let backend = oci_backend(&proxy.addr(), None, Vec::new());
     let digests = DigestCache::in_memory();
-    let mut options = options(1 << 20);
+    let mut options = transfer_options(1 << 20);
     options.state_dir = Some(state.path().to_path_buf());
     options.retry.max_attempts = 2;
     options.parallel = 1;
@@ -357,14 +329,14 @@ fn server_errors_and_rate_limits_are_retried() {
     }
     let repository = format!("ruvltra/{}", unique("flaky"));
     let release = release(vec![model(&repository, "q4", "ggml-vocab-phi-3.gguf")]);
-    let backend = backend(&proxy.addr(), None, Vec::new());
+    let backend = oci_backend(&proxy.addr(), None, Vec::new());
     let digests = DigestCache::in_memory();
     let recorder = Recorder::default();
     let ctx = PushContext {
         reads: Default::default(),
         digests: &digests,
         progress: &recorder,
-        options: options(64 << 20),
+        options: transfer_options(64 << 20),
     };
     let started = std::time::Instant::now();
     push_all(&backend, &release, &ctx);
@@ -398,14 +370,14 @@ fn client_errors_fail_fast_with_the_registry_message() {
     });
     let repository = format!("ruvltra/{}", unique("bad"));
     let release = release(vec![model(&repository, "q4", "ggml-vocab-phi-3.gguf")]);
-    let backend = backend(&proxy.addr(), None, Vec::new());
+    let backend = oci_backend(&proxy.addr(), None, Vec::new());
     let digests = DigestCache::in_memory();
     let recorder = Recorder::default();
     let ctx = PushContext {
         reads: Default::default(),
         digests: &digests,
         progress: &recorder,
-        options: options(64 << 20),
+        options: transfer_options(64 << 20),
     };
     let plan = backend.plan(&release, &ctx).unwrap();
     let err = backend.push(&plan, &release, &ctx).unwrap_err();
@@ -427,13 +399,13 @@ fn blobs_in_another_repository_are_mounted() {
         reads: Default::default(),
         digests: &digests,
         progress: &QuietProgress,
-        options: options(64 << 20),
+        options: transfer_options(64 << 20),
     };
     let one = release(vec![model(&first, "q4", "ggml-vocab-phi-3.gguf")]);
-    push_all(&backend(&registry, None, Vec::new()), &one, &ctx);
+    push_all(&oci_backend(&registry, None, Vec::new()), &one, &ctx);
 
     let two = release(vec![model(&second, "q4", "ggml-vocab-phi-3.gguf")]);
-    let backend = backend(&registry, None, vec![first.clone()]);
+    let backend = oci_backend(&registry, None, vec![first.clone()]);
     let plan = backend.plan(&two, &ctx).unwrap();
     let gguf_item = plan
         .items
@@ -465,11 +437,11 @@ fn stale_tags_are_listed_and_pruned_only_when_asked() {
         reads: Default::default(),
         digests: &digests,
         progress: &QuietProgress,
-        options: options(64 << 20),
+        options: transfer_options(64 << 20),
     };
     let mut q8 = model(&repository, "q8", "ggml-vocab-phi-3.gguf");
     q8.config.file_type = "Q8_0".into();
-    let backend = backend(&registry, None, Vec::new());
+    let backend = oci_backend(&registry, None, Vec::new());
     push_all(
         &backend,
         &release(vec![model(&repository, "q4", "ggml-vocab-phi-3.gguf"), q8]),
@@ -565,13 +537,13 @@ fn bearer_token_challenge_is_answered_with_a_token_from_the_realm() {
         reads: Default::default(),
         digests: &digests,
         progress: &QuietProgress,
-        options: options(64 << 20),
+        options: transfer_options(64 << 20),
     };
     let wrong = Credentials {
         username: "robot".into(),
         password: Secret::new("nope"),
     };
-    let err = backend(&proxy.addr(), Some(wrong), Vec::new())
+    let err = oci_backend(&proxy.addr(), Some(wrong), Vec::new())
         .plan(&release, &ctx)
         .unwrap_err();
     assert!(matches!(err, PushError::Unauthorized { .. }), "{err}");
@@ -581,7 +553,7 @@ fn bearer_token_challenge_is_answered_with_a_token_from_the_realm() {
         username: "robot".into(),
         password: Secret::new("robot-password"),
     };
-    let backend = backend(&proxy.addr(), Some(right), Vec::new());
+    let backend = oci_backend(&proxy.addr(), Some(right), Vec::new());
     push_all(&backend, &release, &ctx);
     assert!(backend.verify(&release, &ctx).unwrap().is_ok());
     let requests = proxy.token_requests();

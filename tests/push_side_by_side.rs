@@ -9,12 +9,13 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use registry::{Fault, FaultProxy, Recorder, Rule, open_registry, unique};
+use registry::{
+    Fault, FaultProxy, Recorder, Rule, oci_backend, open_registry, transfer_options, unique,
+};
 use ruvltra_export::push::bundle::{BundleBackend, BundleTarget};
-use ruvltra_export::push::oci::{OciBackend, OciConfig};
 use ruvltra_export::push::{
     Backend, DigestCache, OllamaModel, Plan, PlannedPush, ProgressEvent, PushContext,
-    QuietProgress, Release, RetryPolicy, SharedReads, TransferOptions, push_side_by_side,
+    QuietProgress, Release, SharedReads, push_side_by_side,
 };
 
 /// A model file bigger than the shared window (8 MiB), so readers must keep pace with each
@@ -37,27 +38,6 @@ fn release(name: &str, gguf: &Path) -> Release {
     Release {
         models: vec![model],
         files: Vec::new(),
-    }
-}
-
-fn oci(registry: &str) -> OciBackend {
-    OciBackend::new(OciConfig {
-        registry: registry.to_string(),
-        insecure: true,
-        credentials: None,
-        mount_from: Vec::new(),
-    })
-}
-
-fn options(chunk_size: u64) -> TransferOptions {
-    TransferOptions {
-        chunk_size,
-        retry: RetryPolicy {
-            max_attempts: 4,
-            initial_delay: Duration::from_millis(20),
-            max_delay: Duration::from_secs(2),
-        },
-        ..TransferOptions::default()
     }
 }
 
@@ -97,7 +77,7 @@ fn three_targets_hash_once_and_read_the_file_once() {
     let (gguf, size) = model_file(dir.path());
     let repository = format!("ruvltra/{}", unique("fanout"));
     let release = release(&format!("{repository}:q4"), &gguf);
-    let registry = oci(&open_registry());
+    let registry = oci_backend(&open_registry(), None, Vec::new());
     let store = BundleBackend::new(BundleTarget::Dir(dir.path().join("store")));
     let tar = BundleBackend::new(BundleTarget::Tar(dir.path().join("bundle.tar")));
     let digests = DigestCache::in_memory();
@@ -106,7 +86,7 @@ fn three_targets_hash_once_and_read_the_file_once() {
         reads: SharedReads::default(),
         digests: &digests,
         progress: &recorder,
-        options: options(8 << 20),
+        options: transfer_options(8 << 20),
     };
     let releases = vec![release.clone(), release.clone(), release];
     push_and_verify(&[&registry, &store, &tar], &releases, &ctx);
@@ -153,14 +133,14 @@ fn a_target_that_retries_mid_upload_still_gets_the_right_bytes() {
     });
     let repository = format!("ruvltra/{}", unique("fanout-cut"));
     let release = release(&format!("{repository}:q4"), &gguf);
-    let registry = oci(&proxy.addr());
+    let registry = oci_backend(&proxy.addr(), None, Vec::new());
     let tar = BundleBackend::new(BundleTarget::Tar(dir.path().join("bundle.tar")));
     let digests = DigestCache::in_memory();
     let ctx = PushContext {
         reads: SharedReads::with_stall(Duration::from_secs(1)),
         digests: &digests,
         progress: &QuietProgress,
-        options: options(4 << 20),
+        options: transfer_options(4 << 20),
     };
     let releases = vec![release.clone(), release];
     push_and_verify(&[&registry, &tar], &releases, &ctx);

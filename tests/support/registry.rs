@@ -10,7 +10,35 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ruvltra_export::push::{Progress, ProgressEvent};
+use ruvltra_export::push::oci::{Credentials, OciBackend, OciConfig};
+use ruvltra_export::push::{Progress, ProgressEvent, RetryPolicy, TransferOptions};
+
+/// An oci backend for `registry` (`host:port`) over plain HTTP.
+pub fn oci_backend(
+    registry: &str,
+    credentials: Option<Credentials>,
+    mount_from: Vec<String>,
+) -> OciBackend {
+    OciBackend::new(OciConfig {
+        registry: registry.to_string(),
+        insecure: true,
+        credentials,
+        mount_from,
+    })
+}
+
+/// Transfer options with `chunk_size` and retries quick enough for injected faults.
+pub fn transfer_options(chunk_size: u64) -> TransferOptions {
+    TransferOptions {
+        chunk_size,
+        retry: RetryPolicy {
+            max_attempts: 4,
+            initial_delay: Duration::from_millis(20),
+            max_delay: Duration::from_secs(2),
+        },
+        ..TransferOptions::default()
+    }
+}
 
 fn env(var: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| {
