@@ -7,9 +7,9 @@
 //! when `init` cannot be sure, so the starter manifest always passes `check`.
 //!
 //! Names pair a projector with its model; widths confirm or refuse. llama.cpp's converter
-//! writes a projector's output width as `clip.vision.projection_dim` (`clip.audio.
-//! projection_dim` for audio), the model's `<arch>.embedding_length`, and llama.cpp refuses a
-//! projector whose width differs from the model's. So the width picks the model when the name
+//! writes a projector's output width as `clip.vision.projection_dim` (for audio,
+//! `clip.audio.projection_dim`), the model's as `<arch>.embedding_length`, and llama.cpp
+//! refuses a projector whose width differs from the model's. So the width picks the model when the name
 //! fits several, and a pairing by name whose widths disagree is written commented out.
 
 use std::fmt::Write as _;
