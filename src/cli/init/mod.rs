@@ -1,9 +1,10 @@
 //! `ruvltra-export init SOURCE`: a commented starter manifest from the GGUF files in a
 //! folder or a Hub repository — variants grouped into models by family and fine-tune, the
 //! preferred quant chosen the way llama.cpp picks one (Q4_K_M, then Q8_0, then the first),
-//! and multimodal projectors paired with their model instead of becoming variants
-//! (see `projector.rs`).
+//! multimodal projectors paired with their model instead of becoming variants (see
+//! `projector.rs`), and LoRA adapters left out with a comment saying why (see `adapter.rs`).
 
+mod adapter;
 mod projector;
 
 use std::fmt::Write as _;
@@ -17,7 +18,10 @@ use super::EXIT_OK;
 use crate::gguf::{GgufHeader, Quant};
 use crate::source::{FileLocation, HubClient, Source, SourceFile};
 
-pub use projector::{Placement, ProjectorEvidence, Role, is_projector_name, place};
+pub use adapter::{AdapterEvidence, is_adapter_name};
+pub use projector::{
+    PairedBy, PairingModel, Placement, ProjectorEvidence, Role, Width, is_projector_name, place,
+};
 
 /// Arguments of `init`.
 #[derive(Debug, Clone, Args)]
@@ -49,8 +53,11 @@ pub struct FoundFile {
     pub license: Option<String>,
     /// `general.architecture`.
     pub architecture: Option<String>,
-    /// A model, or a multimodal projector (which is never a variant).
+    /// A model, a multimodal projector or an adapter (neither of which is a variant).
     pub role: Role,
+    /// A model's embedding length or a projector's projection dimension: llama.cpp pairs
+    /// them only when equal (see [`Width::from_header`]).
+    pub width: Option<Width>,
 }
 
 impl FoundFile {
@@ -61,6 +68,7 @@ impl FoundFile {
             .and_then(|ft| ft.name())
             .map(str::to_owned)
             .or_else(|| Quant::from_file_name(file).map(|q| q.to_string()));
+        let role = Role::from_header(header);
         FoundFile {
             file: file.to_owned(),
             basename: header.basename().map(str::to_owned),
@@ -69,13 +77,30 @@ impl FoundFile {
             quant,
             license: header.license().map(str::to_owned),
             architecture: header.architecture().map(str::to_owned),
-            role: Role::from_header(header),
+            width: Width::from_header(header, &role),
+            role,
         }
     }
 
     /// A projector known only by its name, because its header could not be read (`reason`,
     /// one line).
     pub fn unread_projector(file: &str, reason: &str) -> FoundFile {
+        FoundFile::unread(
+            file,
+            Role::Projector(ProjectorEvidence::FileName(reason.to_owned())),
+        )
+    }
+
+    /// An adapter known only by its name, because its header could not be read (`reason`,
+    /// one line).
+    pub fn unread_adapter(file: &str, reason: &str) -> FoundFile {
+        FoundFile::unread(
+            file,
+            Role::Adapter(AdapterEvidence::FileName(reason.to_owned())),
+        )
+    }
+
+    fn unread(file: &str, role: Role) -> FoundFile {
         FoundFile {
             file: file.to_owned(),
             basename: None,
@@ -84,7 +109,8 @@ impl FoundFile {
             quant: Quant::from_file_name(file).map(|q| q.to_string()),
             license: None,
             architecture: None,
-            role: Role::Projector(ProjectorEvidence::FileName(reason.to_owned())),
+            role,
+            width: None,
         }
     }
 
@@ -173,7 +199,8 @@ fn preferred(quants: &[String]) -> Option<&String> {
 }
 
 /// The starter manifest for `files` found in `source` (`repo` is `owner/name` when known).
-/// Models come from the model files alone; each projector is placed with [`place`].
+/// Models come from the model files alone; each projector is placed with [`place`], and
+/// adapters are listed in a comment (the manifest cannot express one).
 pub fn starter_manifest(
     source: &str,
     repo: Option<&str>,
@@ -181,7 +208,14 @@ pub fn starter_manifest(
     all_files: &[FoundFile],
 ) -> String {
     let files: Vec<&FoundFile> = all_files.iter().filter(|f| f.role == Role::Model).collect();
-    let projectors: Vec<&FoundFile> = all_files.iter().filter(|f| f.role != Role::Model).collect();
+    let projectors: Vec<&FoundFile> = all_files
+        .iter()
+        .filter(|f| matches!(f.role, Role::Projector(_)))
+        .collect();
+    let adapters: Vec<&FoundFile> = all_files
+        .iter()
+        .filter(|f| matches!(f.role, Role::Adapter(_)))
+        .collect();
     let family = files
         .iter()
         .find_map(|f| f.basename.clone())
@@ -218,8 +252,14 @@ pub fn starter_manifest(
             None => models.push((key, vec![f])),
         }
     }
-    let model_keys: Vec<String> = models.iter().map(|(k, _)| k.clone()).collect();
-    let placements = place(&model_keys, &projectors, &family);
+    let pairing: Vec<PairingModel> = models
+        .iter()
+        .map(|(key, list)| PairingModel {
+            key: key.clone(),
+            embedding: list.iter().find_map(|f| f.width.clone()),
+        })
+        .collect();
+    let placements = place(&pairing, &projectors, &family);
     let q = |s: &str| toml_string(s);
     let mut out = String::new();
     let _ = writeln!(
@@ -235,6 +275,16 @@ pub fn starter_manifest(
         "# then run `ruvltra-export check ruvltra.toml` and `ruvltra-export explain`."
     );
     let _ = writeln!(out, "# Every key: docs/manifest.md.\n");
+    let architectures: Vec<(String, Option<String>)> = models
+        .iter()
+        .map(|(key, list)| {
+            (
+                key.clone(),
+                list.iter().find_map(|f| f.architecture.clone()),
+            )
+        })
+        .collect();
+    adapter::write_adapters(&mut out, &adapters, &architectures);
     let _ = writeln!(out, "[family]");
     let _ = writeln!(out, "name = {}", q(&display));
     let _ = writeln!(out, "# TODO: one paragraph for the model card.");
@@ -310,7 +360,7 @@ pub fn starter_manifest(
             "# The preferred quant (`:size` and `:latest` on Ollama)."
         );
         let _ = writeln!(out, "default_variant = {}", q(default));
-        projector::write_model_projectors(&mut out, &placements, index, &model_keys);
+        projector::write_model_projectors(&mut out, &placements, index, &pairing);
         let _ = writeln!(out);
         for (f, vkey) in list.iter().zip(&variant_keys) {
             let _ = writeln!(
@@ -386,6 +436,15 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
                 );
                 found.push(FoundFile::unread_projector(&name, reason));
             }
+            // An adapter too: it is only named in a comment.
+            Err(err) if is_adapter_name(&name) => {
+                let reason = err.to_string();
+                let reason = reason.lines().next().unwrap_or_default();
+                eprintln!(
+                    "warning: cannot read the header of `{name}` ({reason}); its name says it is an adapter, so it is listed as one in a comment, not as a variant"
+                );
+                found.push(FoundFile::unread_adapter(&name, reason));
+            }
             Err(err) => {
                 return Err(
                     anyhow::Error::new(err).context(format!("cannot read the header of `{name}`"))
@@ -393,10 +452,22 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
             }
         }
     }
-    let projectors = found.iter().filter(|f| f.role != Role::Model).count();
-    if projectors == found.len() {
+    let projectors = found
+        .iter()
+        .filter(|f| matches!(f.role, Role::Projector(_)))
+        .count();
+    let adapters = found
+        .iter()
+        .filter(|f| matches!(f.role, Role::Adapter(_)))
+        .count();
+    if projectors + adapters == found.len() {
+        let what = match (projectors, adapters) {
+            (_, 0) => "multimodal projectors, no model to pair them with",
+            (0, _) => "adapters, no base model to run them on",
+            _ => "multimodal projectors and adapters, no model",
+        };
         anyhow::bail!(
-            "`{}` holds only multimodal projectors, no model to pair them with: add the model's GGUF files",
+            "`{}` holds only {what}: add the model's GGUF files",
             args.source
         );
     }
@@ -430,10 +501,23 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
         .with_context(|| format!("cannot create `{}`", args.output.display()))?;
     file.write_all(text.as_bytes())
         .with_context(|| format!("cannot write `{}`", args.output.display()))?;
-    let paired = match projectors {
-        0 => String::new(),
-        1 => " (1 multimodal projector)".to_owned(),
-        n => format!(" ({n} multimodal projectors)"),
+    let mut besides = Vec::new();
+    match projectors {
+        0 => {}
+        1 => besides.push("1 multimodal projector".to_owned()),
+        n => besides.push(format!("{n} multimodal projectors")),
+    }
+    match adapters {
+        0 => {}
+        1 => besides.push("1 adapter, left out: see the comment at the top".to_owned()),
+        n => besides.push(format!(
+            "{n} adapters, left out: see the comment at the top"
+        )),
+    }
+    let paired = if besides.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", besides.join("; "))
     };
     eprintln!(
         "wrote `{}`: {} GGUF files{paired}; fill in the TODOs, then run `ruvltra-export check {}`",
@@ -458,6 +542,7 @@ mod tests {
             license: None,
             architecture: Some("qwen2".into()),
             role: Role::Model,
+            width: None,
         }
     }
 
@@ -493,6 +578,7 @@ mod tests {
             license: None,
             architecture: Some("clip".into()),
             role,
+            width: None,
         }
     }
 
@@ -599,6 +685,94 @@ mod tests {
             text.contains("header could not be read")
                 && text.contains("(invalid GGUF header)")
                 && text.contains("# projector = \"mmproj-f16.gguf\""),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn adapters_are_named_in_a_comment_never_variants() {
+        let lora = |file: &str| FoundFile {
+            role: Role::Adapter(AdapterEvidence::Header {
+                adapter_type: Some("lora".into()),
+            }),
+            ..f(file, "F16", None)
+        };
+        let files = [
+            lora("ruvltra-small-0.5b-lora-f16.gguf"),
+            f("ruvltra-small-0.5b-q4_k_m.gguf", "Q4_K_M", None),
+            lora("ruvltra-0.5b-f16.gguf"),
+            FoundFile::unread_adapter("ggml-adapter-model.gguf", "invalid GGUF header"),
+        ];
+        let text = starter_manifest("x", Some("ruv/ruvltra"), None, &files);
+        let manifest =
+            crate::manifest::Manifest::parse(&text, std::path::Path::new("ruvltra.toml"))
+                .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        // The family and the models come from the model alone.
+        assert_eq!(manifest.family.default_model.as_str(), "small", "{text}");
+        let keys: Vec<&str> = manifest.models.iter().map(|m| m.key.as_str()).collect();
+        assert_eq!(keys, ["small"], "{text}");
+        let variants: Vec<&str> = manifest.models[0]
+            .variants
+            .iter()
+            .map(|v| v.file.as_str())
+            .collect();
+        assert_eq!(variants, ["ruvltra-small-0.5b-q4_k_m.gguf"], "{text}");
+        for file in [
+            "ruvltra-small-0.5b-lora-f16.gguf",
+            "ruvltra-0.5b-f16.gguf",
+            "ggml-adapter-model.gguf",
+        ] {
+            assert_eq!(
+                text.matches(&format!("# - `{file}`: ")).count(),
+                1,
+                "{text}"
+            );
+        }
+        assert!(
+            text.contains("a LoRA adapter (its header says `general.type = adapter`), for architecture `qwen2` like `small`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_projector_the_width_pairs_is_a_live_key_with_the_reason() {
+        let width = |key: &str, value| {
+            Some(Width {
+                key: key.into(),
+                value,
+            })
+        };
+        let model = |file: &str, finetune: &str, value| FoundFile {
+            width: width("qwen2.embedding_length", value),
+            ..f(file, "Q4_K_M", Some(finetune))
+        };
+        let files = [
+            model("ruvltra-small-0.5b-q4_k_m.gguf", "small", 896),
+            model("ruvltra-small-code-1.5b-q4_k_m.gguf", "small-code", 1536),
+            FoundFile {
+                file: "ruvltra-mmproj-f16.gguf".into(),
+                basename: None,
+                finetune: None,
+                size: None,
+                quant: Some("F16".into()),
+                license: None,
+                architecture: Some("clip".into()),
+                role: Role::Projector(ProjectorEvidence::Header),
+                width: width("clip.vision.projection_dim", 1536),
+            },
+        ];
+        let text = starter_manifest("x", Some("ruv/ruvltra"), None, &files);
+        let manifest =
+            crate::manifest::Manifest::parse(&text, std::path::Path::new("ruvltra.toml"))
+                .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(manifest.models[0].projector, None, "{text}");
+        assert_eq!(
+            manifest.models[1].projector.as_deref(),
+            Some("ruvltra-mmproj-f16.gguf"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# `ruvltra-mmproj-f16.gguf`: its name fits several models; its `clip.vision.projection_dim` 1536 equals this model's `qwen2.embedding_length` alone.\nprojector = "),
             "{text}"
         );
     }

@@ -5,10 +5,16 @@
 //! only the fallback for a file whose header cannot be read. A projector is never a variant:
 //! it becomes its model's `projector` key (docs/manifest.md), or a commented line saying why
 //! when `init` cannot be sure, so the starter manifest always passes `check`.
+//!
+//! Names pair a projector with its model; widths confirm or refuse. llama.cpp's converter
+//! writes a projector's output width as `clip.vision.projection_dim` (for audio,
+//! `clip.audio.projection_dim`), the model's as `<arch>.embedding_length`, and llama.cpp
+//! refuses a projector whose width differs from the model's. So the width picks the model when the name
+//! fits several, and a pairing by name whose widths disagree is written commented out.
 
 use std::fmt::Write as _;
 
-use super::{FoundFile, toml_string};
+use super::{AdapterEvidence, FoundFile, toml_string};
 use crate::gguf::{GgufHeader, ModelKind};
 
 /// What a GGUF file found by `init` is for.
@@ -18,6 +24,8 @@ pub enum Role {
     Model,
     /// A multimodal projector, with how `init` knows.
     Projector(ProjectorEvidence),
+    /// An adapter (LoRA) for a base model, with how `init` knows: never a variant.
+    Adapter(AdapterEvidence),
 }
 
 /// Why `init` takes a file for a multimodal projector.
@@ -37,8 +45,17 @@ pub enum ProjectorEvidence {
 impl Role {
     /// The role a file's header gives it.
     pub fn from_header(header: &GgufHeader) -> Role {
-        if header.model_kind() == ModelKind::Mmproj {
-            return Role::Projector(ProjectorEvidence::Header);
+        match header.model_kind() {
+            ModelKind::Mmproj => return Role::Projector(ProjectorEvidence::Header),
+            ModelKind::Adapter => {
+                return Role::Adapter(AdapterEvidence::Header {
+                    adapter_type: header
+                        .get("adapter.type")
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned),
+                });
+            }
+            ModelKind::Model | ModelKind::Other(_) => {}
         }
         if header.get("general.type").is_none() && header.architecture() == Some("clip") {
             return Role::Projector(ProjectorEvidence::LegacyClip);
@@ -56,34 +73,152 @@ pub fn is_projector_name(file: &str) -> bool {
         .any(|word| word == "mmproj")
 }
 
+/// A width read from a header, with the key it came from (comments name it): a model's
+/// embedding length, or a projector's projection dimension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Width {
+    /// The key, e.g. `qwen2.embedding_length` or `clip.vision.projection_dim`.
+    pub key: String,
+    /// Its value.
+    pub value: u64,
+}
+
+impl Width {
+    /// The width a file's header gives it for pairing: `<arch>.embedding_length` for a
+    /// model, `clip.vision.projection_dim` (else `clip.audio.projection_dim`) for a
+    /// projector, none for an adapter.
+    pub fn from_header(header: &GgufHeader, role: &Role) -> Option<Width> {
+        match role {
+            Role::Model => {
+                let arch = header.architecture()?;
+                Some(Width {
+                    key: format!("{arch}.embedding_length"),
+                    value: header.embedding_length()?,
+                })
+            }
+            Role::Projector(_) => ["clip.vision.projection_dim", "clip.audio.projection_dim"]
+                .iter()
+                .find_map(|key| {
+                    let value = header.get(key)?.as_u64()?;
+                    Some(Width {
+                        key: (*key).to_owned(),
+                        value,
+                    })
+                }),
+            Role::Adapter(_) => None,
+        }
+    }
+}
+
+/// A model a projector may be paired with: its key as `init` names it, and its embedding
+/// length when a variant's header states one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairingModel {
+    /// The model key.
+    pub key: String,
+    /// `<arch>.embedding_length` of its first variant that has one.
+    pub embedding: Option<Width>,
+}
+
+/// What decided a projector's candidates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairedBy {
+    /// The name (or there being one model), with no width saying otherwise.
+    Name,
+    /// The name fits several models; the width fits exactly one of them.
+    Width,
+}
+
 /// Where one projector goes: the models (indices into the model list) it may belong to.
-/// One model is a pairing; several mean `init` could not tell from the names.
+/// One model is a pairing; several mean `init` could not tell.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Placement<'a> {
     /// The projector.
     pub projector: &'a FoundFile,
-    /// The candidate models, never empty when there is a model at all.
+    /// The candidate models; empty when every model its name fits has another width.
     pub models: Vec<usize>,
+    /// What chose the candidates.
+    pub by: PairedBy,
+    /// Models its name fits whose embedding length differs from its projection dimension:
+    /// llama.cpp would refuse the pair, so it is written commented out with both numbers.
+    pub refused: Vec<usize>,
 }
 
-/// Places every projector among `models` (keys as `init` names them): the model whose key
-/// the projector's key equals, else the one whose key words its name contains most fully,
-/// else (no fit, or a tie) every fitting model, or every model when none fits. With one
-/// model, every projector is that model's.
+/// Places every projector among `models`: by name, the model whose key the projector's key
+/// equals, else the one whose key words its name contains most fully, else (no fit, or a
+/// tie) every fitting model, or every model when none fits; with one model, that model.
+/// Widths then decide: among several candidates the one whose embedding length equals the
+/// projector's projection dimension wins, and candidates whose width differs are refused.
 pub fn place<'a>(
-    model_keys: &[String],
+    models: &[PairingModel],
     projectors: &[&'a FoundFile],
     family: &str,
 ) -> Vec<Placement<'a>> {
+    let keys: Vec<String> = models.iter().map(|m| m.key.clone()).collect();
     projectors
         .iter()
-        .map(|&projector| Placement {
-            projector,
-            models: candidates(model_keys, &projector.projector_key(family)),
+        .map(|&projector| {
+            let by_name = candidates(&keys, &projector.projector_key(family));
+            by_width(models, projector, by_name)
         })
         .collect()
 }
 
+/// The placement once widths have had their say over the candidates `by_name`.
+fn by_width<'a>(
+    models: &[PairingModel],
+    projector: &'a FoundFile,
+    by_name: Vec<usize>,
+) -> Placement<'a> {
+    let named = |models: Vec<usize>| Placement {
+        projector,
+        models,
+        by: PairedBy::Name,
+        refused: Vec::new(),
+    };
+    let Some(width) = &projector.width else {
+        return named(by_name);
+    };
+    // Some(true): the widths agree; Some(false): they differ; None: the model states none.
+    let fits = |i: usize| {
+        models
+            .get(i)
+            .and_then(|m| m.embedding.as_ref())
+            .map(|e| e.value == width.value)
+    };
+    if let [only] = by_name.as_slice() {
+        return match fits(*only) {
+            Some(false) => Placement {
+                refused: by_name,
+                ..named(Vec::new())
+            },
+            Some(true) | None => named(by_name),
+        };
+    }
+    let (matching, rest): (Vec<usize>, Vec<usize>) =
+        by_name.iter().partition(|&&i| fits(i) == Some(true));
+    match matching.len() {
+        1 => Placement {
+            by: PairedBy::Width,
+            ..named(matching)
+        },
+        0 => {
+            let (unknown, differing): (Vec<usize>, Vec<usize>) =
+                rest.into_iter().partition(|&i| fits(i).is_none());
+            if unknown.is_empty() {
+                Placement {
+                    refused: differing,
+                    ..named(Vec::new())
+                }
+            } else {
+                named(unknown)
+            }
+        }
+        _ => named(matching),
+    }
+}
+
+/// The models a projector's key fits by name (see [`place`]).
 fn candidates(model_keys: &[String], key: &str) -> Vec<usize> {
     if model_keys.len() == 1 {
         return vec![0];
@@ -146,28 +281,24 @@ fn precision_rank(projector: &FoundFile) -> usize {
 }
 
 /// The `projector` lines of one model's table: the preferred header-proven projector as the
-/// key, the others as comments saying why, and the projectors that may be this model's as
-/// commented lines to pick from.
+/// key, the others as comments saying why, the projectors that may be this model's as
+/// commented lines to pick from, and those refused for their width with both numbers.
 pub(super) fn write_model_projectors(
     out: &mut String,
     placements: &[Placement<'_>],
     model: usize,
-    model_keys: &[String],
+    models: &[PairingModel],
 ) {
-    let mut own: Vec<&FoundFile> = placements
-        .iter()
-        .filter(|p| p.models == [model])
-        .map(|p| p.projector)
-        .collect();
+    let mut own: Vec<&Placement<'_>> = placements.iter().filter(|p| p.models == [model]).collect();
     own.sort_by(|a, b| {
-        precision_rank(a)
-            .cmp(&precision_rank(b))
-            .then_with(|| a.file.cmp(&b.file))
+        precision_rank(a.projector)
+            .cmp(&precision_rank(b.projector))
+            .then_with(|| a.projector.file.cmp(&b.projector.file))
     });
-    let live: Vec<&FoundFile> = own
+    let live: Vec<&Placement<'_>> = own
         .iter()
         .copied()
-        .filter(|p| p.role == Role::Projector(ProjectorEvidence::Header))
+        .filter(|p| p.projector.role == Role::Projector(ProjectorEvidence::Header))
         .collect();
     match live.as_slice() {
         [] => {}
@@ -176,10 +307,11 @@ pub(super) fn write_model_projectors(
                 out,
                 "# The multimodal projector every variant runs with (its header says `general.type = mmproj`)."
             );
-            let _ = writeln!(out, "projector = {}", toml_string(&only.file));
+            write_width_reason(out, only, model, models);
+            let _ = writeln!(out, "projector = {}", toml_string(&only.projector.file));
         }
         [first, ..] => {
-            let listed: Vec<String> = live.iter().map(|p| describe(p)).collect();
+            let listed: Vec<String> = live.iter().map(|p| describe(p.projector)).collect();
             let _ = writeln!(
                 out,
                 "# Several multimodal projectors fit this model: {}.",
@@ -193,19 +325,27 @@ pub(super) fn write_model_projectors(
                 out,
                 "# `projector` on a variant to give that variant its own."
             );
-            let _ = writeln!(out, "projector = {}", toml_string(&first.file));
+            for placement in &live {
+                write_width_reason(out, placement, model, models);
+            }
+            let _ = writeln!(out, "projector = {}", toml_string(&first.projector.file));
         }
     }
-    for projector in own.iter().filter(|p| !live.contains(p)) {
+    for placement in own.iter().filter(|p| !live.contains(p)) {
         let _ = writeln!(
             out,
             "# `{}` looks like this model's projector.",
-            projector.file
+            placement.projector.file
         );
-        for line in caveat(&projector.role) {
+        write_width_reason(out, placement, model, models);
+        for line in caveat(&placement.projector.role) {
             let _ = writeln!(out, "# {line}");
         }
-        let _ = writeln!(out, "# projector = {}", toml_string(&projector.file));
+        let _ = writeln!(
+            out,
+            "# projector = {}",
+            toml_string(&placement.projector.file)
+        );
     }
     for placement in placements
         .iter()
@@ -214,7 +354,7 @@ pub(super) fn write_model_projectors(
         let others: Vec<String> = placement
             .models
             .iter()
-            .map(|&i| format!("`{}`", model_keys.get(i).map(String::as_str).unwrap_or("?")))
+            .map(|&i| format!("`{}`", models.get(i).map(|m| m.key.as_str()).unwrap_or("?")))
             .collect();
         let _ = writeln!(
             out,
@@ -235,6 +375,77 @@ pub(super) fn write_model_projectors(
             toml_string(&placement.projector.file)
         );
     }
+    for placement in placements.iter().filter(|p| p.refused.contains(&model)) {
+        write_refusal(out, placement, model, models);
+    }
+}
+
+/// The comment line saying a width chose this model, when one did.
+fn write_width_reason(
+    out: &mut String,
+    placement: &Placement<'_>,
+    model: usize,
+    models: &[PairingModel],
+) {
+    let (PairedBy::Width, Some(width), Some(embedding)) = (
+        placement.by,
+        &placement.projector.width,
+        models.get(model).and_then(|m| m.embedding.as_ref()),
+    ) else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "# `{}`: its name fits several models; its `{}` {} equals this model's `{}` alone.",
+        placement.projector.file, width.key, width.value, embedding.key
+    );
+}
+
+/// The commented-out pairing of a projector whose name fits this model but whose width does
+/// not, with both numbers and the models (if any) whose width fits.
+fn write_refusal(
+    out: &mut String,
+    placement: &Placement<'_>,
+    model: usize,
+    models: &[PairingModel],
+) {
+    let projector = placement.projector;
+    let (Some(width), Some(embedding)) = (
+        &projector.width,
+        models.get(model).and_then(|m| m.embedding.as_ref()),
+    ) else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "# `{}` is not this model's projector, though its name fits: its `{}` is {},",
+        projector.file, width.key, width.value
+    );
+    let _ = writeln!(
+        out,
+        "# this model's `{}` is {}, and llama.cpp refuses a projector of another width.",
+        embedding.key, embedding.value
+    );
+    let fitting: Vec<String> = models
+        .iter()
+        .filter(|m| m.embedding.as_ref().is_some_and(|e| e.value == width.value))
+        .map(|m| format!("`{}`", m.key))
+        .collect();
+    if fitting.is_empty() {
+        let _ = writeln!(
+            out,
+            "# No model here has width {}: add the projector's own model, or the projector made for this one.",
+            width.value
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "# Width {} is that of {}: name it there if it belongs there.",
+            width.value,
+            fitting.join(", ")
+        );
+    }
+    let _ = writeln!(out, "# projector = {}", toml_string(&projector.file));
 }
 
 /// Why a projector its header does not prove stays commented out, and the next step (comment
@@ -249,7 +460,7 @@ fn caveat(role: &Role) -> Vec<String> {
             "Only its name says it is a projector: its header could not be read".into(),
             format!("({reason}); fix the file first."),
         ],
-        Role::Projector(ProjectorEvidence::Header) | Role::Model => Vec::new(),
+        Role::Projector(ProjectorEvidence::Header) | Role::Model | Role::Adapter(_) => Vec::new(),
     }
 }
 
@@ -336,5 +547,174 @@ mod tests {
         let nested = ["small".to_owned(), "small-instruct".to_owned()];
         assert_eq!(candidates(&nested, "small-instruct-vision"), [1]);
         assert_eq!(candidates(&["small".to_owned()], "anything"), [0]);
+    }
+
+    fn with_widths(keys: &[(&str, &str)], widths: &[(&str, u32)]) -> GgufHeader {
+        let mut w = GgufWriter::new();
+        for (key, value) in keys {
+            w.set(*key, Value::String((*value).to_owned()));
+        }
+        for (key, value) in widths {
+            w.set(*key, Value::U32(*value));
+        }
+        let mut bytes = Vec::new();
+        w.write_to(&mut bytes).unwrap();
+        GgufHeader::read(bytes.as_slice(), Some(bytes.len() as u64)).unwrap()
+    }
+
+    #[test]
+    fn widths_come_from_the_keys_llama_cpp_writes() {
+        let model = with_widths(
+            &[("general.architecture", "qwen2")],
+            &[
+                ("qwen2.embedding_length", 896),
+                ("clip.vision.projection_dim", 1),
+            ],
+        );
+        let found = FoundFile::new("m.gguf", &model);
+        let width = found.width.unwrap();
+        assert_eq!(
+            (width.key.as_str(), width.value),
+            ("qwen2.embedding_length", 896)
+        );
+        let vision = with_widths(
+            &[("general.architecture", "clip"), ("general.type", "mmproj")],
+            &[
+                ("clip.vision.embedding_length", 16),
+                ("clip.vision.projection_dim", 896),
+                ("clip.audio.projection_dim", 3),
+            ],
+        );
+        let width = FoundFile::new("p.gguf", &vision).width.unwrap();
+        assert_eq!(
+            (width.key.as_str(), width.value),
+            ("clip.vision.projection_dim", 896)
+        );
+        let audio = with_widths(
+            &[("general.architecture", "clip"), ("general.type", "mmproj")],
+            &[("clip.audio.projection_dim", 1024)],
+        );
+        let width = FoundFile::new("p.gguf", &audio).width.unwrap();
+        assert_eq!(
+            (width.key.as_str(), width.value),
+            ("clip.audio.projection_dim", 1024)
+        );
+        // The encoder's own width is not the projection's: no key, no width.
+        let bare = with_widths(
+            &[("general.architecture", "clip"), ("general.type", "mmproj")],
+            &[("clip.vision.embedding_length", 896)],
+        );
+        assert_eq!(FoundFile::new("p.gguf", &bare).width, None);
+        let lora = with_widths(
+            &[
+                ("general.architecture", "qwen2"),
+                ("general.type", "adapter"),
+            ],
+            &[("qwen2.embedding_length", 896)],
+        );
+        assert_eq!(FoundFile::new("a.gguf", &lora).width, None);
+    }
+
+    fn model(key: &str, embedding: Option<u64>) -> PairingModel {
+        PairingModel {
+            key: key.into(),
+            embedding: embedding.map(|value| Width {
+                key: "qwen2.embedding_length".into(),
+                value,
+            }),
+        }
+    }
+
+    fn projector(file: &str, width: Option<u64>) -> FoundFile {
+        FoundFile {
+            file: file.into(),
+            basename: None,
+            finetune: None,
+            size: None,
+            quant: Some("F16".into()),
+            license: None,
+            architecture: Some("clip".into()),
+            role: Role::Projector(ProjectorEvidence::Header),
+            width: width.map(|value| Width {
+                key: "clip.vision.projection_dim".into(),
+                value,
+            }),
+        }
+    }
+
+    /// (candidates, paired by, refused) for one projector among `models`.
+    fn placed(models: &[PairingModel], p: &FoundFile) -> (Vec<usize>, PairedBy, Vec<usize>) {
+        let placement = place(models, &[p], "ruvltra").remove(0);
+        (placement.models, placement.by, placement.refused)
+    }
+
+    #[test]
+    fn the_width_picks_among_the_models_a_name_fits() {
+        let models = [
+            model("small", Some(256)),
+            model("medium", Some(512)),
+            model("vision", None),
+        ];
+        // `mmproj-f16` names no model: by name, all three.
+        let name_only = projector("mmproj-f16.gguf", None);
+        assert_eq!(
+            placed(&models, &name_only),
+            (vec![0, 1, 2], PairedBy::Name, vec![])
+        );
+        let medium = projector("mmproj-f16.gguf", Some(512));
+        assert_eq!(placed(&models, &medium), (vec![1], PairedBy::Width, vec![]));
+        // No stated width fits: the model stating none stays.
+        let other = projector("mmproj-f16.gguf", Some(1024));
+        assert_eq!(placed(&models, &other), (vec![2], PairedBy::Name, vec![]));
+        // Two models of one width: still the user's choice, between those two.
+        let twins = [
+            model("small", Some(256)),
+            model("code", Some(256)),
+            model("medium", Some(512)),
+        ];
+        let either = projector("mmproj-f16.gguf", Some(256));
+        assert_eq!(
+            placed(&twins, &either),
+            (vec![0, 1], PairedBy::Name, vec![])
+        );
+        // Every candidate has another width: none is offered, each is refused.
+        let known = [model("small", Some(256)), model("medium", Some(512))];
+        assert_eq!(placed(&known, &other), (vec![], PairedBy::Name, vec![0, 1]));
+    }
+
+    #[test]
+    fn a_pairing_by_name_whose_width_differs_is_refused() {
+        let models = [model("small", Some(256)), model("medium", Some(512))];
+        let wrong = projector("ruvltra-small-0.5b-mmproj-f16.gguf", Some(512));
+        assert_eq!(placed(&models, &wrong), (vec![], PairedBy::Name, vec![0]));
+        let right = projector("ruvltra-small-0.5b-mmproj-f16.gguf", Some(256));
+        assert_eq!(placed(&models, &right), (vec![0], PairedBy::Name, vec![]));
+        // One model, another width: refused too.
+        assert_eq!(
+            placed(&models[1..], &projector("mmproj-f16.gguf", Some(256))),
+            (vec![], PairedBy::Name, vec![0])
+        );
+        // A model stating no width keeps the name's pairing.
+        let unknown = [model("small", None), model("medium", Some(512))];
+        assert_eq!(placed(&unknown, &wrong), (vec![0], PairedBy::Name, vec![]));
+    }
+
+    #[test]
+    fn a_refusal_shows_both_widths_and_where_the_projector_fits() {
+        let models = [model("small", Some(256)), model("medium", Some(512))];
+        let wrong = projector("ruvltra-small-0.5b-mmproj-f16.gguf", Some(512));
+        let placements = place(&models, &[&wrong], "ruvltra");
+        let mut small = String::new();
+        write_model_projectors(&mut small, &placements, 0, &models);
+        assert_eq!(
+            small,
+            "# `ruvltra-small-0.5b-mmproj-f16.gguf` is not this model's projector, though its name fits: its `clip.vision.projection_dim` is 512,\n\
+             # this model's `qwen2.embedding_length` is 256, and llama.cpp refuses a projector of another width.\n\
+             # Width 512 is that of `medium`: name it there if it belongs there.\n\
+             # projector = \"ruvltra-small-0.5b-mmproj-f16.gguf\"\n"
+        );
+        let mut medium = String::new();
+        write_model_projectors(&mut medium, &placements, 1, &models);
+        assert_eq!(medium, "");
     }
 }
