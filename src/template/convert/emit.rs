@@ -8,8 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use super::probe::{Placement, Role};
-use super::structure::{Piece, Structure};
+use super::probe::{GapKey, Placement, Role, ToolForm};
+use super::structure::{Piece, Structure, ToolStructure};
 use super::transform::{Strip, Transform};
 
 /// A sub-template that strips `left`/`right` from a string as Python's `lstrip`/`rstrip`
@@ -95,19 +95,128 @@ fn turns(structure: &Structure) -> String {
         write_content(&mut out, structure, Role::System, "$.System");
         out.push_str("{{- $prev = \"system\" }}\n{{- end }}\n");
     }
+    if let Some(tools) = structure.tools {
+        write_tool_definitions(&mut out, structure, tools);
+    }
     for (n, role) in [Role::User, Role::Assistant].iter().enumerate() {
         let keyword = if n == 0 { "if" } else { "else if" };
         let _ = writeln!(out, "{{{{- {keyword} eq $m.Role \"{}\" }}}}", role.name());
+        let calls = *role == Role::Assistant && structure.tools.is_some();
+        if calls {
+            out.push_str("{{- if $m.ToolCalls }}\n");
+            write_tool_calls(&mut out, structure);
+            out.push_str("{{- else }}\n");
+        }
         if *role == Role::Assistant {
             write_reasoning(&mut out, structure);
         }
         write_gap(&mut out, structure, Some(*role));
         write_content(&mut out, structure, *role, "$m.Content");
         let _ = writeln!(out, "{{{{- $prev = \"{}\" }}}}", role.name());
+        if calls {
+            out.push_str("{{- end }}\n");
+        }
+    }
+    if structure.tools.is_some() {
+        out.push_str("{{- else if eq $m.Role \"tool\" }}\n");
+        write_gap(&mut out, structure, Some(Role::ToolResult));
+        out.push_str("{{- $m.Content }}\n{{- $prev = \"tool\" }}\n");
     }
     out.push_str("{{- end }}\n{{- end }}\n");
     write_gap(&mut out, structure, None);
     out
+}
+
+/// The tool definitions (`$.Tools`), each as JSON, where the template writes them: before the
+/// first message after the system prompt, or before the last message.
+fn write_tool_definitions(out: &mut String, structure: &Structure, tools: ToolStructure) {
+    let condition = match tools.placement {
+        Placement::First | Placement::Either => "eq $prev \"\" \"system\"",
+        Placement::BeforeLast => "$last",
+    };
+    let _ = writeln!(
+        out,
+        "{{{{- if and $.Tools (ne $m.Role \"system\") ({condition}) }}}}"
+    );
+    out.push_str("{{- range $tool := $.Tools }}\n");
+    write_gap(out, structure, Some(Role::ToolDef));
+    let _ = writeln!(
+        out,
+        "{{{{- json {} }}}}",
+        match tools.form {
+            ToolForm::Tool => "$tool",
+            ToolForm::Function => "$tool.Function",
+        }
+    );
+    out.push_str("{{- $prev = \"tooldef\" }}\n{{- end }}\n{{- end }}\n");
+}
+
+/// The tool calls of an assistant turn: each call's name and JSON arguments with the texts
+/// around them.
+///
+/// Ollama finds tool calls in the model's output by a tag it reads from the template: the
+/// first plain text inside the first `{{ if }}` on the field `.ToolCalls`, up to a `{`
+/// (`<tool_call>`); without one it takes any JSON object for a call and passes the text
+/// around it on as content. So the part of the first call's gap that the model writes itself
+/// (what follows the generation prompt) is written as plain text inside `{{ if .ToolCalls }}`.
+fn write_tool_calls(out: &mut String, structure: &Structure) {
+    let first_calls =
+        |key: &GapKey| key.next == Some(Role::CallName) && key.prev != Some(Role::CallArgs);
+    let later_calls =
+        |key: &GapKey| key.next == Some(Role::CallName) && key.prev == Some(Role::CallArgs);
+    let mut first = structure.clone();
+    first.gaps.retain(|key, _| !later_calls(key));
+    let tag = model_written_prefix(structure);
+    if let Some((_, written)) = &tag {
+        for (_, pieces) in first.gaps.iter_mut().filter(|(key, _)| first_calls(key)) {
+            if let [Piece::Text(text)] = pieces.as_mut_slice() {
+                text.truncate(text.len() - written.len());
+            }
+        }
+    }
+    write_gap(out, &first, Some(Role::CallName));
+    if let Some((_, written)) = &tag {
+        let _ = writeln!(out, "{{{{- if .ToolCalls }}}}{written}{{{{ end }}}}");
+    }
+    out.push_str("{{- range $k, $call := $m.ToolCalls }}\n{{- if $k }}\n");
+    let mut later = structure.clone();
+    later.gaps.retain(|key, _| !first_calls(key));
+    write_gap(out, &later, Some(Role::CallName));
+    out.push_str("{{- end }}\n{{- $call.Function.Name }}\n");
+    write_gap(out, structure, Some(Role::CallArgs));
+    out.push_str("{{- json $call.Function.Arguments }}\n{{- $prev = \"callargs\" }}\n{{- end }}\n");
+}
+
+/// The text the model writes itself before the name of its first tool call, and the tag
+/// Ollama will read from it: what the gap before the first call adds to the generation prompt
+/// after the same message, when that is the same after every role and holds a tag.
+pub(super) fn model_written_prefix(structure: &Structure) -> Option<(String, String)> {
+    let mut written: Option<&str> = None;
+    for (key, pieces) in &structure.gaps {
+        if key.next != Some(Role::CallName) || key.prev == Some(Role::CallArgs) {
+            continue;
+        }
+        let end = GapKey {
+            next: None,
+            last: false,
+            reasoning: false,
+            ..*key
+        };
+        let (Some([Piece::Text(end)]), [Piece::Text(gap)]) = (
+            structure.gaps.get(&end).map(Vec::as_slice),
+            pieces.as_slice(),
+        ) else {
+            return None;
+        };
+        let rest = gap.strip_prefix(end.as_str())?;
+        if written.is_some_and(|known| known != rest) {
+            return None;
+        }
+        written = Some(rest);
+    }
+    let written = written?;
+    let tag = written.split('{').next().unwrap_or_default().trim();
+    (!tag.is_empty() && !written.contains("{{")).then(|| (tag.to_owned(), written.to_owned()))
 }
 
 /// The reasoning of an assistant turn (`.Thinking`), written where and when the template
@@ -140,11 +249,11 @@ fn write_content(out: &mut String, structure: &Structure, role: Role, expr: &str
 }
 
 /// One gap's texts keyed by what the template can test: (last turn, system prompt present,
-/// thinking on, the next message carries reasoning).
-type Variants<'a> = BTreeMap<[bool; 4], &'a Vec<Piece>>;
+/// thinking on, the next message carries reasoning, tools offered).
+type Variants<'a> = BTreeMap<[bool; 5], &'a Vec<Piece>>;
 
 /// The Go condition for each dimension of a [`Variants`] key.
-const CONDITIONS: [&str; 4] = ["$last", "$.System", "$.Think", "$m.Thinking"];
+const CONDITIONS: [&str; 5] = ["$last", "$.System", "$.Think", "$m.Thinking", "$.Tools"];
 
 /// Writes the gap before `next` (or the end gap), choosing by the previous role, then by
 /// last turn, system prompt and thinking only where the probes saw them make a difference.
@@ -152,10 +261,10 @@ fn write_gap(out: &mut String, structure: &Structure, next: Option<Role>) {
     let mut by_prev: BTreeMap<Option<Role>, Variants<'_>> = BTreeMap::new();
     for (key, pieces) in &structure.gaps {
         if key.next == next {
-            by_prev
-                .entry(key.prev)
-                .or_default()
-                .insert([key.last, key.system, key.think, key.reasoning], pieces);
+            by_prev.entry(key.prev).or_default().insert(
+                [key.last, key.system, key.think, key.reasoning, key.tools],
+                pieces,
+            );
         }
     }
     if by_prev.len() == 1 {
@@ -294,6 +403,7 @@ mod tests {
             system,
             think: false,
             reasoning: false,
+            tools: false,
         };
         let text = |t: &str| vec![Piece::Text(t.into())];
         structure.gaps.insert(key(None, true, false), text("A"));

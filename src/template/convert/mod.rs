@@ -148,7 +148,7 @@ pub fn convert(input: &ConvertInput<'_>) -> Result<Conversion, ConvertError> {
         );
     }
     notes.extend(stops.warning);
-    let unsupported = unsupported(input.jinja, &structure.problems, &report);
+    let unsupported = unsupported(input.jinja, &structure, &report);
     Ok(Conversion {
         template,
         stop: stops.stop,
@@ -186,7 +186,12 @@ fn names(part: &SuiteReport) -> Vec<String> {
 }
 
 /// Explains each part of the suite that does not match.
-fn unsupported(source: &str, problems: &[String], report: &VerifyReport) -> Vec<Unsupported> {
+fn unsupported(
+    source: &str,
+    structure: &structure::Structure,
+    report: &VerifyReport,
+) -> Vec<Unsupported> {
+    let problems = &structure.problems;
     let mut out = Vec::new();
     let plain = names(&report.plain);
     if !plain.is_empty() {
@@ -205,8 +210,16 @@ fn unsupported(source: &str, problems: &[String], report: &VerifyReport) -> Vec<
     }
     let tools = names(&report.tools);
     if !tools.is_empty() {
+        let what = match &structure.tool_problem {
+            Some(problem) if structure.tools.is_none() => {
+                format!("tool definitions, calls and results are not converted: {problem}")
+            }
+            Some(problem) => format!("tools: {problem}"),
+            None => "tools: the prompt depends on the tools in a way the probes did not reveal"
+                .to_owned(),
+        };
         out.push(Unsupported {
-            what: "tool definitions, tool calls and tool results are not converted yet".to_owned(),
+            what,
             conversations: tools,
         });
     }

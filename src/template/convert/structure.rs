@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::error::ConvertError;
-use super::probe::{self, GapKey, Placement, Probe, ProbeFailure, Role};
+use super::probe::{self, GapKey, Placement, Probe, ProbeFailure, Role, ToolForm};
 use super::transform::{self, Transform};
 use crate::template::jinja::{FixedDateTime, JinjaError, JinjaTemplate};
 use crate::template::verify::VerifyOptions;
@@ -34,7 +34,25 @@ pub(super) struct Structure {
     pub notes: Vec<String>,
     /// Whether earlier assistant turns' reasoning is written, with thinking off and on.
     pub reasoning: [bool; 2],
+    /// How and where tool definitions, calls and results are written; `None` when a tool probe
+    /// failed (then the template converts without them, see `tool_problem`).
+    pub tools: Option<ToolStructure>,
+    /// Why tools are not converted, when they are not.
+    pub tool_problem: Option<String>,
 }
+
+/// How a template writes tools, as the tool probes saw it; the gaps around tool definitions,
+/// calls and results are in [`Structure::gaps`] under `tools: true`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ToolStructure {
+    /// What a tool definition is written as.
+    pub form: ToolForm,
+    /// Where the tool definitions go.
+    pub placement: Placement,
+}
+
+/// Gaps seen by one probe on two dates.
+type Seen = Vec<((GapKey, String), (GapKey, String))>;
 
 /// Probes `jinja` and assembles its structure; dates are told apart by rendering once with
 /// `options.now` and once with another date.
@@ -61,6 +79,7 @@ pub(super) fn infer(
             shape,
             think,
             reasoning,
+            tools: false,
         }));
     }
     for (number, probe) in runs.into_iter().enumerate() {
@@ -95,20 +114,22 @@ pub(super) fn infer(
                 _ => structure.placement = Some(placement),
             }
         }
-        for ((key, text), (_, text_later)) in seen.gaps.into_iter().zip(seen_later.gaps) {
-            match today.get(&key) {
-                Some(known) if *known != text => push_unique(
-                    &mut structure.problems,
-                    "the text between turns depends on more than the roles around it, the first and last turn and the system prompt (e.g. a turn counter)"
-                        .to_owned(),
-                ),
-                Some(_) => {}
-                None => {
-                    today.insert(key, text);
-                    later.insert(key, text_later);
-                }
-            }
+        let seen: Seen = seen.gaps.into_iter().zip(seen_later.gaps).collect();
+        let problems = merge_gaps(seen, &mut today, &mut later);
+        for problem in problems {
+            push_unique(&mut structure.problems, problem);
         }
+    }
+    match probe_tools(jinja, options, &other) {
+        Ok((tools, seen)) => {
+            let mut problems = Vec::new();
+            for gaps in seen {
+                problems.extend(merge_gaps(gaps, &mut today, &mut later));
+            }
+            structure.tools = Some(tools);
+            structure.tool_problem = problems.into_iter().next();
+        }
+        Err(reason) => structure.tool_problem = Some(reason),
     }
     if structure.placement == Some(Placement::Either) {
         structure.placement = Some(Placement::First);
@@ -138,6 +159,83 @@ pub(super) fn infer(
         }
     }
     Ok(structure)
+}
+
+/// Records each gap's text on both dates under its key, unless a text is known for it already;
+/// a different text under the same key is a problem.
+fn merge_gaps(
+    seen: Seen,
+    today: &mut BTreeMap<GapKey, String>,
+    later: &mut BTreeMap<GapKey, String>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for ((key, text), (_, text_later)) in seen {
+        match today.get(&key) {
+            Some(known) if *known != text => push_unique(
+                &mut problems,
+                "the text between turns depends on more than the roles around it, the first and last turn and the system prompt (e.g. a turn counter)"
+                    .to_owned(),
+            ),
+            Some(_) => {}
+            None => {
+                today.insert(key, text);
+                later.insert(key, text_later);
+            }
+        }
+    }
+    problems
+}
+
+/// Renders the tool probes on both dates; all must succeed and agree on how tool definitions
+/// are written and where, or tools are not converted (the reason is returned).
+fn probe_tools(
+    jinja: &JinjaTemplate,
+    options: &VerifyOptions,
+    other: &VerifyOptions,
+) -> Result<(ToolStructure, Vec<Seen>), String> {
+    let mut form = None;
+    let mut placement: Option<Placement> = None;
+    let mut all = Vec::new();
+    for shape in &probe::tool_shapes() {
+        let probe = Probe {
+            shape,
+            think: false,
+            reasoning: false,
+            tools: true,
+        };
+        let describe = |failure: ProbeFailure| match failure {
+            ProbeFailure::Render(err) => {
+                format!("the template fails on a tool conversation: {err}")
+            }
+            ProbeFailure::Shape(reason) => reason,
+        };
+        let seen = probe::observe(jinja, probe, options).map_err(describe)?;
+        let seen_later = probe::observe(jinja, probe, other).map_err(describe)?;
+        if form.is_some_and(|known| Some(known) != seen.tool_form) {
+            return Err("the tool definitions are written in two forms".to_owned());
+        }
+        form = seen.tool_form;
+        placement = match (placement, seen.tool_placement) {
+            (None | Some(Placement::Either), now) => now,
+            (known, Some(Placement::Either)) => known,
+            (known, now) if known == now => known,
+            _ => {
+                return Err(
+                    "the tool definitions move between conversations of different lengths"
+                        .to_owned(),
+                );
+            }
+        };
+        all.push(seen.gaps.into_iter().zip(seen_later.gaps).collect());
+    }
+    let (Some(form), Some(placement)) = (form, placement) else {
+        return Err("the tool definitions do not appear in the prompt".to_owned());
+    };
+    let placement = match placement {
+        Placement::Either => Placement::First,
+        known => known,
+    };
+    Ok((ToolStructure { form, placement }, all))
 }
 
 fn first_failure(failure: ProbeFailure) -> ConvertError {
