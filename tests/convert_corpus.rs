@@ -105,6 +105,50 @@ fn verified_rate_on_the_plain_suite_meets_the_target() {
     );
 }
 
+/// Templates that mention `tools` whose converted template renders every tool conversation of
+/// the suite the same (up to JSON formatting) at the time of writing; the rate must not drop.
+const TOOLS_EQUIVALENT_FLOOR: usize = 12;
+
+#[test]
+fn tools_rate_meets_the_floor() {
+    let mut equivalent = Vec::new();
+    for (name, jinja, result) in corpus() {
+        let Ok(conversion) = result else { continue };
+        let tools = &conversion.report.tools;
+        if !jinja.contains("tools") || tools.conversations == 0 {
+            continue;
+        }
+        if tools.equivalent() {
+            assert!(tools.mismatches.is_empty(), "{name}");
+            // Up to JSON formatting is its own verdict, never silently "verified".
+            assert_eq!(tools.verified, tools.json_equivalent.is_empty(), "{name}");
+            assert!(
+                conversion.template.contains(".Tools"),
+                "{name}: equivalent without reading .Tools"
+            );
+            equivalent.push(name.as_str());
+        } else {
+            assert!(
+                conversion
+                    .unsupported
+                    .iter()
+                    .any(|u| u.what.contains("tool")),
+                "{name}: tools not equivalent without a reason"
+            );
+        }
+    }
+    assert!(
+        equivalent.len() >= TOOLS_EQUIVALENT_FLOOR,
+        "only {} templates render tool conversations equivalently (floor {TOOLS_EQUIVALENT_FLOOR}): {equivalent:?}",
+        equivalent.len()
+    );
+    // The RuvLTRA family is Qwen2.5-based: its template must be among them.
+    assert!(
+        equivalent.contains(&"Qwen-Qwen2.5-7B-Instruct"),
+        "{equivalent:?}"
+    );
+}
+
 #[test]
 fn verified_means_the_verifier_agrees_independently() {
     // Re-verify a few converted templates from scratch: the flag must be the verifier's.
