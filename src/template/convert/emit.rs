@@ -82,10 +82,15 @@ pub(super) fn go_template(structure: &Structure) -> String {
 /// The body of the loop over messages, its end, and the end gap.
 fn turns(structure: &Structure) -> String {
     let mut out = String::new();
+    let tools_first = structure.tools.filter(|tools| tools.before_system);
+    if let Some(tools) = tools_first {
+        write_tool_definitions(&mut out, structure, tools);
+    }
     if let Some(placement) = structure.placement {
-        let condition = match placement {
-            Placement::First | Placement::Either => "eq $prev \"\"",
-            Placement::BeforeLast => "$last",
+        let condition = match (placement, tools_first.is_some()) {
+            (Placement::First | Placement::Either, false) => "eq $prev \"\"",
+            (Placement::First | Placement::Either, true) => "eq $prev \"\" \"tooldef\"",
+            (Placement::BeforeLast, _) => "$last",
         };
         let _ = writeln!(
             out,
@@ -95,7 +100,7 @@ fn turns(structure: &Structure) -> String {
         write_content(&mut out, structure, Role::System, "$.System");
         out.push_str("{{- $prev = \"system\" }}\n{{- end }}\n");
     }
-    if let Some(tools) = structure.tools {
+    if let Some(tools) = structure.tools.filter(|tools| !tools.before_system) {
         write_tool_definitions(&mut out, structure, tools);
     }
     for (n, role) in [Role::User, Role::Assistant].iter().enumerate() {
@@ -117,10 +122,15 @@ fn turns(structure: &Structure) -> String {
             out.push_str("{{- end }}\n");
         }
     }
-    if structure.tools.is_some() {
+    if let Some(tools) = structure.tools {
         out.push_str("{{- else if eq $m.Role \"tool\" }}\n");
         write_gap(&mut out, structure, Some(Role::ToolResult));
-        out.push_str("{{- $m.Content }}\n{{- $prev = \"tool\" }}\n");
+        out.push_str(if tools.results_as_json {
+            "{{- json $m.Content }}\n"
+        } else {
+            "{{- $m.Content }}\n"
+        });
+        out.push_str("{{- $prev = \"tool\" }}\n");
     }
     out.push_str("{{- end }}\n{{- end }}\n");
     write_gap(&mut out, structure, None);
@@ -130,9 +140,10 @@ fn turns(structure: &Structure) -> String {
 /// The tool definitions (`$.Tools`), each as JSON, where the template writes them: before the
 /// first message after the system prompt, or before the last message.
 fn write_tool_definitions(out: &mut String, structure: &Structure, tools: ToolStructure) {
-    let condition = match tools.placement {
-        Placement::First | Placement::Either => "eq $prev \"\" \"system\"",
-        Placement::BeforeLast => "$last",
+    let condition = match (tools.placement, tools.before_system) {
+        (Placement::First | Placement::Either, false) => "eq $prev \"\" \"system\"",
+        (Placement::First | Placement::Either, true) => "eq $prev \"\"",
+        (Placement::BeforeLast, _) => "$last",
     };
     let _ = writeln!(
         out,

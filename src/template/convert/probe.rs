@@ -127,9 +127,10 @@ pub(super) fn tool_shapes() -> Vec<Vec<Role>> {
     ]
 }
 
-/// How many tools a tool probe offers and how many calls a calling turn makes: two, so the
-/// text between two of them is seen.
-const TOOL_COUNT: usize = 2;
+/// How many tools a tool probe offers and how many calls a calling turn makes at most: two,
+/// so the text between two of them is seen (templates that refuse parallel calls are probed
+/// with one).
+pub(super) const TOOL_COUNT: usize = 2;
 
 /// What a tool definition is written as: the whole `{"type": "function", "function": {...}}`
 /// object, or only its function.
@@ -198,6 +199,9 @@ pub(super) struct Observation {
     pub tool_form: Option<ToolForm>,
     /// Where the tool definitions are written, when the probe offers tools.
     pub tool_placement: Option<Placement>,
+    /// Whether the tool definitions come right before the system prompt (`Some(true)`) or
+    /// right after it (`Some(false)`); `None` when neither is seen.
+    pub tools_before_system: Option<bool>,
 }
 
 /// One probe: a conversation shape, thinking on or off, and whether assistant turns carry
@@ -212,6 +216,8 @@ pub(super) struct Probe<'a> {
     pub reasoning: bool,
     /// Whether tools are offered.
     pub tools: bool,
+    /// How many tool calls each [`Role::Call`] message makes.
+    pub calls: usize,
 }
 
 /// Why a probe taught nothing.
@@ -247,6 +253,7 @@ pub(super) fn render(
         think: false,
         reasoning: false,
         tools: false,
+        calls: 0,
     };
     render_probe(jinja, probe, padding, options)
 }
@@ -265,7 +272,7 @@ fn render_probe(
         .map(|(index, &role)| match role {
             Role::Call => Message {
                 role: "assistant".to_owned(),
-                tool_calls: (0..TOOL_COUNT)
+                tool_calls: (0..probe.calls)
                     .map(|k| ToolCall {
                         id: None,
                         function: ToolCallFunction {
@@ -306,6 +313,39 @@ fn render_probe(
     verify::render_jinja(jinja, &request, options)
 }
 
+/// Whether the template writes a `tool` message's content as a JSON string (`content |
+/// tojson`, as Llama 3.1 does): a result ending in `"\` then shows escaped.
+pub(super) fn results_as_json_string(
+    jinja: &JinjaTemplate,
+    options: &VerifyOptions,
+    calls: usize,
+) -> Result<bool, String> {
+    use Role::{Call, ToolResult, User};
+    let shape = [User, Call, ToolResult];
+    let probe = Probe {
+        shape: &shape,
+        think: false,
+        reasoning: false,
+        tools: true,
+        calls,
+    };
+    let padding = Padding {
+        role: ToolResult,
+        left: "",
+        right: "\"\\",
+    };
+    let output = render_probe(jinja, probe, Some(padding), options)
+        .map_err(|err| format!("the template fails on a tool result with a quote: {err}"))?;
+    let result = marker(2);
+    if output.contains(&format!("{result}\\\"\\\\\"")) {
+        Ok(true)
+    } else if output.contains(&format!("{result}\"\\")) {
+        Ok(false)
+    } else {
+        Err("the template changes tool results in a way the probes cannot name".to_owned())
+    }
+}
+
 /// Renders one probe and cuts the output into gaps.
 pub(super) fn observe(
     jinja: &JinjaTemplate,
@@ -343,7 +383,7 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
     let mut reasoning_written = false;
     for (index, &role) in shape.iter().enumerate() {
         if role == Role::Call {
-            for k in 0..TOOL_COUNT {
+            for k in 0..probe.calls {
                 let name = call_name_marker(index, k);
                 let Some(at) = find_once(output, &name, "tool call's name")? else {
                     return Err("the name of a tool call does not appear in the prompt".to_owned());
@@ -421,10 +461,11 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
         }
     }
     found.sort_unstable();
-    let tool_placement = if probe.tools {
-        Some(tool_placement(&found, shape)?)
+    let (tool_placement, tools_before_system) = if probe.tools {
+        let (placement, before_system) = tool_placement(&found, shape)?;
+        (Some(placement), before_system)
     } else {
-        None
+        (None, None)
     };
     let turns: Vec<usize> = found
         .iter()
@@ -456,8 +497,17 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
     let mut prev = None;
     for (position, f) in found.iter().enumerate() {
         let last = if f.role == Role::System {
-            let before = found.get(position + 1).map(|next| next.index);
-            placement = Some(match position {
+            // Tool definitions may sit on either side of the system prompt: where it goes is
+            // judged among the messages.
+            let before = found[position + 1..]
+                .iter()
+                .find(|next| next.role != Role::ToolDef)
+                .map(|next| next.index);
+            let among_messages = found[..position]
+                .iter()
+                .filter(|f| f.role != Role::ToolDef)
+                .count();
+            placement = Some(match among_messages {
                 0 if before == Some(last_index) => Placement::Either,
                 0 => Placement::First,
                 _ if before == Some(last_index) => Placement::BeforeLast,
@@ -503,6 +553,7 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
         reasoning_written,
         tool_form,
         tool_placement,
+        tools_before_system,
     })
 }
 
@@ -511,8 +562,9 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
 const TOOL_DEF_INDEX: usize = usize::MAX;
 
 /// Where the tool definitions are written: all together, right before the first message
-/// that is not the system prompt, or right before the last message.
-fn tool_placement(found: &[Found], shape: &[Role]) -> Result<Placement, String> {
+/// that is not the system prompt, or right before the last message; and, when the system
+/// prompt is written there too, whether they come before it.
+fn tool_placement(found: &[Found], shape: &[Role]) -> Result<(Placement, Option<bool>), String> {
     let defs: Vec<usize> = (0..found.len())
         .filter(|&n| found[n].role == Role::ToolDef)
         .collect();
@@ -522,18 +574,34 @@ fn tool_placement(found: &[Found], shape: &[Role]) -> Result<Placement, String> 
     if last - first + 1 != defs.len() {
         return Err("the tool definitions are not written together".to_owned());
     }
-    let next = found.get(last + 1).map(|f| f.index);
+    let mut after = last + 1;
+    let system_next = found.get(after).is_some_and(|f| f.role == Role::System);
+    if system_next {
+        after += 1;
+    }
+    let system_before = first > 0 && found[first - 1].role == Role::System;
+    let before_system = if system_next {
+        Some(true)
+    } else if system_before {
+        Some(false)
+    } else {
+        None
+    };
+    let next = found.get(after).map(|f| f.index);
     let first_turn = shape.iter().position(|r| *r != Role::System);
     let before_first = next.is_some() && next == first_turn;
     let before_last = next == Some(shape.len() - 1);
-    match (before_first, before_last) {
-        (true, true) => Ok(Placement::Either),
-        (true, false) => Ok(Placement::First),
-        (false, true) => Ok(Placement::BeforeLast),
+    let placement = match (before_first, before_last) {
+        (true, true) => Placement::Either,
+        (true, false) => Placement::First,
+        (false, true) => Placement::BeforeLast,
         (false, false) => {
-            Err("the tool definitions are not written before the first or the last turn".to_owned())
+            return Err(
+                "the tool definitions are not written before the first or the last turn".to_owned(),
+            );
         }
-    }
+    };
+    Ok((placement, before_system))
 }
 
 /// Finds the JSON value that contains the once-written `marker` and equals one of
@@ -582,6 +650,7 @@ mod tests {
             think: false,
             reasoning: false,
             tools: false,
+            calls: 0,
         }
     }
 

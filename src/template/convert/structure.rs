@@ -49,6 +49,10 @@ pub(super) struct ToolStructure {
     pub form: ToolForm,
     /// Where the tool definitions go.
     pub placement: Placement,
+    /// Whether they are written before the system prompt when both go in the same place.
+    pub before_system: bool,
+    /// Whether a `tool` message's content is written as a JSON string (Go: `json $m.Content`).
+    pub results_as_json: bool,
 }
 
 /// Gaps seen by one probe on two dates.
@@ -80,6 +84,7 @@ pub(super) fn infer(
             think,
             reasoning,
             tools: false,
+            calls: 0,
         }));
     }
     for (number, probe) in runs.into_iter().enumerate() {
@@ -120,7 +125,10 @@ pub(super) fn infer(
             push_unique(&mut structure.problems, problem);
         }
     }
-    match probe_tools(jinja, options, &other) {
+    // Parallel calls first; templates that refuse them (Llama 3.1) are probed with one call.
+    let probed = probe_tools(jinja, options, &other, probe::TOOL_COUNT)
+        .or_else(|first| probe_tools(jinja, options, &other, 1).map_err(|_| first));
+    match probed {
         Ok((tools, seen)) => {
             let mut problems = Vec::new();
             for gaps in seen {
@@ -192,16 +200,19 @@ fn probe_tools(
     jinja: &JinjaTemplate,
     options: &VerifyOptions,
     other: &VerifyOptions,
+    calls: usize,
 ) -> Result<(ToolStructure, Vec<Seen>), String> {
     let mut form = None;
     let mut placement: Option<Placement> = None;
-    let mut all = Vec::new();
+    let mut before_system: Option<bool> = None;
+    let mut all: Vec<Seen> = Vec::new();
     for shape in &probe::tool_shapes() {
         let probe = Probe {
             shape,
             think: false,
             reasoning: false,
             tools: true,
+            calls,
         };
         let describe = |failure: ProbeFailure| match failure {
             ProbeFailure::Render(err) => {
@@ -226,6 +237,17 @@ fn probe_tools(
                 );
             }
         };
+        before_system = match (before_system, seen.tools_before_system) {
+            (known, None) => known,
+            (None, now) => now,
+            (known, now) if known == now => known,
+            _ => {
+                return Err(
+                    "the tool definitions are written on both sides of the system prompt"
+                        .to_owned(),
+                );
+            }
+        };
         all.push(seen.gaps.into_iter().zip(seen_later.gaps).collect());
     }
     let (Some(form), Some(placement)) = (form, placement) else {
@@ -235,7 +257,42 @@ fn probe_tools(
         Placement::Either => Placement::First,
         known => known,
     };
-    Ok((ToolStructure { form, placement }, all))
+    let before_system = before_system.unwrap_or(false);
+    let results_as_json = probe::results_as_json_string(jinja, options, calls)?;
+    if results_as_json {
+        for seen in &mut all {
+            for ((key, text), (_, text_later)) in seen.iter_mut() {
+                for text in [text, text_later] {
+                    unquote_result(*key, text)?;
+                }
+            }
+        }
+    }
+    Ok((
+        ToolStructure {
+            form,
+            placement,
+            before_system,
+            results_as_json,
+        },
+        all,
+    ))
+}
+
+/// Moves the quotes of a result written as a JSON string out of the gaps around it: the Go
+/// template writes them with the string (`json $m.Content`).
+fn unquote_result(key: GapKey, text: &mut String) -> Result<(), String> {
+    let missing = || "a tool result written as JSON is not quoted".to_owned();
+    if key.next == Some(Role::ToolResult) {
+        text.pop().filter(|c| *c == '"').ok_or_else(missing)?;
+    }
+    if key.prev == Some(Role::ToolResult) {
+        if !text.starts_with('"') {
+            return Err(missing());
+        }
+        text.remove(0);
+    }
+    Ok(())
 }
 
 fn first_failure(failure: ProbeFailure) -> ConvertError {

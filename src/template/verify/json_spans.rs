@@ -4,9 +4,9 @@
 //! (`", "`/`": "` separators, the caller's key order); Ollama's `json` and its tool types print
 //! compact Go JSON in Go struct order. The texts cannot agree byte for byte, but they can agree
 //! on everything else. So the two renderings are walked side by side: wherever both continue
-//! with a JSON object or array at the same point, the two values are parsed and compared as
-//! values (object keys in any order, numbers as numbers, strings unescaped); every other byte
-//! must be equal.
+//! with a JSON object, array or string at the same point, the two values are parsed and
+//! compared as values (object keys in any order, numbers as numbers, strings unescaped);
+//! every other byte must be equal.
 
 use serde_json::Value;
 
@@ -15,11 +15,16 @@ use serde_json::Value;
 pub enum Equivalence {
     /// Byte for byte the same.
     Identical,
-    /// The same once each JSON object or array is compared as a value; at least one of them is
-    /// formatted differently.
+    /// The same once each JSON object, array or string is compared as a value; at least one of
+    /// them is formatted differently.
     JsonFormatting,
-    /// Different; the byte offset in the first (Jinja) rendering where they part.
-    Differs(usize),
+    /// Different; the byte offsets in the Jinja and the Go rendering where they part.
+    Differs {
+        /// Offset in the Jinja rendering.
+        jinja: usize,
+        /// Offset in the Go rendering.
+        go: usize,
+    },
 }
 
 /// Compares `jinja` with `go`, JSON spans as values.
@@ -42,7 +47,7 @@ pub fn compare(jinja: &str, go: &str) -> Equivalence {
                 i += x.len_utf8();
                 j += y.len_utf8();
             }
-            _ => return Equivalence::Differs(i),
+            _ => return Equivalence::Differs { jinja: i, go: j },
         }
     }
     if reformatted {
@@ -52,11 +57,11 @@ pub fn compare(jinja: &str, go: &str) -> Equivalence {
     }
 }
 
-/// When both texts start with the same JSON value (an object or an array), the lengths of the
-/// two spans and whether their texts are identical.
+/// When both texts start with the same JSON value (an object, an array or a string), the
+/// lengths of the two spans and whether their texts are identical.
 fn json_span(a: &str, b: &str) -> Option<(usize, usize, bool)> {
     let open = a.as_bytes().first()?;
-    if !matches!(open, b'{' | b'[') || b.as_bytes().first() != Some(open) {
+    if !matches!(open, b'{' | b'[' | b'"') || b.as_bytes().first() != Some(open) {
         return None;
     }
     let (value_a, len_a) = leading_value(a)?;
@@ -86,9 +91,18 @@ mod tests {
     #[test]
     fn text_outside_json_and_json_values_must_agree() {
         let jinja = "<t>{\"a\": 1}</t>";
-        assert_eq!(compare(jinja, "<t>{\"a\":1}</T>"), Equivalence::Differs(13));
-        assert_eq!(compare(jinja, "<t>{\"a\":2}</t>"), Equivalence::Differs(8));
-        assert_eq!(compare(jinja, "<t>{\"a\":1}"), Equivalence::Differs(11));
+        assert_eq!(
+            compare(jinja, "<t>{\"a\":1}</T>"),
+            Equivalence::Differs { jinja: 13, go: 12 }
+        );
+        assert_eq!(
+            compare(jinja, "<t>{\"a\":2}</t>"),
+            Equivalence::Differs { jinja: 8, go: 8 }
+        );
+        assert_eq!(
+            compare(jinja, "<t>{\"a\":1}"),
+            Equivalence::Differs { jinja: 11, go: 10 }
+        );
         // Strings are compared unescaped: Go escapes `<` as `\u003c`, Python does not.
         assert_eq!(
             compare("{\"d\": \"<b>\"}", "{\"d\":\"\\u003cb\\u003e\"}"),
@@ -102,6 +116,9 @@ mod tests {
             compare("{x} {\"a\": 1}", "{x} {\"a\":1}"),
             Equivalence::JsonFormatting
         );
-        assert_eq!(compare("{x}", "{y}"), Equivalence::Differs(1));
+        assert_eq!(
+            compare("{x}", "{y}"),
+            Equivalence::Differs { jinja: 1, go: 1 }
+        );
     }
 }

@@ -115,16 +115,21 @@ pub fn verify_conversations(
         let actual = go
             .render(&conversation.request, &go_options)
             .map_err(|err| err.to_string());
-        if conversation.kind == SuiteKind::Tools {
-            if let Ok(go_text) = &actual {
-                let equivalence = json_spans::compare(&expected, go_text);
-                if equivalence == json_spans::Equivalence::JsonFormatting {
-                    part.json_equivalent.push(conversation.name.to_owned());
-                    continue;
-                }
+        let equivalence = match &actual {
+            Ok(go_text) if conversation.kind == SuiteKind::Tools => {
+                Some(json_spans::compare(&expected, go_text))
             }
+            _ => None,
+        };
+        if equivalence == Some(json_spans::Equivalence::JsonFormatting) {
+            part.json_equivalent.push(conversation.name.to_owned());
+            continue;
         }
-        if let Some(mismatch) = Mismatch::between(conversation.name, expected, actual) {
+        if let Some(mut mismatch) = Mismatch::between(conversation.name, expected, actual) {
+            if let Some(json_spans::Equivalence::Differs { jinja, go }) = equivalence {
+                mismatch.offset = jinja;
+                mismatch.go_offset = go;
+            }
             part.mismatches.push(mismatch);
         }
     }

@@ -66,8 +66,12 @@ pub struct Skipped {
 pub struct Mismatch {
     /// The suite conversation's name.
     pub conversation: String,
-    /// Byte offset of the first difference (the shorter length when one is a prefix).
+    /// Byte offset of the first difference in the Jinja rendering (the shorter length when
+    /// one is a prefix).
     pub offset: usize,
+    /// Byte offset of the first difference in the Go rendering: the same as `offset`, except
+    /// in tool conversations, whose JSON may be formatted differently before it.
+    pub go_offset: usize,
     /// The Jinja rendering (reference).
     pub jinja: String,
     /// The Go rendering; empty when it failed.
@@ -95,6 +99,7 @@ impl Mismatch {
                 Some(Mismatch {
                     conversation: conversation.to_owned(),
                     offset,
+                    go_offset: offset,
                     jinja,
                     go,
                     go_error: None,
@@ -103,6 +108,7 @@ impl Mismatch {
             Err(error) => Some(Mismatch {
                 conversation: conversation.to_owned(),
                 offset: 0,
+                go_offset: 0,
                 jinja,
                 go: String::new(),
                 go_error: Some(error),
@@ -221,7 +227,11 @@ fn write_mismatch(f: &mut fmt::Formatter<'_>, mismatch: &Mismatch) -> fmt::Resul
         "    jinja: {}",
         excerpt(&mismatch.jinja, mismatch.offset)
     )?;
-    writeln!(f, "    go:    {}", excerpt(&mismatch.go, mismatch.offset))
+    writeln!(
+        f,
+        "    go:    {}",
+        excerpt(&mismatch.go, mismatch.go_offset)
+    )
 }
 
 /// The text around `offset`, quoted with escapes so whitespace differences are visible;
