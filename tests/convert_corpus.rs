@@ -12,7 +12,7 @@ mod support;
 
 use std::sync::OnceLock;
 
-use harness::{compare, run_go, run_rust};
+use harness::{compare, run_go, run_rust, tool_call_tags};
 use ruvltra_export::template::chat::ChatRequest;
 use ruvltra_export::template::convert::{Conversion, ConvertError, ConvertInput, convert};
 use ruvltra_export::template::jinja::JinjaTemplate;
@@ -200,4 +200,48 @@ fn converted_templates_render_the_same_in_real_go() {
     }
     assert!(compared > 1000, "only {compared} renderings compared");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn ollama_finds_the_tool_call_tag_in_converted_templates() {
+    // Real Go's parse of each converted template, searched by the rule Ollama's tool parser
+    // uses, must give the tag the converter reports; for the Qwen family, `<tool_call>`.
+    let converted: Vec<(&str, &Conversion)> = corpus()
+        .iter()
+        .filter_map(|(name, _, result)| result.as_ref().ok().map(|c| (name.as_str(), c)))
+        .filter(|(_, c)| c.tool_call_tag.is_some())
+        .collect();
+    assert!(
+        converted.len() >= TOOLS_EQUIVALENT_FLOOR,
+        "{}",
+        converted.len()
+    );
+    let templates: Vec<String> = converted.iter().map(|(_, c)| c.template.clone()).collect();
+    let tags = tool_call_tags(&templates);
+    let mut tagged = 0;
+    for ((name, conversion), go_tag) in converted.iter().zip(&tags) {
+        // An empty tag means none: Ollama then waits for `{`.
+        let go_tag = if go_tag.is_empty() {
+            "{"
+        } else {
+            go_tag.as_str()
+        };
+        assert_eq!(Some(go_tag), conversion.tool_call_tag.as_deref(), "{name}");
+        tagged += usize::from(go_tag != "{");
+    }
+    assert!(
+        tagged >= 10,
+        "only {tagged} templates carry a tool-call tag"
+    );
+    for qwen in [
+        "Qwen-Qwen2.5-7B-Instruct",
+        "Qwen-Qwen3-0.6B",
+        "Qwen-QwQ-32B",
+    ] {
+        let tag = converted
+            .iter()
+            .find(|(name, _)| *name == qwen)
+            .map(|(_, c)| c.tool_call_tag.as_deref());
+        assert_eq!(tag, Some(Some("<tool_call>\n")), "{qwen}");
+    }
 }

@@ -198,9 +198,10 @@ fn write_tool_calls(out: &mut String, structure: &Structure) {
     out.push_str("{{- json $call.Function.Arguments }}\n{{- $prev = \"callargs\" }}\n{{- end }}\n");
 }
 
-/// The text the model writes itself before the name of its first tool call, and the tag
-/// Ollama will read from it: what the gap before the first call adds to the generation prompt
-/// after the same message, when that is the same after every role and holds a tag.
+/// The tag Ollama will read from the converted template, and the text the model writes
+/// itself before the name of its first tool call: the part of the gap before the first call
+/// that it does not share with the generation prompt after the same message, when that is
+/// the same after every role and holds a tag.
 pub(super) fn model_written_prefix(structure: &Structure) -> Option<(String, String)> {
     let mut written: Option<&str> = None;
     for (key, pieces) in &structure.gaps {
@@ -219,14 +220,30 @@ pub(super) fn model_written_prefix(structure: &Structure) -> Option<(String, Str
         ) else {
             return None;
         };
-        let rest = gap.strip_prefix(end.as_str())?;
+        // What the gap shares with the generation prompt after the same message is the
+        // prompt's; the rest is the model's (a generation prompt may hold more, such as
+        // Qwen 3's empty think block).
+        let mut shared = gap
+            .bytes()
+            .zip(end.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        // Where they part inside a word or token (`<think>` and `<tool_call>`), the model's
+        // part starts at that word.
+        if shared < end.len() {
+            while shared > 0 && !matches!(gap.as_bytes()[shared - 1], b'\n' | b'>' | b']' | b' ') {
+                shared -= 1;
+            }
+        }
+        let rest = &gap[shared..];
         if written.is_some_and(|known| known != rest) {
             return None;
         }
         written = Some(rest);
     }
     let written = written?;
-    let tag = written.split('{').next().unwrap_or_default().trim();
+    // Ollama's rule: the text trimmed, then cut before the first `{`.
+    let tag = written.trim().split('{').next().unwrap_or_default();
     (!tag.is_empty() && !written.contains("{{")).then(|| (tag.to_owned(), written.to_owned()))
 }
 

@@ -115,6 +115,11 @@ pub struct Conversion {
     pub method: Method,
     /// Facts worth telling the user: frozen dates, stop-token warnings.
     pub notes: Vec<String>,
+    /// The text Ollama's tool parser will wait for in the model's output before it reads a
+    /// tool call (read from the converted template, e.g. `<tool_call>\n`); `{` when the calls
+    /// carry no tag (then any JSON object is taken for a call); `None` when tools are not
+    /// converted.
+    pub tool_call_tag: Option<String>,
 }
 
 /// Converts a Jinja chat template into an Ollama Go template and verifies it.
@@ -149,6 +154,9 @@ pub fn convert(input: &ConvertInput<'_>) -> Result<Conversion, ConvertError> {
     }
     notes.extend(stops.warning);
     let unsupported = unsupported(input.jinja, &structure, &report);
+    let tool_call_tag = structure.tools.map(|_| {
+        emit::model_written_prefix(&structure).map_or_else(|| "{".to_owned(), |(tag, _)| tag)
+    });
     Ok(Conversion {
         template,
         stop: stops.stop,
@@ -157,6 +165,7 @@ pub fn convert(input: &ConvertInput<'_>) -> Result<Conversion, ConvertError> {
         unsupported,
         method: Method::Probed,
         notes,
+        tool_call_tag,
     })
 }
 
