@@ -325,7 +325,7 @@ fn tool_json_formatting_is_its_own_verdict() {
     assert!(
         report
             .to_string()
-            .contains("tools: equivalent up to JSON formatting: 3 of 3"),
+            .contains("tools: equivalent up to JSON formatting: 4 of 4"),
         "{report}"
     );
 }
@@ -341,7 +341,14 @@ fn text_around_tool_json_is_still_compared_byte_for_byte() {
         .iter()
         .map(|m| m.conversation.as_str())
         .collect();
-    assert_eq!(names, ["tool_call_and_result", "tool_round_trip"]);
+    assert_eq!(
+        names,
+        [
+            "tool_call_and_result",
+            "tool_call_with_content",
+            "tool_round_trip"
+        ]
+    );
     // The offsets point at the extra newline on both sides, past differently formatted JSON.
     let first = &tools.mismatches[0];
     assert!(first.jinja[first.offset..].starts_with("<|im_end|>"));
@@ -350,5 +357,5 @@ fn text_around_tool_json_is_still_compared_byte_for_byte() {
     // A different JSON value is a mismatch too.
     let go = TOOLS_GO.replace("json .Function.Arguments", "json .Function.Name");
     let report = run(TOOLS_JINJA, &go, &VerifyOptions::default());
-    assert_eq!(report.tools.mismatches.len(), 2, "{report}");
+    assert_eq!(report.tools.mismatches.len(), 3, "{report}");
 }

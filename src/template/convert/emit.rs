@@ -107,8 +107,14 @@ fn turns(structure: &Structure) -> String {
         let keyword = if n == 0 { "if" } else { "else if" };
         let _ = writeln!(out, "{{{{- {keyword} eq $m.Role \"{}\" }}}}", role.name());
         let calls = *role == Role::Assistant && structure.tools.is_some();
-        if calls {
+        if let Some(tools) = structure.tools.filter(|_| calls) {
             out.push_str("{{- if $m.ToolCalls }}\n");
+            if tools.content_with_calls {
+                out.push_str("{{- if $m.Content }}\n");
+                write_gap(&mut out, structure, Some(Role::CallContent));
+                write_content(&mut out, structure, Role::Assistant, "$m.Content");
+                out.push_str("{{- $prev = \"callcontent\" }}\n{{- end }}\n");
+            }
             write_tool_calls(&mut out, structure);
             out.push_str("{{- else }}\n");
         }
@@ -204,8 +210,13 @@ fn write_tool_calls(out: &mut String, structure: &Structure) {
 /// the same after every role and holds a tag.
 pub(super) fn model_written_prefix(structure: &Structure) -> Option<(String, String)> {
     let mut written: Option<&str> = None;
+    let mut after_content = Vec::new();
     for (key, pieces) in &structure.gaps {
         if key.next != Some(Role::CallName) || key.prev == Some(Role::CallArgs) {
+            continue;
+        }
+        if key.prev == Some(Role::CallContent) {
+            after_content.push(pieces);
             continue;
         }
         let end = GapKey {
@@ -242,6 +253,13 @@ pub(super) fn model_written_prefix(structure: &Structure) -> Option<(String, Str
         written = Some(rest);
     }
     let written = written?;
+    // After the turn's own content the gap must end with the same text, so it can be cut.
+    let cut_after_content = after_content
+        .iter()
+        .all(|pieces| matches!(pieces.as_slice(), [Piece::Text(gap)] if gap.ends_with(written)));
+    if !cut_after_content {
+        return None;
+    }
     // Ollama's rule: the text trimmed, then cut before the first `{`.
     let tag = written.trim().split('{').next().unwrap_or_default();
     (!tag.is_empty() && !written.contains("{{")).then(|| (tag.to_owned(), written.to_owned()))

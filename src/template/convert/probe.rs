@@ -29,6 +29,9 @@ pub(super) enum Role {
     /// An assistant message that only calls tools (empty content); in the prompt it is the
     /// places [`Role::CallName`] and [`Role::CallArgs`] of each call.
     Call,
+    /// An assistant message with content that also calls tools; in the prompt, its content is
+    /// the place `CallContent`, followed by the places of its calls.
+    CallContent,
     /// The function name of one tool call.
     CallName,
     /// The arguments of one tool call, written as JSON.
@@ -47,6 +50,7 @@ impl Role {
             Role::Reasoning => "reasoning",
             Role::ToolDef => "tooldef",
             Role::Call => "call",
+            Role::CallContent => "callcontent",
             Role::CallName => "callname",
             Role::CallArgs => "callargs",
             Role::ToolResult => "tool",
@@ -122,6 +126,17 @@ pub(super) fn tool_shapes() -> Vec<Vec<Role>> {
         vec![U, C, R, R],
         vec![S, U, C, R, R],
         vec![U, C, R, R, A, U],
+        vec![S, U, C, R, R, A, U],
+        vec![U, C, R, R, C, R, R],
+    ]
+}
+
+/// The shapes that show how an assistant turn with content and tool calls is written; a
+/// template that refuses them is converted without that case.
+pub(super) fn content_call_shapes() -> Vec<Vec<Role>> {
+    use Role::{Assistant as A, CallContent as C, System as S, ToolResult as R, User as U};
+    vec![
+        vec![U, C, R, R],
         vec![S, U, C, R, R, A, U],
         vec![U, C, R, R, C, R, R],
     ]
@@ -270,8 +285,13 @@ fn render_probe(
         .iter()
         .enumerate()
         .map(|(index, &role)| match role {
-            Role::Call => Message {
+            Role::Call | Role::CallContent => Message {
                 role: "assistant".to_owned(),
+                content: if role == Role::CallContent {
+                    marker(index)
+                } else {
+                    String::new()
+                },
                 tool_calls: (0..probe.calls)
                     .map(|k| ToolCall {
                         id: None,
@@ -382,7 +402,20 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
     let mut found = Vec::with_capacity(shape.len() * 2);
     let mut reasoning_written = false;
     for (index, &role) in shape.iter().enumerate() {
-        if role == Role::Call {
+        if matches!(role, Role::Call | Role::CallContent) {
+            if role == Role::CallContent {
+                let content = marker(index);
+                let what = "content of an assistant message with tool calls";
+                let Some(at) = find_once(output, &content, what)? else {
+                    return Err(format!("the {what} does not appear in the prompt"));
+                };
+                found.push(Found {
+                    at,
+                    index,
+                    role,
+                    len: content.len(),
+                });
+            }
             for k in 0..probe.calls {
                 let name = call_name_marker(index, k);
                 let Some(at) = find_once(output, &name, "tool call's name")? else {
@@ -472,7 +505,11 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
         .filter(|f| {
             matches!(
                 f.role,
-                Role::User | Role::Assistant | Role::CallName | Role::ToolResult
+                Role::User
+                    | Role::Assistant
+                    | Role::CallContent
+                    | Role::CallName
+                    | Role::ToolResult
             )
         })
         .map(|f| f.index)

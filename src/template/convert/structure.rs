@@ -53,6 +53,9 @@ pub(super) struct ToolStructure {
     pub before_system: bool,
     /// Whether a `tool` message's content is written as a JSON string (Go: `json $m.Content`).
     pub results_as_json: bool,
+    /// Whether the probes saw how an assistant turn with content and tool calls is written
+    /// (else its content is not written).
+    pub content_with_calls: bool,
 }
 
 /// Gaps seen by one probe on two dates.
@@ -206,7 +209,11 @@ fn probe_tools(
     let mut placement: Option<Placement> = None;
     let mut before_system: Option<bool> = None;
     let mut all: Vec<Seen> = Vec::new();
-    for shape in &probe::tool_shapes() {
+    let required = probe::tool_shapes();
+    let optional = probe::content_call_shapes();
+    let mut content_with_calls = true;
+    for (n, shape) in required.iter().chain(&optional).enumerate() {
+        let is_optional = n >= required.len();
         let probe = Probe {
             shape,
             think: false,
@@ -220,8 +227,16 @@ fn probe_tools(
             }
             ProbeFailure::Shape(reason) => reason,
         };
-        let seen = probe::observe(jinja, probe, options).map_err(describe)?;
-        let seen_later = probe::observe(jinja, probe, other).map_err(describe)?;
+        let observed = probe::observe(jinja, probe, options)
+            .and_then(|seen| Ok((seen, probe::observe(jinja, probe, other)?)));
+        let (seen, seen_later) = match observed {
+            Ok(pair) => pair,
+            Err(_) if is_optional => {
+                content_with_calls = false;
+                continue;
+            }
+            Err(failure) => return Err(describe(failure)),
+        };
         if form.is_some_and(|known| Some(known) != seen.tool_form) {
             return Err("the tool definitions are written in two forms".to_owned());
         }
@@ -274,6 +289,7 @@ fn probe_tools(
             placement,
             before_system,
             results_as_json,
+            content_with_calls,
         },
         all,
     ))
