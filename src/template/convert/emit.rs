@@ -82,7 +82,9 @@ pub(super) fn go_template(structure: &Structure) -> String {
 /// The body of the loop over messages, its end, and the end gap.
 fn turns(structure: &Structure) -> String {
     let mut out = String::new();
-    let tools_first = structure.tools.filter(|tools| tools.before_system);
+    let tools_first = structure
+        .tools
+        .filter(|tools| tools.before_system && tools.form != ToolForm::Absent);
     if let Some(tools) = tools_first {
         write_tool_definitions(&mut out, structure, tools);
     }
@@ -100,7 +102,10 @@ fn turns(structure: &Structure) -> String {
         write_content(&mut out, structure, Role::System, "$.System");
         out.push_str("{{- $prev = \"system\" }}\n{{- end }}\n");
     }
-    if let Some(tools) = structure.tools.filter(|tools| !tools.before_system) {
+    if let Some(tools) = structure
+        .tools
+        .filter(|tools| !tools.before_system && tools.form != ToolForm::Absent)
+    {
         write_tool_definitions(&mut out, structure, tools);
     }
     for (n, role) in [Role::User, Role::Assistant].iter().enumerate() {
@@ -161,7 +166,7 @@ fn write_tool_definitions(out: &mut String, structure: &Structure, tools: ToolSt
         out,
         "{{{{- json {} }}}}",
         match tools.form {
-            ToolForm::Tool => "$tool",
+            ToolForm::Tool | ToolForm::Absent => "$tool",
             ToolForm::Function => "$tool.Function",
         }
     );

@@ -155,6 +155,8 @@ pub(super) enum ToolForm {
     Tool,
     /// Its `function` object (Go: `json $tool.Function`).
     Function,
+    /// Not written at all: the template only writes calls and results.
+    Absent,
 }
 
 /// The tools a tool probe offers, with marker names, descriptions and parameters.
@@ -468,7 +470,10 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
         }
     }
     let mut tool_form = None;
-    if probe.tools {
+    let unseen = |t: usize| !output.contains(&format!("ZqTool{t}qZ"));
+    if probe.tools && (0..TOOL_COUNT).all(unseen) {
+        tool_form = Some(ToolForm::Absent);
+    } else if probe.tools {
         for (t, tool) in probe_tools().iter().enumerate() {
             let whole = serde_json::to_value(tool).unwrap_or_default();
             let function = serde_json::to_value(&tool.function).unwrap_or_default();
@@ -494,7 +499,8 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
         }
     }
     found.sort_unstable();
-    let (tool_placement, tools_before_system) = if probe.tools {
+    let defs_written = tool_form.is_some_and(|form| form != ToolForm::Absent);
+    let (tool_placement, tools_before_system) = if defs_written {
         let (placement, before_system) = tool_placement(&found, shape)?;
         (Some(placement), before_system)
     } else {

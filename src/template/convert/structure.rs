@@ -265,9 +265,11 @@ fn probe_tools(
         };
         all.push(seen.gaps.into_iter().zip(seen_later.gaps).collect());
     }
-    let (Some(form), Some(placement)) = (form, placement) else {
+    let Some(form) = form else {
         return Err("the tool definitions do not appear in the prompt".to_owned());
     };
+    // Templates that never write tool definitions have no place for them.
+    let placement = placement.unwrap_or(Placement::First);
     let placement = match placement {
         Placement::Either => Placement::First,
         known => known,
