@@ -35,7 +35,7 @@ use serde::Serialize;
 
 use super::jinja::{FixedDateTime, JinjaTemplate};
 use super::ollama::OllamaTemplate;
-use super::verify::{self, SuiteReport, VerifyError, VerifyOptions, VerifyReport};
+use super::verify::{self, SuiteReport, Verdict, VerifyError, VerifyOptions, VerifyReport};
 
 /// What a conversion needs: the template and the tokenizer facts from the GGUF.
 #[derive(Debug, Clone, PartialEq)]
@@ -153,6 +153,12 @@ pub fn convert(input: &ConvertInput<'_>) -> Result<Conversion, ConvertError> {
         );
     }
     notes.extend(stops.warning);
+    if report.tools.verdict == Verdict::JsonEquivalent {
+        notes.push(format!(
+            "tools: equivalent up to JSON formatting ({}): Ollama prints tools and arguments as compact JSON in its own key order, the text around them is the same",
+            report.tools.json_equivalent.join(", ")
+        ));
+    }
     let unsupported = unsupported(input.jinja, &structure, &report);
     let tool_call_tag = structure.tools.map(|_| {
         emit::model_written_prefix(&structure).map_or_else(|| "{".to_owned(), |(tag, _)| tag)
