@@ -111,8 +111,9 @@ fn turns(structure: &Structure) -> String {
     for (n, role) in [Role::User, Role::Assistant].iter().enumerate() {
         let keyword = if n == 0 { "if" } else { "else if" };
         let _ = writeln!(out, "{{{{- {keyword} eq $m.Role \"{}\" }}}}", role.name());
-        let calls = *role == Role::Assistant && structure.tools.is_some();
-        if let Some(tools) = structure.tools.filter(|_| calls) {
+        // An assistant turn that calls tools is written by its own branch.
+        let calls = structure.tools.filter(|_| *role == Role::Assistant);
+        if let Some(tools) = calls {
             out.push_str("{{- if $m.ToolCalls }}\n");
             if tools.content_with_calls {
                 out.push_str("{{- if $m.Content }}\n");
@@ -129,7 +130,7 @@ fn turns(structure: &Structure) -> String {
         write_gap(&mut out, structure, Some(*role));
         write_content(&mut out, structure, *role, "$m.Content");
         let _ = writeln!(out, "{{{{- $prev = \"{}\" }}}}", role.name());
-        if calls {
+        if calls.is_some() {
             out.push_str("{{- end }}\n");
         }
     }

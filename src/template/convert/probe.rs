@@ -724,6 +724,56 @@ mod tests {
     }
 
     #[test]
+    fn tool_json_is_the_outermost_value_equal_to_the_tool_or_its_function() {
+        let tool = json!({"type": "function", "function": {"name": "ZqTool0qZ"}});
+        let function = json!({"name": "ZqTool0qZ"});
+        let expected = [tool, function];
+        let whole = "<t>{\"type\": \"function\", \"function\": {\"name\": \"ZqTool0qZ\"}}</t>";
+        assert_eq!(
+            find_json(whole, "ZqTool0qZ", &expected),
+            Ok(Some((3, whole.len() - 7, 0)))
+        );
+        let only_function = "[{\n    \"name\": \"ZqTool0qZ\"\n}]";
+        assert_eq!(
+            find_json(only_function, "ZqTool0qZ", &expected),
+            Ok(Some((1, only_function.len() - 2, 1)))
+        );
+        assert_eq!(
+            find_json("name: ZqTool0qZ", "ZqTool0qZ", &expected),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn tool_definitions_before_the_system_prompt_are_seen() {
+        let shape = [Role::System, Role::User];
+        let probe = Probe {
+            shape: &shape,
+            think: false,
+            reasoning: false,
+            tools: true,
+            calls: 0,
+        };
+        let tools: Vec<String> = probe_tools()
+            .iter()
+            .map(|t| serde_json::to_string(t).unwrap())
+            .collect();
+        let out = format!(
+            "<tools>{}\n{}</tools><s>{}<u>{}<a>",
+            tools[0],
+            tools[1],
+            marker(0),
+            marker(1)
+        );
+        let seen = cut(&out, probe).unwrap();
+        assert_eq!(seen.tool_form, Some(ToolForm::Tool));
+        assert_eq!(seen.tools_before_system, Some(true));
+        assert_eq!(seen.placement, Some(Placement::Either));
+        let texts: Vec<_> = seen.gaps.iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(texts, ["<tools>", "\n", "</tools><s>", "<u>", "<a>"]);
+    }
+
+    #[test]
     fn missing_or_doubled_markers_are_refused() {
         let shape = [Role::User];
         assert!(cut("nothing", plain(&shape)).is_err());
