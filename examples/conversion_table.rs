@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use ruvltra_export::template::convert::{ConvertInput, convert};
 use ruvltra_export::template::jinja::FixedDateTime;
+use ruvltra_export::template::verify::{SuiteReport, Verdict};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -32,7 +33,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let mut rows = String::new();
     let (mut renderable, mut verified) = (0, 0);
-    let (mut tool_total, mut tool_ok, mut think_total, mut think_ok) = (0, 0, 0, 0);
+    let (mut tool_total, mut tool_ok, mut tool_json, mut think_total, mut think_ok) =
+        (0, 0, 0, 0, 0);
     for path in &paths {
         let name = path
             .file_stem()
@@ -53,6 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 if jinja.contains("tools") && report.tools.conversations > 0 {
                     tool_total += 1;
                     tool_ok += usize::from(report.tools.verified);
+                    tool_json += usize::from(report.tools.verdict == Verdict::JsonEquivalent);
                 }
                 if jinja.contains("think") && report.thinking.conversations > 0 {
                     think_total += 1;
@@ -71,6 +74,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 } else {
                     String::new()
                 };
+                if report.tools.verdict == Verdict::JsonEquivalent {
+                    if !reason.is_empty() {
+                        reason.push_str("; ");
+                    }
+                    let _ = write!(
+                        reason,
+                        "tools: {} conversations equivalent up to JSON formatting",
+                        report.tools.json_equivalent.len()
+                    );
+                }
                 for item in &conversion.unsupported {
                     if !reason.is_empty() {
                         reason.push_str("; ");
@@ -82,8 +95,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     "| {name} | {} | {} | {} | {} | {} |",
                     if conversion.verified { "yes" } else { "**no**" },
                     conversion.method,
-                    yes_no(report.tools.verified, report.tools.conversations),
-                    yes_no(report.thinking.verified, report.thinking.conversations),
+                    verdict(&report.tools),
+                    verdict(&report.thinking),
                     reason.replace('|', "\\|").replace('\n', " ")
                 );
             }
@@ -113,7 +126,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let _ = writeln!(
         doc,
-        "- Tool-calling suite, templates that mention `tools`: {tool_ok} of {tool_total} verified."
+        "- Tool-calling suite, templates that mention `tools`: **{} of {tool_total}** render every tool conversation the same: {tool_ok} byte for byte, {tool_json} equivalent up to JSON formatting (`json` in the tools column: JSON objects compared as values, everything else byte for byte).",
+        tool_ok + tool_json
     );
     let _ = writeln!(
         doc,
@@ -127,17 +141,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     doc.push_str(&rows);
     std::fs::write(&out_path, doc)?;
     eprintln!(
-        "{verified}/{renderable} verified (tools {tool_ok}/{tool_total}, thinking {think_ok}/{think_total}) in {:.2?}; wrote {}",
+        "{verified}/{renderable} verified (tools {tool_ok}+{tool_json} up to JSON/{tool_total}, thinking {think_ok}/{think_total}) in {:.2?}; wrote {}",
         elapsed,
         out_path.display()
     );
     Ok(())
 }
 
-fn yes_no(verified: bool, conversations: usize) -> &'static str {
-    match (conversations, verified) {
+/// A part's verdict in the table: `yes` (byte for byte), `json` (up to JSON formatting),
+/// `no`, or `-` when nothing was compared.
+fn verdict(part: &SuiteReport) -> &'static str {
+    match (part.conversations, part.verdict) {
         (0, _) => "-",
-        (_, true) => "yes",
-        (_, false) => "no",
+        (_, Verdict::Verified) => "yes",
+        (_, Verdict::JsonEquivalent) => "json",
+        (_, Verdict::NotVerified) => "no",
     }
 }

@@ -1,7 +1,9 @@
 //! The converter on the 71 real chat templates of the shared corpus: the verified rate on
-//! the plain suite must stay at or above 90% of the renderable templates, every other
-//! template must say why, and every converted template must render in Go's own
-//! `text/template` (through `tests/support/gorender`) exactly as in our Go engine.
+//! the plain suite must stay at or above 90% of the renderable templates, the tools rate at
+//! or above its floor, every other template must say why, every converted template must
+//! render in Go's own `text/template` (through `tests/support/gorender`) exactly as in our Go
+//! engine, tool conversations included, and real Go must find the tool-call tag the converter
+//! reports.
 
 #[path = "support/gorender/suite.rs"]
 #[allow(dead_code)]
@@ -12,7 +14,7 @@ mod support;
 
 use std::sync::OnceLock;
 
-use harness::{compare, run_go, run_rust};
+use harness::{compare, run_go, run_rust, tool_call_tags};
 use ruvltra_export::template::chat::ChatRequest;
 use ruvltra_export::template::convert::{Conversion, ConvertError, ConvertInput, convert};
 use ruvltra_export::template::jinja::JinjaTemplate;
@@ -105,6 +107,60 @@ fn verified_rate_on_the_plain_suite_meets_the_target() {
     );
 }
 
+/// Templates that mention `tools` whose converted template renders every tool conversation of
+/// the suite the same (up to JSON formatting) at the time of writing; the rate must not drop.
+const TOOLS_EQUIVALENT_FLOOR: usize = 15;
+
+#[test]
+fn tools_rate_meets_the_floor() {
+    let mut equivalent = Vec::new();
+    for (name, jinja, result) in corpus() {
+        let Ok(conversion) = result else { continue };
+        let tools = &conversion.report.tools;
+        if !jinja.contains("tools") || tools.conversations == 0 {
+            continue;
+        }
+        if tools.equivalent() {
+            assert!(tools.mismatches.is_empty(), "{name}");
+            // Up to JSON formatting is its own verdict, never silently "verified".
+            assert_eq!(tools.verified, tools.json_equivalent.is_empty(), "{name}");
+            if !conversion.template.contains(".Tools") {
+                // Only a template that never writes tool definitions may leave them out.
+                let offered = suite::conversations()
+                    .into_iter()
+                    .find(|c| c.name == "tools_offered")
+                    .unwrap()
+                    .request;
+                let jinja = JinjaTemplate::new(jinja).unwrap();
+                let rendered = verify::render_jinja(&jinja, &offered, &options()).unwrap();
+                assert!(
+                    !rendered.contains("get_weather"),
+                    "{name}: the Jinja template writes the tools, the Go template does not read them"
+                );
+            }
+            equivalent.push(name.as_str());
+        } else {
+            assert!(
+                conversion
+                    .unsupported
+                    .iter()
+                    .any(|u| u.what.contains("tool")),
+                "{name}: tools not equivalent without a reason"
+            );
+        }
+    }
+    assert!(
+        equivalent.len() >= TOOLS_EQUIVALENT_FLOOR,
+        "only {} templates render tool conversations equivalently (floor {TOOLS_EQUIVALENT_FLOOR}): {equivalent:?}",
+        equivalent.len()
+    );
+    // The RuvLTRA family is Qwen2.5-based: its template must be among them.
+    assert!(
+        equivalent.contains(&"Qwen-Qwen2.5-7B-Instruct"),
+        "{equivalent:?}"
+    );
+}
+
 #[test]
 fn verified_means_the_verifier_agrees_independently() {
     // Re-verify a few converted templates from scratch: the flag must be the verifier's.
@@ -156,4 +212,48 @@ fn converted_templates_render_the_same_in_real_go() {
     }
     assert!(compared > 1000, "only {compared} renderings compared");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn ollama_finds_the_tool_call_tag_in_converted_templates() {
+    // Real Go's parse of each converted template, searched by the rule Ollama's tool parser
+    // uses, must give the tag the converter reports; for the Qwen family, `<tool_call>`.
+    let converted: Vec<(&str, &Conversion)> = corpus()
+        .iter()
+        .filter_map(|(name, _, result)| result.as_ref().ok().map(|c| (name.as_str(), c)))
+        .filter(|(_, c)| c.tool_call_tag.is_some())
+        .collect();
+    assert!(
+        converted.len() >= TOOLS_EQUIVALENT_FLOOR,
+        "{}",
+        converted.len()
+    );
+    let templates: Vec<String> = converted.iter().map(|(_, c)| c.template.clone()).collect();
+    let tags = tool_call_tags(&templates);
+    let mut tagged = 0;
+    for ((name, conversion), go_tag) in converted.iter().zip(&tags) {
+        // An empty tag means none: Ollama then waits for `{`.
+        let go_tag = if go_tag.is_empty() {
+            "{"
+        } else {
+            go_tag.as_str()
+        };
+        assert_eq!(Some(go_tag), conversion.tool_call_tag.as_deref(), "{name}");
+        tagged += usize::from(go_tag != "{");
+    }
+    assert!(
+        tagged >= 10,
+        "only {tagged} templates carry a tool-call tag"
+    );
+    for qwen in [
+        "Qwen-Qwen2.5-7B-Instruct",
+        "Qwen-Qwen3-0.6B",
+        "Qwen-QwQ-32B",
+    ] {
+        let tag = converted
+            .iter()
+            .find(|(name, _)| *name == qwen)
+            .map(|(_, c)| c.tool_call_tag.as_deref());
+        assert_eq!(tag, Some(Some("<tool_call>\n")), "{qwen}");
+    }
 }

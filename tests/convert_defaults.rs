@@ -61,3 +61,27 @@ fn architectures_map_to_their_family() {
     }
     assert_eq!(for_architecture("bert"), None);
 }
+
+#[test]
+fn the_chatml_default_converts_qwens_tool_calling() {
+    // What a Qwen-based GGUF without a chat template (RuvLTRA among them) gets: tools listed
+    // in the system turn, calls in `<tool_call>`, results in `<tool_response>`.
+    let default = for_architecture("qwen2").unwrap();
+    let input = ConvertInput {
+        eos_token: "<|im_end|>",
+        ..ConvertInput::new(default.jinja)
+    };
+    let conversion = convert(&input).unwrap();
+    let tools = &conversion.report.tools;
+    assert!(
+        tools.equivalent() && tools.mismatches.is_empty() && tools.conversations == 4,
+        "{}",
+        conversion.report
+    );
+    assert!(
+        conversion.template.contains("json $tool"),
+        "{}",
+        conversion.template
+    );
+    assert_eq!(conversion.tool_call_tag.as_deref(), Some("<tool_call>\n"));
+}

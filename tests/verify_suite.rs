@@ -7,7 +7,7 @@ use ruvltra_export::template::chat::{ChatRequest, Message, Think};
 use ruvltra_export::template::jinja::JinjaTemplate;
 use ruvltra_export::template::ollama::OllamaTemplate;
 use ruvltra_export::template::suite::{self, SuiteKind};
-use ruvltra_export::template::verify::{self, VerifyOptions, VerifyReport};
+use ruvltra_export::template::verify::{self, Verdict, VerifyOptions, VerifyReport};
 
 const CHATML_JINJA: &str = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 const CHATML_GO: &str = "{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}<|im_start|>assistant\n";
@@ -292,4 +292,70 @@ fn cli_render_takes_a_request_or_bare_messages() {
     ]);
     assert_eq!(code, 1);
     assert!(err.contains("is not a chat request"), "{err}");
+}
+
+/// A ChatML template that lists the tools as JSON (Python's `tojson`) and writes calls as
+/// JSON objects.
+const TOOLS_JINJA: &str = "{% if tools %}<tools>{% for t in tools %}{{ '\\n' }}{{ t | tojson }}{% endfor %}{{ '\\n</tools>\\n' }}{% endif %}\
+{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}\
+{% for c in m.tool_calls or [] %}<tool_call>{\"name\": \"{{ c.function.name }}\", \"arguments\": {{ c.function.arguments | tojson }}}</tool_call>{% endfor %}\
+<|im_end|>\n{% endfor %}{{ '<|im_start|>assistant\\n' }}";
+
+/// The same in Go: compact JSON in Go's struct order.
+const TOOLS_GO: &str = "{{ if .Tools }}<tools>{{ range .Tools }}\n{{ json . }}{{ end }}\n</tools>\n{{ end }}\
+{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}\
+{{- range .ToolCalls }}<tool_call>{\"name\": \"{{ .Function.Name }}\", \"arguments\": {{ json .Function.Arguments }}}</tool_call>{{ end }}\
+<|im_end|>\n{{ end }}<|im_start|>assistant\n";
+
+#[test]
+fn tool_json_formatting_is_its_own_verdict() {
+    let report = run(TOOLS_JINJA, TOOLS_GO, &VerifyOptions::default());
+    assert!(report.verified(), "{report}");
+    let tools = &report.tools;
+    assert!(
+        !tools.verified,
+        "JSON formatting differs, so not byte for byte"
+    );
+    assert_eq!(tools.verdict, Verdict::JsonEquivalent, "{report}");
+    assert!(tools.equivalent() && tools.mismatches.is_empty());
+    assert_eq!(
+        tools.json_equivalent.len(),
+        suite::conversations_of(SuiteKind::Tools).len()
+    );
+    assert!(
+        report
+            .to_string()
+            .contains("tools: equivalent up to JSON formatting: 4 of 4"),
+        "{report}"
+    );
+}
+
+#[test]
+fn text_around_tool_json_is_still_compared_byte_for_byte() {
+    let go = TOOLS_GO.replace("</tool_call>", "</tool_call>\n");
+    let report = run(TOOLS_JINJA, &go, &VerifyOptions::default());
+    let tools = &report.tools;
+    assert_eq!(tools.verdict, Verdict::NotVerified, "{report}");
+    let names: Vec<&str> = tools
+        .mismatches
+        .iter()
+        .map(|m| m.conversation.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "tool_call_and_result",
+            "tool_call_with_content",
+            "tool_round_trip"
+        ]
+    );
+    // The offsets point at the extra newline on both sides, past differently formatted JSON.
+    let first = &tools.mismatches[0];
+    assert!(first.jinja[first.offset..].starts_with("<|im_end|>"));
+    assert!(first.go[first.go_offset..].starts_with("\n<|im_end|>"));
+    assert_ne!(first.offset, first.go_offset);
+    // A different JSON value is a mismatch too.
+    let go = TOOLS_GO.replace("json .Function.Arguments", "json .Function.Name");
+    let report = run(TOOLS_JINJA, &go, &VerifyOptions::default());
+    assert_eq!(report.tools.mismatches.len(), 3, "{report}");
 }

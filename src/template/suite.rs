@@ -184,6 +184,21 @@ pub fn conversations() -> Vec<Conversation> {
         ],
     ));
     suite.push(tools(
+        "tool_call_with_content",
+        vec![
+            msg("user", "What is the weather in Paris?"),
+            Message {
+                tool_calls: vec![weather_call()],
+                ..msg("assistant", "Let me look that up.")
+            },
+            Message {
+                tool_name: Some("get_weather".into()),
+                tool_call_id: Some("call_1".into()),
+                ..msg("tool", "{\"temperature\": 18, \"unit\": \"celsius\"}")
+            },
+        ],
+    ));
+    suite.push(tools(
         "tool_round_trip",
         vec![
             msg("user", "What is the weather in Paris?"),

@@ -187,6 +187,7 @@ fn to_json(conversion: &Conversion, loaded: &Loaded) -> serde_json::Value {
         "notes": conversion.notes,
         "named_templates": loaded.named,
         "tools": report.tools,
+        "tool_call_tag": conversion.tool_call_tag,
         "thinking": report.thinking,
     })
 }
@@ -209,6 +210,12 @@ fn to_text(conversion: &Conversion, loaded: &Loaded) -> String {
     let _ = writeln!(out, "# stop");
     for stop in &conversion.stop {
         let _ = writeln!(out, "{stop:?}");
+    }
+    if let Some(tag) = &conversion.tool_call_tag {
+        let _ = writeln!(
+            out,
+            "\n# tool calls: Ollama reads a call after {tag:?} in the model's output"
+        );
     }
     if !conversion.notes.is_empty() {
         let _ = writeln!(out, "\n# notes");

@@ -8,8 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use super::probe::{Placement, Role};
-use super::structure::{Piece, Structure};
+use super::probe::{GapKey, Placement, Role, ToolForm};
+use super::structure::{Piece, Structure, ToolStructure};
 use super::transform::{Strip, Transform};
 
 /// A sub-template that strips `left`/`right` from a string as Python's `lstrip`/`rstrip`
@@ -82,10 +82,17 @@ pub(super) fn go_template(structure: &Structure) -> String {
 /// The body of the loop over messages, its end, and the end gap.
 fn turns(structure: &Structure) -> String {
     let mut out = String::new();
+    let tools_first = structure
+        .tools
+        .filter(|tools| tools.before_system && tools.form != ToolForm::Absent);
+    if let Some(tools) = tools_first {
+        write_tool_definitions(&mut out, structure, tools);
+    }
     if let Some(placement) = structure.placement {
-        let condition = match placement {
-            Placement::First | Placement::Either => "eq $prev \"\"",
-            Placement::BeforeLast => "$last",
+        let condition = match (placement, tools_first.is_some()) {
+            (Placement::First | Placement::Either, false) => "eq $prev \"\"",
+            (Placement::First | Placement::Either, true) => "eq $prev \"\" \"tooldef\"",
+            (Placement::BeforeLast, _) => "$last",
         };
         let _ = writeln!(
             out,
@@ -95,19 +102,173 @@ fn turns(structure: &Structure) -> String {
         write_content(&mut out, structure, Role::System, "$.System");
         out.push_str("{{- $prev = \"system\" }}\n{{- end }}\n");
     }
+    if let Some(tools) = structure
+        .tools
+        .filter(|tools| !tools.before_system && tools.form != ToolForm::Absent)
+    {
+        write_tool_definitions(&mut out, structure, tools);
+    }
     for (n, role) in [Role::User, Role::Assistant].iter().enumerate() {
         let keyword = if n == 0 { "if" } else { "else if" };
         let _ = writeln!(out, "{{{{- {keyword} eq $m.Role \"{}\" }}}}", role.name());
+        // An assistant turn that calls tools is written by its own branch.
+        let calls = structure.tools.filter(|_| *role == Role::Assistant);
+        if let Some(tools) = calls {
+            out.push_str("{{- if $m.ToolCalls }}\n");
+            if tools.content_with_calls {
+                out.push_str("{{- if $m.Content }}\n");
+                write_gap(&mut out, structure, Some(Role::CallContent));
+                write_content(&mut out, structure, Role::Assistant, "$m.Content");
+                out.push_str("{{- $prev = \"callcontent\" }}\n{{- end }}\n");
+            }
+            write_tool_calls(&mut out, structure);
+            out.push_str("{{- else }}\n");
+        }
         if *role == Role::Assistant {
             write_reasoning(&mut out, structure);
         }
         write_gap(&mut out, structure, Some(*role));
         write_content(&mut out, structure, *role, "$m.Content");
         let _ = writeln!(out, "{{{{- $prev = \"{}\" }}}}", role.name());
+        if calls.is_some() {
+            out.push_str("{{- end }}\n");
+        }
+    }
+    if let Some(tools) = structure.tools {
+        out.push_str("{{- else if eq $m.Role \"tool\" }}\n");
+        write_gap(&mut out, structure, Some(Role::ToolResult));
+        out.push_str(if tools.results_as_json {
+            "{{- json $m.Content }}\n"
+        } else {
+            "{{- $m.Content }}\n"
+        });
+        out.push_str("{{- $prev = \"tool\" }}\n");
     }
     out.push_str("{{- end }}\n{{- end }}\n");
     write_gap(&mut out, structure, None);
     out
+}
+
+/// The tool definitions (`$.Tools`), each as JSON, where the template writes them: before the
+/// first message after the system prompt, or before the last message.
+fn write_tool_definitions(out: &mut String, structure: &Structure, tools: ToolStructure) {
+    let condition = match (tools.placement, tools.before_system) {
+        (Placement::First | Placement::Either, false) => "eq $prev \"\" \"system\"",
+        (Placement::First | Placement::Either, true) => "eq $prev \"\"",
+        (Placement::BeforeLast, _) => "$last",
+    };
+    let _ = writeln!(
+        out,
+        "{{{{- if and $.Tools (ne $m.Role \"system\") ({condition}) }}}}"
+    );
+    out.push_str("{{- range $tool := $.Tools }}\n");
+    write_gap(out, structure, Some(Role::ToolDef));
+    let _ = writeln!(
+        out,
+        "{{{{- json {} }}}}",
+        match tools.form {
+            ToolForm::Tool | ToolForm::Absent => "$tool",
+            ToolForm::Function => "$tool.Function",
+        }
+    );
+    out.push_str("{{- $prev = \"tooldef\" }}\n{{- end }}\n{{- end }}\n");
+}
+
+/// The tool calls of an assistant turn: each call's name and JSON arguments with the texts
+/// around them.
+///
+/// Ollama finds tool calls in the model's output by a tag it reads from the template: the
+/// first plain text inside the first `{{ if }}` on the field `.ToolCalls`, up to a `{`
+/// (`<tool_call>`); without one it takes any JSON object for a call and passes the text
+/// around it on as content. So the part of the first call's gap that the model writes itself
+/// (what follows the generation prompt) is written as plain text inside `{{ if .ToolCalls }}`.
+fn write_tool_calls(out: &mut String, structure: &Structure) {
+    let first_calls =
+        |key: &GapKey| key.next == Some(Role::CallName) && key.prev != Some(Role::CallArgs);
+    let later_calls =
+        |key: &GapKey| key.next == Some(Role::CallName) && key.prev == Some(Role::CallArgs);
+    let mut first = structure.clone();
+    first.gaps.retain(|key, _| !later_calls(key));
+    let tag = model_written_prefix(structure);
+    if let Some((_, written)) = &tag {
+        for (_, pieces) in first.gaps.iter_mut().filter(|(key, _)| first_calls(key)) {
+            if let [Piece::Text(text)] = pieces.as_mut_slice() {
+                text.truncate(text.len() - written.len());
+            }
+        }
+    }
+    write_gap(out, &first, Some(Role::CallName));
+    if let Some((_, written)) = &tag {
+        let _ = writeln!(out, "{{{{- if .ToolCalls }}}}{written}{{{{ end }}}}");
+    }
+    out.push_str("{{- range $k, $call := $m.ToolCalls }}\n{{- if $k }}\n");
+    let mut later = structure.clone();
+    later.gaps.retain(|key, _| !first_calls(key));
+    write_gap(out, &later, Some(Role::CallName));
+    out.push_str("{{- end }}\n{{- $call.Function.Name }}\n");
+    write_gap(out, structure, Some(Role::CallArgs));
+    out.push_str("{{- json $call.Function.Arguments }}\n{{- $prev = \"callargs\" }}\n{{- end }}\n");
+}
+
+/// The tag Ollama will read from the converted template, and the text the model writes
+/// itself before the name of its first tool call: the part of the gap before the first call
+/// that it does not share with the generation prompt after the same message, when that is
+/// the same after every role and holds a tag.
+pub(super) fn model_written_prefix(structure: &Structure) -> Option<(String, String)> {
+    let mut written: Option<&str> = None;
+    let mut after_content = Vec::new();
+    for (key, pieces) in &structure.gaps {
+        if key.next != Some(Role::CallName) || key.prev == Some(Role::CallArgs) {
+            continue;
+        }
+        if key.prev == Some(Role::CallContent) {
+            after_content.push(pieces);
+            continue;
+        }
+        let end = GapKey {
+            next: None,
+            last: false,
+            reasoning: false,
+            ..*key
+        };
+        let (Some([Piece::Text(end)]), [Piece::Text(gap)]) = (
+            structure.gaps.get(&end).map(Vec::as_slice),
+            pieces.as_slice(),
+        ) else {
+            return None;
+        };
+        // What the gap shares with the generation prompt after the same message is the
+        // prompt's; the rest is the model's (a generation prompt may hold more, such as
+        // Qwen 3's empty think block).
+        let mut shared = gap
+            .bytes()
+            .zip(end.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        // Where they part inside a word or token (`<think>` and `<tool_call>`), the model's
+        // part starts at that word.
+        if shared < end.len() {
+            while shared > 0 && !matches!(gap.as_bytes()[shared - 1], b'\n' | b'>' | b']' | b' ') {
+                shared -= 1;
+            }
+        }
+        let rest = &gap[shared..];
+        if written.is_some_and(|known| known != rest) {
+            return None;
+        }
+        written = Some(rest);
+    }
+    let written = written?;
+    // After the turn's own content the gap must end with the same text, so it can be cut.
+    let cut_after_content = after_content
+        .iter()
+        .all(|pieces| matches!(pieces.as_slice(), [Piece::Text(gap)] if gap.ends_with(written)));
+    if !cut_after_content {
+        return None;
+    }
+    // Ollama's rule: the text trimmed, then cut before the first `{`.
+    let tag = written.trim().split('{').next().unwrap_or_default();
+    (!tag.is_empty() && !written.contains("{{")).then(|| (tag.to_owned(), written.to_owned()))
 }
 
 /// The reasoning of an assistant turn (`.Thinking`), written where and when the template
@@ -140,11 +301,11 @@ fn write_content(out: &mut String, structure: &Structure, role: Role, expr: &str
 }
 
 /// One gap's texts keyed by what the template can test: (last turn, system prompt present,
-/// thinking on, the next message carries reasoning).
-type Variants<'a> = BTreeMap<[bool; 4], &'a Vec<Piece>>;
+/// thinking on, the next message carries reasoning, tools offered).
+type Variants<'a> = BTreeMap<[bool; 5], &'a Vec<Piece>>;
 
 /// The Go condition for each dimension of a [`Variants`] key.
-const CONDITIONS: [&str; 4] = ["$last", "$.System", "$.Think", "$m.Thinking"];
+const CONDITIONS: [&str; 5] = ["$last", "$.System", "$.Think", "$m.Thinking", "$.Tools"];
 
 /// Writes the gap before `next` (or the end gap), choosing by the previous role, then by
 /// last turn, system prompt and thinking only where the probes saw them make a difference.
@@ -152,10 +313,10 @@ fn write_gap(out: &mut String, structure: &Structure, next: Option<Role>) {
     let mut by_prev: BTreeMap<Option<Role>, Variants<'_>> = BTreeMap::new();
     for (key, pieces) in &structure.gaps {
         if key.next == next {
-            by_prev
-                .entry(key.prev)
-                .or_default()
-                .insert([key.last, key.system, key.think, key.reasoning], pieces);
+            by_prev.entry(key.prev).or_default().insert(
+                [key.last, key.system, key.think, key.reasoning, key.tools],
+                pieces,
+            );
         }
     }
     if by_prev.len() == 1 {
@@ -294,6 +455,7 @@ mod tests {
             system,
             think: false,
             reasoning: false,
+            tools: false,
         };
         let text = |t: &str| vec![Piece::Text(t.into())];
         structure.gaps.insert(key(None, true, false), text("A"));

@@ -35,7 +35,7 @@ use serde::Serialize;
 
 use super::jinja::{FixedDateTime, JinjaTemplate};
 use super::ollama::OllamaTemplate;
-use super::verify::{self, SuiteReport, VerifyError, VerifyOptions, VerifyReport};
+use super::verify::{self, SuiteReport, Verdict, VerifyError, VerifyOptions, VerifyReport};
 
 /// What a conversion needs: the template and the tokenizer facts from the GGUF.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,6 +115,11 @@ pub struct Conversion {
     pub method: Method,
     /// Facts worth telling the user: frozen dates, stop-token warnings.
     pub notes: Vec<String>,
+    /// The text Ollama's tool parser will wait for in the model's output before it reads a
+    /// tool call (read from the converted template, e.g. `<tool_call>\n`); `{` when the calls
+    /// carry no tag (then any JSON object is taken for a call); `None` when tools are not
+    /// converted.
+    pub tool_call_tag: Option<String>,
 }
 
 /// Converts a Jinja chat template into an Ollama Go template and verifies it.
@@ -148,7 +153,16 @@ pub fn convert(input: &ConvertInput<'_>) -> Result<Conversion, ConvertError> {
         );
     }
     notes.extend(stops.warning);
-    let unsupported = unsupported(input.jinja, &structure.problems, &report);
+    if report.tools.verdict == Verdict::JsonEquivalent {
+        notes.push(format!(
+            "tools: equivalent up to JSON formatting ({}): Ollama prints tools and arguments as compact JSON in its own key order, the text around them is the same",
+            report.tools.json_equivalent.join(", ")
+        ));
+    }
+    let unsupported = unsupported(input.jinja, &structure, &report);
+    let tool_call_tag = structure.tools.map(|_| {
+        emit::model_written_prefix(&structure).map_or_else(|| "{".to_owned(), |(tag, _)| tag)
+    });
     Ok(Conversion {
         template,
         stop: stops.stop,
@@ -157,6 +171,7 @@ pub fn convert(input: &ConvertInput<'_>) -> Result<Conversion, ConvertError> {
         unsupported,
         method: Method::Probed,
         notes,
+        tool_call_tag,
     })
 }
 
@@ -186,7 +201,12 @@ fn names(part: &SuiteReport) -> Vec<String> {
 }
 
 /// Explains each part of the suite that does not match.
-fn unsupported(source: &str, problems: &[String], report: &VerifyReport) -> Vec<Unsupported> {
+fn unsupported(
+    source: &str,
+    structure: &structure::Structure,
+    report: &VerifyReport,
+) -> Vec<Unsupported> {
+    let problems = &structure.problems;
     let mut out = Vec::new();
     let plain = names(&report.plain);
     if !plain.is_empty() {
@@ -205,8 +225,16 @@ fn unsupported(source: &str, problems: &[String], report: &VerifyReport) -> Vec<
     }
     let tools = names(&report.tools);
     if !tools.is_empty() {
+        let what = match &structure.tool_problem {
+            Some(problem) if structure.tools.is_none() => {
+                format!("tool definitions, calls and results are not converted: {problem}")
+            }
+            Some(problem) => format!("tools: {problem}"),
+            None => "tools: the prompt depends on the tools in a way the probes did not reveal"
+                .to_owned(),
+        };
         out.push(Unsupported {
-            what: "tool definitions, tool calls and tool results are not converted yet".to_owned(),
+            what,
             conversations: tools,
         });
     }

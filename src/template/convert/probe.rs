@@ -3,11 +3,16 @@
 //! template writes between two messages; collected over several conversation shapes, these
 //! gaps are the template's turn structure.
 
-use crate::template::chat::{ChatRequest, Message, Think};
+use serde_json::{Value, json};
+
+use crate::template::chat::{
+    ChatRequest, Message, Think, Tool, ToolCall, ToolCallFunction, ToolFunction,
+};
 use crate::template::jinja::{JinjaError, JinjaTemplate};
 use crate::template::verify::{self, VerifyOptions};
 
-/// A role the probes use; tools are not probed (their text is not plain content).
+/// A role the probes use, or a place in the prompt that is written like a message (reasoning,
+/// tool definitions, the name and arguments of a tool call).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(super) enum Role {
     /// The system prompt (Ollama's `.System`).
@@ -19,6 +24,20 @@ pub(super) enum Role {
     /// The reasoning of an assistant turn (Ollama's `.Thinking`), written before its answer;
     /// not a message of its own, but a place in the prompt like one.
     Reasoning,
+    /// One tool definition (Ollama's `.Tools` item), written as JSON.
+    ToolDef,
+    /// An assistant message that only calls tools (empty content); in the prompt it is the
+    /// places [`Role::CallName`] and [`Role::CallArgs`] of each call.
+    Call,
+    /// An assistant message with content that also calls tools; in the prompt, its content is
+    /// the place `CallContent`, followed by the places of its calls.
+    CallContent,
+    /// The function name of one tool call.
+    CallName,
+    /// The arguments of one tool call, written as JSON.
+    CallArgs,
+    /// A `tool` message: the result of a call.
+    ToolResult,
 }
 
 impl Role {
@@ -29,6 +48,12 @@ impl Role {
             Role::User => "user",
             Role::Assistant => "assistant",
             Role::Reasoning => "reasoning",
+            Role::ToolDef => "tooldef",
+            Role::Call => "call",
+            Role::CallContent => "callcontent",
+            Role::CallName => "callname",
+            Role::CallArgs => "callargs",
+            Role::ToolResult => "tool",
         }
     }
 }
@@ -52,6 +77,8 @@ pub(super) struct GapKey {
     pub think: bool,
     /// Whether the assistant message after the gap carries reasoning (Ollama's `.Thinking`).
     pub reasoning: bool,
+    /// Whether tools are offered (Ollama's `.Tools`).
+    pub tools: bool,
 }
 
 /// Where the template writes the system prompt.
@@ -86,6 +113,85 @@ pub(super) fn reasoning_shapes() -> Vec<Vec<Role>> {
     vec![vec![U, A, U], vec![S, U, A, U]]
 }
 
+/// The shapes probed with tools offered: plain turns, and assistant turns that call two tools
+/// answered by two `tool` messages, at the end and in the middle of the conversation, and a
+/// call right after tool results.
+pub(super) fn tool_shapes() -> Vec<Vec<Role>> {
+    use Role::{Assistant as A, Call as C, System as S, ToolResult as R, User as U};
+    vec![
+        vec![U],
+        vec![S, U],
+        vec![U, A, U],
+        vec![S, U, A, U],
+        vec![U, C, R, R],
+        vec![S, U, C, R, R],
+        vec![U, C, R, R, A, U],
+        vec![S, U, C, R, R, A, U],
+        vec![U, C, R, R, C, R, R],
+    ]
+}
+
+/// The shapes that show how an assistant turn with content and tool calls is written; a
+/// template that refuses them is converted without that case.
+pub(super) fn content_call_shapes() -> Vec<Vec<Role>> {
+    use Role::{Assistant as A, CallContent as C, System as S, ToolResult as R, User as U};
+    vec![
+        vec![U, C, R, R],
+        vec![S, U, C, R, R, A, U],
+        vec![U, C, R, R, C, R, R],
+    ]
+}
+
+/// How many tools a tool probe offers and how many calls a calling turn makes at most: two,
+/// so the text between two of them is seen (templates that refuse parallel calls are probed
+/// with one).
+pub(super) const TOOL_COUNT: usize = 2;
+
+/// What a tool definition is written as: the whole `{"type": "function", "function": {...}}`
+/// object, or only its function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ToolForm {
+    /// The whole tool (Go: `json $tool`).
+    Tool,
+    /// Its `function` object (Go: `json $tool.Function`).
+    Function,
+    /// Not written at all: the template only writes calls and results.
+    Absent,
+}
+
+/// The tools a tool probe offers, with marker names, descriptions and parameters.
+fn probe_tools() -> Vec<Tool> {
+    (0..TOOL_COUNT)
+        .map(|t| Tool {
+            kind: "function".into(),
+            function: ToolFunction {
+                name: format!("ZqTool{t}qZ"),
+                description: format!("ZqDesc{t}qZ"),
+                parameters: json!({
+                    "type": "object",
+                    "properties": {format!("ZqProp{t}qZ"): {"type": "string", "description": format!("ZqPDesc{t}qZ")}},
+                    "required": [format!("ZqProp{t}qZ")]
+                }),
+            },
+        })
+        .collect()
+}
+
+/// The name of call `k` of message `index`.
+fn call_name_marker(index: usize, k: usize) -> String {
+    format!("ZqCall{index}x{k}qZ")
+}
+
+/// The arguments of call `k` of message `index`: one marker key with a marker value.
+fn call_arguments(index: usize, k: usize) -> serde_json::Map<String, Value> {
+    let mut arguments = serde_json::Map::new();
+    arguments.insert(
+        format!("ZqArg{index}x{k}qZ"),
+        Value::String(format!("ZqVal{index}x{k}qZ")),
+    );
+    arguments
+}
+
 /// The marker written as the content of message `index`; `q` ends it so no marker is a
 /// prefix of another.
 pub(super) fn marker(index: usize) -> String {
@@ -106,6 +212,13 @@ pub(super) struct Observation {
     pub placement: Option<Placement>,
     /// Whether an assistant turn's reasoning was written.
     pub reasoning_written: bool,
+    /// How the tool definitions are written, when the probe offers tools.
+    pub tool_form: Option<ToolForm>,
+    /// Where the tool definitions are written, when the probe offers tools.
+    pub tool_placement: Option<Placement>,
+    /// Whether the tool definitions come right before the system prompt (`Some(true)`) or
+    /// right after it (`Some(false)`); `None` when neither is seen.
+    pub tools_before_system: Option<bool>,
 }
 
 /// One probe: a conversation shape, thinking on or off, and whether assistant turns carry
@@ -118,6 +231,10 @@ pub(super) struct Probe<'a> {
     pub think: bool,
     /// Whether assistant messages carry reasoning (`thinking`/`reasoning_content`).
     pub reasoning: bool,
+    /// Whether tools are offered.
+    pub tools: bool,
+    /// How many tool calls each [`Role::Call`] message makes.
+    pub calls: usize,
 }
 
 /// Why a probe taught nothing.
@@ -152,6 +269,8 @@ pub(super) fn render(
         shape,
         think: false,
         reasoning: false,
+        tools: false,
+        calls: 0,
     };
     render_probe(jinja, probe, padding, options)
 }
@@ -167,28 +286,86 @@ fn render_probe(
         .shape
         .iter()
         .enumerate()
-        .map(|(index, &role)| Message {
-            role: role.name().to_owned(),
-            content: match padding {
-                Some(pad) if pad.role == role => {
-                    format!("{}{}{}", pad.left, marker(index), pad.right)
-                }
-                _ => marker(index),
+        .map(|(index, &role)| match role {
+            Role::Call | Role::CallContent => Message {
+                role: "assistant".to_owned(),
+                content: if role == Role::CallContent {
+                    marker(index)
+                } else {
+                    String::new()
+                },
+                tool_calls: (0..probe.calls)
+                    .map(|k| ToolCall {
+                        id: None,
+                        function: ToolCallFunction {
+                            index: Some(k),
+                            name: call_name_marker(index, k),
+                            arguments: call_arguments(index, k),
+                        },
+                    })
+                    .collect(),
+                ..Message::default()
             },
-            thinking: if probe.reasoning && role == Role::Assistant {
-                reasoning_marker(index)
-            } else {
-                String::new()
+            _ => Message {
+                role: role.name().to_owned(),
+                content: match padding {
+                    Some(pad) if pad.role == role => {
+                        format!("{}{}{}", pad.left, marker(index), pad.right)
+                    }
+                    _ => marker(index),
+                },
+                thinking: if probe.reasoning && role == Role::Assistant {
+                    reasoning_marker(index)
+                } else {
+                    String::new()
+                },
+                ..Message::default()
             },
-            ..Message::default()
         })
         .collect();
     let request = ChatRequest {
         messages,
-        tools: Vec::new(),
+        tools: if probe.tools {
+            probe_tools()
+        } else {
+            Vec::new()
+        },
         think: Some(Think::Enabled(probe.think)),
     };
     verify::render_jinja(jinja, &request, options)
+}
+
+/// Whether the template writes a `tool` message's content as a JSON string (`content |
+/// tojson`, as Llama 3.1 does): a result ending in `"\` then shows escaped.
+pub(super) fn results_as_json_string(
+    jinja: &JinjaTemplate,
+    options: &VerifyOptions,
+    calls: usize,
+) -> Result<bool, String> {
+    use Role::{Call, ToolResult, User};
+    let shape = [User, Call, ToolResult];
+    let probe = Probe {
+        shape: &shape,
+        think: false,
+        reasoning: false,
+        tools: true,
+        calls,
+    };
+    let padding = Padding {
+        role: ToolResult,
+        left: "",
+        right: "\"\\",
+    };
+    let output = render_probe(jinja, probe, Some(padding), options)
+        .map_err(|err| format!("the template fails on a tool result with a quote: {err}"))?;
+    let result = marker(2);
+    if output.contains(&format!("{result}\\\"\\\\\"")) {
+        Ok(true)
+    } else if output.contains(&format!("{result}\"\\")) {
+        Ok(false)
+    } else {
+        Err("the template changes tool results in a way the probes cannot name".to_owned())
+    }
 }
 
 /// Renders one probe and cuts the output into gaps.
@@ -227,6 +404,47 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
     let mut found = Vec::with_capacity(shape.len() * 2);
     let mut reasoning_written = false;
     for (index, &role) in shape.iter().enumerate() {
+        if matches!(role, Role::Call | Role::CallContent) {
+            if role == Role::CallContent {
+                let content = marker(index);
+                let what = "content of an assistant message with tool calls";
+                let Some(at) = find_once(output, &content, what)? else {
+                    return Err(format!("the {what} does not appear in the prompt"));
+                };
+                found.push(Found {
+                    at,
+                    index,
+                    role,
+                    len: content.len(),
+                });
+            }
+            for k in 0..probe.calls {
+                let name = call_name_marker(index, k);
+                let Some(at) = find_once(output, &name, "tool call's name")? else {
+                    return Err("the name of a tool call does not appear in the prompt".to_owned());
+                };
+                found.push(Found {
+                    at,
+                    index,
+                    role: Role::CallName,
+                    len: name.len(),
+                });
+                let arguments = Value::Object(call_arguments(index, k));
+                let key = format!("ZqArg{index}x{k}qZ");
+                let Some((at, len, _)) = find_json(output, &key, &[arguments])? else {
+                    return Err(
+                        "the arguments of a tool call are not written as a JSON object".to_owned(),
+                    );
+                };
+                found.push(Found {
+                    at,
+                    index,
+                    role: Role::CallArgs,
+                    len,
+                });
+            }
+            continue;
+        }
         let marker = marker(index);
         let what = format!("{} message's content", role.name());
         let Some(at) = find_once(output, &marker, &what)? else {
@@ -251,10 +469,55 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
             }
         }
     }
+    let mut tool_form = None;
+    let unseen = |t: usize| !output.contains(&format!("ZqTool{t}qZ"));
+    if probe.tools && (0..TOOL_COUNT).all(unseen) {
+        tool_form = Some(ToolForm::Absent);
+    } else if probe.tools {
+        for (t, tool) in probe_tools().iter().enumerate() {
+            let whole = serde_json::to_value(tool).unwrap_or_default();
+            let function = serde_json::to_value(&tool.function).unwrap_or_default();
+            let name = format!("ZqTool{t}qZ");
+            let Some((at, len, form)) = find_json(output, &name, &[whole, function])? else {
+                return Err("the tool definitions are not written as JSON".to_owned());
+            };
+            let form = if form == 0 {
+                ToolForm::Tool
+            } else {
+                ToolForm::Function
+            };
+            if tool_form.is_some_and(|known| known != form) {
+                return Err("the tool definitions are written in two forms".to_owned());
+            }
+            tool_form = Some(form);
+            found.push(Found {
+                at,
+                index: TOOL_DEF_INDEX,
+                role: Role::ToolDef,
+                len,
+            });
+        }
+    }
     found.sort_unstable();
+    let defs_written = tool_form.is_some_and(|form| form != ToolForm::Absent);
+    let (tool_placement, tools_before_system) = if defs_written {
+        let (placement, before_system) = tool_placement(&found, shape)?;
+        (Some(placement), before_system)
+    } else {
+        (None, None)
+    };
     let turns: Vec<usize> = found
         .iter()
-        .filter(|f| matches!(f.role, Role::User | Role::Assistant))
+        .filter(|f| {
+            matches!(
+                f.role,
+                Role::User
+                    | Role::Assistant
+                    | Role::CallContent
+                    | Role::CallName
+                    | Role::ToolResult
+            )
+        })
         .map(|f| f.index)
         .collect();
     if turns.windows(2).any(|pair| pair[0] > pair[1]) {
@@ -277,8 +540,17 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
     let mut prev = None;
     for (position, f) in found.iter().enumerate() {
         let last = if f.role == Role::System {
-            let before = found.get(position + 1).map(|next| next.index);
-            placement = Some(match position {
+            // Tool definitions may sit on either side of the system prompt: where it goes is
+            // judged among the messages.
+            let before = found[position + 1..]
+                .iter()
+                .find(|next| next.role != Role::ToolDef)
+                .map(|next| next.index);
+            let among_messages = found[..position]
+                .iter()
+                .filter(|f| f.role != Role::ToolDef)
+                .count();
+            placement = Some(match among_messages {
                 0 if before == Some(last_index) => Placement::Either,
                 0 => Placement::First,
                 _ if before == Some(last_index) => Placement::BeforeLast,
@@ -299,6 +571,7 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
             system: has_system,
             think: probe.think,
             reasoning: probe.reasoning && matches!(f.role, Role::Assistant | Role::Reasoning),
+            tools: probe.tools,
         };
         let Some(gap) = output.get(cursor..f.at) else {
             return Err("the contents of two messages overlap in the prompt".to_owned());
@@ -314,14 +587,101 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
         system: has_system,
         think: probe.think,
         reasoning: false,
+        tools: probe.tools,
     };
     gaps.push((end, output[cursor..].to_owned()));
     Ok(Observation {
         gaps,
         placement,
         reasoning_written,
+        tool_form,
+        tool_placement,
+        tools_before_system,
     })
 }
+
+/// The message index tool definitions are found under: they belong to no message, and are
+/// never the last one.
+const TOOL_DEF_INDEX: usize = usize::MAX;
+
+/// Where the tool definitions are written: all together, right before the first message
+/// that is not the system prompt, or right before the last message; and, when the system
+/// prompt is written there too, whether they come before it.
+fn tool_placement(found: &[Found], shape: &[Role]) -> Result<(Placement, Option<bool>), String> {
+    let defs: Vec<usize> = (0..found.len())
+        .filter(|&n| found[n].role == Role::ToolDef)
+        .collect();
+    let (Some(&first), Some(&last)) = (defs.first(), defs.last()) else {
+        return Err("the tool definitions do not appear in the prompt".to_owned());
+    };
+    if last - first + 1 != defs.len() {
+        return Err("the tool definitions are not written together".to_owned());
+    }
+    let mut after = last + 1;
+    let system_next = found.get(after).is_some_and(|f| f.role == Role::System);
+    if system_next {
+        after += 1;
+    }
+    let system_before = first > 0 && found[first - 1].role == Role::System;
+    let before_system = if system_next {
+        Some(true)
+    } else if system_before {
+        Some(false)
+    } else {
+        None
+    };
+    let next = found.get(after).map(|f| f.index);
+    let first_turn = shape.iter().position(|r| *r != Role::System);
+    let before_first = next.is_some() && next == first_turn;
+    let before_last = next == Some(shape.len() - 1);
+    let placement = match (before_first, before_last) {
+        (true, true) => Placement::Either,
+        (true, false) => Placement::First,
+        (false, true) => Placement::BeforeLast,
+        (false, false) => {
+            return Err(
+                "the tool definitions are not written before the first or the last turn".to_owned(),
+            );
+        }
+    };
+    Ok((placement, before_system))
+}
+
+/// Finds the JSON value that contains the once-written `marker` and equals one of
+/// `expected`: the outermost one, as a template may print a tool or only its function. Gives
+/// its offset, length and which of `expected` it is.
+fn find_json(
+    output: &str,
+    marker: &str,
+    expected: &[Value],
+) -> Result<Option<(usize, usize, usize)>, String> {
+    let Some(at) = find_once(output, marker, "JSON marker")? else {
+        return Ok(None);
+    };
+    let mut best = None;
+    // Bounded: the marker sits at most a few levels deep in the value sought.
+    for (start, _) in output[..at]
+        .match_indices('{')
+        .rev()
+        .take(MAX_JSON_OPENINGS)
+    {
+        let mut stream = serde_json::Deserializer::from_str(&output[start..]).into_iter::<Value>();
+        let Some(Ok(value)) = stream.next() else {
+            continue;
+        };
+        let len = stream.byte_offset();
+        if start + len <= at {
+            continue;
+        }
+        if let Some(which) = expected.iter().position(|e| *e == value) {
+            best = Some((start, len, which));
+        }
+    }
+    Ok(best)
+}
+
+/// How many `{` before a marker are tried as the start of the JSON value around it.
+const MAX_JSON_OPENINGS: usize = 64;
 
 #[cfg(test)]
 mod tests {
@@ -332,6 +692,8 @@ mod tests {
             shape,
             think: false,
             reasoning: false,
+            tools: false,
+            calls: 0,
         }
     }
 
@@ -359,6 +721,56 @@ mod tests {
         );
         let obs = cut(&out, plain(&shape)).unwrap();
         assert_eq!(obs.placement, Some(Placement::BeforeLast));
+    }
+
+    #[test]
+    fn tool_json_is_the_outermost_value_equal_to_the_tool_or_its_function() {
+        let tool = json!({"type": "function", "function": {"name": "ZqTool0qZ"}});
+        let function = json!({"name": "ZqTool0qZ"});
+        let expected = [tool, function];
+        let whole = "<t>{\"type\": \"function\", \"function\": {\"name\": \"ZqTool0qZ\"}}</t>";
+        assert_eq!(
+            find_json(whole, "ZqTool0qZ", &expected),
+            Ok(Some((3, whole.len() - 7, 0)))
+        );
+        let only_function = "[{\n    \"name\": \"ZqTool0qZ\"\n}]";
+        assert_eq!(
+            find_json(only_function, "ZqTool0qZ", &expected),
+            Ok(Some((1, only_function.len() - 2, 1)))
+        );
+        assert_eq!(
+            find_json("name: ZqTool0qZ", "ZqTool0qZ", &expected),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn tool_definitions_before_the_system_prompt_are_seen() {
+        let shape = [Role::System, Role::User];
+        let probe = Probe {
+            shape: &shape,
+            think: false,
+            reasoning: false,
+            tools: true,
+            calls: 0,
+        };
+        let tools: Vec<String> = probe_tools()
+            .iter()
+            .map(|t| serde_json::to_string(t).unwrap())
+            .collect();
+        let out = format!(
+            "<tools>{}\n{}</tools><s>{}<u>{}<a>",
+            tools[0],
+            tools[1],
+            marker(0),
+            marker(1)
+        );
+        let seen = cut(&out, probe).unwrap();
+        assert_eq!(seen.tool_form, Some(ToolForm::Tool));
+        assert_eq!(seen.tools_before_system, Some(true));
+        assert_eq!(seen.placement, Some(Placement::Either));
+        let texts: Vec<_> = seen.gaps.iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(texts, ["<tools>", "\n", "</tools><s>", "<u>", "<a>"]);
     }
 
     #[test]

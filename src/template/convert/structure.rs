@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::error::ConvertError;
-use super::probe::{self, GapKey, Placement, Probe, ProbeFailure, Role};
+use super::probe::{self, GapKey, Placement, Probe, ProbeFailure, Role, ToolForm};
 use super::transform::{self, Transform};
 use crate::template::jinja::{FixedDateTime, JinjaError, JinjaTemplate};
 use crate::template::verify::VerifyOptions;
@@ -34,7 +34,32 @@ pub(super) struct Structure {
     pub notes: Vec<String>,
     /// Whether earlier assistant turns' reasoning is written, with thinking off and on.
     pub reasoning: [bool; 2],
+    /// How and where tool definitions, calls and results are written; `None` when a tool probe
+    /// failed (then the template converts without them, see `tool_problem`).
+    pub tools: Option<ToolStructure>,
+    /// Why tools are not converted, when they are not.
+    pub tool_problem: Option<String>,
 }
+
+/// How a template writes tools, as the tool probes saw it; the gaps around tool definitions,
+/// calls and results are in [`Structure::gaps`] under `tools: true`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ToolStructure {
+    /// What a tool definition is written as.
+    pub form: ToolForm,
+    /// Where the tool definitions go.
+    pub placement: Placement,
+    /// Whether they are written before the system prompt when both go in the same place.
+    pub before_system: bool,
+    /// Whether a `tool` message's content is written as a JSON string (Go: `json $m.Content`).
+    pub results_as_json: bool,
+    /// Whether the probes saw how an assistant turn with content and tool calls is written
+    /// (else its content is not written).
+    pub content_with_calls: bool,
+}
+
+/// Gaps seen by one probe on two dates.
+type Seen = Vec<((GapKey, String), (GapKey, String))>;
 
 /// Probes `jinja` and assembles its structure; dates are told apart by rendering once with
 /// `options.now` and once with another date.
@@ -61,6 +86,8 @@ pub(super) fn infer(
             shape,
             think,
             reasoning,
+            tools: false,
+            calls: 0,
         }));
     }
     for (number, probe) in runs.into_iter().enumerate() {
@@ -95,20 +122,25 @@ pub(super) fn infer(
                 _ => structure.placement = Some(placement),
             }
         }
-        for ((key, text), (_, text_later)) in seen.gaps.into_iter().zip(seen_later.gaps) {
-            match today.get(&key) {
-                Some(known) if *known != text => push_unique(
-                    &mut structure.problems,
-                    "the text between turns depends on more than the roles around it, the first and last turn and the system prompt (e.g. a turn counter)"
-                        .to_owned(),
-                ),
-                Some(_) => {}
-                None => {
-                    today.insert(key, text);
-                    later.insert(key, text_later);
-                }
-            }
+        let seen: Seen = seen.gaps.into_iter().zip(seen_later.gaps).collect();
+        let problems = merge_gaps(seen, &mut today, &mut later);
+        for problem in problems {
+            push_unique(&mut structure.problems, problem);
         }
+    }
+    // Parallel calls first; templates that refuse them (Llama 3.1) are probed with one call.
+    let probed = probe_tools(jinja, options, &other, probe::TOOL_COUNT)
+        .or_else(|first| probe_tools(jinja, options, &other, 1).map_err(|_| first));
+    match probed {
+        Ok((tools, seen)) => {
+            let mut problems = Vec::new();
+            for gaps in seen {
+                problems.extend(merge_gaps(gaps, &mut today, &mut later));
+            }
+            structure.tools = Some(tools);
+            structure.tool_problem = problems.into_iter().next();
+        }
+        Err(reason) => structure.tool_problem = Some(reason),
     }
     if structure.placement == Some(Placement::Either) {
         structure.placement = Some(Placement::First);
@@ -138,6 +170,147 @@ pub(super) fn infer(
         }
     }
     Ok(structure)
+}
+
+/// Records each gap's text on both dates under its key, unless a text is known for it already;
+/// a different text under the same key is a problem.
+fn merge_gaps(
+    seen: Seen,
+    today: &mut BTreeMap<GapKey, String>,
+    later: &mut BTreeMap<GapKey, String>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for ((key, text), (_, text_later)) in seen {
+        match today.get(&key) {
+            Some(known) if *known != text => push_unique(
+                &mut problems,
+                "the text between turns depends on more than the roles around it, the first and last turn and the system prompt (e.g. a turn counter)"
+                    .to_owned(),
+            ),
+            Some(_) => {}
+            None => {
+                today.insert(key, text);
+                later.insert(key, text_later);
+            }
+        }
+    }
+    problems
+}
+
+/// Renders the tool probes on both dates; all must succeed and agree on how tool definitions
+/// are written and where, or tools are not converted (the reason is returned).
+fn probe_tools(
+    jinja: &JinjaTemplate,
+    options: &VerifyOptions,
+    other: &VerifyOptions,
+    calls: usize,
+) -> Result<(ToolStructure, Vec<Seen>), String> {
+    let mut form = None;
+    let mut placement: Option<Placement> = None;
+    let mut before_system: Option<bool> = None;
+    let mut all: Vec<Seen> = Vec::new();
+    let required = probe::tool_shapes();
+    let optional = probe::content_call_shapes();
+    let mut content_with_calls = true;
+    for (n, shape) in required.iter().chain(&optional).enumerate() {
+        let is_optional = n >= required.len();
+        let probe = Probe {
+            shape,
+            think: false,
+            reasoning: false,
+            tools: true,
+            calls,
+        };
+        let describe = |failure: ProbeFailure| match failure {
+            ProbeFailure::Render(err) => {
+                format!("the template fails on a tool conversation: {err}")
+            }
+            ProbeFailure::Shape(reason) => reason,
+        };
+        let observed = probe::observe(jinja, probe, options)
+            .and_then(|seen| Ok((seen, probe::observe(jinja, probe, other)?)));
+        let (seen, seen_later) = match observed {
+            Ok(pair) => pair,
+            Err(_) if is_optional => {
+                content_with_calls = false;
+                continue;
+            }
+            Err(failure) => return Err(describe(failure)),
+        };
+        if form.is_some_and(|known| Some(known) != seen.tool_form) {
+            return Err("the tool definitions are written in two forms".to_owned());
+        }
+        form = seen.tool_form;
+        placement = match (placement, seen.tool_placement) {
+            (None | Some(Placement::Either), now) => now,
+            (known, Some(Placement::Either)) => known,
+            (known, now) if known == now => known,
+            _ => {
+                return Err(
+                    "the tool definitions move between conversations of different lengths"
+                        .to_owned(),
+                );
+            }
+        };
+        before_system = match (before_system, seen.tools_before_system) {
+            (known, None) => known,
+            (None, now) => now,
+            (known, now) if known == now => known,
+            _ => {
+                return Err(
+                    "the tool definitions are written on both sides of the system prompt"
+                        .to_owned(),
+                );
+            }
+        };
+        all.push(seen.gaps.into_iter().zip(seen_later.gaps).collect());
+    }
+    let Some(form) = form else {
+        return Err("the tool definitions do not appear in the prompt".to_owned());
+    };
+    // Templates that never write tool definitions have no place for them.
+    let placement = placement.unwrap_or(Placement::First);
+    let placement = match placement {
+        Placement::Either => Placement::First,
+        known => known,
+    };
+    let before_system = before_system.unwrap_or(false);
+    let results_as_json = probe::results_as_json_string(jinja, options, calls)?;
+    if results_as_json {
+        for seen in &mut all {
+            for ((key, text), (_, text_later)) in seen.iter_mut() {
+                for text in [text, text_later] {
+                    unquote_result(*key, text)?;
+                }
+            }
+        }
+    }
+    Ok((
+        ToolStructure {
+            form,
+            placement,
+            before_system,
+            results_as_json,
+            content_with_calls,
+        },
+        all,
+    ))
+}
+
+/// Moves the quotes of a result written as a JSON string out of the gaps around it: the Go
+/// template writes them with the string (`json $m.Content`).
+fn unquote_result(key: GapKey, text: &mut String) -> Result<(), String> {
+    let missing = || "a tool result written as JSON is not quoted".to_owned();
+    if key.next == Some(Role::ToolResult) {
+        text.pop().filter(|c| *c == '"').ok_or_else(missing)?;
+    }
+    if key.prev == Some(Role::ToolResult) {
+        if !text.starts_with('"') {
+            return Err(missing());
+        }
+        text.remove(0);
+    }
+    Ok(())
 }
 
 fn first_failure(failure: ProbeFailure) -> ConvertError {

@@ -13,10 +13,16 @@
 //! - A conversation the Jinja template refuses (it raises) is skipped and listed; a template
 //!   that cannot render a single user turn is "not renderable".
 //! - Both sides render with the same fixed date.
+//! - Tool conversations may differ in JSON formatting only: Jinja prints JSON with Python's
+//!   `json.dumps`, Ollama with Go's `encoding/json` in its own struct order, so there JSON
+//!   objects and arrays are compared as values and everything around them byte for byte
+//!   ([`json_spans`]). Such a conversation is reported as equivalent up to JSON formatting
+//!   ([`Verdict::JsonEquivalent`]), never as verified.
 
+pub mod json_spans;
 mod report;
 
-pub use report::{Mismatch, Skipped, SuiteReport, VerifyReport, excerpt};
+pub use report::{Mismatch, Skipped, SuiteReport, Verdict, VerifyReport, excerpt};
 
 use super::chat::ChatRequest;
 use super::jinja::{FixedDateTime, JinjaContext, JinjaError, JinjaTemplate};
@@ -109,12 +115,26 @@ pub fn verify_conversations(
         let actual = go
             .render(&conversation.request, &go_options)
             .map_err(|err| err.to_string());
-        if let Some(mismatch) = Mismatch::between(conversation.name, expected, actual) {
+        let equivalence = match &actual {
+            Ok(go_text) if conversation.kind == SuiteKind::Tools => {
+                Some(json_spans::compare(&expected, go_text))
+            }
+            _ => None,
+        };
+        if equivalence == Some(json_spans::Equivalence::JsonFormatting) {
+            part.json_equivalent.push(conversation.name.to_owned());
+            continue;
+        }
+        if let Some(mut mismatch) = Mismatch::between(conversation.name, expected, actual) {
+            if let Some(json_spans::Equivalence::Differs { jinja, go }) = equivalence {
+                mismatch.offset = jinja;
+                mismatch.go_offset = go;
+            }
             part.mismatches.push(mismatch);
         }
     }
     for part in [&mut report.plain, &mut report.tools, &mut report.thinking] {
-        part.verified = part.conversations > 0 && part.mismatches.is_empty();
+        part.conclude();
     }
     Ok(report)
 }

@@ -7,13 +7,45 @@ use serde::Serialize;
 /// How many bytes of each rendering are shown on either side of the first difference.
 const CONTEXT_BYTES: usize = 80;
 
+/// The verdict on one part of the suite, in one word.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every compared conversation renders the same prompt byte for byte.
+    Verified,
+    /// Every compared conversation renders the same prompt once JSON objects and arrays are
+    /// compared as values (tools part only: Python's and Go's JSON formatting differ), and at
+    /// least one needed it.
+    JsonEquivalent,
+    /// Some conversation renders differently, or none was compared.
+    #[default]
+    NotVerified,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Verified => "verified",
+            Verdict::JsonEquivalent => "equivalent up to JSON formatting",
+            Verdict::NotVerified => "NOT verified",
+        })
+    }
+}
+
 /// The verdict on one part of the suite (plain, tools or thinking).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SuiteReport {
-    /// Every compared conversation rendered the same prompt, and at least one was compared.
+    /// Every compared conversation rendered the same prompt byte for byte, and at least one
+    /// was compared.
     pub verified: bool,
+    /// The verdict: `verified`, `json_equivalent` or `not_verified`.
+    pub verdict: Verdict,
     /// Conversations compared (skipped ones not counted).
     pub conversations: usize,
+    /// Conversations that render the same prompt only up to JSON formatting (the formatting
+    /// and key order of JSON objects and arrays); neither verified nor mismatched.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub json_equivalent: Vec<String>,
     /// Conversations the Jinja template refused, with its reason.
     pub skipped: Vec<Skipped>,
     /// Conversations whose renderings differ.
@@ -34,8 +66,12 @@ pub struct Skipped {
 pub struct Mismatch {
     /// The suite conversation's name.
     pub conversation: String,
-    /// Byte offset of the first difference (the shorter length when one is a prefix).
+    /// Byte offset of the first difference in the Jinja rendering (the shorter length when
+    /// one is a prefix).
     pub offset: usize,
+    /// Byte offset of the first difference in the Go rendering: the same as `offset`, except
+    /// in tool conversations, whose JSON may be formatted differently before it.
+    pub go_offset: usize,
     /// The Jinja rendering (reference).
     pub jinja: String,
     /// The Go rendering; empty when it failed.
@@ -63,6 +99,7 @@ impl Mismatch {
                 Some(Mismatch {
                     conversation: conversation.to_owned(),
                     offset,
+                    go_offset: offset,
                     jinja,
                     go,
                     go_error: None,
@@ -71,6 +108,7 @@ impl Mismatch {
             Err(error) => Some(Mismatch {
                 conversation: conversation.to_owned(),
                 offset: 0,
+                go_offset: 0,
                 jinja,
                 go: String::new(),
                 go_error: Some(error),
@@ -96,6 +134,25 @@ pub struct VerifyReport {
     pub thinking: SuiteReport,
 }
 
+impl SuiteReport {
+    /// Whether every compared conversation renders the same prompt, byte for byte or up to
+    /// JSON formatting.
+    pub fn equivalent(&self) -> bool {
+        matches!(self.verdict, Verdict::Verified | Verdict::JsonEquivalent)
+    }
+
+    /// Sets `verified` and `verdict` from the conversations compared.
+    pub(super) fn conclude(&mut self) {
+        let matched = self.conversations > 0 && self.mismatches.is_empty();
+        self.verified = matched && self.json_equivalent.is_empty();
+        self.verdict = match (matched, self.json_equivalent.is_empty()) {
+            (false, _) => Verdict::NotVerified,
+            (true, true) => Verdict::Verified,
+            (true, false) => Verdict::JsonEquivalent,
+        };
+    }
+}
+
 impl VerifyReport {
     /// Whether the plain suite verified (the headline verdict).
     pub fn verified(&self) -> bool {
@@ -117,15 +174,20 @@ impl fmt::Display for VerifyReport {
             ("thinking", &self.thinking),
         ] {
             let matched = part.conversations - part.mismatches.len();
-            let verdict = if part.verified {
-                "verified"
-            } else {
-                "NOT verified"
-            };
             writeln!(
                 f,
-                "{name}: {verdict}: {matched} of {} conversations render the same prompt{}",
+                "{name}: {}: {matched} of {} conversations render the same prompt{}{}",
+                part.verdict,
                 part.conversations,
+                if part.json_equivalent.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " ({} up to JSON formatting: {})",
+                        part.json_equivalent.len(),
+                        part.json_equivalent.join(", ")
+                    )
+                },
                 if part.skipped.is_empty() {
                     String::new()
                 } else {
@@ -165,7 +227,11 @@ fn write_mismatch(f: &mut fmt::Formatter<'_>, mismatch: &Mismatch) -> fmt::Resul
         "    jinja: {}",
         excerpt(&mismatch.jinja, mismatch.offset)
     )?;
-    writeln!(f, "    go:    {}", excerpt(&mismatch.go, mismatch.offset))
+    writeln!(
+        f,
+        "    go:    {}",
+        excerpt(&mismatch.go, mismatch.go_offset)
+    )
 }
 
 /// The text around `offset`, quoted with escapes so whitespace differences are visible;

@@ -87,6 +87,36 @@ pub fn run_go(
     requests: &[ChatRequest],
     plain: &[PlainCase],
 ) -> (Vec<Vec<Outcome>>, Vec<Outcome>) {
+    let v = run_batch(templates, requests, plain);
+    let ollama = v["ollama"]
+        .as_array()
+        .expect("ollama results")
+        .iter()
+        .map(|row| row.as_array().expect("row").iter().map(outcome).collect())
+        .collect();
+    let plain = v["plain"]
+        .as_array()
+        .expect("plain results")
+        .iter()
+        .map(outcome)
+        .collect();
+    (ollama, plain)
+}
+
+/// The tool-call tag Ollama reads from each template (the text it waits for before parsing a
+/// call from the model's output), as real Go's template parser sees it; empty when there is
+/// none.
+pub fn tool_call_tags(templates: &[String]) -> Vec<String> {
+    let v = run_batch(templates, &[], &[]);
+    v["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .map(|t| t.as_str().expect("tag").to_owned())
+        .collect()
+}
+
+fn run_batch(templates: &[String], requests: &[ChatRequest], plain: &[PlainCase]) -> Json {
     let batch = json!({
         "date": DATE,
         "templates": templates,
@@ -111,20 +141,7 @@ pub fn run_go(
         "gorender failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: Json = serde_json::from_slice(&out.stdout).expect("gorender JSON");
-    let ollama = v["ollama"]
-        .as_array()
-        .expect("ollama results")
-        .iter()
-        .map(|row| row.as_array().expect("row").iter().map(outcome).collect())
-        .collect();
-    let plain = v["plain"]
-        .as_array()
-        .expect("plain results")
-        .iter()
-        .map(outcome)
-        .collect();
-    (ollama, plain)
+    serde_json::from_slice(&out.stdout).expect("gorender JSON")
 }
 
 /// The options both engines share.

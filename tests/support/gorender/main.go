@@ -6,8 +6,8 @@
 //
 // Input (stdin): {"date":"YYYY-MM-DD","templates":[src...],"requests":[ChatRequest...],
 // "plain":[{"template":src,"data":any,"missing_zero":bool}...]}.
-// Output (stdout): {"ollama":[[result per request] per template],"plain":[result...]},
-// where a result is {"ok":"..."} or {"err":"..."}.
+// Output (stdout): {"ollama":[[result per request] per template],"plain":[result...],
+// "tags":[tool-call tag per template]}, where a result is {"ok":"..."} or {"err":"..."}.
 package main
 
 import (
@@ -362,6 +362,108 @@ func parseOllama(src string) (*ollamaTemplate, error) {
 	return &ollamaTemplate{tmpl: tmpl, vars: vars}, nil
 }
 
+// ---- The tool-call tag Ollama reads from a template ----
+
+// toolCallTag is the text Ollama's tool parser waits for before it reads a tool call from the
+// model's output, found in the template as its documentation describes: the first {{ if }}
+// whose condition names the field .ToolCalls (searched depth first through if, range and
+// with bodies and their else branches), then the first text in its body (depth first, giving
+// up at the first action), trimmed, CRLF made LF, cut before the first '{'. Empty when there
+// is none (Ollama then takes '{' as the tag).
+func toolCallTag(t *template.Template) string {
+	branch := toolCallsIf(t.Tree.Root.Nodes)
+	if branch == nil {
+		return ""
+	}
+	text := leadingText(branch.List.Nodes)
+	if text == nil {
+		return ""
+	}
+	tag := strings.TrimSpace(string(text.Text))
+	tag = strings.ReplaceAll(tag, "\r\n", "\n")
+	tag, _, _ = strings.Cut(tag, "{")
+	return tag
+}
+
+func namesToolCalls(pipe *parse.PipeNode) bool {
+	for _, cmd := range pipe.Cmds {
+		for _, arg := range cmd.Args {
+			if f, ok := arg.(*parse.FieldNode); ok && slices.Contains(f.Ident, "ToolCalls") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func toolCallsIf(nodes []parse.Node) *parse.IfNode {
+	for _, node := range nodes {
+		var branch *parse.BranchNode
+		switch n := node.(type) {
+		case *parse.IfNode:
+			if namesToolCalls(n.Pipe) {
+				return n
+			}
+			branch = &n.BranchNode
+		case *parse.RangeNode:
+			branch = &n.BranchNode
+		case *parse.WithNode:
+			branch = &n.BranchNode
+		case *parse.ListNode:
+			if found := toolCallsIf(n.Nodes); found != nil {
+				return found
+			}
+			continue
+		default:
+			continue
+		}
+		if found := toolCallsIf(branch.List.Nodes); found != nil {
+			return found
+		}
+		if branch.ElseList != nil {
+			if found := toolCallsIf(branch.ElseList.Nodes); found != nil {
+				return found
+			}
+		}
+	}
+	return nil
+}
+
+func leadingText(nodes []parse.Node) *parse.TextNode {
+	for _, node := range nodes {
+		var branch *parse.BranchNode
+		switch n := node.(type) {
+		case *parse.TextNode:
+			return n
+		case *parse.ActionNode:
+			return nil
+		case *parse.ListNode:
+			if text := leadingText(n.Nodes); text != nil {
+				return text
+			}
+			continue
+		case *parse.IfNode:
+			branch = &n.BranchNode
+		case *parse.RangeNode:
+			branch = &n.BranchNode
+		case *parse.WithNode:
+			branch = &n.BranchNode
+		default:
+			continue
+		}
+		if text := leadingText(branch.List.Nodes); text != nil {
+			return text
+		}
+		if branch.ElseList != nil {
+			if text := leadingText(branch.ElseList.Nodes); text != nil {
+				return text
+			}
+		}
+		return nil
+	}
+	return nil
+}
+
 func collate(msgs []Message) (string, []*Message) {
 	var system []string
 	var out []*Message
@@ -608,8 +710,14 @@ func main() {
 	out := struct {
 		Ollama [][]result `json:"ollama"`
 		Plain  []result   `json:"plain"`
-	}{Ollama: [][]result{}, Plain: []result{}}
+		Tags   []string   `json:"tags"`
+	}{Ollama: [][]result{}, Plain: []result{}, Tags: []string{}}
 	for _, src := range b.Templates {
+		tag := ""
+		if t, err := parseOllama(src); err == nil {
+			tag = toolCallTag(t.tmpl)
+		}
+		out.Tags = append(out.Tags, tag)
 		var row []result
 		for _, raw := range b.Requests {
 			// Each render gets fresh data: collate mutates the messages.
