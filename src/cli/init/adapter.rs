@@ -110,18 +110,12 @@ fn describe(adapter: &FoundFile, models: &[(String, Option<String>)]) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gguf::{GgufHeader, GgufWriter, Value};
+    use crate::gguf::GgufHeader;
 
     use super::super::Role;
 
     fn header(keys: &[(&str, &str)]) -> GgufHeader {
-        let mut w = GgufWriter::new();
-        for (key, value) in keys {
-            w.set(*key, Value::String((*value).to_owned()));
-        }
-        let mut bytes = Vec::new();
-        w.write_to(&mut bytes).unwrap();
-        GgufHeader::read(bytes.as_slice(), Some(bytes.len() as u64)).unwrap()
+        super::super::test_header(keys, &[])
     }
 
     #[test]

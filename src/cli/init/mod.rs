@@ -528,6 +528,23 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
     Ok(EXIT_OK)
 }
 
+/// A GGUF header with string `keys` and `u32` `widths`, written by our writer and read back:
+/// what the detection tests of this module's files feed on.
+#[cfg(test)]
+fn test_header(keys: &[(&str, &str)], widths: &[(&str, u32)]) -> GgufHeader {
+    use crate::gguf::{GgufWriter, Value};
+    let mut w = GgufWriter::new();
+    for (key, value) in keys {
+        w.set(*key, Value::String((*value).to_owned()));
+    }
+    for (key, value) in widths {
+        w.set(*key, Value::U32(*value));
+    }
+    let mut bytes = Vec::new();
+    w.write_to(&mut bytes).unwrap();
+    GgufHeader::read(bytes.as_slice(), Some(bytes.len() as u64)).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

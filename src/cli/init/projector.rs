@@ -474,16 +474,9 @@ fn describe(projector: &FoundFile) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gguf::{GgufWriter, Value};
 
     fn header(keys: &[(&str, &str)]) -> GgufHeader {
-        let mut w = GgufWriter::new();
-        for (key, value) in keys {
-            w.set(*key, Value::String((*value).to_owned()));
-        }
-        let mut bytes = Vec::new();
-        w.write_to(&mut bytes).unwrap();
-        GgufHeader::read(bytes.as_slice(), Some(bytes.len() as u64)).unwrap()
+        super::super::test_header(keys, &[])
     }
 
     #[test]
@@ -549,22 +542,9 @@ mod tests {
         assert_eq!(candidates(&["small".to_owned()], "anything"), [0]);
     }
 
-    fn with_widths(keys: &[(&str, &str)], widths: &[(&str, u32)]) -> GgufHeader {
-        let mut w = GgufWriter::new();
-        for (key, value) in keys {
-            w.set(*key, Value::String((*value).to_owned()));
-        }
-        for (key, value) in widths {
-            w.set(*key, Value::U32(*value));
-        }
-        let mut bytes = Vec::new();
-        w.write_to(&mut bytes).unwrap();
-        GgufHeader::read(bytes.as_slice(), Some(bytes.len() as u64)).unwrap()
-    }
-
     #[test]
     fn widths_come_from_the_keys_llama_cpp_writes() {
-        let model = with_widths(
+        let model = super::super::test_header(
             &[("general.architecture", "qwen2")],
             &[
                 ("qwen2.embedding_length", 896),
@@ -577,7 +557,7 @@ mod tests {
             (width.key.as_str(), width.value),
             ("qwen2.embedding_length", 896)
         );
-        let vision = with_widths(
+        let vision = super::super::test_header(
             &[("general.architecture", "clip"), ("general.type", "mmproj")],
             &[
                 ("clip.vision.embedding_length", 16),
@@ -590,7 +570,7 @@ mod tests {
             (width.key.as_str(), width.value),
             ("clip.vision.projection_dim", 896)
         );
-        let audio = with_widths(
+        let audio = super::super::test_header(
             &[("general.architecture", "clip"), ("general.type", "mmproj")],
             &[("clip.audio.projection_dim", 1024)],
         );
@@ -600,12 +580,12 @@ mod tests {
             ("clip.audio.projection_dim", 1024)
         );
         // The encoder's own width is not the projection's: no key, no width.
-        let bare = with_widths(
+        let bare = super::super::test_header(
             &[("general.architecture", "clip"), ("general.type", "mmproj")],
             &[("clip.vision.embedding_length", 896)],
         );
         assert_eq!(FoundFile::new("p.gguf", &bare).width, None);
-        let lora = with_widths(
+        let lora = super::super::test_header(
             &[
                 ("general.architecture", "qwen2"),
                 ("general.type", "adapter"),
