@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use super::probe::{GapKey, Placement, Role, ToolForm};
+use super::probe::{CallIdPlace, GapKey, Placement, Role, ToolForm};
 use super::structure::{Piece, Structure, ToolStructure};
 use super::transform::{Strip, Transform};
 
@@ -121,7 +121,7 @@ fn turns(structure: &Structure) -> String {
                 write_content(&mut out, structure, Role::Assistant, "$m.Content");
                 out.push_str("{{- $prev = \"callcontent\" }}\n{{- end }}\n");
             }
-            write_tool_calls(&mut out, structure);
+            write_tool_calls(&mut out, structure, tools.call_id);
             out.push_str("{{- else }}\n");
         }
         if *role == Role::Assistant {
@@ -136,13 +136,22 @@ fn turns(structure: &Structure) -> String {
     }
     if let Some(tools) = structure.tools {
         out.push_str("{{- else if eq $m.Role \"tool\" }}\n");
+        if tools.result_id_first == Some(true) {
+            write_gap(&mut out, structure, Some(Role::ResultId));
+            out.push_str("{{- $m.ToolCallID }}\n");
+        }
         write_gap(&mut out, structure, Some(Role::ToolResult));
         out.push_str(if tools.results_as_json {
             "{{- json $m.Content }}\n"
         } else {
             "{{- $m.Content }}\n"
         });
-        out.push_str("{{- $prev = \"tool\" }}\n");
+        if tools.result_id_first == Some(false) {
+            write_gap(&mut out, structure, Some(Role::ResultId));
+            out.push_str("{{- $m.ToolCallID }}\n{{- $prev = \"resultid\" }}\n");
+        } else {
+            out.push_str("{{- $prev = \"tool\" }}\n");
+        }
     }
     out.push_str("{{- end }}\n{{- end }}\n");
     write_gap(&mut out, structure, None);
@@ -182,11 +191,9 @@ fn write_tool_definitions(out: &mut String, structure: &Structure, tools: ToolSt
 /// (`<tool_call>`); without one it takes any JSON object for a call and passes the text
 /// around it on as content. So the part of the first call's gap that the model writes itself
 /// (what follows the generation prompt) is written as plain text inside `{{ if .ToolCalls }}`.
-fn write_tool_calls(out: &mut String, structure: &Structure) {
-    let first_calls =
-        |key: &GapKey| key.next == Some(Role::CallName) && key.prev != Some(Role::CallArgs);
-    let later_calls =
-        |key: &GapKey| key.next == Some(Role::CallName) && key.prev == Some(Role::CallArgs);
+fn write_tool_calls(out: &mut String, structure: &Structure, call_id: Option<CallIdPlace>) {
+    let first_calls = |key: &GapKey| key.next == Some(Role::CallName) && !ends_a_call(key.prev);
+    let later_calls = |key: &GapKey| key.next == Some(Role::CallName) && ends_a_call(key.prev);
     let mut first = structure.clone();
     first.gaps.retain(|key, _| !later_calls(key));
     let tag = model_written_prefix(structure);
@@ -206,8 +213,24 @@ fn write_tool_calls(out: &mut String, structure: &Structure) {
     later.gaps.retain(|key, _| !first_calls(key));
     write_gap(out, &later, Some(Role::CallName));
     out.push_str("{{- end }}\n{{- $call.Function.Name }}\n");
+    if call_id == Some(CallIdPlace::AfterName) {
+        write_gap(out, structure, Some(Role::CallId));
+        out.push_str("{{- $call.ID }}\n");
+    }
     write_gap(out, structure, Some(Role::CallArgs));
-    out.push_str("{{- json $call.Function.Arguments }}\n{{- $prev = \"callargs\" }}\n{{- end }}\n");
+    out.push_str("{{- json $call.Function.Arguments }}\n");
+    if call_id == Some(CallIdPlace::AfterArgs) {
+        write_gap(out, structure, Some(Role::CallId));
+        out.push_str("{{- $call.ID }}\n{{- $prev = \"callid\" }}\n{{- end }}\n");
+    } else {
+        out.push_str("{{- $prev = \"callargs\" }}\n{{- end }}\n");
+    }
+}
+
+/// Whether `prev` is the last place of a tool call (its arguments or its id): the gap after
+/// it, before a call's name, leads to the next call of the same turn.
+fn ends_a_call(prev: Option<Role>) -> bool {
+    matches!(prev, Some(Role::CallArgs | Role::CallId))
 }
 
 /// The tag Ollama will read from the converted template, and the text the model writes
@@ -218,7 +241,7 @@ pub(super) fn model_written_prefix(structure: &Structure) -> Option<(String, Str
     let mut written: Option<&str> = None;
     let mut after_content = Vec::new();
     for (key, pieces) in &structure.gaps {
-        if key.next != Some(Role::CallName) || key.prev == Some(Role::CallArgs) {
+        if key.next != Some(Role::CallName) || ends_a_call(key.prev) {
             continue;
         }
         if key.prev == Some(Role::CallContent) {

@@ -36,8 +36,13 @@ pub(super) enum Role {
     CallName,
     /// The arguments of one tool call, written as JSON.
     CallArgs,
+    /// The id of one tool call (Ollama's `.ID`), written after its name or its arguments.
+    CallId,
     /// A `tool` message: the result of a call.
     ToolResult,
+    /// The id of the call a `tool` message answers (Ollama's `.ToolCallID`), written before
+    /// or after its content.
+    ResultId,
 }
 
 impl Role {
@@ -53,7 +58,9 @@ impl Role {
             Role::CallContent => "callcontent",
             Role::CallName => "callname",
             Role::CallArgs => "callargs",
+            Role::CallId => "callid",
             Role::ToolResult => "tool",
+            Role::ResultId => "resultid",
         }
     }
 }
@@ -192,6 +199,26 @@ fn call_arguments(index: usize, k: usize) -> serde_json::Map<String, Value> {
     arguments
 }
 
+/// The id of call `k` of message `index`: nine letters and digits, as Mistral's templates
+/// require of call ids.
+fn call_id_marker(index: usize, k: usize) -> String {
+    format!("ZqI{index:02}x{k}qZ")
+}
+
+/// The call id a `tool` message at `index` answers; nine letters and digits like a call id.
+fn result_id_marker(index: usize) -> String {
+    format!("ZqR{index:02}x0qZ")
+}
+
+/// Where a template writes a tool call's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CallIdPlace {
+    /// Between the call's name and its arguments (Mistral's `[CALL_ID]`).
+    AfterName,
+    /// After its arguments (Mistral Nemo's `"id"` key).
+    AfterArgs,
+}
+
 /// The marker written as the content of message `index`; `q` ends it so no marker is a
 /// prefix of another.
 pub(super) fn marker(index: usize) -> String {
@@ -219,6 +246,11 @@ pub(super) struct Observation {
     /// Whether the tool definitions come right before the system prompt (`Some(true)`) or
     /// right after it (`Some(false)`); `None` when neither is seen.
     pub tools_before_system: Option<bool>,
+    /// Where the calls' ids are written; `None` when no call's id is.
+    pub call_id: Option<CallIdPlace>,
+    /// Whether a result's call id is written before its content (`Some(true)`) or after it;
+    /// `None` when no result's id is.
+    pub result_id_first: Option<bool>,
 }
 
 /// One probe: a conversation shape, thinking on or off, and whether assistant turns carry
@@ -296,7 +328,7 @@ fn render_probe(
                 },
                 tool_calls: (0..probe.calls)
                     .map(|k| ToolCall {
-                        id: None,
+                        id: Some(call_id_marker(index, k)),
                         function: ToolCallFunction {
                             index: Some(k),
                             name: call_name_marker(index, k),
@@ -319,6 +351,7 @@ fn render_probe(
                 } else {
                     String::new()
                 },
+                tool_call_id: (role == Role::ToolResult).then(|| result_id_marker(index)),
                 ..Message::default()
             },
         })
@@ -442,6 +475,15 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
                     role: Role::CallArgs,
                     len,
                 });
+                let id = call_id_marker(index, k);
+                if let Some(at) = find_once(output, &id, "tool call's id")? {
+                    found.push(Found {
+                        at,
+                        index,
+                        role: Role::CallId,
+                        len: id.len(),
+                    });
+                }
             }
             continue;
         }
@@ -456,6 +498,20 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
             role,
             len: marker.len(),
         });
+        let id = result_id_marker(index);
+        let result_id = if role == Role::ToolResult {
+            find_once(output, &id, "tool result's call id")?
+        } else {
+            None
+        };
+        if let Some(at) = result_id {
+            found.push(Found {
+                at,
+                index,
+                role: Role::ResultId,
+                len: id.len(),
+            });
+        }
         if probe.reasoning && role == Role::Assistant {
             let marker = reasoning_marker(index);
             if let Some(at) = find_once(output, &marker, "reasoning")? {
@@ -499,6 +555,7 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
         }
     }
     found.sort_unstable();
+    let (call_id, result_id_first) = id_places(&found, shape, probe.calls)?;
     let defs_written = tool_form.is_some_and(|form| form != ToolForm::Absent);
     let (tool_placement, tools_before_system) = if defs_written {
         let (placement, before_system) = tool_placement(&found, shape)?;
@@ -597,7 +654,80 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
         tool_form,
         tool_placement,
         tools_before_system,
+        call_id,
+        result_id_first,
     })
+}
+
+/// Where call ids and results' call ids are written, from the sorted places: a call's id
+/// right after its name or its arguments, a result's id right before or after its content,
+/// for every call and result or for none.
+fn id_places(
+    found: &[Found],
+    shape: &[Role],
+    calls: usize,
+) -> Result<(Option<CallIdPlace>, Option<bool>), String> {
+    let neighbour = |n: usize, step: isize| {
+        n.checked_add_signed(step)
+            .and_then(|m| found.get(m))
+            .filter(|other| other.index == found[n].index)
+            .map(|other| other.role)
+    };
+    let mut call_id = None;
+    let mut result_id_first = None;
+    let (mut call_ids, mut result_ids) = (0, 0);
+    for (n, place) in found.iter().enumerate() {
+        match place.role {
+            Role::CallId => {
+                call_ids += 1;
+                let place = match neighbour(n, -1) {
+                    Some(Role::CallName) => CallIdPlace::AfterName,
+                    Some(Role::CallArgs) => CallIdPlace::AfterArgs,
+                    _ => {
+                        return Err(
+                            "the id of a tool call is not written right after its name or its arguments"
+                                .to_owned(),
+                        );
+                    }
+                };
+                if call_id.is_some_and(|known| known != place) {
+                    return Err("the ids of tool calls move within the call".to_owned());
+                }
+                call_id = Some(place);
+            }
+            Role::ResultId => {
+                result_ids += 1;
+                let first = match (neighbour(n, 1), neighbour(n, -1)) {
+                    (Some(Role::ToolResult), _) => true,
+                    (_, Some(Role::ToolResult)) => false,
+                    _ => {
+                        return Err(
+                            "the call id of a tool result is not written next to its content"
+                                .to_owned(),
+                        );
+                    }
+                };
+                if result_id_first.is_some_and(|known| known != first) {
+                    return Err("the call ids of tool results move around their content".to_owned());
+                }
+                result_id_first = Some(first);
+            }
+            _ => {}
+        }
+    }
+    let call_count = calls
+        * shape
+            .iter()
+            .filter(|r| matches!(r, Role::Call | Role::CallContent))
+            .count();
+    let result_count = shape.iter().filter(|r| **r == Role::ToolResult).count();
+    if call_ids != 0 && call_ids != call_count {
+        return Err("the ids of some tool calls are written, not of others".to_owned());
+    }
+    if result_ids != 0 && result_ids != result_count {
+        return Err("the call ids of some tool results are written, not of others".to_owned());
+    }
+    Ok((call_id, result_id_first))
 }
 
 /// The message index tool definitions are found under: they belong to no message, and are

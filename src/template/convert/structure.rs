@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::error::ConvertError;
-use super::probe::{self, GapKey, Placement, Probe, ProbeFailure, Role, ToolForm};
+use super::probe::{self, CallIdPlace, GapKey, Placement, Probe, ProbeFailure, Role, ToolForm};
 use super::transform::{self, Transform};
 use crate::template::jinja::{FixedDateTime, JinjaError, JinjaTemplate};
 use crate::template::verify::VerifyOptions;
@@ -56,6 +56,11 @@ pub(super) struct ToolStructure {
     /// Whether the probes saw how an assistant turn with content and tool calls is written
     /// (else its content is not written).
     pub content_with_calls: bool,
+    /// Where a call's id (`.ID`) is written; `None` when it is not.
+    pub call_id: Option<CallIdPlace>,
+    /// Whether a result's call id (`.ToolCallID`) is written before its content (`Some(true)`)
+    /// or after it; `None` when it is not.
+    pub result_id_first: Option<bool>,
 }
 
 /// Gaps seen by one probe on two dates.
@@ -208,6 +213,8 @@ fn probe_tools(
     let mut form = None;
     let mut placement: Option<Placement> = None;
     let mut before_system: Option<bool> = None;
+    let mut call_id: Option<Option<CallIdPlace>> = None;
+    let mut result_id_first: Option<Option<bool>> = None;
     let mut all: Vec<Seen> = Vec::new();
     let required = probe::tool_shapes();
     let optional = probe::content_call_shapes();
@@ -263,6 +270,27 @@ fn probe_tools(
                 );
             }
         };
+        // Ids are seen only where the probe has calls or results; all such probes must agree.
+        if shape
+            .iter()
+            .any(|r| matches!(r, Role::Call | Role::CallContent))
+        {
+            if call_id.is_some_and(|known| known != seen.call_id) {
+                return Err(
+                    "the ids of tool calls are written in some conversations only".to_owned(),
+                );
+            }
+            call_id = Some(seen.call_id);
+        }
+        if shape.contains(&Role::ToolResult) {
+            if result_id_first.is_some_and(|known| known != seen.result_id_first) {
+                return Err(
+                    "the call ids of tool results are written in some conversations only"
+                        .to_owned(),
+                );
+            }
+            result_id_first = Some(seen.result_id_first);
+        }
         all.push(seen.gaps.into_iter().zip(seen_later.gaps).collect());
     }
     let Some(form) = form else {
@@ -292,6 +320,8 @@ fn probe_tools(
             before_system,
             results_as_json,
             content_with_calls,
+            call_id: call_id.flatten(),
+            result_id_first: result_id_first.flatten(),
         },
         all,
     ))
