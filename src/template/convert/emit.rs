@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use super::probe::{CallIdPlace, GapKey, Placement, Role, ToolForm};
+use super::probe::{CallIdPlace, GapKey, Placement, Role, ToolForm, ToolPlacement};
 use super::structure::{Piece, Structure, ToolStructure};
 use super::transform::{Strip, Transform};
 
@@ -66,9 +66,13 @@ pub(super) fn go_template(structure: &Structure) -> String {
     }
     let turns = turns(structure);
     out.push_str("{{- $prev := \"\" }}\n");
+    // The position of the last user message, only when the tool definitions go before it.
+    if turns.contains("$lastUser") {
+        out.push_str("{{- $lastUser := -1 }}\n{{- range $j, $n := .Messages }}\n{{- if eq $n.Role \"user\" }}\n{{- $lastUser = $j }}\n{{- end }}\n{{- end }}\n");
+    }
     out.push_str("{{- range $i, $m := .Messages }}\n");
     // Whether the message is the conversation's last, only when a gap depends on it.
-    if turns.contains("$last") {
+    if turns.contains("$last ") || turns.contains("$last)") {
         out.push_str("{{- $last := eq (len (slice $.Messages $i)) 1 }}\n");
     }
     out.push_str(&turns);
@@ -162,9 +166,10 @@ fn turns(structure: &Structure) -> String {
 /// first message after the system prompt, or before the last message.
 fn write_tool_definitions(out: &mut String, structure: &Structure, tools: ToolStructure) {
     let condition = match (tools.placement, tools.before_system) {
-        (Placement::First | Placement::Either, false) => "eq $prev \"\" \"system\"",
-        (Placement::First | Placement::Either, true) => "eq $prev \"\"",
-        (Placement::BeforeLast, _) => "$last",
+        (ToolPlacement::First, false) => "eq $prev \"\" \"system\"",
+        (ToolPlacement::First, true) => "eq $prev \"\"",
+        (ToolPlacement::BeforeLast, _) => "$last",
+        (ToolPlacement::BeforeLastUser, _) => "eq $i $lastUser",
     };
     let _ = writeln!(
         out,

@@ -166,6 +166,55 @@ pub(super) enum ToolForm {
     Absent,
 }
 
+/// Where a template writes the tool definitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ToolPlacement {
+    /// Before the first message after the system prompt.
+    First,
+    /// Before the last message.
+    BeforeLast,
+    /// Before the last user message (Mistral's `message == user_messages[-1]`), which after a
+    /// tool call is not the last message.
+    BeforeLastUser,
+}
+
+/// The tool placements one probe agrees with: in a short conversation the first turn, the
+/// last and the last user turn can be the same message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ToolPlaces {
+    /// Right before the first message that is not the system prompt.
+    pub first: bool,
+    /// Right before the last message.
+    pub last: bool,
+    /// Right before the last user message.
+    pub last_user: bool,
+}
+
+impl ToolPlaces {
+    /// The placements both agree with.
+    pub(super) fn and(self, other: ToolPlaces) -> ToolPlaces {
+        ToolPlaces {
+            first: self.first && other.first,
+            last: self.last && other.last,
+            last_user: self.last_user && other.last_user,
+        }
+    }
+
+    /// The placement to write: the first turn when it fits (as before the last-turn forms
+    /// were known), else the last message, else the last user message.
+    pub(super) fn choose(self) -> Option<ToolPlacement> {
+        if self.first {
+            Some(ToolPlacement::First)
+        } else if self.last {
+            Some(ToolPlacement::BeforeLast)
+        } else if self.last_user {
+            Some(ToolPlacement::BeforeLastUser)
+        } else {
+            None
+        }
+    }
+}
+
 /// The tools a tool probe offers, with marker names, descriptions and parameters.
 fn probe_tools() -> Vec<Tool> {
     (0..TOOL_COUNT)
@@ -241,8 +290,9 @@ pub(super) struct Observation {
     pub reasoning_written: bool,
     /// How the tool definitions are written, when the probe offers tools.
     pub tool_form: Option<ToolForm>,
-    /// Where the tool definitions are written, when the probe offers tools.
-    pub tool_placement: Option<Placement>,
+    /// Where the tool definitions may be said to be written (every placement this probe
+    /// agrees with), when the probe offers tools.
+    pub tool_placement: Option<ToolPlaces>,
     /// Whether the tool definitions come right before the system prompt (`Some(true)`) or
     /// right after it (`Some(false)`); `None` when neither is seen.
     pub tools_before_system: Option<bool>,
@@ -735,9 +785,9 @@ fn id_places(
 const TOOL_DEF_INDEX: usize = usize::MAX;
 
 /// Where the tool definitions are written: all together, right before the first message
-/// that is not the system prompt, or right before the last message; and, when the system
-/// prompt is written there too, whether they come before it.
-fn tool_placement(found: &[Found], shape: &[Role]) -> Result<(Placement, Option<bool>), String> {
+/// that is not the system prompt, the last message or the last user message; and, when the
+/// system prompt is written there too, whether they come before it.
+fn tool_placement(found: &[Found], shape: &[Role]) -> Result<(ToolPlaces, Option<bool>), String> {
     let defs: Vec<usize> = (0..found.len())
         .filter(|&n| found[n].role == Role::ToolDef)
         .collect();
@@ -764,15 +814,18 @@ fn tool_placement(found: &[Found], shape: &[Role]) -> Result<(Placement, Option<
     let first_turn = shape.iter().position(|r| *r != Role::System);
     let before_first = next.is_some() && next == first_turn;
     let before_last = next == Some(shape.len() - 1);
-    let placement = match (before_first, before_last) {
-        (true, true) => Placement::Either,
-        (true, false) => Placement::First,
-        (false, true) => Placement::BeforeLast,
-        (false, false) => {
-            return Err(
-                "the tool definitions are not written before the first or the last turn".to_owned(),
-            );
-        }
+    let last_user = shape.iter().rposition(|r| *r == Role::User);
+    let before_last_user = next.is_some() && next == last_user;
+    if !(before_first || before_last || before_last_user) {
+        return Err(
+            "the tool definitions are not written before the first, the last or the last user turn"
+                .to_owned(),
+        );
+    }
+    let placement = ToolPlaces {
+        first: before_first,
+        last: before_last,
+        last_user: before_last_user,
     };
     Ok((placement, before_system))
 }

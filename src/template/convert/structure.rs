@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 
 use super::error::ConvertError;
-use super::probe::{self, CallIdPlace, GapKey, Placement, Probe, ProbeFailure, Role, ToolForm};
+use super::probe::{
+    self, CallIdPlace, GapKey, Placement, Probe, ProbeFailure, Role, ToolForm, ToolPlacement,
+    ToolPlaces,
+};
 use super::transform::{self, Transform};
 use crate::template::jinja::{FixedDateTime, JinjaError, JinjaTemplate};
 use crate::template::verify::VerifyOptions;
@@ -48,7 +51,7 @@ pub(super) struct ToolStructure {
     /// What a tool definition is written as.
     pub form: ToolForm,
     /// Where the tool definitions go.
-    pub placement: Placement,
+    pub placement: ToolPlacement,
     /// Whether they are written before the system prompt when both go in the same place.
     pub before_system: bool,
     /// Whether a `tool` message's content is written as a JSON string (Go: `json $m.Content`).
@@ -211,7 +214,7 @@ fn probe_tools(
     calls: usize,
 ) -> Result<(ToolStructure, Vec<Seen>), String> {
     let mut form = None;
-    let mut placement: Option<Placement> = None;
+    let mut placement: Option<ToolPlaces> = None;
     let mut before_system: Option<bool> = None;
     let mut call_id: Option<Option<CallIdPlace>> = None;
     let mut result_id_first: Option<Option<bool>> = None;
@@ -249,16 +252,14 @@ fn probe_tools(
         }
         form = seen.tool_form;
         placement = match (placement, seen.tool_placement) {
-            (None | Some(Placement::Either), now) => now,
-            (known, Some(Placement::Either)) => known,
-            (known, now) if known == now => known,
-            _ => {
-                return Err(
-                    "the tool definitions move between conversations of different lengths"
-                        .to_owned(),
-                );
-            }
+            (Some(known), Some(now)) => Some(known.and(now)),
+            (known, now) => known.or(now),
         };
+        if placement.is_some_and(|places| places.choose().is_none()) {
+            return Err(
+                "the tool definitions move between conversations of different lengths".to_owned(),
+            );
+        }
         before_system = match (before_system, seen.tools_before_system) {
             (known, None) => known,
             (None, now) => now,
@@ -297,11 +298,9 @@ fn probe_tools(
         return Err("the tool definitions do not appear in the prompt".to_owned());
     };
     // Templates that never write tool definitions have no place for them.
-    let placement = placement.unwrap_or(Placement::First);
-    let placement = match placement {
-        Placement::Either => Placement::First,
-        known => known,
-    };
+    let placement = placement
+        .and_then(ToolPlaces::choose)
+        .unwrap_or(ToolPlacement::First);
     let before_system = before_system.unwrap_or(false);
     let results_as_json = probe::results_as_json_string(jinja, options, calls)?;
     if results_as_json {
