@@ -92,10 +92,14 @@ fn turns(structure: &Structure) -> String {
     if let Some(tools) = tools_first {
         write_tool_definitions(&mut out, structure, tools);
     }
+    let user_only = structure
+        .tools
+        .is_some_and(|tools| tools.system_before_last_user_only);
     if let Some(placement) = structure.placement {
         let condition = match (placement, tools_first.is_some()) {
             (Placement::First | Placement::Either, false) => "eq $prev \"\"",
             (Placement::First | Placement::Either, true) => "eq $prev \"\" \"tooldef\"",
+            (Placement::BeforeLast, _) if user_only => "and $last (eq $m.Role \"user\")",
             (Placement::BeforeLast, _) => "$last",
         };
         let _ = writeln!(

@@ -301,6 +301,9 @@ pub(super) struct Observation {
     /// Whether a result's call id is written before its content (`Some(true)`) or after it;
     /// `None` when no result's id is.
     pub result_id_first: Option<bool>,
+    /// Whether the system prompt was left out of a tool conversation that ends in something
+    /// other than a user turn.
+    pub system_dropped: bool,
 }
 
 /// One probe: a conversation shape, thinking on or off, and whether assistant turns carry
@@ -486,6 +489,7 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
     let shape = probe.shape;
     let mut found = Vec::with_capacity(shape.len() * 2);
     let mut reasoning_written = false;
+    let mut system_dropped = false;
     for (index, &role) in shape.iter().enumerate() {
         if matches!(role, Role::Call | Role::CallContent) {
             if role == Role::CallContent {
@@ -540,6 +544,12 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
         let marker = marker(index);
         let what = format!("{} message's content", role.name());
         let Some(at) = find_once(output, &marker, &what)? else {
+            // Mistral Nemo writes the system prompt inside the last message only when that is
+            // a user turn: after tool results it is not written at all.
+            if role == Role::System && probe.tools && shape.last() != Some(&Role::User) {
+                system_dropped = true;
+                continue;
+            }
             return Err(format!("the {what} does not appear in the prompt"));
         };
         found.push(Found {
@@ -706,6 +716,7 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
         tools_before_system,
         call_id,
         result_id_first,
+        system_dropped,
     })
 }
 

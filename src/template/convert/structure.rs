@@ -64,6 +64,9 @@ pub(super) struct ToolStructure {
     /// Whether a result's call id (`.ToolCallID`) is written before its content (`Some(true)`)
     /// or after it; `None` when it is not.
     pub result_id_first: Option<bool>,
+    /// Whether a system prompt written before the last message is written only when that is a
+    /// user turn (Mistral Nemo drops it after tool results).
+    pub system_before_last_user_only: bool,
 }
 
 /// Gaps seen by one probe on two dates.
@@ -218,6 +221,7 @@ fn probe_tools(
     let mut before_system: Option<bool> = None;
     let mut call_id: Option<Option<CallIdPlace>> = None;
     let mut result_id_first: Option<Option<bool>> = None;
+    let mut system_dropped = false;
     let mut all: Vec<Seen> = Vec::new();
     let required = probe::tool_shapes();
     let optional = probe::content_call_shapes();
@@ -292,6 +296,7 @@ fn probe_tools(
             }
             result_id_first = Some(seen.result_id_first);
         }
+        system_dropped |= seen.system_dropped;
         all.push(seen.gaps.into_iter().zip(seen_later.gaps).collect());
     }
     let Some(form) = form else {
@@ -321,6 +326,7 @@ fn probe_tools(
             content_with_calls,
             call_id: call_id.flatten(),
             result_id_first: result_id_first.flatten(),
+            system_before_last_user_only: system_dropped,
         },
         all,
     ))
