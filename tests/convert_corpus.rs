@@ -159,6 +159,21 @@ fn tools_rate_meets_the_floor() {
         equivalent.contains(&"Qwen-Qwen2.5-7B-Instruct"),
         "{equivalent:?}"
     );
+    // Mistral's templates accept only nine-character ids and print them: they must be among
+    // them, with the ids written by the Go template rather than frozen into its text.
+    for name in [
+        "Mistral-Small-3.2-24B-Instruct-2506",
+        "mistralai-Mistral-Nemo-Instruct-2407",
+    ] {
+        assert!(equivalent.contains(&name), "{name}: {equivalent:?}");
+        let (_, _, result) = corpus().iter().find(|(n, _, _)| n == name).unwrap();
+        let template = &result.as_ref().unwrap().template;
+        assert!(
+            template.contains("{{- $call.ID }}") && template.contains("{{- $m.ToolCallID }}"),
+            "{name}:\n{template}"
+        );
+        assert!(!template.contains(suite::CALL_ID), "{name}");
+    }
 }
 
 #[test]

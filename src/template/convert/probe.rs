@@ -968,6 +968,87 @@ mod tests {
     }
 
     #[test]
+    fn call_ids_are_places_after_the_name_and_before_the_result() {
+        use Role::{Call, ToolResult, User};
+        let shape = [User, Call, ToolResult];
+        let probe = Probe {
+            shape: &shape,
+            think: false,
+            reasoning: false,
+            tools: false,
+            calls: 1,
+        };
+        let out = format!(
+            "[INST]{}[/INST][TOOL_CALLS]{}[CALL_ID]{}[ARGS]{{\"ZqArg1x0qZ\": \"ZqVal1x0qZ\"}}</s>[TOOL_RESULTS]{}[TOOL_CONTENT]{}[/TOOL_RESULTS]",
+            marker(0),
+            call_name_marker(1, 0),
+            call_id_marker(1, 0),
+            result_id_marker(2),
+            marker(2)
+        );
+        let seen = cut(&out, probe).unwrap();
+        assert_eq!(seen.call_id, Some(CallIdPlace::AfterName));
+        assert_eq!(seen.result_id_first, Some(true));
+        let gaps: Vec<_> = seen
+            .gaps
+            .iter()
+            .map(|(key, text)| (key.next.map(Role::name), text.as_str()))
+            .collect();
+        assert_eq!(
+            gaps,
+            [
+                (Some("user"), "[INST]"),
+                (Some("callname"), "[/INST][TOOL_CALLS]"),
+                (Some("callid"), "[CALL_ID]"),
+                (Some("callargs"), "[ARGS]"),
+                (Some("resultid"), "</s>[TOOL_RESULTS]"),
+                (Some("tool"), "[TOOL_CONTENT]"),
+                (None, "[/TOOL_RESULTS]"),
+            ]
+        );
+        // An id written away from its call is refused, not guessed.
+        let moved = format!(
+            "{}{}{}{{\"ZqArg1x0qZ\": \"ZqVal1x0qZ\"}}{}",
+            call_id_marker(1, 0),
+            marker(0),
+            call_name_marker(1, 0),
+            marker(2)
+        );
+        assert!(cut(&moved, probe).is_err());
+    }
+
+    #[test]
+    fn ids_have_the_nine_characters_mistral_requires() {
+        for id in [call_id_marker(6, 1), result_id_marker(6)] {
+            assert_eq!(id.len(), 9, "{id}");
+            assert!(id.chars().all(|c| c.is_ascii_alphanumeric()), "{id}");
+        }
+    }
+
+    #[test]
+    fn tool_placements_are_intersected_across_probes() {
+        let places = |first, last, last_user| ToolPlaces {
+            first,
+            last,
+            last_user,
+        };
+        // `[U]`: all coincide; `[U, A, U]`: last and last user; `[U, C, R, R]`: first and last user.
+        let single = places(true, true, true);
+        let history = places(false, true, true);
+        let after_call = places(true, false, true);
+        assert_eq!(single.choose(), Some(ToolPlacement::First));
+        assert_eq!(
+            single.and(history).choose(),
+            Some(ToolPlacement::BeforeLast)
+        );
+        assert_eq!(
+            history.and(after_call).choose(),
+            Some(ToolPlacement::BeforeLastUser)
+        );
+        assert_eq!(places(true, false, false).and(history).choose(), None);
+    }
+
+    #[test]
     fn missing_or_doubled_markers_are_refused() {
         let shape = [Role::User];
         assert!(cut("nothing", plain(&shape)).is_err());
