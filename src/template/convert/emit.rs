@@ -144,22 +144,20 @@ fn turns(structure: &Structure) -> String {
     }
     if let Some(tools) = structure.tools {
         out.push_str("{{- else if eq $m.Role \"tool\" }}\n");
-        if tools.result_id_first == Some(true) {
-            write_gap(&mut out, structure, Some(Role::ResultId));
-            out.push_str("{{- $m.ToolCallID }}\n");
+        // The content and, where the template writes them, the call id and tool name, in the
+        // order seen; only the gap before the first can depend on what came before.
+        let mut last = Role::ToolResult;
+        for role in tools.result_places.into_iter().flatten() {
+            write_gap(&mut out, structure, Some(role));
+            out.push_str(match role {
+                Role::ResultId => "{{- $m.ToolCallID }}\n",
+                Role::ResultName => "{{- $m.ToolName }}\n",
+                _ if tools.results_as_json => "{{- json $m.Content }}\n",
+                _ => "{{- $m.Content }}\n",
+            });
+            last = role;
         }
-        write_gap(&mut out, structure, Some(Role::ToolResult));
-        out.push_str(if tools.results_as_json {
-            "{{- json $m.Content }}\n"
-        } else {
-            "{{- $m.Content }}\n"
-        });
-        if tools.result_id_first == Some(false) {
-            write_gap(&mut out, structure, Some(Role::ResultId));
-            out.push_str("{{- $m.ToolCallID }}\n{{- $prev = \"resultid\" }}\n");
-        } else {
-            out.push_str("{{- $prev = \"tool\" }}\n");
-        }
+        let _ = writeln!(out, "{{{{- $prev = \"{}\" }}}}", last.name());
     }
     out.push_str("{{- end }}\n{{- end }}\n");
     write_gap(&mut out, structure, None);

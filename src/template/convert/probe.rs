@@ -40,9 +40,12 @@ pub(super) enum Role {
     CallId,
     /// A `tool` message: the result of a call.
     ToolResult,
-    /// The id of the call a `tool` message answers (Ollama's `.ToolCallID`), written before
-    /// or after its content.
+    /// The id of the call a `tool` message answers (Ollama's `.ToolCallID`), written next to
+    /// its content.
     ResultId,
+    /// The name of the tool a `tool` message comes from (Ollama's `.ToolName`), written next
+    /// to its content.
+    ResultName,
 }
 
 impl Role {
@@ -61,6 +64,7 @@ impl Role {
             Role::CallId => "callid",
             Role::ToolResult => "tool",
             Role::ResultId => "resultid",
+            Role::ResultName => "resultname",
         }
     }
 }
@@ -259,6 +263,11 @@ fn result_id_marker(index: usize) -> String {
     format!("ZqR{index:02}x0qZ")
 }
 
+/// The tool name a `tool` message at `index` carries (`name` to Jinja, `.ToolName` to Ollama).
+fn result_name_marker(index: usize) -> String {
+    format!("ZqN{index:02}x0qZ")
+}
+
 /// Where a template writes a tool call's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum CallIdPlace {
@@ -298,9 +307,9 @@ pub(super) struct Observation {
     pub tools_before_system: Option<bool>,
     /// Where the calls' ids are written; `None` when no call's id is.
     pub call_id: Option<CallIdPlace>,
-    /// Whether a result's call id is written before its content (`Some(true)`) or after it;
-    /// `None` when no result's id is.
-    pub result_id_first: Option<bool>,
+    /// The places a tool result is written as, in order: its content, and its call id and
+    /// tool name where written; `None` when the probe has no result.
+    pub result_places: Option<Vec<Role>>,
     /// Whether the system prompt was left out of a tool conversation that ends in something
     /// other than a user turn.
     pub system_dropped: bool,
@@ -405,6 +414,7 @@ fn render_probe(
                     String::new()
                 },
                 tool_call_id: (role == Role::ToolResult).then(|| result_id_marker(index)),
+                tool_name: (role == Role::ToolResult).then(|| result_name_marker(index)),
                 ..Message::default()
             },
         })
@@ -558,19 +568,28 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
             role,
             len: marker.len(),
         });
-        let id = result_id_marker(index);
-        let result_id = if role == Role::ToolResult {
-            find_once(output, &id, "tool result's call id")?
-        } else {
-            None
-        };
-        if let Some(at) = result_id {
-            found.push(Found {
-                at,
-                index,
-                role: Role::ResultId,
-                len: id.len(),
-            });
+        if role == Role::ToolResult {
+            for (extra, text, what) in [
+                (
+                    Role::ResultId,
+                    result_id_marker(index),
+                    "tool result's call id",
+                ),
+                (
+                    Role::ResultName,
+                    result_name_marker(index),
+                    "tool result's tool name",
+                ),
+            ] {
+                if let Some(at) = find_once(output, &text, what)? {
+                    found.push(Found {
+                        at,
+                        index,
+                        role: extra,
+                        len: text.len(),
+                    });
+                }
+            }
         }
         if probe.reasoning && role == Role::Assistant {
             let marker = reasoning_marker(index);
@@ -615,7 +634,8 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
         }
     }
     found.sort_unstable();
-    let (call_id, result_id_first) = id_places(&found, shape, probe.calls)?;
+    let call_id = call_id_place(&found, shape, probe.calls)?;
+    let result_places = result_places(&found)?;
     let defs_written = tool_form.is_some_and(|form| form != ToolForm::Absent);
     let (tool_placement, tools_before_system) = if defs_written {
         let (placement, before_system) = tool_placement(&found, shape)?;
@@ -715,80 +735,92 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
         tool_placement,
         tools_before_system,
         call_id,
-        result_id_first,
+        result_places,
         system_dropped,
     })
 }
 
-/// Where call ids and results' call ids are written, from the sorted places: a call's id
-/// right after its name or its arguments, a result's id right before or after its content,
-/// for every call and result or for none.
-fn id_places(
+/// Where call ids are written: right after each call's name or each call's arguments, for
+/// every call or for none.
+fn call_id_place(
     found: &[Found],
     shape: &[Role],
     calls: usize,
-) -> Result<(Option<CallIdPlace>, Option<bool>), String> {
-    let neighbour = |n: usize, step: isize| {
-        n.checked_add_signed(step)
-            .and_then(|m| found.get(m))
-            .filter(|other| other.index == found[n].index)
-            .map(|other| other.role)
-    };
+) -> Result<Option<CallIdPlace>, String> {
     let mut call_id = None;
-    let mut result_id_first = None;
-    let (mut call_ids, mut result_ids) = (0, 0);
+    let mut call_ids = 0;
     for (n, place) in found.iter().enumerate() {
-        match place.role {
-            Role::CallId => {
-                call_ids += 1;
-                let place = match neighbour(n, -1) {
-                    Some(Role::CallName) => CallIdPlace::AfterName,
-                    Some(Role::CallArgs) => CallIdPlace::AfterArgs,
-                    _ => {
-                        return Err(
-                            "the id of a tool call is not written right after its name or its arguments"
-                                .to_owned(),
-                        );
-                    }
-                };
-                if call_id.is_some_and(|known| known != place) {
-                    return Err("the ids of tool calls move within the call".to_owned());
-                }
-                call_id = Some(place);
-            }
-            Role::ResultId => {
-                result_ids += 1;
-                let first = match (neighbour(n, 1), neighbour(n, -1)) {
-                    (Some(Role::ToolResult), _) => true,
-                    (_, Some(Role::ToolResult)) => false,
-                    _ => {
-                        return Err(
-                            "the call id of a tool result is not written next to its content"
-                                .to_owned(),
-                        );
-                    }
-                };
-                if result_id_first.is_some_and(|known| known != first) {
-                    return Err("the call ids of tool results move around their content".to_owned());
-                }
-                result_id_first = Some(first);
-            }
-            _ => {}
+        if place.role != Role::CallId {
+            continue;
         }
+        call_ids += 1;
+        let before = n
+            .checked_sub(1)
+            .and_then(|m| found.get(m))
+            .filter(|other| other.index == place.index)
+            .map(|other| other.role);
+        let here = match before {
+            Some(Role::CallName) => CallIdPlace::AfterName,
+            Some(Role::CallArgs) => CallIdPlace::AfterArgs,
+            _ => {
+                return Err(
+                    "the id of a tool call is not written right after its name or its arguments"
+                        .to_owned(),
+                );
+            }
+        };
+        if call_id.is_some_and(|known| known != here) {
+            return Err("the ids of tool calls move within the call".to_owned());
+        }
+        call_id = Some(here);
     }
     let call_count = calls
         * shape
             .iter()
             .filter(|r| matches!(r, Role::Call | Role::CallContent))
             .count();
-    let result_count = shape.iter().filter(|r| **r == Role::ToolResult).count();
     if call_ids != 0 && call_ids != call_count {
         return Err("the ids of some tool calls are written, not of others".to_owned());
     }
-    if result_ids != 0 && result_ids != result_count {
-        return Err("the call ids of some tool results are written, not of others".to_owned());
+    Ok(call_id)
+}
+
+/// The places each tool result is written as (content, call id, tool name), in order and
+/// together; every result must be written the same way.
+fn result_places(found: &[Found]) -> Result<Option<Vec<Role>>, String> {
+    let is_result =
+        |role: Role| matches!(role, Role::ToolResult | Role::ResultId | Role::ResultName);
+    let mut known: Option<Vec<Role>> = None;
+    let mut n = 0;
+    while n < found.len() {
+        if !is_result(found[n].role) {
+            n += 1;
+            continue;
+        }
+        let index = found[n].index;
+        let mut places = Vec::new();
+        while let Some(f) = found
+            .get(n)
+            .filter(|f| f.index == index && is_result(f.role))
+        {
+            places.push(f.role);
+            n += 1;
+        }
+        let scattered = found[n..]
+            .iter()
+            .any(|f| f.index == index && is_result(f.role));
+        if scattered || !places.contains(&Role::ToolResult) {
+            return Err(
+                "the call id or tool name of a tool result is not written next to its content"
+                    .to_owned(),
+            );
+        }
+        if known.as_ref().is_some_and(|k| *k != places) {
+            return Err("tool results are written in different forms".to_owned());
+        }
+        known = Some(places);
     }
-    Ok((call_id, result_id_first))
+    Ok(known)
 }
 
 /// The message index tool definitions are found under: they belong to no message, and are
@@ -988,7 +1020,10 @@ mod tests {
         );
         let seen = cut(&out, probe).unwrap();
         assert_eq!(seen.call_id, Some(CallIdPlace::AfterName));
-        assert_eq!(seen.result_id_first, Some(true));
+        assert_eq!(
+            seen.result_places,
+            Some(vec![Role::ResultId, Role::ToolResult])
+        );
         let gaps: Vec<_> = seen
             .gaps
             .iter()

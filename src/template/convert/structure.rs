@@ -61,9 +61,9 @@ pub(super) struct ToolStructure {
     pub content_with_calls: bool,
     /// Where a call's id (`.ID`) is written; `None` when it is not.
     pub call_id: Option<CallIdPlace>,
-    /// Whether a result's call id (`.ToolCallID`) is written before its content (`Some(true)`)
-    /// or after it; `None` when it is not.
-    pub result_id_first: Option<bool>,
+    /// The places a tool result is written as, in order: its content (`.Content`), and where
+    /// written its call id (`.ToolCallID`) and tool name (`.ToolName`).
+    pub result_places: [Option<Role>; 3],
     /// Whether a system prompt written before the last message is written only when that is a
     /// user turn (Mistral Nemo drops it after tool results).
     pub system_before_last_user_only: bool,
@@ -220,7 +220,7 @@ fn probe_tools(
     let mut placement: Option<ToolPlaces> = None;
     let mut before_system: Option<bool> = None;
     let mut call_id: Option<Option<CallIdPlace>> = None;
-    let mut result_id_first: Option<Option<bool>> = None;
+    let mut result_places: Option<Option<Vec<Role>>> = None;
     let mut system_dropped = false;
     let mut all: Vec<Seen> = Vec::new();
     let required = probe::tool_shapes();
@@ -288,13 +288,13 @@ fn probe_tools(
             call_id = Some(seen.call_id);
         }
         if shape.contains(&Role::ToolResult) {
-            if result_id_first.is_some_and(|known| known != seen.result_id_first) {
-                return Err(
-                    "the call ids of tool results are written in some conversations only"
-                        .to_owned(),
-                );
+            if result_places
+                .as_ref()
+                .is_some_and(|known| *known != seen.result_places)
+            {
+                return Err("tool results are written in different forms".to_owned());
             }
-            result_id_first = Some(seen.result_id_first);
+            result_places = Some(seen.result_places.clone());
         }
         system_dropped |= seen.system_dropped;
         all.push(seen.gaps.into_iter().zip(seen_later.gaps).collect());
@@ -325,11 +325,26 @@ fn probe_tools(
             results_as_json,
             content_with_calls,
             call_id: call_id.flatten(),
-            result_id_first: result_id_first.flatten(),
+            result_places: fixed_places(result_places.flatten())?,
             system_before_last_user_only: system_dropped,
         },
         all,
     ))
+}
+
+/// A result's places as a fixed array (the content alone when no result was probed).
+fn fixed_places(places: Option<Vec<Role>>) -> Result<[Option<Role>; 3], String> {
+    let places = places.unwrap_or_else(|| vec![Role::ToolResult]);
+    let mut fixed = [None; 3];
+    if places.len() > fixed.len() {
+        return Err(
+            "a tool result is written in more places than its content, id and name".to_owned(),
+        );
+    }
+    for (slot, role) in fixed.iter_mut().zip(places) {
+        *slot = Some(role);
+    }
+    Ok(fixed)
 }
 
 /// Moves the quotes of a result written as a JSON string out of the gaps around it: the Go
