@@ -72,7 +72,7 @@ pub(super) fn go_template(structure: &Structure) -> String {
     }
     out.push_str("{{- range $i, $m := .Messages }}\n");
     // Whether the message is the conversation's last, only when a gap depends on it.
-    if turns.contains("$last ") || turns.contains("$last)") {
+    if turns.contains("$last") {
         out.push_str("{{- $last := eq (len (slice $.Messages $i)) 1 }}\n");
     }
     out.push_str(&turns);
@@ -165,7 +165,8 @@ fn turns(structure: &Structure) -> String {
 }
 
 /// The tool definitions (`$.Tools`), each as JSON, where the template writes them: before the
-/// first message after the system prompt, or before the last message.
+/// first message after the system prompt, before the last message, or before the last user
+/// message (`$lastUser`, found before the message loop).
 fn write_tool_definitions(out: &mut String, structure: &Structure, tools: ToolStructure) {
     let condition = match (tools.placement, tools.before_system) {
         (ToolPlacement::First, false) => "eq $prev \"\" \"system\"",
