@@ -75,12 +75,17 @@ fn weather_tool() -> Tool {
     }
 }
 
+/// The id of the suite's tool call and of the result that answers it: nine letters and
+/// digits, the only form Mistral's templates accept (they refuse `call_1`), and an ordinary
+/// id to every other template.
+pub const CALL_ID: &str = "call00001";
+
 fn weather_call() -> ToolCall {
     let mut arguments = serde_json::Map::new();
     arguments.insert("city".into(), json!("Paris"));
     arguments.insert("unit".into(), json!("celsius"));
     ToolCall {
-        id: Some("call_1".into()),
+        id: Some(CALL_ID.into()),
         function: ToolCallFunction {
             index: Some(0),
             name: "get_weather".into(),
@@ -158,7 +163,7 @@ pub fn conversations() -> Vec<Conversation> {
     };
     let tool_result = Message {
         tool_name: Some("get_weather".into()),
-        tool_call_id: Some("call_1".into()),
+        tool_call_id: Some(CALL_ID.into()),
         ..msg("tool", "{\"temperature\": 18, \"unit\": \"celsius\"}")
     };
     let tools = |name, messages| Conversation {
@@ -193,7 +198,7 @@ pub fn conversations() -> Vec<Conversation> {
             },
             Message {
                 tool_name: Some("get_weather".into()),
-                tool_call_id: Some("call_1".into()),
+                tool_call_id: Some(CALL_ID.into()),
                 ..msg("tool", "{\"temperature\": 18, \"unit\": \"celsius\"}")
             },
         ],

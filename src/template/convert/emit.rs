@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use super::probe::{GapKey, Placement, Role, ToolForm};
+use super::probe::{CallIdPlace, GapKey, Placement, Role, ToolForm, ToolPlacement};
 use super::structure::{Piece, Structure, ToolStructure};
 use super::transform::{Strip, Transform};
 
@@ -66,6 +66,10 @@ pub(super) fn go_template(structure: &Structure) -> String {
     }
     let turns = turns(structure);
     out.push_str("{{- $prev := \"\" }}\n");
+    // The position of the last user message, only when the tool definitions go before it.
+    if turns.contains("$lastUser") {
+        out.push_str("{{- $lastUser := -1 }}\n{{- range $j, $n := .Messages }}\n{{- if eq $n.Role \"user\" }}\n{{- $lastUser = $j }}\n{{- end }}\n{{- end }}\n");
+    }
     out.push_str("{{- range $i, $m := .Messages }}\n");
     // Whether the message is the conversation's last, only when a gap depends on it.
     if turns.contains("$last") {
@@ -88,10 +92,14 @@ fn turns(structure: &Structure) -> String {
     if let Some(tools) = tools_first {
         write_tool_definitions(&mut out, structure, tools);
     }
+    let user_only = structure
+        .tools
+        .is_some_and(|tools| tools.system_before_last_user_only);
     if let Some(placement) = structure.placement {
         let condition = match (placement, tools_first.is_some()) {
             (Placement::First | Placement::Either, false) => "eq $prev \"\"",
             (Placement::First | Placement::Either, true) => "eq $prev \"\" \"tooldef\"",
+            (Placement::BeforeLast, _) if user_only => "and $last (eq $m.Role \"user\")",
             (Placement::BeforeLast, _) => "$last",
         };
         let _ = writeln!(
@@ -121,7 +129,7 @@ fn turns(structure: &Structure) -> String {
                 write_content(&mut out, structure, Role::Assistant, "$m.Content");
                 out.push_str("{{- $prev = \"callcontent\" }}\n{{- end }}\n");
             }
-            write_tool_calls(&mut out, structure);
+            write_tool_calls(&mut out, structure, tools.call_id);
             out.push_str("{{- else }}\n");
         }
         if *role == Role::Assistant {
@@ -136,13 +144,20 @@ fn turns(structure: &Structure) -> String {
     }
     if let Some(tools) = structure.tools {
         out.push_str("{{- else if eq $m.Role \"tool\" }}\n");
-        write_gap(&mut out, structure, Some(Role::ToolResult));
-        out.push_str(if tools.results_as_json {
-            "{{- json $m.Content }}\n"
-        } else {
-            "{{- $m.Content }}\n"
-        });
-        out.push_str("{{- $prev = \"tool\" }}\n");
+        // The content and, where the template writes them, the call id and tool name, in the
+        // order seen; only the gap before the first can depend on what came before.
+        let mut last = Role::ToolResult;
+        for role in tools.result_places.into_iter().flatten() {
+            write_gap(&mut out, structure, Some(role));
+            out.push_str(match role {
+                Role::ResultId => "{{- $m.ToolCallID }}\n",
+                Role::ResultName => "{{- $m.ToolName }}\n",
+                _ if tools.results_as_json => "{{- json $m.Content }}\n",
+                _ => "{{- $m.Content }}\n",
+            });
+            last = role;
+        }
+        let _ = writeln!(out, "{{{{- $prev = \"{}\" }}}}", last.name());
     }
     out.push_str("{{- end }}\n{{- end }}\n");
     write_gap(&mut out, structure, None);
@@ -150,12 +165,14 @@ fn turns(structure: &Structure) -> String {
 }
 
 /// The tool definitions (`$.Tools`), each as JSON, where the template writes them: before the
-/// first message after the system prompt, or before the last message.
+/// first message after the system prompt, before the last message, or before the last user
+/// message (`$lastUser`, found before the message loop).
 fn write_tool_definitions(out: &mut String, structure: &Structure, tools: ToolStructure) {
     let condition = match (tools.placement, tools.before_system) {
-        (Placement::First | Placement::Either, false) => "eq $prev \"\" \"system\"",
-        (Placement::First | Placement::Either, true) => "eq $prev \"\"",
-        (Placement::BeforeLast, _) => "$last",
+        (ToolPlacement::First, false) => "eq $prev \"\" \"system\"",
+        (ToolPlacement::First, true) => "eq $prev \"\"",
+        (ToolPlacement::BeforeLast, _) => "$last",
+        (ToolPlacement::BeforeLastUser, _) => "eq $i $lastUser",
     };
     let _ = writeln!(
         out,
@@ -182,11 +199,9 @@ fn write_tool_definitions(out: &mut String, structure: &Structure, tools: ToolSt
 /// (`<tool_call>`); without one it takes any JSON object for a call and passes the text
 /// around it on as content. So the part of the first call's gap that the model writes itself
 /// (what follows the generation prompt) is written as plain text inside `{{ if .ToolCalls }}`.
-fn write_tool_calls(out: &mut String, structure: &Structure) {
-    let first_calls =
-        |key: &GapKey| key.next == Some(Role::CallName) && key.prev != Some(Role::CallArgs);
-    let later_calls =
-        |key: &GapKey| key.next == Some(Role::CallName) && key.prev == Some(Role::CallArgs);
+fn write_tool_calls(out: &mut String, structure: &Structure, call_id: Option<CallIdPlace>) {
+    let first_calls = |key: &GapKey| key.next == Some(Role::CallName) && !ends_a_call(key.prev);
+    let later_calls = |key: &GapKey| key.next == Some(Role::CallName) && ends_a_call(key.prev);
     let mut first = structure.clone();
     first.gaps.retain(|key, _| !later_calls(key));
     let tag = model_written_prefix(structure);
@@ -206,8 +221,24 @@ fn write_tool_calls(out: &mut String, structure: &Structure) {
     later.gaps.retain(|key, _| !first_calls(key));
     write_gap(out, &later, Some(Role::CallName));
     out.push_str("{{- end }}\n{{- $call.Function.Name }}\n");
+    if call_id == Some(CallIdPlace::AfterName) {
+        write_gap(out, structure, Some(Role::CallId));
+        out.push_str("{{- $call.ID }}\n");
+    }
     write_gap(out, structure, Some(Role::CallArgs));
-    out.push_str("{{- json $call.Function.Arguments }}\n{{- $prev = \"callargs\" }}\n{{- end }}\n");
+    out.push_str("{{- json $call.Function.Arguments }}\n");
+    if call_id == Some(CallIdPlace::AfterArgs) {
+        write_gap(out, structure, Some(Role::CallId));
+        out.push_str("{{- $call.ID }}\n{{- $prev = \"callid\" }}\n{{- end }}\n");
+    } else {
+        out.push_str("{{- $prev = \"callargs\" }}\n{{- end }}\n");
+    }
+}
+
+/// Whether `prev` is the last place of a tool call (its arguments or its id): the gap after
+/// it, before a call's name, leads to the next call of the same turn.
+fn ends_a_call(prev: Option<Role>) -> bool {
+    matches!(prev, Some(Role::CallArgs | Role::CallId))
 }
 
 /// The tag Ollama will read from the converted template, and the text the model writes
@@ -218,7 +249,7 @@ pub(super) fn model_written_prefix(structure: &Structure) -> Option<(String, Str
     let mut written: Option<&str> = None;
     let mut after_content = Vec::new();
     for (key, pieces) in &structure.gaps {
-        if key.next != Some(Role::CallName) || key.prev == Some(Role::CallArgs) {
+        if key.next != Some(Role::CallName) || ends_a_call(key.prev) {
             continue;
         }
         if key.prev == Some(Role::CallContent) {

@@ -252,3 +252,34 @@ fn unsupported(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_ids_and_tool_names_of_results_are_written_where_the_template_writes_them() {
+        let jinja = r#"{%- if tools %}<tools>{% for t in tools %}{{ t | tojson }}{% endfor %}</tools>{% endif %}
+{%- for m in messages %}
+{%- if m.role == 'tool' %}<result id="{{ m.tool_call_id }}" name="{{ m.name }}">{{ m.content }}</result>
+{%- elif m.tool_calls %}<a>{% for c in m.tool_calls %}<call>{"name": "{{ c.function.name }}", "arguments": {{ c.function.arguments | tojson }}, "id": "{{ c.id }}"}</call>{% endfor %}</a>
+{%- else %}<{{ m.role }}>{{ m.content }}</{{ m.role }}>{% endif %}
+{%- endfor %}{% if add_generation_prompt %}<a>{% endif %}"#;
+        let conversion = convert(&ConvertInput::new(jinja)).unwrap();
+        assert!(conversion.verified, "{:?}", conversion.report.plain);
+        assert!(
+            conversion.report.tools.equivalent(),
+            "{:?}\n{}",
+            conversion.report.tools,
+            conversion.template
+        );
+        for field in ["$call.ID", "$m.ToolCallID", "$m.ToolName"] {
+            assert!(
+                conversion.template.contains(field),
+                "{field}:\n{}",
+                conversion.template
+            );
+        }
+        assert_eq!(conversion.tool_call_tag.as_deref(), Some("<call>"));
+    }
+}

@@ -36,8 +36,16 @@ pub(super) enum Role {
     CallName,
     /// The arguments of one tool call, written as JSON.
     CallArgs,
+    /// The id of one tool call (Ollama's `.ID`), written after its name or its arguments.
+    CallId,
     /// A `tool` message: the result of a call.
     ToolResult,
+    /// The id of the call a `tool` message answers (Ollama's `.ToolCallID`), written next to
+    /// its content.
+    ResultId,
+    /// The name of the tool a `tool` message comes from (Ollama's `.ToolName`), written next
+    /// to its content.
+    ResultName,
 }
 
 impl Role {
@@ -53,7 +61,10 @@ impl Role {
             Role::CallContent => "callcontent",
             Role::CallName => "callname",
             Role::CallArgs => "callargs",
+            Role::CallId => "callid",
             Role::ToolResult => "tool",
+            Role::ResultId => "resultid",
+            Role::ResultName => "resultname",
         }
     }
 }
@@ -159,6 +170,55 @@ pub(super) enum ToolForm {
     Absent,
 }
 
+/// Where a template writes the tool definitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ToolPlacement {
+    /// Before the first message after the system prompt.
+    First,
+    /// Before the last message.
+    BeforeLast,
+    /// Before the last user message (Mistral's `message == user_messages[-1]`), which after a
+    /// tool call is not the last message.
+    BeforeLastUser,
+}
+
+/// The tool placements one probe agrees with: in a short conversation the first turn, the
+/// last and the last user turn can be the same message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ToolPlaces {
+    /// Right before the first message that is not the system prompt.
+    pub first: bool,
+    /// Right before the last message.
+    pub last: bool,
+    /// Right before the last user message.
+    pub last_user: bool,
+}
+
+impl ToolPlaces {
+    /// The placements both agree with.
+    pub(super) fn and(self, other: ToolPlaces) -> ToolPlaces {
+        ToolPlaces {
+            first: self.first && other.first,
+            last: self.last && other.last,
+            last_user: self.last_user && other.last_user,
+        }
+    }
+
+    /// The placement to write: the first turn when it fits (as before the last-turn forms
+    /// were known), else the last message, else the last user message.
+    pub(super) fn choose(self) -> Option<ToolPlacement> {
+        if self.first {
+            Some(ToolPlacement::First)
+        } else if self.last {
+            Some(ToolPlacement::BeforeLast)
+        } else if self.last_user {
+            Some(ToolPlacement::BeforeLastUser)
+        } else {
+            None
+        }
+    }
+}
+
 /// The tools a tool probe offers, with marker names, descriptions and parameters.
 fn probe_tools() -> Vec<Tool> {
     (0..TOOL_COUNT)
@@ -192,6 +252,31 @@ fn call_arguments(index: usize, k: usize) -> serde_json::Map<String, Value> {
     arguments
 }
 
+/// The id of call `k` of message `index`: nine letters and digits, as Mistral's templates
+/// require of call ids.
+fn call_id_marker(index: usize, k: usize) -> String {
+    format!("ZqI{index:02}x{k}qZ")
+}
+
+/// The call id a `tool` message at `index` answers; nine letters and digits like a call id.
+fn result_id_marker(index: usize) -> String {
+    format!("ZqR{index:02}x0qZ")
+}
+
+/// The tool name a `tool` message at `index` carries (`name` to Jinja, `.ToolName` to Ollama).
+fn result_name_marker(index: usize) -> String {
+    format!("ZqN{index:02}x0qZ")
+}
+
+/// Where a template writes a tool call's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CallIdPlace {
+    /// Between the call's name and its arguments (Mistral's `[CALL_ID]`).
+    AfterName,
+    /// After its arguments (Mistral Nemo's `"id"` key).
+    AfterArgs,
+}
+
 /// The marker written as the content of message `index`; `q` ends it so no marker is a
 /// prefix of another.
 pub(super) fn marker(index: usize) -> String {
@@ -214,11 +299,20 @@ pub(super) struct Observation {
     pub reasoning_written: bool,
     /// How the tool definitions are written, when the probe offers tools.
     pub tool_form: Option<ToolForm>,
-    /// Where the tool definitions are written, when the probe offers tools.
-    pub tool_placement: Option<Placement>,
+    /// Where the tool definitions may be said to be written (every placement this probe
+    /// agrees with), when the probe offers tools.
+    pub tool_placement: Option<ToolPlaces>,
     /// Whether the tool definitions come right before the system prompt (`Some(true)`) or
     /// right after it (`Some(false)`); `None` when neither is seen.
     pub tools_before_system: Option<bool>,
+    /// Where the calls' ids are written; `None` when no call's id is.
+    pub call_id: Option<CallIdPlace>,
+    /// The places a tool result is written as, in order: its content, and its call id and
+    /// tool name where written; `None` when the probe has no result.
+    pub result_places: Option<Vec<Role>>,
+    /// Whether the system prompt was left out of a tool conversation that ends in something
+    /// other than a user turn.
+    pub system_dropped: bool,
 }
 
 /// One probe: a conversation shape, thinking on or off, and whether assistant turns carry
@@ -296,7 +390,7 @@ fn render_probe(
                 },
                 tool_calls: (0..probe.calls)
                     .map(|k| ToolCall {
-                        id: None,
+                        id: Some(call_id_marker(index, k)),
                         function: ToolCallFunction {
                             index: Some(k),
                             name: call_name_marker(index, k),
@@ -319,6 +413,8 @@ fn render_probe(
                 } else {
                     String::new()
                 },
+                tool_call_id: (role == Role::ToolResult).then(|| result_id_marker(index)),
+                tool_name: (role == Role::ToolResult).then(|| result_name_marker(index)),
                 ..Message::default()
             },
         })
@@ -403,6 +499,7 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
     let shape = probe.shape;
     let mut found = Vec::with_capacity(shape.len() * 2);
     let mut reasoning_written = false;
+    let mut system_dropped = false;
     for (index, &role) in shape.iter().enumerate() {
         if matches!(role, Role::Call | Role::CallContent) {
             if role == Role::CallContent {
@@ -442,12 +539,27 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
                     role: Role::CallArgs,
                     len,
                 });
+                let id = call_id_marker(index, k);
+                if let Some(at) = find_once(output, &id, "tool call's id")? {
+                    found.push(Found {
+                        at,
+                        index,
+                        role: Role::CallId,
+                        len: id.len(),
+                    });
+                }
             }
             continue;
         }
         let marker = marker(index);
         let what = format!("{} message's content", role.name());
         let Some(at) = find_once(output, &marker, &what)? else {
+            // Mistral Nemo writes the system prompt inside the last message only when that is
+            // a user turn: after tool results it is not written at all.
+            if role == Role::System && probe.tools && shape.last() != Some(&Role::User) {
+                system_dropped = true;
+                continue;
+            }
             return Err(format!("the {what} does not appear in the prompt"));
         };
         found.push(Found {
@@ -456,6 +568,29 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
             role,
             len: marker.len(),
         });
+        if role == Role::ToolResult {
+            for (extra, text, what) in [
+                (
+                    Role::ResultId,
+                    result_id_marker(index),
+                    "tool result's call id",
+                ),
+                (
+                    Role::ResultName,
+                    result_name_marker(index),
+                    "tool result's tool name",
+                ),
+            ] {
+                if let Some(at) = find_once(output, &text, what)? {
+                    found.push(Found {
+                        at,
+                        index,
+                        role: extra,
+                        len: text.len(),
+                    });
+                }
+            }
+        }
         if probe.reasoning && role == Role::Assistant {
             let marker = reasoning_marker(index);
             if let Some(at) = find_once(output, &marker, "reasoning")? {
@@ -499,6 +634,8 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
         }
     }
     found.sort_unstable();
+    let call_id = call_id_place(&found, shape, probe.calls)?;
+    let result_places = result_places(&found)?;
     let defs_written = tool_form.is_some_and(|form| form != ToolForm::Absent);
     let (tool_placement, tools_before_system) = if defs_written {
         let (placement, before_system) = tool_placement(&found, shape)?;
@@ -597,7 +734,93 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
         tool_form,
         tool_placement,
         tools_before_system,
+        call_id,
+        result_places,
+        system_dropped,
     })
+}
+
+/// Where call ids are written: right after each call's name or each call's arguments, for
+/// every call or for none.
+fn call_id_place(
+    found: &[Found],
+    shape: &[Role],
+    calls: usize,
+) -> Result<Option<CallIdPlace>, String> {
+    let mut call_id = None;
+    let mut call_ids = 0;
+    for (n, place) in found.iter().enumerate() {
+        if place.role != Role::CallId {
+            continue;
+        }
+        call_ids += 1;
+        let before = n
+            .checked_sub(1)
+            .and_then(|m| found.get(m))
+            .filter(|other| other.index == place.index)
+            .map(|other| other.role);
+        let here = match before {
+            Some(Role::CallName) => CallIdPlace::AfterName,
+            Some(Role::CallArgs) => CallIdPlace::AfterArgs,
+            _ => {
+                return Err(
+                    "the id of a tool call is not written right after its name or its arguments"
+                        .to_owned(),
+                );
+            }
+        };
+        if call_id.is_some_and(|known| known != here) {
+            return Err("the ids of tool calls move within the call".to_owned());
+        }
+        call_id = Some(here);
+    }
+    let call_count = calls
+        * shape
+            .iter()
+            .filter(|r| matches!(r, Role::Call | Role::CallContent))
+            .count();
+    if call_ids != 0 && call_ids != call_count {
+        return Err("the ids of some tool calls are written, not of others".to_owned());
+    }
+    Ok(call_id)
+}
+
+/// The places each tool result is written as (content, call id, tool name), in order and
+/// together; every result must be written the same way.
+fn result_places(found: &[Found]) -> Result<Option<Vec<Role>>, String> {
+    let is_result =
+        |role: Role| matches!(role, Role::ToolResult | Role::ResultId | Role::ResultName);
+    let mut known: Option<Vec<Role>> = None;
+    let mut n = 0;
+    while n < found.len() {
+        if !is_result(found[n].role) {
+            n += 1;
+            continue;
+        }
+        let index = found[n].index;
+        let mut places = Vec::new();
+        while let Some(f) = found
+            .get(n)
+            .filter(|f| f.index == index && is_result(f.role))
+        {
+            places.push(f.role);
+            n += 1;
+        }
+        let scattered = found[n..]
+            .iter()
+            .any(|f| f.index == index && is_result(f.role));
+        if scattered || !places.contains(&Role::ToolResult) {
+            return Err(
+                "the call id or tool name of a tool result is not written next to its content"
+                    .to_owned(),
+            );
+        }
+        if known.as_ref().is_some_and(|k| *k != places) {
+            return Err("tool results are written in different forms".to_owned());
+        }
+        known = Some(places);
+    }
+    Ok(known)
 }
 
 /// The message index tool definitions are found under: they belong to no message, and are
@@ -605,9 +828,9 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
 const TOOL_DEF_INDEX: usize = usize::MAX;
 
 /// Where the tool definitions are written: all together, right before the first message
-/// that is not the system prompt, or right before the last message; and, when the system
-/// prompt is written there too, whether they come before it.
-fn tool_placement(found: &[Found], shape: &[Role]) -> Result<(Placement, Option<bool>), String> {
+/// that is not the system prompt, the last message or the last user message; and, when the
+/// system prompt is written there too, whether they come before it.
+fn tool_placement(found: &[Found], shape: &[Role]) -> Result<(ToolPlaces, Option<bool>), String> {
     let defs: Vec<usize> = (0..found.len())
         .filter(|&n| found[n].role == Role::ToolDef)
         .collect();
@@ -634,15 +857,18 @@ fn tool_placement(found: &[Found], shape: &[Role]) -> Result<(Placement, Option<
     let first_turn = shape.iter().position(|r| *r != Role::System);
     let before_first = next.is_some() && next == first_turn;
     let before_last = next == Some(shape.len() - 1);
-    let placement = match (before_first, before_last) {
-        (true, true) => Placement::Either,
-        (true, false) => Placement::First,
-        (false, true) => Placement::BeforeLast,
-        (false, false) => {
-            return Err(
-                "the tool definitions are not written before the first or the last turn".to_owned(),
-            );
-        }
+    let last_user = shape.iter().rposition(|r| *r == Role::User);
+    let before_last_user = next.is_some() && next == last_user;
+    if !(before_first || before_last || before_last_user) {
+        return Err(
+            "the tool definitions are not written before the first, the last or the last user turn"
+                .to_owned(),
+        );
+    }
+    let placement = ToolPlaces {
+        first: before_first,
+        last: before_last,
+        last_user: before_last_user,
     };
     Ok((placement, before_system))
 }
@@ -771,6 +997,90 @@ mod tests {
         assert_eq!(seen.placement, Some(Placement::Either));
         let texts: Vec<_> = seen.gaps.iter().map(|(_, t)| t.as_str()).collect();
         assert_eq!(texts, ["<tools>", "\n", "</tools><s>", "<u>", "<a>"]);
+    }
+
+    #[test]
+    fn call_ids_are_places_after_the_name_and_before_the_result() {
+        use Role::{Call, ToolResult, User};
+        let shape = [User, Call, ToolResult];
+        let probe = Probe {
+            shape: &shape,
+            think: false,
+            reasoning: false,
+            tools: false,
+            calls: 1,
+        };
+        let out = format!(
+            "[INST]{}[/INST][TOOL_CALLS]{}[CALL_ID]{}[ARGS]{{\"ZqArg1x0qZ\": \"ZqVal1x0qZ\"}}</s>[TOOL_RESULTS]{}[TOOL_CONTENT]{}[/TOOL_RESULTS]",
+            marker(0),
+            call_name_marker(1, 0),
+            call_id_marker(1, 0),
+            result_id_marker(2),
+            marker(2)
+        );
+        let seen = cut(&out, probe).unwrap();
+        assert_eq!(seen.call_id, Some(CallIdPlace::AfterName));
+        assert_eq!(
+            seen.result_places,
+            Some(vec![Role::ResultId, Role::ToolResult])
+        );
+        let gaps: Vec<_> = seen
+            .gaps
+            .iter()
+            .map(|(key, text)| (key.next.map(Role::name), text.as_str()))
+            .collect();
+        assert_eq!(
+            gaps,
+            [
+                (Some("user"), "[INST]"),
+                (Some("callname"), "[/INST][TOOL_CALLS]"),
+                (Some("callid"), "[CALL_ID]"),
+                (Some("callargs"), "[ARGS]"),
+                (Some("resultid"), "</s>[TOOL_RESULTS]"),
+                (Some("tool"), "[TOOL_CONTENT]"),
+                (None, "[/TOOL_RESULTS]"),
+            ]
+        );
+        // An id written away from its call is refused, not guessed.
+        let moved = format!(
+            "{}{}{}{{\"ZqArg1x0qZ\": \"ZqVal1x0qZ\"}}{}",
+            call_id_marker(1, 0),
+            marker(0),
+            call_name_marker(1, 0),
+            marker(2)
+        );
+        assert!(cut(&moved, probe).is_err());
+    }
+
+    #[test]
+    fn ids_have_the_nine_characters_mistral_requires() {
+        for id in [call_id_marker(6, 1), result_id_marker(6)] {
+            assert_eq!(id.len(), 9, "{id}");
+            assert!(id.chars().all(|c| c.is_ascii_alphanumeric()), "{id}");
+        }
+    }
+
+    #[test]
+    fn tool_placements_are_intersected_across_probes() {
+        let places = |first, last, last_user| ToolPlaces {
+            first,
+            last,
+            last_user,
+        };
+        // `[U]`: all coincide; `[U, A, U]`: last and last user; `[U, C, R, R]`: first and last user.
+        let single = places(true, true, true);
+        let history = places(false, true, true);
+        let after_call = places(true, false, true);
+        assert_eq!(single.choose(), Some(ToolPlacement::First));
+        assert_eq!(
+            single.and(history).choose(),
+            Some(ToolPlacement::BeforeLast)
+        );
+        assert_eq!(
+            history.and(after_call).choose(),
+            Some(ToolPlacement::BeforeLastUser)
+        );
+        assert_eq!(places(true, false, false).and(history).choose(), None);
     }
 
     #[test]

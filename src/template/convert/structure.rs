@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 
 use super::error::ConvertError;
-use super::probe::{self, GapKey, Placement, Probe, ProbeFailure, Role, ToolForm};
+use super::probe::{
+    self, CallIdPlace, GapKey, Placement, Probe, ProbeFailure, Role, ToolForm, ToolPlacement,
+    ToolPlaces,
+};
 use super::transform::{self, Transform};
 use crate::template::jinja::{FixedDateTime, JinjaError, JinjaTemplate};
 use crate::template::verify::VerifyOptions;
@@ -48,7 +51,7 @@ pub(super) struct ToolStructure {
     /// What a tool definition is written as.
     pub form: ToolForm,
     /// Where the tool definitions go.
-    pub placement: Placement,
+    pub placement: ToolPlacement,
     /// Whether they are written before the system prompt when both go in the same place.
     pub before_system: bool,
     /// Whether a `tool` message's content is written as a JSON string (Go: `json $m.Content`).
@@ -56,6 +59,14 @@ pub(super) struct ToolStructure {
     /// Whether the probes saw how an assistant turn with content and tool calls is written
     /// (else its content is not written).
     pub content_with_calls: bool,
+    /// Where a call's id (`.ID`) is written; `None` when it is not.
+    pub call_id: Option<CallIdPlace>,
+    /// The places a tool result is written as, in order: its content (`.Content`), and where
+    /// written its call id (`.ToolCallID`) and tool name (`.ToolName`).
+    pub result_places: [Option<Role>; 3],
+    /// Whether a system prompt written before the last message is written only when that is a
+    /// user turn (Mistral Nemo drops it after tool results).
+    pub system_before_last_user_only: bool,
 }
 
 /// Gaps seen by one probe on two dates.
@@ -206,8 +217,11 @@ fn probe_tools(
     calls: usize,
 ) -> Result<(ToolStructure, Vec<Seen>), String> {
     let mut form = None;
-    let mut placement: Option<Placement> = None;
+    let mut placement: Option<ToolPlaces> = None;
     let mut before_system: Option<bool> = None;
+    let mut call_id: Option<Option<CallIdPlace>> = None;
+    let mut result_places: Option<Option<Vec<Role>>> = None;
+    let mut system_dropped = false;
     let mut all: Vec<Seen> = Vec::new();
     let required = probe::tool_shapes();
     let optional = probe::content_call_shapes();
@@ -242,16 +256,14 @@ fn probe_tools(
         }
         form = seen.tool_form;
         placement = match (placement, seen.tool_placement) {
-            (None | Some(Placement::Either), now) => now,
-            (known, Some(Placement::Either)) => known,
-            (known, now) if known == now => known,
-            _ => {
-                return Err(
-                    "the tool definitions move between conversations of different lengths"
-                        .to_owned(),
-                );
-            }
+            (Some(known), Some(now)) => Some(known.and(now)),
+            (known, now) => known.or(now),
         };
+        if placement.is_some_and(|places| places.choose().is_none()) {
+            return Err(
+                "the tool definitions move between conversations of different lengths".to_owned(),
+            );
+        }
         before_system = match (before_system, seen.tools_before_system) {
             (known, None) => known,
             (None, now) => now,
@@ -263,17 +275,37 @@ fn probe_tools(
                 );
             }
         };
+        // Ids are seen only where the probe has calls or results; all such probes must agree.
+        if shape
+            .iter()
+            .any(|r| matches!(r, Role::Call | Role::CallContent))
+        {
+            if call_id.is_some_and(|known| known != seen.call_id) {
+                return Err(
+                    "the ids of tool calls are written in some conversations only".to_owned(),
+                );
+            }
+            call_id = Some(seen.call_id);
+        }
+        if shape.contains(&Role::ToolResult) {
+            if result_places
+                .as_ref()
+                .is_some_and(|known| *known != seen.result_places)
+            {
+                return Err("tool results are written in different forms".to_owned());
+            }
+            result_places = Some(seen.result_places.clone());
+        }
+        system_dropped |= seen.system_dropped;
         all.push(seen.gaps.into_iter().zip(seen_later.gaps).collect());
     }
     let Some(form) = form else {
         return Err("the tool definitions do not appear in the prompt".to_owned());
     };
     // Templates that never write tool definitions have no place for them.
-    let placement = placement.unwrap_or(Placement::First);
-    let placement = match placement {
-        Placement::Either => Placement::First,
-        known => known,
-    };
+    let placement = placement
+        .and_then(ToolPlaces::choose)
+        .unwrap_or(ToolPlacement::First);
     let before_system = before_system.unwrap_or(false);
     let results_as_json = probe::results_as_json_string(jinja, options, calls)?;
     if results_as_json {
@@ -292,9 +324,27 @@ fn probe_tools(
             before_system,
             results_as_json,
             content_with_calls,
+            call_id: call_id.flatten(),
+            result_places: fixed_places(result_places.flatten())?,
+            system_before_last_user_only: system_dropped,
         },
         all,
     ))
+}
+
+/// A result's places as a fixed array (the content alone when no result was probed).
+fn fixed_places(places: Option<Vec<Role>>) -> Result<[Option<Role>; 3], String> {
+    let places = places.unwrap_or_else(|| vec![Role::ToolResult]);
+    let mut fixed = [None; 3];
+    if places.len() > fixed.len() {
+        return Err(
+            "a tool result is written in more places than its content, id and name".to_owned(),
+        );
+    }
+    for (slot, role) in fixed.iter_mut().zip(places) {
+        *slot = Some(role);
+    }
+    Ok(fixed)
 }
 
 /// Moves the quotes of a result written as a JSON string out of the gaps around it: the Go
