@@ -112,6 +112,21 @@ pub fn provenance_table(resolved: &Resolved) -> String {
                     ));
                 }
             }
+            if let Some(adapter) = &v.adapter {
+                rows.push((
+                    "adapter".into(),
+                    adapter.file.clone(),
+                    &adapter.architecture.provenance,
+                ));
+                rows.push((
+                    "adapter size".into(),
+                    adapter.size_bytes.value.to_string(),
+                    &adapter.size_bytes.provenance,
+                ));
+                if let Some(sha) = &adapter.sha256 {
+                    rows.push(("adapter sha256".into(), sha.value.clone(), &sha.provenance));
+                }
+            }
             rows.push((
                 "chat template".into(),
                 format!("sha256 {}", &v.chat.jinja_sha256[..16]),

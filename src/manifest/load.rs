@@ -11,7 +11,7 @@ use toml::de::{DeTable, DeValue};
 use super::error::{LoadError, ManifestErrorKind, ManifestErrors};
 use super::reader::{Reader, TableRef, Value, display_table, dotted};
 use super::schema::{
-    Benchmark, CardSettings, ChatTemplateSource, Family, HubSettings, License, LlamaCppSettings,
+    AdapterEntry, Benchmark, CardSettings, ChatTemplateSource, Family, HubSettings, License, LlamaCppSettings,
     Manifest, ManifestMessage, ModelEntry, ModelScopeSettings, OllamaSettings, Settings,
     SourceSettings, VariantEntry, Visibility,
 };
@@ -59,8 +59,16 @@ const MODEL_KEYS: &[&str] = &[
     "ollama",
     "modelscope",
     "projector",
+    "adapter",
 ];
-const VARIANT_KEYS: &[&str] = &["file", "quant", "context_length", "size", "projector"];
+const VARIANT_KEYS: &[&str] = &[
+    "file",
+    "quant",
+    "context_length",
+    "size",
+    "projector",
+    "adapter",
+];
 
 impl Manifest {
     /// Reads and checks a manifest file.
@@ -555,6 +563,7 @@ impl Reader<'_> {
             self.optional(mt, "repo", Self::non_empty_string)
         });
         let projector = self.optional(t, "projector", Self::gguf_file_name);
+        let adapter = self.optional(t, "adapter", Self::adapter_entry);
         let variants_name = dotted(t.name, "variants");
         let variants_value = self.required(
             t,
@@ -630,6 +639,7 @@ impl Reader<'_> {
             ollama_name,
             modelscope_repo,
             projector,
+            adapter,
         })
     }
 
@@ -643,6 +653,7 @@ impl Reader<'_> {
             )
             .and_then(|v| self.gguf_file_name(v, &dotted(t.name, "file")));
         let projector = self.optional(t, "projector", Self::gguf_file_name);
+        let adapter = self.optional(t, "adapter", Self::adapter_entry);
         let quant = t.table.get("quant").and_then(|v| {
             self.claim(v, &dotted(t.name, "quant"), |r, v, k| {
                 let s = r.non_empty_string(v, k)?;
@@ -673,8 +684,16 @@ impl Reader<'_> {
             context_length,
             size,
             projector,
+            adapter,
             settings,
         })
+    }
+
+    /// An `adapter` value: a GGUF file name, with its place for resolution's errors.
+    fn adapter_entry(&mut self, v: &Value<'_>, k: &str) -> Option<AdapterEntry> {
+        let location = self.at(&v.span());
+        self.gguf_file_name(v, k)
+            .map(|file| AdapterEntry { file, location })
     }
 
     /// A GGUF file name inside the source: ends in `.gguf`, no `..`, no absolute path.

@@ -60,14 +60,15 @@ pub use provenance::{Conflict, Provenance, Sourced, reconcile};
 pub use resolve::{
     CardBenchmark, CardTarget, LOCK_VERSION, ModelScopeTarget, ModelShape, OllamaChat,
     OllamaTarget, Origin, Resolved, ResolvedChat, ResolvedFamily, ResolvedHub, ResolvedLicense,
-    ResolvedMessage, ResolvedModel, ResolvedParameter, ResolvedProjector, ResolvedVariant, Targets,
+    ResolvedAdapter, ResolvedMessage, ResolvedModel, ResolvedParameter, ResolvedProjector,
+    ResolvedVariant, Targets,
 };
 pub use resolve_build::{MAX_TEXT_FILE_BYTES, resolve};
 pub use resolve_chat::{ChatConverter, ChatInput, ChatOutput, default_template};
 pub use resolve_error::ResolveError;
 pub use resolve_files::{FileFacts, FileSource, HubFiles, LocalFiles};
 pub use schema::{
-    Benchmark, CardSettings, ChatTemplateSource, Claim, Family, HubSettings, License,
+    AdapterEntry, Benchmark, CardSettings, ChatTemplateSource, Claim, Family, HubSettings, License,
     LlamaCppSettings, Manifest, ManifestMessage, ModelEntry, ModelScopeSettings, OllamaSettings,
     Settings, SourceSettings, UnknownVariant, VariantEntry, Visibility,
 };

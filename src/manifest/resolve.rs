@@ -169,6 +169,30 @@ pub struct ResolvedVariant {
     /// `metadata.lock.json` when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub projector: Option<ResolvedProjector>,
+    /// The LoRA adapter (adapter GGUF) applied on top of the model, if any. Left out of
+    /// `metadata.lock.json` when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adapter: Option<ResolvedAdapter>,
+}
+
+/// A LoRA adapter: a GGUF with `general.type = adapter` for the model's architecture, in the
+/// same repository or folder as the model file. Ollama loads it as an `ADAPTER`, llama.cpp
+/// with `--lora`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResolvedAdapter {
+    /// The file name in the repository (or local folder).
+    pub file: String,
+    /// Its path on this machine (`--from local`), for ADAPTER lines and presets.
+    #[serde(skip)]
+    pub local_path: Option<PathBuf>,
+    /// Size in bytes.
+    pub size_bytes: Sourced<u64>,
+    /// The SHA-256, hex.
+    pub sha256: Option<Sourced<String>>,
+    /// `general.architecture`, equal to the model's.
+    pub architecture: Sourced<String>,
+    /// `adapter.type` as written (`lora`), when the header has it.
+    pub adapter_type: Option<String>,
 }
 
 /// A multimodal projector: an mmproj GGUF (`general.type = mmproj`) in the same repository or

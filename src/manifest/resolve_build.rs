@@ -10,12 +10,15 @@ use super::provenance::{Conflict, Provenance, Sourced, reconcile};
 use super::resolve::{
     CardBenchmark, CardTarget, LOCK_VERSION, ModelScopeTarget, ModelShape, OllamaChat,
     OllamaTarget, Origin, Resolved, ResolvedChat, ResolvedFamily, ResolvedHub, ResolvedLicense,
-    ResolvedMessage, ResolvedModel, ResolvedParameter, ResolvedProjector, ResolvedVariant, Targets,
+    ResolvedAdapter, ResolvedMessage, ResolvedModel, ResolvedParameter, ResolvedProjector,
+    ResolvedVariant, Targets,
 };
 use super::resolve_chat::{ChatConverter, ChatInput, default_template};
 use super::resolve_error::ResolveError;
 use super::resolve_files::{FileFacts, FileSource};
-use super::schema::{ChatTemplateSource, License, Manifest, ModelEntry, VariantEntry, Visibility};
+use super::schema::{
+    AdapterEntry, ChatTemplateSource, License, Manifest, ModelEntry, VariantEntry, Visibility,
+};
 use crate::gguf::{GgufHeader, ModelKind, Quant, QuantMismatch, SplitName, check_quant};
 use crate::ollama::{ParamValue, Parameter};
 
@@ -41,6 +44,7 @@ pub fn resolve(
     let mut base_model_from_header = None;
     // Variants usually share one projector: read and hash it once.
     let mut projectors: HashMap<String, ResolvedProjector> = HashMap::new();
+    let mut adapters: HashMap<String, ResolvedAdapter> = HashMap::new();
     for (model, variant) in selected {
         let label = format!("{}/{}", model.key, variant.key);
         let facts = files.facts(&variant.file, &label)?;
@@ -61,6 +65,7 @@ pub fn resolve(
             converter,
             &mut conflicts,
             &mut projectors,
+            &mut adapters,
         )?;
         match models.iter_mut().find(|m| m.key == model.key) {
             Some(m) => m.variants.push(resolved),
@@ -195,6 +200,7 @@ fn resolve_variant(
     converter: &mut ChatConverter,
     conflicts: &mut Vec<Conflict>,
     projectors: &mut HashMap<String, ResolvedProjector>,
+    adapters: &mut HashMap<String, ResolvedAdapter>,
 ) -> Result<ResolvedVariant, ResolveError> {
     let path = manifest.path.display().to_string();
     let label = format!("{}/{}", model.key, variant.key);
@@ -237,6 +243,30 @@ fn resolve_variant(
             hint: String::new(),
         })?;
     let arch = architecture.value.clone();
+    let adapter = match model.adapter_for(variant) {
+        Some(entry) => {
+            let found = match adapters.get(&entry.file) {
+                Some(known) => known.clone(),
+                None => {
+                    let found = resolve_adapter(entry, &path, &label, files)?;
+                    adapters.insert(entry.file.clone(), found.clone());
+                    found
+                }
+            };
+            if found.architecture.value != arch {
+                return Err(ResolveError::AdapterArchitecture {
+                    at: manifest_at(&path, entry.location).to_string(),
+                    adapter: entry.file.clone(),
+                    adapter_arch: found.architecture.value,
+                    model_file: file.to_owned(),
+                    model_arch: arch,
+                    variant: label,
+                });
+            }
+            Some(found)
+        }
+        None => None,
+    };
 
     let quant = resolve_quant(&path, variant, header, conflicts)?;
 
@@ -326,6 +356,63 @@ fn resolve_variant(
         messages,
         ollama_names,
         projector,
+        adapter,
+    })
+}
+
+/// Reads an adapter's header and checks that it is an adapter GGUF with an architecture.
+fn resolve_adapter(
+    entry: &AdapterEntry,
+    manifest: &str,
+    label: &str,
+    files: &mut dyn FileSource,
+) -> Result<ResolvedAdapter, ResolveError> {
+    let file = entry.file.as_str();
+    let facts = files.facts(file, label)?;
+    let at = || manifest_at(manifest, entry.location).to_string();
+    let found = match facts.header.model_kind() {
+        ModelKind::Adapter => None,
+        ModelKind::Model => Some("model".to_owned()),
+        ModelKind::Mmproj => Some("mmproj".to_owned()),
+        ModelKind::Other(other) => Some(other),
+    };
+    if let Some(found) = found {
+        return Err(ResolveError::NotAnAdapter {
+            at: at(),
+            file: file.to_owned(),
+            variant: label.to_owned(),
+            hint: match found.as_str() {
+                "mmproj" => "a multimodal projector goes in `projector = \"...\"`".into(),
+                _ => "`adapter` must name a LoRA adapter GGUF (`general.type = adapter`), such as the one llama.cpp's `convert_lora_to_gguf.py` writes; a model file goes in a variant's `file`".into(),
+            },
+            found,
+        });
+    }
+    let architecture = match facts.header.architecture() {
+        Some(a) => Sourced::new(a.to_owned(), header_at(file, "general.architecture")),
+        None => {
+            return Err(ResolveError::MissingFact {
+                file: file.to_owned(),
+                key: "general.architecture".into(),
+                hint: format!(
+                    " ({}: `adapter`): without it the adapter cannot be matched to its base model; regenerate it with llama.cpp's `convert_lora_to_gguf.py`",
+                    at()
+                ),
+            });
+        }
+    };
+    let adapter_type = facts
+        .header
+        .get("adapter.type")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
+    Ok(ResolvedAdapter {
+        file: file.to_owned(),
+        local_path: facts.local_path,
+        size_bytes: facts.size,
+        sha256: facts.sha256,
+        architecture,
+        adapter_type,
     })
 }
 

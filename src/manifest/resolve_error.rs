@@ -148,6 +148,40 @@ pub enum ResolveError {
         /// What to change.
         hint: String,
     },
+    /// An `adapter` that is not an adapter GGUF.
+    #[error(
+        "{at}: `{file}` (variant `{variant}`) is named as the adapter but its header says `general.type = {found}`: {hint}"
+    )]
+    NotAnAdapter {
+        /// `manifest:line:col` of the `adapter` value.
+        at: String,
+        /// The GGUF file.
+        file: String,
+        /// `MODEL/VARIANT`.
+        variant: String,
+        /// The header's `general.type` (`model` when absent).
+        found: String,
+        /// What to change.
+        hint: String,
+    },
+    /// An adapter made for another architecture than the model it is applied to.
+    #[error(
+        "{at}: the adapter `{adapter}` is for architecture `{adapter_arch}`, but the model `{model_file}` (variant `{variant}`) is `{model_arch}`: an adapter only runs on the base model it was trained from; name an adapter for `{model_arch}`, or move `adapter` to a model of architecture `{adapter_arch}`"
+    )]
+    AdapterArchitecture {
+        /// `manifest:line:col` of the `adapter` value.
+        at: String,
+        /// The adapter GGUF.
+        adapter: String,
+        /// Its `general.architecture` (`none` when absent).
+        adapter_arch: String,
+        /// The model GGUF.
+        model_file: String,
+        /// The model's `general.architecture`.
+        model_arch: String,
+        /// `MODEL/VARIANT`.
+        variant: String,
+    },
     /// Two models would be published under the same Ollama name.
     #[error(
         "`{name}` would name both `{first}` and `{second}`: give one model its own `[models.NAME.ollama] name`"

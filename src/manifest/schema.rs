@@ -163,6 +163,9 @@ pub struct ModelEntry {
     /// `projector`: the multimodal projector (mmproj GGUF) every variant of this model uses,
     /// unless a variant names its own.
     pub projector: Option<String>,
+    /// `adapter`: the LoRA adapter GGUF every variant of this model runs with, unless a
+    /// variant names its own.
+    pub adapter: Option<AdapterEntry>,
     /// Where the table is.
     pub location: Location,
 }
@@ -183,9 +186,23 @@ pub struct VariantEntry {
     /// `projector`: this variant's multimodal projector (mmproj GGUF), in the same repository
     /// or folder as `file`; replaces the model's.
     pub projector: Option<String>,
+    /// `adapter`: this variant's LoRA adapter GGUF, in the same repository or folder as
+    /// `file`; replaces the model's.
+    pub adapter: Option<AdapterEntry>,
     /// Settings for this variant.
     pub settings: Settings,
     /// Where the table is.
+    pub location: Location,
+}
+
+/// `adapter = "file.gguf"`: a LoRA adapter (`general.type = adapter`) applied on top of the
+/// model file. One per variant, because Ollama runs at most one adapter per model. The place
+/// is kept so resolution can point at the line when the file turns out not to fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdapterEntry {
+    /// The GGUF file name in the repository (or local folder).
+    pub file: String,
+    /// Where the value is written.
     pub location: Location,
 }
 
@@ -422,6 +439,11 @@ impl ModelEntry {
     /// The projector a variant uses: its own, else the model's.
     pub fn projector_for<'a>(&'a self, variant: &'a VariantEntry) -> Option<&'a str> {
         variant.projector.as_deref().or(self.projector.as_deref())
+    }
+
+    /// The adapter a variant uses: its own, else the model's.
+    pub fn adapter_for<'a>(&'a self, variant: &'a VariantEntry) -> Option<&'a AdapterEntry> {
+        variant.adapter.as_ref().or(self.adapter.as_ref())
     }
 
     /// A variant by key.

@@ -61,17 +61,28 @@ pub fn local_gguf_paths(resolved: &Resolved) -> Result<GgufPaths, PushError> {
             })?;
             paths.insert(projector.file.clone(), path);
         }
+        if let Some(adapter) = &variant.adapter {
+            let path = adapter.local_path.clone().ok_or_else(|| {
+                PushError::input(format!(
+                    "`{}/{}`: the adapter `{}` has no local file",
+                    model.key, variant.key, adapter.file
+                ))
+            })?;
+            paths.insert(adapter.file.clone(), path);
+        }
     }
     Ok(paths)
 }
 
-/// Every repository file a variant needs: its GGUF parts, then its projector, if any.
+/// Every repository file a variant needs: its GGUF parts, then its projector and its
+/// adapter, if any.
 pub fn variant_files(variant: &ResolvedVariant) -> impl Iterator<Item = &str> {
     variant
         .parts
         .iter()
         .map(String::as_str)
         .chain(variant.projector.iter().map(|p| p.file.as_str()))
+        .chain(variant.adapter.iter().map(|a| a.file.as_str()))
 }
 
 /// Ollama's human parameter count (`model_type`): `494.03M`, `1.1B`, `7B`, `12K`.
@@ -118,6 +129,11 @@ pub fn ollama_models(
             .as_ref()
             .map(|p| local_copy(ggufs, model, variant, &p.file))
             .transpose()?;
+        let adapter = variant
+            .adapter
+            .as_ref()
+            .map(|a| local_copy(ggufs, model, variant, &a.file))
+            .transpose()?;
         for name in &variant.ollama_names {
             let name: ModelName = name.parse().map_err(|e| {
                 PushError::input(format!(
@@ -128,6 +144,7 @@ pub fn ollama_models(
             let mut ollama = OllamaModel::new(name, gguf[0].clone());
             ollama.gguf = gguf.clone();
             ollama.projectors = projector.iter().cloned().collect();
+            ollama.adapters = adapter.iter().cloned().collect();
             ollama.template = modelfile.template.clone();
             ollama.system = modelfile.system.clone();
             ollama.licenses = modelfile.license.clone();
@@ -191,6 +208,14 @@ pub fn modelscope_releases(
                 let name = projector.file.rsplit('/').next().unwrap_or(&projector.file);
                 if !files.iter().any(|f| f.repo_path == name) {
                     let path = local_copy(ggufs, model, variant, &projector.file)?;
+                    files.push(ArtifactFile::from_path(name, path)?);
+                }
+            }
+            // The adapter likewise.
+            if let Some(adapter) = &variant.adapter {
+                let name = adapter.file.rsplit('/').next().unwrap_or(&adapter.file);
+                if !files.iter().any(|f| f.repo_path == name) {
+                    let path = local_copy(ggufs, model, variant, &adapter.file)?;
                     files.push(ArtifactFile::from_path(name, path)?);
                 }
             }

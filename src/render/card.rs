@@ -109,15 +109,24 @@ fn root_files(variant: &ResolvedVariant) -> (Option<String>, Option<String>, Str
     (template, system, text)
 }
 
-/// One row of the hardware table. A variant with a projector runs with both files loaded,
-/// so the projector's size is part of every total (and named in the row).
+/// One row of the hardware table. A variant with a projector or an adapter runs with those
+/// files loaded too, so their sizes are part of every total (and named in the row).
 fn hardware_row(model: &ResolvedModel, variant: &ResolvedVariant) -> serde_json::Value {
     let projector_bytes = variant
         .projector
         .as_ref()
         .map(|p| p.size_bytes.value)
         .unwrap_or(0);
-    let files_bytes = variant.size_bytes.value.saturating_add(projector_bytes);
+    let adapter_bytes = variant
+        .adapter
+        .as_ref()
+        .map(|a| a.size_bytes.value)
+        .unwrap_or(0);
+    let files_bytes = variant
+        .size_bytes
+        .value
+        .saturating_add(projector_bytes)
+        .saturating_add(adapter_bytes);
     let kv: Vec<serde_json::Value> = KV_CONTEXTS
         .iter()
         .map(|&ctx| {
@@ -138,6 +147,7 @@ fn hardware_row(model: &ResolvedModel, variant: &ResolvedVariant) -> serde_json:
         "quant": variant.quant.value,
         "size_bytes": variant.size_bytes.value,
         "projector": variant.projector.as_ref().map(|p| json!({"file": p.file, "size_bytes": p.size_bytes.value})),
+        "adapter": variant.adapter.as_ref().map(|a| json!({"file": a.file, "size_bytes": a.size_bytes.value})),
         "context_length": variant.context_length.value,
         "kv": kv,
         "shape": variant.shape,

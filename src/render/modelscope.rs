@@ -79,6 +79,20 @@ pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderEr
                     "sha256": projector.sha256.as_ref().map(|s| s.value.clone()),
                 }));
             }
+            // The adapter too: its own name, listed once.
+            if let Some(adapter) = &variant.adapter
+                && !files.iter().any(|f| f["source"] == adapter.file.as_str())
+            {
+                let name = adapter.file.rsplit('/').next().unwrap_or(&adapter.file);
+                files.push(json!({
+                    "path": name,
+                    "source": adapter.file,
+                    "variant": variant.key,
+                    "adapter": true,
+                    "size": adapter.size_bytes.value,
+                    "sha256": adapter.sha256.as_ref().map(|s| s.value.clone()),
+                }));
+            }
             if !quants.contains(&variant.quant.value) {
                 quants.push(variant.quant.value.clone());
             }

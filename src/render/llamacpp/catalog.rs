@@ -24,10 +24,21 @@ pub fn commands(resolved: &Resolved, variant: &ResolvedVariant, ambiguous: bool)
             jinja_file_name_for(variant)
         )
     };
+    // `-hf` fetches the model only: the adapter is passed as a downloaded file.
+    let lora = variant
+        .adapter
+        .as_ref()
+        .map(|a| format!(" --lora {}", adapter_file_name(&a.file)))
+        .unwrap_or_default();
     vec![
-        format!("llama-cli {source}{template}"),
-        format!("llama-server {source}{template}"),
+        format!("llama-cli {source}{template}{lora}"),
+        format!("llama-server {source}{template}{lora}"),
     ]
+}
+
+/// The adapter's file name without its folder: where `--lora` finds it after a download.
+pub fn adapter_file_name(file: &str) -> &str {
+    file.rsplit('/').next().unwrap_or(file)
 }
 
 /// The `.jinja` file shipped for a GGUF without a chat template (named by the template's
@@ -87,6 +98,17 @@ pub fn entry(resolved: &Resolved, model: &ResolvedModel, variant: &ResolvedVaria
                 "file": projector.file,
                 "size_bytes": projector.size_bytes.value,
                 "sha256": projector.sha256.as_ref().map(|s| &s.value),
+            }),
+        );
+    }
+    if let (Some(adapter), Some(object)) = (&variant.adapter, entry.as_object_mut()) {
+        object.insert(
+            "adapter".into(),
+            json!({
+                "file": adapter.file,
+                "type": adapter.adapter_type,
+                "size_bytes": adapter.size_bytes.value,
+                "sha256": adapter.sha256.as_ref().map(|s| &s.value),
             }),
         );
     }

@@ -41,6 +41,8 @@ pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderEr
             "quant": variant.quant.value,
             "commands": catalog::commands(resolved, variant, ambiguous),
             "chat_template_file": (!variant.chat.in_gguf).then(|| jinja_file_name_for(variant)),
+            "adapter": variant.adapter.as_ref().map(|a| a.file.clone()),
+            "adapter_file_name": variant.adapter.as_ref().map(|a| catalog::adapter_file_name(&a.file)),
         }));
     }
     tree.insert(
@@ -99,6 +101,24 @@ pub fn section_name(model: &ResolvedModel, variant: &ResolvedVariant) -> String 
     format!("{}-{}", model.key, variant.key)
 }
 
+/// The absolute path of a projector or adapter (`what`) as llama-server takes it: UTF-8 only.
+fn absolute_utf8(path: &Path, what: &str, label: &str) -> Result<String, RenderError> {
+    std::path::absolute(path)
+        .map_err(|source| RenderError::Write {
+            path: path.to_owned(),
+            source,
+        })?
+        .to_str()
+        .map(str::to_owned)
+        .ok_or_else(|| RenderError::Preset {
+            variant: label.to_owned(),
+            message: format!(
+                "the {what} path `{}` is not UTF-8, which llama-server needs",
+                path.display()
+            ),
+        })
+}
+
 /// The Hub download URL of a projector at the pinned revision: `hf-repo`/`hf-file` name only
 /// the model, so llama-server fetches the projector through `mmproj-url`.
 pub fn projector_url(resolved: &Resolved, file: &str) -> String {
@@ -134,6 +154,7 @@ fn preset(resolved: &Resolved, local: bool, what: &str) -> Result<Preset, Render
     let mut sections = Vec::new();
     // One comment per unmappable parameter, naming the variants that set it.
     let mut not_carried: Vec<(String, String, Vec<String>)> = Vec::new();
+    let mut adapters_not_carried: Vec<String> = Vec::new();
     for (model, variant) in resolved.variants() {
         let label = format!("{}/{}", model.key, variant.key);
         let source = match (&variant.local_path, local) {
@@ -157,20 +178,7 @@ fn preset(resolved: &Resolved, local: bool, what: &str) -> Result<Preset, Render
         }
         if let Some(projector) = &variant.projector {
             let value = match (&projector.local_path, local) {
-                (Some(path), true) => std::path::absolute(path)
-                    .map_err(|source| RenderError::Write {
-                        path: path.clone(),
-                        source,
-                    })?
-                    .to_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| RenderError::Preset {
-                        variant: label.clone(),
-                        message: format!(
-                            "the projector path `{}` is not UTF-8, which llama-server needs",
-                            path.display()
-                        ),
-                    })?,
+                (Some(path), true) => absolute_utf8(path, "projector", &label)?,
                 (None, true) => return Err(RenderError::NoLocalPath { variant: label }),
                 (_, false) => projector_url(resolved, &projector.file),
             };
@@ -179,6 +187,26 @@ fn preset(resolved: &Resolved, local: bool, what: &str) -> Result<Preset, Render
                 .options
                 .set(key, value)
                 .map_err(err(label.clone()))?;
+        }
+        // llama-server has no option to fetch an adapter by URL, so only local presets carry
+        // `lora`; Hub presets say how to add it.
+        if let Some(adapter) = &variant.adapter {
+            match (&adapter.local_path, local) {
+                (Some(path), true) => {
+                    let value = absolute_utf8(path, "adapter", &label)?;
+                    section
+                        .options
+                        .set("lora", value)
+                        .map_err(err(label.clone()))?;
+                }
+                (None, true) => return Err(RenderError::NoLocalPath { variant: label }),
+                (_, false) => adapters_not_carried.push(format!(
+                    "[{}] runs with the LoRA adapter `{}`, which llama-server cannot fetch from the Hub: download it and add `lora = /path/to/{}` to the section (or pass `--lora`)",
+                    section.name.as_str(),
+                    adapter.file,
+                    adapter.file.rsplit('/').next().unwrap_or(&adapter.file)
+                )),
+            }
         }
         let (options, unmapped) = mapped_parameters(variant, map_ollama_parameter);
         for (key, value) in options {
@@ -207,6 +235,7 @@ fn preset(resolved: &Resolved, local: bool, what: &str) -> Result<Preset, Render
         };
         comments.push(format!("`{param}` ({which}) is not carried over: {reason}"));
     }
+    comments.extend(adapters_not_carried);
     Ok(Preset {
         comments,
         defaults: Default::default(),

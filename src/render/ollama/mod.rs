@@ -122,8 +122,10 @@ pub fn modelfile(
         }
     };
     let from = from_lines(ctx, resolved, variant, &label, style)?;
+    let adapter = adapter_line(ctx, variant, &label, style)?;
     Ok(Modelfile {
         from,
+        adapter,
         template: Some(template),
         system: variant.system.as_ref().map(|s| s.value.clone()),
         parameters: variant.ollama_parameters(),
@@ -192,6 +194,32 @@ fn from_lines(
     }
 }
 
+/// The `ADAPTER` value: the adapter's path relative to `ollama/`, like the FROM lines. An
+/// `hf.co` reference names a model, not an adapter file, so Modelfiles that point at the Hub
+/// get none (and a comment saying so).
+fn adapter_line(
+    ctx: &RenderContext,
+    variant: &ResolvedVariant,
+    label: &str,
+    style: FromStyle,
+) -> Result<Option<String>, RenderError> {
+    let Some(adapter) = &variant.adapter else {
+        return Ok(None);
+    };
+    if from_hub(ctx.resolved, style) {
+        return Ok(None);
+    }
+    let path = adapter
+        .local_path
+        .clone()
+        .ok_or_else(|| RenderError::NoLocalPath {
+            variant: label.to_owned(),
+        })?;
+    relative_path(&ctx.out_dir.join(DIR), &path)
+        .map(Some)
+        .map_err(|source| RenderError::Write { path, source })
+}
+
 /// Whether a Modelfile's FROM lines are `hf.co/...` references.
 fn from_hub(resolved: &Resolved, style: FromStyle) -> bool {
     matches!(
@@ -250,6 +278,16 @@ pub fn modelfile_text(
         comments.push(format!(
             "The multimodal projector `{}` (in {}) has no FROM line: Ollama documents no way to name a projector in an hf.co reference. For image input, download both files and generate with --from local.",
             projector.file, resolved.hub.repo
+        ));
+    }
+    if let Some(adapter) = &variant.adapter
+        && from_hub(resolved, style)
+    {
+        comments.push(format!(
+            "The LoRA adapter `{}` (in {}) has no ADAPTER line: an hf.co reference names a model, not an adapter file. Download both files and generate with --from local, or add `ADAPTER ./{}` by hand next to the downloaded file.",
+            adapter.file,
+            resolved.hub.repo,
+            adapter.file.rsplit('/').next().unwrap_or(&adapter.file)
         ));
     }
     let refs: Vec<&str> = comments.iter().map(String::as_str).collect();
