@@ -11,9 +11,9 @@ use toml::de::{DeTable, DeValue};
 use super::error::{LoadError, ManifestErrorKind, ManifestErrors};
 use super::reader::{Reader, TableRef, Value, display_table, dotted};
 use super::schema::{
-    AdapterEntry, Benchmark, CardSettings, ChatTemplateSource, Family, HubSettings, License, LlamaCppSettings,
-    Manifest, ManifestMessage, ModelEntry, ModelScopeSettings, OllamaSettings, Settings,
-    SourceSettings, VariantEntry, Visibility,
+    AdapterEntry, Benchmark, CardSettings, ChatTemplateSource, Family, HubSettings, License,
+    LlamaCppSettings, Manifest, ManifestMessage, ModelEntry, ModelScopeSettings, OllamaSettings,
+    Settings, SourceSettings, VariantEntry, Visibility,
 };
 use crate::modelfile::MessageRole;
 use crate::ollama::{ModelName, ParamValue, Parameter, TagScheme, suggest};

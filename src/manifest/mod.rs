@@ -59,8 +59,8 @@ pub use load::MAX_MANIFEST_BYTES;
 pub use provenance::{Conflict, Provenance, Sourced, reconcile};
 pub use resolve::{
     CardBenchmark, CardTarget, LOCK_VERSION, ModelScopeTarget, ModelShape, OllamaChat,
-    OllamaTarget, Origin, Resolved, ResolvedChat, ResolvedFamily, ResolvedHub, ResolvedLicense,
-    ResolvedAdapter, ResolvedMessage, ResolvedModel, ResolvedParameter, ResolvedProjector,
+    OllamaTarget, Origin, Resolved, ResolvedAdapter, ResolvedChat, ResolvedFamily, ResolvedHub,
+    ResolvedLicense, ResolvedMessage, ResolvedModel, ResolvedParameter, ResolvedProjector,
     ResolvedVariant, Targets,
 };
 pub use resolve_build::{MAX_TEXT_FILE_BYTES, resolve};

@@ -9,8 +9,8 @@ use super::error::Location;
 use super::provenance::{Conflict, Provenance, Sourced, reconcile};
 use super::resolve::{
     CardBenchmark, CardTarget, LOCK_VERSION, ModelScopeTarget, ModelShape, OllamaChat,
-    OllamaTarget, Origin, Resolved, ResolvedChat, ResolvedFamily, ResolvedHub, ResolvedLicense,
-    ResolvedAdapter, ResolvedMessage, ResolvedModel, ResolvedParameter, ResolvedProjector,
+    OllamaTarget, Origin, Resolved, ResolvedAdapter, ResolvedChat, ResolvedFamily, ResolvedHub,
+    ResolvedLicense, ResolvedMessage, ResolvedModel, ResolvedParameter, ResolvedProjector,
     ResolvedVariant, Targets,
 };
 use super::resolve_chat::{ChatConverter, ChatInput, default_template};
@@ -258,9 +258,8 @@ fn resolve_variant(
                     at: manifest_at(&path, entry.location).to_string(),
                     adapter: entry.file.clone(),
                     adapter_arch: found.architecture.value,
-                    model_file: file.to_owned(),
+                    model: format!("`{file}` (variant `{label}`)"),
                     model_arch: arch,
-                    variant: label,
                 });
             }
             Some(found)
@@ -864,6 +863,105 @@ fn targets(manifest: &Manifest) -> Targets {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gguf::{GgufWriter, Value};
+
+    /// Headers by file name, sized 1 KiB each.
+    struct Headers(Vec<(&'static str, GgufHeader)>);
+
+    impl FileSource for Headers {
+        fn facts(&mut self, file: &str, _variant: &str) -> Result<FileFacts, ResolveError> {
+            let header = self
+                .0
+                .iter()
+                .find(|(name, _)| *name == file)
+                .map(|(_, h)| h.clone())
+                .unwrap_or_else(|| panic!("no test header `{file}`"));
+            Ok(FileFacts {
+                header,
+                size: Sourced::new(1024, Provenance::BuiltInDefault),
+                sha256: None,
+                local_path: None,
+            })
+        }
+    }
+
+    fn header(keys: &[(&str, &str)]) -> GgufHeader {
+        let mut w = GgufWriter::new();
+        for (key, value) in keys {
+            w.set(*key, Value::String((*value).to_owned()));
+        }
+        let mut bytes = Vec::new();
+        w.write_to(&mut bytes).unwrap();
+        GgufHeader::read(bytes.as_slice(), Some(bytes.len() as u64)).unwrap()
+    }
+
+    /// Resolves a one-variant manifest whose model names `adapter = "lora.gguf"` (line 8).
+    fn resolve_with_adapter(adapter: GgufHeader) -> ResolveError {
+        let text = r#"[family]
+name = "RuvLTRA"
+description = "Test."
+publisher = "ruv"
+license = "apache-2.0"
+[hub]
+repo = "ruv/ruvltra"
+[models.small]
+adapter = "lora.gguf"
+[models.small.variants.q4_k_m]
+file = "small-q4_k_m.gguf"
+"#;
+        let manifest = Manifest::parse(text, std::path::Path::new("ruvltra.toml")).unwrap();
+        let model = header(&[("general.architecture", "qwen2")]);
+        let mut files = Headers(vec![("small-q4_k_m.gguf", model), ("lora.gguf", adapter)]);
+        resolve(
+            &manifest,
+            &[],
+            &mut files,
+            Origin::Local { folder: ".".into() },
+            &mut ChatConverter::new(),
+        )
+        .unwrap_err()
+    }
+
+    #[test]
+    fn an_adapter_must_be_an_adapter_gguf() {
+        let err = resolve_with_adapter(header(&[("general.architecture", "qwen2")]));
+        assert!(matches!(err, ResolveError::NotAnAdapter { .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "`ruvltra.toml`:9:11: `lora.gguf` (variant `small/q4_k_m`) is named as the adapter but its header says `general.type = model`: `adapter` must name a LoRA adapter GGUF (`general.type = adapter`), such as the one llama.cpp's `convert_lora_to_gguf.py` writes; a model file goes in a variant's `file`"
+        );
+        let err = resolve_with_adapter(header(&[
+            ("general.architecture", "clip"),
+            ("general.type", "mmproj"),
+        ]));
+        assert!(
+            err.to_string().ends_with(
+                "says `general.type = mmproj`: a multimodal projector goes in `projector = \"...\"`"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_adapter_for_another_architecture_names_both() {
+        let err = resolve_with_adapter(header(&[
+            ("general.architecture", "llama"),
+            ("general.type", "adapter"),
+        ]));
+        assert_eq!(
+            err.to_string(),
+            "`ruvltra.toml`:9:11: the adapter `lora.gguf` is for architecture `llama`, but the model `small-q4_k_m.gguf` (variant `small/q4_k_m`) is `qwen2`: an adapter only runs on the base model it was trained from; name an adapter for `qwen2`, or move `adapter` to a model of architecture `llama`"
+        );
+    }
+
+    #[test]
+    fn an_adapter_without_an_architecture_is_refused() {
+        let err = resolve_with_adapter(header(&[("general.type", "adapter")]));
+        assert!(
+            matches!(&err, ResolveError::MissingFact { file, key, hint } if file == "lora.gguf" && key == "general.architecture" && hint.contains("`ruvltra.toml`:9:11")),
+            "{err:?}"
+        );
+    }
 
     #[test]
     fn size_labels_from_counts() {

@@ -166,7 +166,7 @@ pub enum ResolveError {
     },
     /// An adapter made for another architecture than the model it is applied to.
     #[error(
-        "{at}: the adapter `{adapter}` is for architecture `{adapter_arch}`, but the model `{model_file}` (variant `{variant}`) is `{model_arch}`: an adapter only runs on the base model it was trained from; name an adapter for `{model_arch}`, or move `adapter` to a model of architecture `{adapter_arch}`"
+        "{at}: the adapter `{adapter}` is for architecture `{adapter_arch}`, but the model {model} is `{model_arch}`: an adapter only runs on the base model it was trained from; name an adapter for `{model_arch}`, or move `adapter` to a model of architecture `{adapter_arch}`"
     )]
     AdapterArchitecture {
         /// `manifest:line:col` of the `adapter` value.
@@ -175,12 +175,10 @@ pub enum ResolveError {
         adapter: String,
         /// Its `general.architecture` (`none` when absent).
         adapter_arch: String,
-        /// The model GGUF.
-        model_file: String,
+        /// The model GGUF and its variant: `` `file.gguf` (variant `MODEL/VARIANT`) ``.
+        model: String,
         /// The model's `general.architecture`.
         model_arch: String,
-        /// `MODEL/VARIANT`.
-        variant: String,
     },
     /// Two models would be published under the same Ollama name.
     #[error(

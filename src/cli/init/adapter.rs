@@ -1,10 +1,11 @@
 //! LoRA adapters among the files `init` finds: told apart from models by their header
-//! (`general.type = adapter`), left out of the variants, and listed in a comment.
+//! (`general.type = adapter`) and left out of the variants.
 //!
-//! An adapter runs only on top of a base model, and the manifest has no key for one
-//! (resolution refuses an adapter named as a variant's `file` or a `projector`), so the
-//! starter manifest names each adapter in a comment saying what the user can do instead,
-//! and still passes `check` and resolution.
+//! An adapter runs only on top of a base model of its architecture, and a model takes one
+//! (`adapter = "..."`, as Ollama runs one per model). An adapter whose architecture exactly one
+//! model has, and which is the only such adapter for it, becomes that model's live `adapter`
+//! key; every other adapter is named in a comment saying which models it could fit, so the
+//! starter manifest never guesses and still passes `check` and resolution.
 
 use std::fmt::Write as _;
 
@@ -33,9 +34,65 @@ pub fn is_adapter_name(file: &str) -> bool {
         .any(|word| word == "lora" || word == "adapter")
 }
 
-/// The comment block naming every adapter in `adapters` (none: nothing), with what the
-/// user can do since the manifest cannot publish one. `models` pairs each model key with its
-/// architecture, to say which models an adapter could apply to.
+/// The adapter each model gets as a live `adapter = "..."` key, by model index: an adapter
+/// whose header names an architecture exactly one of `models` (key, architecture) has, when no
+/// other adapter fits that model too. An adapter known by its name only never is one.
+pub(super) fn place_adapters<'a>(
+    adapters: &[&'a FoundFile],
+    models: &[(String, Option<String>)],
+) -> Vec<Option<&'a FoundFile>> {
+    let mut placed: Vec<Option<&FoundFile>> = vec![None; models.len()];
+    let mut fitting = vec![0usize; models.len()];
+    for &adapter in adapters {
+        if let Some(index) = only_model(adapter, models) {
+            fitting[index] += 1;
+            placed[index] = Some(adapter);
+        }
+    }
+    // Two adapters for one model: the user chooses.
+    for (slot, count) in placed.iter_mut().zip(fitting) {
+        if count > 1 {
+            *slot = None;
+        }
+    }
+    placed
+}
+
+/// The index of the one model an adapter's header architecture fits, if exactly one does.
+fn only_model(adapter: &FoundFile, models: &[(String, Option<String>)]) -> Option<usize> {
+    if !matches!(
+        adapter.role,
+        super::Role::Adapter(AdapterEvidence::Header { .. })
+    ) {
+        return None;
+    }
+    let arch = adapter.architecture.as_deref()?;
+    let mut fits = models
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, a))| a.as_deref() == Some(arch));
+    let (index, _) = fits.next()?;
+    fits.next().is_none().then_some(index)
+}
+
+/// The live `adapter` key of a model, with a comment saying why `init` chose it.
+pub(super) fn write_model_adapter(out: &mut String, adapter: &FoundFile) {
+    let arch = adapter.architecture.as_deref().unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "# `{}`: an adapter for architecture `{arch}`, which only this model has; every variant runs with it.",
+        adapter.file
+    );
+    let _ = writeln!(
+        out,
+        "adapter = {}",
+        serde_json::Value::String(adapter.file.clone())
+    );
+}
+
+/// The comment block naming every adapter in `adapters` that no model takes (none: nothing),
+/// with what the user can do. `models` pairs each model key with its architecture, to say
+/// which models an adapter could apply to.
 pub(super) fn write_adapters(
     out: &mut String,
     adapters: &[&FoundFile],
@@ -46,11 +103,11 @@ pub(super) fn write_adapters(
     }
     let _ = writeln!(
         out,
-        "# Adapters found and left out of the models (a manifest has no key for adapters, and"
+        "# Adapters found and applied to no model (`init` applies one only when its architecture fits"
     );
     let _ = writeln!(
         out,
-        "# resolution refuses one as a variant's `file`; an adapter is no model of its own):"
+        "# exactly one model here and no other adapter fits that model; an adapter is no model of its own):"
     );
     for adapter in adapters {
         let _ = writeln!(out, "# - `{}`: {}", adapter.file, describe(adapter, models));
@@ -61,7 +118,7 @@ pub(super) fn write_adapters(
     );
     let _ = writeln!(
         out,
-        "# or add `ADAPTER ./ADAPTER.gguf` to a generated Modelfile by hand. To publish it as a model,"
+        "# or add `adapter = \"ADAPTER.gguf\"` to its model's table (one per model). To publish it as a model,"
     );
     let _ = writeln!(
         out,
@@ -191,5 +248,44 @@ mod tests {
         let mut none = String::new();
         write_adapters(&mut none, &[], &models);
         assert_eq!(none, "");
+    }
+
+    #[test]
+    fn an_adapter_goes_to_the_one_model_of_its_architecture_alone() {
+        let lora = |file: &str, arch: &str| {
+            FoundFile::new(
+                file,
+                &header(&[
+                    ("general.architecture", arch),
+                    ("general.type", "adapter"),
+                    ("adapter.type", "lora"),
+                ]),
+            )
+        };
+        let models = [
+            ("small".to_owned(), Some("qwen2".to_owned())),
+            ("vision".to_owned(), Some("gemma3".to_owned())),
+            ("code".to_owned(), Some("llama".to_owned())),
+            ("chat".to_owned(), Some("llama".to_owned())),
+        ];
+        let sql = lora("sql-lora.gguf", "qwen2");
+        let ocr = lora("ocr-lora.gguf", "gemma3");
+        let ocr2 = lora("ocr2-lora.gguf", "gemma3");
+        let both = lora("llama-lora.gguf", "llama");
+        let none = lora("phi-lora.gguf", "phi3");
+        let unread = FoundFile::unread_adapter("ggml-adapter-model.gguf", "invalid GGUF header");
+        let files: Vec<Option<&str>> =
+            place_adapters(&[&sql, &ocr, &ocr2, &both, &none, &unread], &models)
+                .iter()
+                .map(|p| p.map(|f| f.file.as_str()))
+                .collect();
+        // `vision` has two candidates, `code` and `chat` share one: the user decides.
+        assert_eq!(files, [Some("sql-lora.gguf"), None, None, None]);
+        let mut out = String::new();
+        write_model_adapter(&mut out, &sql);
+        assert_eq!(
+            out,
+            "# `sql-lora.gguf`: an adapter for architecture `qwen2`, which only this model has; every variant runs with it.\nadapter = \"sql-lora.gguf\"\n"
+        );
     }
 }

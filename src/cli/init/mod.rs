@@ -200,13 +200,24 @@ fn preferred(quants: &[String]) -> Option<&String> {
 
 /// The starter manifest for `files` found in `source` (`repo` is `owner/name` when known).
 /// Models come from the model files alone; each projector is placed with [`place`], and
-/// adapters are listed in a comment (the manifest cannot express one).
+/// each adapter goes to the one model of its architecture or, when that is not clear, into a
+/// comment.
 pub fn starter_manifest(
     source: &str,
     repo: Option<&str>,
     local: Option<&str>,
     all_files: &[FoundFile],
 ) -> String {
+    starter(source, repo, local, all_files).0
+}
+
+/// [`starter_manifest`] and how many adapters it applied to a model.
+fn starter(
+    source: &str,
+    repo: Option<&str>,
+    local: Option<&str>,
+    all_files: &[FoundFile],
+) -> (String, usize) {
     let files: Vec<&FoundFile> = all_files.iter().filter(|f| f.role == Role::Model).collect();
     let projectors: Vec<&FoundFile> = all_files
         .iter()
@@ -284,7 +295,13 @@ pub fn starter_manifest(
             )
         })
         .collect();
-    adapter::write_adapters(&mut out, &adapters, &architectures);
+    let applied = adapter::place_adapters(&adapters, &architectures);
+    let left_out: Vec<&FoundFile> = adapters
+        .iter()
+        .copied()
+        .filter(|a| !applied.iter().flatten().any(|p| std::ptr::eq(*p, *a)))
+        .collect();
+    adapter::write_adapters(&mut out, &left_out, &architectures);
     let _ = writeln!(out, "[family]");
     let _ = writeln!(out, "name = {}", q(&display));
     let _ = writeln!(out, "# TODO: one paragraph for the model card.");
@@ -361,6 +378,9 @@ pub fn starter_manifest(
         );
         let _ = writeln!(out, "default_variant = {}", q(default));
         projector::write_model_projectors(&mut out, &placements, index, &pairing);
+        if let Some(Some(adapter)) = applied.get(index) {
+            adapter::write_model_adapter(&mut out, adapter);
+        }
         let _ = writeln!(out);
         for (f, vkey) in list.iter().zip(&variant_keys) {
             let _ = writeln!(
@@ -378,7 +398,7 @@ pub fn starter_manifest(
         q(&publisher),
         q(&family)
     );
-    out
+    (out, applied.iter().flatten().count())
 }
 
 fn toml_string(s: &str) -> String {
@@ -488,7 +508,7 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
             )
         }
     };
-    let text = starter_manifest(&args.source, repo.as_deref(), local.as_deref(), &found);
+    let (text, applied) = starter(&args.source, repo.as_deref(), local.as_deref(), &found);
     let mut options = std::fs::OpenOptions::new();
     options.write(true);
     if args.force {
@@ -507,7 +527,12 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
         1 => besides.push("1 multimodal projector".to_owned()),
         n => besides.push(format!("{n} multimodal projectors")),
     }
-    match adapters {
+    match applied {
+        0 => {}
+        1 => besides.push("1 adapter, applied to its model".to_owned()),
+        n => besides.push(format!("{n} adapters, applied to their models")),
+    }
+    match adapters - applied {
         0 => {}
         1 => besides.push("1 adapter, left out: see the comment at the top".to_owned()),
         n => besides.push(format!(
@@ -749,6 +774,30 @@ mod tests {
             text.contains("a LoRA adapter (its header says `general.type = adapter`), for architecture `qwen2` like `small`"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn an_adapter_only_one_model_fits_is_a_live_key() {
+        let files = [
+            f("ruvltra-small-0.5b-q4_k_m.gguf", "Q4_K_M", None),
+            FoundFile {
+                role: Role::Adapter(AdapterEvidence::Header {
+                    adapter_type: Some("lora".into()),
+                }),
+                ..f("ruvltra-small-0.5b-sql-lora-f16.gguf", "F16", None)
+            },
+        ];
+        let (text, applied) = starter("x", Some("ruv/ruvltra"), None, &files);
+        assert_eq!(applied, 1);
+        let manifest =
+            crate::manifest::Manifest::parse(&text, std::path::Path::new("ruvltra.toml"))
+                .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(
+            manifest.models[0].adapter.as_ref().map(|a| a.file.as_str()),
+            Some("ruvltra-small-0.5b-sql-lora-f16.gguf"),
+            "{text}"
+        );
+        assert!(!text.contains("# Adapters found"), "{text}");
     }
 
     #[test]
