@@ -6,12 +6,14 @@
 //! tensors, a few header keys changed), plus a LoRA adapter written as llama.cpp's
 //! `convert_lora_to_gguf.py` writes one, cross-checked with the reference reader.
 
+#[path = "support/lora.rs"]
+mod lora;
 mod support;
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-use ruvltra_export::gguf::{GgmlType, GgufHeader, GgufWriter, Value};
+use ruvltra_export::gguf::{GgufHeader, GgufWriter, Value};
 use ruvltra_export::manifest::Manifest;
 
 /// The fixture `fixture` (relative to `fixtures/`) with `edits` applied to its header, tensors
@@ -48,33 +50,9 @@ fn projector(projection_dim: u32) -> Vec<u8> {
     )
 }
 
-/// A LoRA adapter for a Qwen2 model as `convert_lora_to_gguf.py` writes one: the base's
-/// architecture, `general.type = adapter`, `adapter.type = lora`, `adapter.lora.alpha`, and
-/// `.lora_a`/`.lora_b` tensor pairs (zeros, rank 4).
+/// The LoRA adapter of `support/lora.rs`, for the fixtures' Qwen2.
 fn lora_adapter() -> Vec<u8> {
-    let s = |v: &str| Value::String(v.to_owned());
-    let mut w = GgufWriter::new();
-    w.set("general.architecture", s("qwen2"));
-    w.set("general.type", s("adapter"));
-    w.set("general.name", s("RuvLTRA Small 0.5B SQL LoRA"));
-    w.set("adapter.type", s("lora"));
-    w.set("adapter.lora.alpha", Value::F32(16.0));
-    for (name, shape) in [
-        ("blk.0.attn_q.weight.lora_a", [256u64, 4]),
-        ("blk.0.attn_q.weight.lora_b", [4, 256]),
-    ] {
-        let elements: u64 = shape.iter().product();
-        w.add_tensor(
-            name,
-            shape.to_vec(),
-            GgmlType::F32,
-            vec![0; elements as usize * 4],
-        )
-        .unwrap();
-    }
-    let mut out = Vec::new();
-    w.write_to(&mut out).unwrap();
-    out
+    lora::lora_adapter("qwen2")
 }
 
 /// A folder `models/` in a fresh temporary folder, holding the named fixtures and `extra`
