@@ -345,6 +345,18 @@ fn init_check_all_and_push_carry_the_adapter() {
         String::from_utf8_lossy(&init.stderr)
     );
     assert_ok(&run_bin(dir.path(), &["check", "ruvltra.toml"]), "check");
+    let explain = run_bin(dir.path(), &["explain"]);
+    assert_ok(&explain, "explain");
+    let explained = String::from_utf8_lossy(&explain.stdout);
+    assert_eq!(
+        explained
+            .matches(&format!(
+                "adapter sha256       {digest} <- sha256 of the local file `models/{ADAPTER}`"
+            ))
+            .count(),
+        2,
+        "{explained}"
+    );
     assert_ok(&run_bin(dir.path(), &["all"]), "all");
     let dist = dir.path().join("dist");
 

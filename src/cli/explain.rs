@@ -114,8 +114,8 @@ pub fn provenance_table(resolved: &Resolved) -> String {
             }
             if let Some(adapter) = &v.adapter {
                 rows.push((
-                    "adapter".into(),
-                    adapter.file.clone(),
+                    "adapter architecture".into(),
+                    adapter.architecture.value.clone(),
                     &adapter.architecture.provenance,
                 ));
                 rows.push((
