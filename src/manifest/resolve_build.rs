@@ -215,6 +215,15 @@ fn resolve_variant(
             hint: "a projector goes in `projector = \"...\"` next to `file`, which names the language model".into(),
         });
     }
+    if header.model_kind() == ModelKind::Adapter {
+        return Err(ResolveError::WrongKind {
+            file: file.to_owned(),
+            variant: label,
+            role: "the model file".into(),
+            found: "adapter".into(),
+            hint: "a LoRA adapter goes in `adapter = \"...\"` next to `file`, which names its base model".into(),
+        });
+    }
     let projector = match model.projector_for(variant) {
         Some(name) => Some(match projectors.get(name) {
             Some(known) => known.clone(),
@@ -922,6 +931,21 @@ file = "small-q4_k_m.gguf"
         .unwrap_err()
     }
 
+    /// Resolves the same manifest with `model` as the variant's file.
+    fn resolve_with_adapter_as_file(model: GgufHeader) -> ResolveError {
+        let text = "[family]\nname = \"R\"\ndescription = \"T.\"\npublisher = \"ruv\"\nlicense = \"apache-2.0\"\n[hub]\nrepo = \"ruv/r\"\n[models.small.variants.q4_k_m]\nfile = \"small-q4_k_m.gguf\"\n";
+        let manifest = Manifest::parse(text, std::path::Path::new("ruvltra.toml")).unwrap();
+        let mut files = Headers(vec![("small-q4_k_m.gguf", model)]);
+        resolve(
+            &manifest,
+            &[],
+            &mut files,
+            Origin::Local { folder: ".".into() },
+            &mut ChatConverter::new(),
+        )
+        .unwrap_err()
+    }
+
     #[test]
     fn an_adapter_must_be_an_adapter_gguf() {
         let err = resolve_with_adapter(header(&[("general.architecture", "qwen2")]));
@@ -939,6 +963,19 @@ file = "small-q4_k_m.gguf"
                 "says `general.type = mmproj`: a multimodal projector goes in `projector = \"...\"`"
             ),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn an_adapter_named_as_the_model_file_is_refused() {
+        let lora = header(&[
+            ("general.architecture", "qwen2"),
+            ("general.type", "adapter"),
+        ]);
+        let err = resolve_with_adapter_as_file(lora);
+        assert_eq!(
+            err.to_string(),
+            "`small-q4_k_m.gguf` (variant `small/q4_k_m`) is named as the model file but its header says `general.type = adapter`: a LoRA adapter goes in `adapter = \"...\"` next to `file`, which names its base model"
         );
     }
 

@@ -132,7 +132,7 @@ pub enum ResolveError {
         source: NameError,
     },
     /// A GGUF file holds the wrong kind of thing for its place in the manifest: a `file` that
-    /// is an mmproj projector, or a `projector` that is not one.
+    /// is an mmproj projector or a LoRA adapter, or a `projector` that is not one.
     #[error(
         "`{file}` (variant `{variant}`) is named as {role} but its header says `general.type = {found}`: {hint}"
     )]
