@@ -2,7 +2,8 @@
 //! adapter's header and records its size and digest (from a local folder and from the fake
 //! Hub), and every output names it (a Modelfile `ADAPTER`, `lora` in the preset and the real
 //! `llama-server` router, the card's files and memory totals, ModelScope's file list, an
-//! adapter layer in an Ollama bundle), including through the real binary from `init` on.
+//! adapter layer in an Ollama bundle and in a real OCI registry), including through the real
+//! binary from `init` on.
 
 #[path = "support/fake_hub.rs"]
 mod fake_hub;
@@ -10,6 +11,8 @@ mod fake_hub;
 mod llama_server;
 #[path = "support/lora.rs"]
 mod lora;
+#[path = "support/registry.rs"]
+mod registry;
 mod support;
 
 use std::path::Path;
@@ -442,4 +445,71 @@ fn init_check_all_and_push_carry_the_adapter() {
         seen += 1;
     }
     assert_eq!(seen, 4, "every Ollama name of both variants");
+}
+
+#[test]
+fn push_to_a_real_oci_registry_sends_the_adapter_layer() {
+    let namespace = registry::unique("lora");
+    let dir = family(|t| {
+        t.replace(
+            "namespace = \"ruv\"",
+            &format!("namespace = \"{namespace}\""),
+        )
+    });
+    let open = registry::open_registry();
+    let out = Command::new(env!("CARGO_BIN_EXE_ruvltra-export"))
+        .args([
+            "push",
+            "--to",
+            "oci",
+            "--registry",
+            &open,
+            "--insecure",
+            "--variant",
+            "small/q4_k_m",
+        ])
+        .current_dir(dir.path())
+        .env("XDG_CACHE_HOME", dir.path().join("cache"))
+        .env("DOCKER_CONFIG", dir.path().join("no-docker"))
+        .env_remove("REGISTRY_USERNAME")
+        .env_remove("REGISTRY_PASSWORD")
+        .output()
+        .unwrap();
+    assert_ok(&out, "push --to oci");
+    let digest = sha256_hex(&dir.path().join("fixtures").join(ADAPTER));
+    let client = reqwest::blocking::Client::new();
+    for tag in ["0.5b-q4_K_M", "0.5b", "latest"] {
+        let url = format!("http://{open}/v2/{namespace}/ruvltra-sql-small/manifests/{tag}");
+        let manifest: Value = client
+            .get(&url)
+            .header(
+                "Accept",
+                "application/vnd.docker.distribution.manifest.v2+json",
+            )
+            .send()
+            .unwrap()
+            .error_for_status()
+            .unwrap()
+            .json()
+            .unwrap();
+        let adapters: Vec<&Value> = manifest["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["mediaType"] == "application/vnd.ollama.image.adapter")
+            .collect();
+        assert_eq!(adapters.len(), 1, "{tag}: {manifest:#}");
+        assert_eq!(adapters[0]["digest"], format!("sha256:{digest}"), "{tag}");
+        let blob = client
+            .get(format!(
+                "http://{open}/v2/{namespace}/ruvltra-sql-small/blobs/sha256:{digest}"
+            ))
+            .send()
+            .unwrap()
+            .error_for_status()
+            .unwrap()
+            .bytes()
+            .unwrap();
+        assert_eq!(blob.as_ref(), lora::lora_adapter("qwen2").as_slice());
+    }
 }
