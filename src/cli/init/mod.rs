@@ -2,7 +2,8 @@
 //! folder or a Hub repository — variants grouped into models by family and fine-tune, the
 //! preferred quant chosen the way llama.cpp picks one (Q4_K_M, then Q8_0, then the first),
 //! multimodal projectors paired with their model instead of becoming variants (see
-//! `projector.rs`), and LoRA adapters left out with a comment saying why (see `adapter.rs`).
+//! `projector.rs`), and LoRA adapters never made variants: given to the one model of their
+//! architecture, else listed in a comment saying why (see `adapter.rs`).
 
 mod adapter;
 mod projector;
