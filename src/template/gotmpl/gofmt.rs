@@ -17,6 +17,7 @@ fn has_value_stringer(v: &Value) -> bool {
     match v {
         Value::Slice(s) => s.stringer == Stringer::Value,
         Value::Struct(s) => s.stringer == Stringer::Value,
+        Value::JsonMap(_) => true,
         _ => false,
     }
 }
@@ -241,7 +242,9 @@ fn format_nested(verb: char, spec: Spec, arg: &Value, depth: usize) -> String {
     let body = match (verb, arg) {
         ('v', _) => v_with_precision(arg, spec),
         ('s', Value::Str(s)) => truncate(s, spec.prec),
-        ('s', Value::Struct(_) | Value::Ordered(_) | Value::Map(_)) => arg_v(arg),
+        ('s', Value::Struct(_) | Value::Ordered(_) | Value::Map(_) | Value::JsonMap(_)) => {
+            arg_v(arg)
+        }
         ('q', Value::Str(s)) => go_quote(s),
         ('q', Value::Int(i)) => match char::from_u32(*i as u32) {
             Some('\'') => "'\\''".to_owned(),

@@ -37,7 +37,7 @@ mod value;
 pub use error::{GoTemplateError, Pos};
 pub use exec::{Limits, MissingKey};
 pub use funcs::FuncEnv;
-pub use value::{Field, Ordered, Slice, Stringer, Struct, Value};
+pub use value::{Field, JsonMap, Ordered, Slice, Stringer, Struct, Value};
 
 use exec::Exec;
 use parse::Tree;
