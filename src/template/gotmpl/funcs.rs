@@ -170,8 +170,9 @@ pub(crate) fn call(name: &str, args: &[Value], env: &FuncEnv, limit: usize) -> F
         }
         "toTypeScriptType" if env.ollama => {
             want(name, args, 1)?;
-            // Only an `api.ToolProperty` has a TypeScript type, and no field Ollama passes to a
-            // template exposes one (tool properties sit behind an ordered map type).
+            // Only an `api.ToolProperty` has a TypeScript type; templates reach one only by
+            // ranging over a tool's properties, which the converter never writes, so the
+            // conversion is not modelled (the Go cross-check would show the difference).
             Ok(Value::str("any"))
         }
         _ => Err(format!("{name:?} is not a defined function")),

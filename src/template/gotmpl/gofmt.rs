@@ -207,7 +207,7 @@ fn format_one(verb: char, spec: Spec, arg: &Value) -> String {
 /// One operand at `depth` inside a container: Go applies the verb to every element (and map
 /// key), and prints a nil element as `<nil>` whatever the verb.
 fn format_nested(verb: char, spec: Spec, arg: &Value, depth: usize) -> String {
-    // A value-receiver `String` method (Ollama's `api.Tools`, `api.Tool`) serves the string
+    // A value-receiver `String` method (Ollama's `templateTools`, `templateArgs`) serves the string
     // verbs; other verbs see the underlying slice or struct.
     if matches!(verb, 'v' | 's' | 'x' | 'X' | 'q') && has_value_stringer(arg) {
         return format_nested(verb, spec, &Value::str(&arg.go_string_copy()), depth);

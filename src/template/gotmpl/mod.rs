@@ -23,7 +23,7 @@
 //! are UTF-8), slicing a string inside a UTF-8 sequence yields U+FFFD, `unicode.IsPrint` (for
 //! `%q` and `js`) is approximated, template calls and blocks nest at most [`Limits::max_depth`]
 //! deep, and values whose Go printing shows a memory address (a struct with a pointer-receiver
-//! `String` method passed to `print`/`printf`, a `*api.Message`) print as JSON or fields
+//! `String` method passed to `print`/`printf`, a `*templateMessage`) print as JSON or fields
 //! instead — output Go itself cannot reproduce from one run to the next.
 
 mod error;

@@ -1,7 +1,7 @@
 //! The data Ollama hands its templates, shaped like its Go types so every field prints,
-//! compares and serialises as in Ollama. This is current Ollama (v0.12.11 on), whose
-//! `template.Execute` passes copies made by `convertMessagesForTemplate` and
-//! `convertToolsForTemplate` rather than the API types:
+//! compares and serialises as in Ollama. This is current Ollama (from its change #13525, which
+//! made the API types order-preserving), whose `template.Execute` passes copies made by
+//! `convertMessagesForTemplate` and `convertToolsForTemplate` rather than the API types:
 //!
 //! - the top level is a `map[string]any` (so a missing key is `<no value>`, not an error);
 //! - `.Messages` is a `[]*templateMessage` of structs `{Role, Content, Thinking, Images,

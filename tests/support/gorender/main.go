@@ -375,9 +375,11 @@ var funcs = template.FuncMap{
 	"currentDate":   func(args ...string) string { return today },
 	"yesterdayDate": func(args ...string) string { return yesterday },
 	"toTypeScriptType": func(v any) string {
-		// Only a ToolProperty has a TypeScript type; none reaches a template through the data.
+		// Only a ToolProperty has a TypeScript type. Ranging over a tool's properties reaches
+		// one; the Rust engine does not model Ollama's conversion, so a template that relies on
+		// it must show up as a mismatch here rather than agree by accident.
 		if _, ok := v.(ToolProperty); ok {
-			return "unreachable"
+			return "unmodelled"
 		}
 		return "any"
 	},
