@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use super::error::ConvertError;
 use super::probe::{
-    self, CallIdPlace, GapKey, Placement, Probe, ProbeFailure, Role, ToolForm, ToolPlacement,
-    ToolPlaces,
+    self, ArgumentsForm, CallIdPlace, GapKey, Placement, Probe, ProbeFailure, Role, ToolForm,
+    ToolPlacement, ToolPlaces,
 };
 use super::transform::{self, Transform};
 use crate::template::jinja::{FixedDateTime, JinjaError, JinjaTemplate};
@@ -42,6 +42,8 @@ pub(super) struct Structure {
     pub tools: Option<ToolStructure>,
     /// Why tools are not converted, when they are not.
     pub tool_problem: Option<String>,
+    /// How tool calls' arguments are written (as JSON unless the tool probes saw otherwise).
+    pub arguments: ArgumentsForm,
 }
 
 /// How a template writes tools, as the tool probes saw it; the gaps around tool definitions,
@@ -143,12 +145,13 @@ pub(super) fn infer(
     let probed = probe_tools(jinja, options, &other, probe::TOOL_COUNT)
         .or_else(|first| probe_tools(jinja, options, &other, 1).map_err(|_| first));
     match probed {
-        Ok((tools, seen)) => {
+        Ok((tools, arguments, seen)) => {
             let mut problems = Vec::new();
             for gaps in seen {
                 problems.extend(merge_gaps(gaps, &mut today, &mut later));
             }
             structure.tools = Some(tools);
+            structure.arguments = arguments;
             structure.tool_problem = problems.into_iter().next();
         }
         Err(reason) => structure.tool_problem = Some(reason),
@@ -215,8 +218,9 @@ fn probe_tools(
     options: &VerifyOptions,
     other: &VerifyOptions,
     calls: usize,
-) -> Result<(ToolStructure, Vec<Seen>), String> {
+) -> Result<(ToolStructure, ArgumentsForm, Vec<Seen>), String> {
     let mut form = None;
+    let mut arguments: Option<ArgumentsForm> = None;
     let mut placement: Option<ToolPlaces> = None;
     let mut before_system: Option<bool> = None;
     let mut call_id: Option<Option<CallIdPlace>> = None;
@@ -286,6 +290,12 @@ fn probe_tools(
                 );
             }
             call_id = Some(seen.call_id);
+            if seen.arguments_form.is_some() {
+                if arguments.is_some() && arguments != seen.arguments_form {
+                    return Err("the arguments of tool calls are written in two forms".to_owned());
+                }
+                arguments.clone_from(&seen.arguments_form);
+            }
         }
         if shape.contains(&Role::ToolResult) {
             if result_places
@@ -328,6 +338,7 @@ fn probe_tools(
             result_places: fixed_places(result_places.flatten())?,
             system_before_last_user_only: system_dropped,
         },
+        arguments.unwrap_or_default(),
         all,
     ))
 }
