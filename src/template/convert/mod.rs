@@ -159,7 +159,7 @@ pub fn convert(input: &ConvertInput<'_>) -> Result<Conversion, ConvertError> {
         report.tools.verdict = Verdict::ArgumentOrder;
         report.tools.verified = false;
         notes.push(
-            "tools: equivalent up to JSON formatting and argument order: the template writes a call's arguments one by one, which Ollama's Go template does in sorted key order while Jinja keeps the caller's order (values other than strings are written as Go's compact JSON)"
+            "tools: equivalent up to JSON formatting and argument order: the template writes a call's arguments one by one, which Ollama's Go template does in sorted key order while Jinja keeps the caller's order (values other than strings are written as Go's compact JSON); Ollama's template-based tool parser reads calls as JSON, so calls the model writes this way come back as content unless the Modelfile names a PARSER for the format"
                 .to_owned(),
         );
     }
