@@ -241,24 +241,44 @@ fn write_tool_calls(out: &mut String, structure: &Structure, call_id: Option<Cal
 fn write_arguments(out: &mut String, form: &ArgumentsForm) {
     match form {
         ArgumentsForm::Json => out.push_str("{{- json $call.Function.Arguments }}\n"),
-        ArgumentsForm::KeyByKey { between, separator } => {
-            out.push_str("{{- $more := false }}\n");
-            out.push_str("{{- range $key, $value := $call.Function.Arguments }}\n");
-            if !separator.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "{{{{- if $more }}}}{{{{ {} }}}}{{{{ end }}}}",
-                    go_string(separator)
-                );
+        ArgumentsForm::KeyByKey {
+            between,
+            separator,
+            split,
+        } => {
+            let value = "{{- if eq (slice (json $value) 0 1) \"\\\"\" }}{{ $value }}{{ else }}{{ json $value }}{{ end }}\n";
+            let literal = |out: &mut String, text: &str| {
+                if !text.is_empty() {
+                    let _ = writeln!(out, "{{{{- {} }}}}", go_string(text));
+                }
+            };
+            match split {
+                // Each argument whole: what starts it, key, value, what ends it.
+                Some((end, start)) => {
+                    out.push_str("{{- range $key, $value := $call.Function.Arguments }}\n");
+                    literal(out, start);
+                    out.push_str("{{- $key }}\n");
+                    literal(out, between);
+                    out.push_str(value);
+                    literal(out, end);
+                    out.push_str("{{- end }}\n");
+                }
+                None => {
+                    out.push_str("{{- $more := false }}\n");
+                    out.push_str("{{- range $key, $value := $call.Function.Arguments }}\n");
+                    if !separator.is_empty() {
+                        let _ = writeln!(
+                            out,
+                            "{{{{- if $more }}}}{{{{ {} }}}}{{{{ end }}}}",
+                            go_string(separator)
+                        );
+                    }
+                    out.push_str("{{- $key }}\n");
+                    literal(out, between);
+                    out.push_str(value);
+                    out.push_str("{{- $more = true }}\n{{- end }}\n");
+                }
             }
-            out.push_str("{{- $key }}\n");
-            if !between.is_empty() {
-                let _ = writeln!(out, "{{{{- {} }}}}", go_string(between));
-            }
-            out.push_str(
-                "{{- if eq (slice (json $value) 0 1) \"\\\"\" }}{{ $value }}{{ else }}{{ json $value }}{{ end }}\n",
-            );
-            out.push_str("{{- $more = true }}\n{{- end }}\n");
         }
     }
 }

@@ -274,6 +274,10 @@ pub(super) enum ArgumentsForm {
         between: String,
         /// The text between one argument's value and the next argument's key.
         separator: String,
+        /// The separator split into what ends an argument and what starts the next, when the
+        /// gaps around the arguments show it (they end with the start and begin with the end);
+        /// then each argument is written whole and no argument writes neither.
+        split: Option<(String, String)>,
     },
 }
 
@@ -317,6 +321,7 @@ fn find_key_by_key(
     let form = ArgumentsForm::KeyByKey {
         between: between.to_owned(),
         separator: output[value_end..c].to_owned(),
+        split: None,
     };
     Ok(Some((a, end - a, form)))
 }

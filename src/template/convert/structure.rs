@@ -167,6 +167,7 @@ pub(super) fn infer(
         }
         structure.gaps.insert(key, pieces);
     }
+    split_arguments(&mut structure);
     let with_system = [Role::System, Role::User, Role::Assistant, Role::User];
     let without = [Role::User, Role::Assistant, Role::User];
     structure.transforms = transform::transforms(jinja, &with_system, options)
@@ -184,6 +185,65 @@ pub(super) fn infer(
         }
     }
     Ok(structure)
+}
+
+/// For arguments written key by key, splits the separator into the text that ends an
+/// argument (which every gap after the arguments starts with) and the text that starts one
+/// (which every gap before them ends with), and moves both out of those gaps, so the Go
+/// template writes each argument whole and a call without arguments writes neither, as the
+/// Jinja loop does. Left unsplit when no split fits.
+fn split_arguments(structure: &mut Structure) {
+    let ArgumentsForm::KeyByKey {
+        separator, split, ..
+    } = &mut structure.arguments
+    else {
+        return;
+    };
+    let text = |pieces: &Vec<Piece>| match pieces.as_slice() {
+        [Piece::Text(text)] => Some(text.clone()),
+        _ => None,
+    };
+    let before: Option<Vec<String>> = structure
+        .gaps
+        .iter()
+        .filter(|(key, _)| key.next == Some(Role::CallArgs))
+        .map(|(_, pieces)| text(pieces))
+        .collect();
+    let after: Option<Vec<String>> = structure
+        .gaps
+        .iter()
+        .filter(|(key, _)| key.prev == Some(Role::CallArgs))
+        .map(|(_, pieces)| text(pieces))
+        .collect();
+    let (Some(before), Some(after)) = (before, after) else {
+        return;
+    };
+    // Every split that fits writes the same prompt (for no arguments too); the shortest end
+    // that closes a tag or a line reads best (`</arg_value>` + `<arg_key>`).
+    let fits = |i: usize| {
+        separator.is_char_boundary(i)
+            && after.iter().all(|t| t.starts_with(&separator[..i]))
+            && before.iter().all(|t| t.ends_with(&separator[i..]))
+    };
+    let fitting: Vec<usize> = (0..=separator.len()).filter(|&i| fits(i)).collect();
+    let readable = fitting
+        .iter()
+        .find(|&&i| separator[..i].ends_with(['>', '\n']))
+        .or(fitting.first());
+    let Some(&i) = readable else {
+        return;
+    };
+    let (end, start) = (separator[..i].to_owned(), separator[i..].to_owned());
+    for (key, pieces) in structure.gaps.iter_mut() {
+        if let [Piece::Text(text)] = pieces.as_mut_slice() {
+            if key.next == Some(Role::CallArgs) {
+                text.truncate(text.len() - start.len());
+            } else if key.prev == Some(Role::CallArgs) {
+                text.drain(..end.len());
+            }
+        }
+    }
+    *split = Some((end, start));
 }
 
 /// Records each gap's text on both dates under its key, unless a text is known for it already;
