@@ -35,6 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut renderable, mut verified) = (0, 0);
     let (mut tool_total, mut tool_ok, mut tool_json, mut think_total, mut think_ok) =
         (0, 0, 0, 0, 0);
+    let mut tool_order = 0usize;
     for path in &paths {
         let name = path
             .file_stem()
@@ -56,6 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     tool_total += 1;
                     tool_ok += usize::from(report.tools.verified);
                     tool_json += usize::from(report.tools.verdict == Verdict::JsonEquivalent);
+                    tool_order += usize::from(report.tools.verdict == Verdict::ArgumentOrder);
                 }
                 if jinja.contains("think") && report.thinking.conversations > 0 {
                     think_total += 1;
@@ -82,6 +84,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         reason,
                         "tools: {} conversations equivalent up to JSON formatting",
                         report.tools.json_equivalent.len()
+                    );
+                }
+                if report.tools.verdict == Verdict::ArgumentOrder {
+                    if !reason.is_empty() {
+                        reason.push_str("; ");
+                    }
+                    let _ = write!(
+                        reason,
+                        "tools: {} conversations equivalent, arguments written key by key (sorted in Go, the caller's order in Jinja)",
+                        report.tools.conversations
                     );
                 }
                 for item in &conversion.unsupported {
@@ -126,8 +138,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let _ = writeln!(
         doc,
-        "- Tool-calling suite, templates that mention `tools`: **{} of {tool_total}** render every tool conversation the same: {tool_ok} byte for byte, {tool_json} equivalent up to JSON formatting (`json` in the tools column: JSON objects compared as values, everything else byte for byte).",
-        tool_ok + tool_json
+        "- Tool-calling suite, templates that mention `tools`: **{} of {tool_total}** render every tool conversation the same: {tool_ok} byte for byte, {tool_json} equivalent up to JSON formatting (`json` in the tools column: JSON objects compared as values, everything else byte for byte), {tool_order} equivalent up to JSON formatting and argument order (`order`: arguments written key by key, which Go visits in sorted key order and Jinja in the caller's).",
+        tool_ok + tool_json + tool_order
     );
     let _ = writeln!(
         doc,
@@ -141,7 +153,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     doc.push_str(&rows);
     std::fs::write(&out_path, doc)?;
     eprintln!(
-        "{verified}/{renderable} verified (tools {tool_ok}+{tool_json} up to JSON/{tool_total}, thinking {think_ok}/{think_total}) in {:.2?}; wrote {}",
+        "{verified}/{renderable} verified (tools {tool_ok}+{tool_json} up to JSON+{tool_order} up to order/{tool_total}, thinking {think_ok}/{think_total}) in {:.2?}; wrote {}",
         elapsed,
         out_path.display()
     );
@@ -149,12 +161,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// A part's verdict in the table: `yes` (byte for byte), `json` (up to JSON formatting),
-/// `no`, or `-` when nothing was compared.
+/// `order` (up to JSON formatting and argument order), `no`, or `-` when nothing was
+/// compared.
 fn verdict(part: &SuiteReport) -> &'static str {
     match (part.conversations, part.verdict) {
         (0, _) => "-",
         (_, Verdict::Verified) => "yes",
         (_, Verdict::JsonEquivalent) => "json",
+        (_, Verdict::ArgumentOrder) => "order",
         (_, Verdict::NotVerified) => "no",
     }
 }

@@ -3,6 +3,7 @@
 
 use ruvltra_export::template::convert::{ConvertInput, convert};
 use ruvltra_export::template::defaults::{self, for_architecture};
+use ruvltra_export::template::suite::{self, SuiteKind};
 
 /// The tokens each family's GGUFs name as BOS and EOS, and the stop the template must yield.
 fn tokens(name: &str) -> (&'static str, &'static str, &'static str) {
@@ -74,7 +75,9 @@ fn the_chatml_default_converts_qwens_tool_calling() {
     let conversion = convert(&input).unwrap();
     let tools = &conversion.report.tools;
     assert!(
-        tools.equivalent() && tools.mismatches.is_empty() && tools.conversations == 4,
+        tools.equivalent()
+            && tools.mismatches.is_empty()
+            && tools.conversations == suite::conversations_of(SuiteKind::Tools).len(),
         "{}",
         conversion.report
     );

@@ -178,6 +178,17 @@ const OLLAMA_EDGE_CASES: &[(Expect, &str)] = &[
         Renders,
         "{{ range .Messages }}{{ range .ToolCalls }}[{{ .ID }} {{ .Function.Index }} {{ .Function.Name }} {{ .Function.Arguments }}]{{ end }}{{ .ToolName }}{{ .ToolCallID }}{{ end }}",
     ),
+    // Arguments are a plain map in current Ollama: ranged in sorted key order, indexed,
+    // printed and marshalled as sorted JSON; values print raw or as JSON.
+    (
+        Renders,
+        "{{ range .Messages }}{{ range .ToolCalls }}{{ range $k, $v := .Function.Arguments }}<{{ $k }}={{ $v }}|{{ json $v }}|{{ printf \"%v\" $v }}>{{ end }}{{ index .Function.Arguments \"query\" }}{{ .Function.Arguments.city }}{{ len .Function.Arguments }}{{ print .Function.Arguments }}{{ . }}{{ .Function }}{{ json . }}{{ end }}{{ end }}",
+    ),
+    // Tool properties are a plain map too; tools themselves print field by field.
+    (
+        Renders,
+        "{{ range .Tools }}{{ range $k, $v := .Function.Parameters.Properties }}{{ $k }}:{{ $v }};{{ json $v }}{{ end }}{{ json .Function }}{{ print . }}{{ end }}",
+    ),
     // Dates and toTypeScriptType (messages mode: legacy mode's last turn has no functions).
     (
         Renders,

@@ -213,6 +213,25 @@ pub fn conversations() -> Vec<Conversation> {
             msg("user", "Thanks!"),
         ],
     ));
+    // A call without arguments: templates that write arguments one by one write nothing of
+    // them, which the converted template must repeat.
+    let mut no_arguments = weather_call();
+    no_arguments.function.arguments.clear();
+    suite.push(tools(
+        "tool_call_without_arguments",
+        vec![
+            msg("user", "What is the weather here?"),
+            Message {
+                tool_calls: vec![no_arguments],
+                ..msg("assistant", "")
+            },
+            Message {
+                tool_name: Some("get_weather".into()),
+                tool_call_id: Some(CALL_ID.into()),
+                ..msg("tool", "{\"temperature\": 18, \"unit\": \"celsius\"}")
+            },
+        ],
+    ));
     let thinking = |name, messages| Conversation {
         name,
         kind: SuiteKind::Thinking,

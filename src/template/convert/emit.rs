@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use super::probe::{CallIdPlace, GapKey, Placement, Role, ToolForm, ToolPlacement};
+use super::probe::{ArgumentsForm, CallIdPlace, GapKey, Placement, Role, ToolForm, ToolPlacement};
 use super::structure::{Piece, Structure, ToolStructure};
 use super::transform::{Strip, Transform};
 
@@ -226,12 +226,60 @@ fn write_tool_calls(out: &mut String, structure: &Structure, call_id: Option<Cal
         out.push_str("{{- $call.ID }}\n");
     }
     write_gap(out, structure, Some(Role::CallArgs));
-    out.push_str("{{- json $call.Function.Arguments }}\n");
+    write_arguments(out, &structure.arguments);
     if call_id == Some(CallIdPlace::AfterArgs) {
         write_gap(out, structure, Some(Role::CallId));
         out.push_str("{{- $call.ID }}\n{{- $prev = \"callid\" }}\n{{- end }}\n");
     } else {
         out.push_str("{{- $prev = \"callargs\" }}\n{{- end }}\n");
+    }
+}
+
+/// A call's arguments: one JSON object, or key by key. Go ranges over the arguments in
+/// sorted key order (Ollama hands templates a plain map), Jinja in the caller's order. A
+/// string value is written as it is, any other as JSON: a string's JSON starts with a quote.
+fn write_arguments(out: &mut String, form: &ArgumentsForm) {
+    match form {
+        ArgumentsForm::Json => out.push_str("{{- json $call.Function.Arguments }}\n"),
+        ArgumentsForm::KeyByKey {
+            between,
+            separator,
+            split,
+        } => {
+            let value = "{{- if eq (slice (json $value) 0 1) \"\\\"\" }}{{ $value }}{{ else }}{{ json $value }}{{ end }}\n";
+            let literal = |out: &mut String, text: &str| {
+                if !text.is_empty() {
+                    let _ = writeln!(out, "{{{{- {} }}}}", go_string(text));
+                }
+            };
+            match split {
+                // Each argument whole: what starts it, key, value, what ends it.
+                Some((end, start)) => {
+                    out.push_str("{{- range $key, $value := $call.Function.Arguments }}\n");
+                    literal(out, start);
+                    out.push_str("{{- $key }}\n");
+                    literal(out, between);
+                    out.push_str(value);
+                    literal(out, end);
+                    out.push_str("{{- end }}\n");
+                }
+                None => {
+                    out.push_str("{{- $more := false }}\n");
+                    out.push_str("{{- range $key, $value := $call.Function.Arguments }}\n");
+                    if !separator.is_empty() {
+                        let _ = writeln!(
+                            out,
+                            "{{{{- if $more }}}}{{{{ {} }}}}{{{{ end }}}}",
+                            go_string(separator)
+                        );
+                    }
+                    out.push_str("{{- $key }}\n");
+                    literal(out, between);
+                    out.push_str(value);
+                    out.push_str("{{- $more = true }}\n{{- end }}\n");
+                }
+            }
+        }
     }
 }
 

@@ -137,7 +137,7 @@ pub fn convert(input: &ConvertInput<'_>) -> Result<Conversion, ConvertError> {
         message: err.to_string(),
         template: template.clone(),
     })?;
-    let report = verify::verify(&jinja, &go, &options)
+    let mut report = verify::verify(&jinja, &go, &options)
         .map_err(|VerifyError::InvalidDate(date)| ConvertError::InvalidDate(date))?;
     if let Some(reason) = &report.not_renderable {
         return Err(ConvertError::NotRenderable {
@@ -153,6 +153,16 @@ pub fn convert(input: &ConvertInput<'_>) -> Result<Conversion, ConvertError> {
         );
     }
     notes.extend(stops.warning);
+    let key_by_key = structure.tools.is_some()
+        && matches!(structure.arguments, probe::ArgumentsForm::KeyByKey { .. });
+    if key_by_key && report.tools.equivalent() {
+        report.tools.verdict = Verdict::ArgumentOrder;
+        report.tools.verified = false;
+        notes.push(
+            "tools: equivalent up to JSON formatting and argument order: the template writes a call's arguments one by one, which Ollama's Go template does in sorted key order while Jinja keeps the caller's order (values other than strings are written as Go's compact JSON); Ollama's template-based tool parser reads calls as JSON, so calls the model writes this way come back as content unless the Modelfile names a PARSER for the format"
+                .to_owned(),
+        );
+    }
     if report.tools.verdict == Verdict::JsonEquivalent {
         notes.push(format!(
             "tools: equivalent up to JSON formatting ({}): Ollama prints tools and arguments as compact JSON in its own key order, the text around them is the same",
@@ -281,5 +291,72 @@ mod tests {
             );
         }
         assert_eq!(conversion.tool_call_tag.as_deref(), Some("<call>"));
+    }
+
+    /// A GLM-like template that writes each argument as `<k>key</k><v>value</v>`.
+    fn key_by_key(value: &str) -> String {
+        format!(
+            r#"{{%- if tools %}}<tools>{{% for t in tools %}}{{{{ t | tojson }}}}{{% endfor %}}</tools>{{% endif %}}
+{{%- for m in messages %}}
+{{%- if m.role == 'tool' %}}<result>{{{{ m.content }}}}</result>
+{{%- elif m.tool_calls %}}<a>{{{{ m.content }}}}{{% for c in m.tool_calls %}}<call>{{{{ c.function.name }}}}{{% for k, v in c.function.arguments.items() %}}<k>{{{{ k }}}}</k><v>{{{{ {value} }}}}</v>{{% endfor %}}</call>{{% endfor %}}</a>
+{{%- else %}}<{{{{ m.role }}}}>{{{{ m.content }}}}</{{{{ m.role }}}}>{{% endif %}}
+{{%- endfor %}}{{% if add_generation_prompt %}}<a>{{% endif %}}"#
+        )
+    }
+
+    #[test]
+    fn arguments_written_key_by_key_are_ranged_in_sorted_order() {
+        let jinja = key_by_key("v | tojson if v is not string else v");
+        let conversion = convert(&ConvertInput::new(&jinja)).unwrap();
+        assert_eq!(
+            conversion.report.tools.verdict,
+            Verdict::ArgumentOrder,
+            "{:?}\n{}",
+            conversion.report.tools,
+            conversion.template
+        );
+        assert!(!conversion.report.tools.verified);
+        let go = OllamaTemplate::parse(&conversion.template).unwrap();
+        let request: crate::template::chat::ChatRequest = serde_json::from_value(serde_json::json!({
+            "messages": [
+                {"role": "user", "content": "Hi"},
+                {"role": "assistant", "content": "", "tool_calls": [{"function": {
+                    "name": "f", "arguments": {"zone": "<b>", "count": 2, "all": {"y": [true, null]}}
+                }}]},
+                {"role": "tool", "content": "ok"}
+            ]
+        }))
+        .unwrap();
+        let rendered = go
+            .render(
+                &request,
+                &crate::template::ollama::RenderOptions::with_date(
+                    crate::template::ollama::Date::new(2024, 7, 26).unwrap(),
+                ),
+            )
+            .unwrap();
+        // Sorted keys, strings as they are, everything else as Go's JSON.
+        assert!(
+            rendered.contains(
+                "<call>f<k>all</k><v>{\"y\":[true,null]}</v><k>count</k><v>2</v><k>zone</k><v><b></v></call>"
+            ),
+            "{rendered}"
+        );
+    }
+
+    #[test]
+    fn arguments_written_with_python_str_are_not_converted() {
+        // `True`, not `true`: Go cannot write Python's `str` of a value.
+        let conversion = convert(&ConvertInput::new(&key_by_key("v | string"))).unwrap();
+        assert!(!conversion.report.tools.equivalent());
+        assert!(
+            conversion
+                .unsupported
+                .iter()
+                .any(|u| u.what.contains("not a string is not written as JSON")),
+            "{:?}",
+            conversion.unsupported
+        );
     }
 }

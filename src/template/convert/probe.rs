@@ -242,14 +242,88 @@ fn call_name_marker(index: usize, k: usize) -> String {
     format!("ZqCall{index}x{k}qZ")
 }
 
-/// The arguments of call `k` of message `index`: one marker key with a marker value.
+/// The arguments of call `k` of message `index`: a marker key with a marker string that
+/// ends in `<&` (which some templates escape or wrap), then a second marker key with `true`
+/// (which Python's `str` writes `True`), so a template that writes arguments one by one shows
+/// the text between two of them and whether it writes strings as they are and other values
+/// as JSON, as the Go template does. The keys are in sorted order, the order Go ranges over
+/// them.
 fn call_arguments(index: usize, k: usize) -> serde_json::Map<String, Value> {
     let mut arguments = serde_json::Map::new();
     arguments.insert(
         format!("ZqArg{index}x{k}qZ"),
-        Value::String(format!("ZqVal{index}x{k}qZ")),
+        Value::String(format!("ZqVal{index}x{k}qZ{STRING_TAIL}")),
     );
+    arguments.insert(format!("ZqArh{index}x{k}qZ"), Value::Bool(true));
     arguments
+}
+
+/// The end of the probes' string argument: characters a template may escape.
+const STRING_TAIL: &str = "<&";
+
+/// How a template writes a call's arguments.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(super) enum ArgumentsForm {
+    /// As one JSON object (Go: `json $call.Function.Arguments`).
+    #[default]
+    Json,
+    /// One by one: each key, then `between`, then the value (raw when a string, JSON
+    /// otherwise), and `separator` between two arguments.
+    KeyByKey {
+        /// The text between a key and its value.
+        between: String,
+        /// The text between one argument's value and the next argument's key.
+        separator: String,
+        /// The separator split into what ends an argument and what starts the next, when the
+        /// gaps around the arguments show it (they end with the start and begin with the end);
+        /// then each argument is written whole and no argument writes neither.
+        split: Option<(String, String)>,
+    },
+}
+
+/// Finds a call's arguments written one by one: both keys in the caller's order, each
+/// followed by the same text and its value, the string as it is and `true` as JSON.
+fn find_key_by_key(
+    output: &str,
+    index: usize,
+    k: usize,
+) -> Result<Option<(usize, usize, ArgumentsForm)>, String> {
+    let what = "tool call's argument";
+    let first = format!("ZqArg{index}x{k}qZ");
+    let value = format!("ZqVal{index}x{k}qZ");
+    let second = format!("ZqArh{index}x{k}qZ");
+    let (Some(a), Some(b), Some(c)) = (
+        find_once(output, &first, what)?,
+        find_once(output, &value, what)?,
+        find_once(output, &second, what)?,
+    ) else {
+        return Ok(None);
+    };
+    let value_end = b + value.len() + STRING_TAIL.len();
+    if !(a + first.len() <= b && value_end <= c) {
+        return Ok(None);
+    }
+    if !output[b + value.len()..].starts_with(STRING_TAIL) {
+        return Err("a string argument of a tool call is not written as it is".to_owned());
+    }
+    let between = &output[a + first.len()..b];
+    let Some(rest) = output[c + second.len()..].strip_prefix(between) else {
+        return Err(
+            "the text around a tool call's argument depends on the value's type".to_owned(),
+        );
+    };
+    if !rest.starts_with("true") {
+        return Err(
+            "an argument of a tool call that is not a string is not written as JSON".to_owned(),
+        );
+    }
+    let end = c + second.len() + between.len() + "true".len();
+    let form = ArgumentsForm::KeyByKey {
+        between: between.to_owned(),
+        separator: output[value_end..c].to_owned(),
+        split: None,
+    };
+    Ok(Some((a, end - a, form)))
 }
 
 /// The id of call `k` of message `index`: nine letters and digits, as Mistral's templates
@@ -307,6 +381,8 @@ pub(super) struct Observation {
     pub tools_before_system: Option<bool>,
     /// Where the calls' ids are written; `None` when no call's id is.
     pub call_id: Option<CallIdPlace>,
+    /// How the calls' arguments are written; `None` when the probe has no call.
+    pub arguments_form: Option<ArgumentsForm>,
     /// The places a tool result is written as, in order: its content, and its call id and
     /// tool name where written; `None` when the probe has no result.
     pub result_places: Option<Vec<Role>>,
@@ -500,6 +576,7 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
     let mut found = Vec::with_capacity(shape.len() * 2);
     let mut reasoning_written = false;
     let mut system_dropped = false;
+    let mut arguments_form = None;
     for (index, &role) in shape.iter().enumerate() {
         if matches!(role, Role::Call | Role::CallContent) {
             if role == Role::CallContent {
@@ -528,11 +605,17 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
                 });
                 let arguments = Value::Object(call_arguments(index, k));
                 let key = format!("ZqArg{index}x{k}qZ");
-                let Some((at, len, _)) = find_json(output, &key, &[arguments])? else {
-                    return Err(
-                        "the arguments of a tool call are not written as a JSON object".to_owned(),
-                    );
+                let (at, len, form) = match find_json(output, &key, &[arguments])? {
+                    Some((at, len, _)) => (at, len, ArgumentsForm::Json),
+                    None => find_key_by_key(output, index, k)?.ok_or_else(|| {
+                        "the arguments of a tool call are written neither as a JSON object nor key by key"
+                            .to_owned()
+                    })?,
                 };
+                if arguments_form.as_ref().is_some_and(|known| *known != form) {
+                    return Err("the arguments of tool calls are written in two forms".to_owned());
+                }
+                arguments_form = Some(form);
                 found.push(Found {
                     at,
                     index,
@@ -735,6 +818,7 @@ fn cut(output: &str, probe: Probe<'_>) -> Result<Observation, String> {
         tool_placement,
         tools_before_system,
         call_id,
+        arguments_form,
         result_places,
         system_dropped,
     })
@@ -1011,7 +1095,7 @@ mod tests {
             calls: 1,
         };
         let out = format!(
-            "[INST]{}[/INST][TOOL_CALLS]{}[CALL_ID]{}[ARGS]{{\"ZqArg1x0qZ\": \"ZqVal1x0qZ\"}}</s>[TOOL_RESULTS]{}[TOOL_CONTENT]{}[/TOOL_RESULTS]",
+            "[INST]{}[/INST][TOOL_CALLS]{}[CALL_ID]{}[ARGS]{{\"ZqArg1x0qZ\": \"ZqVal1x0qZ<&\", \"ZqArh1x0qZ\": true}}</s>[TOOL_RESULTS]{}[TOOL_CONTENT]{}[/TOOL_RESULTS]",
             marker(0),
             call_name_marker(1, 0),
             call_id_marker(1, 0),
@@ -1043,7 +1127,7 @@ mod tests {
         );
         // An id written away from its call is refused, not guessed.
         let moved = format!(
-            "{}{}{}{{\"ZqArg1x0qZ\": \"ZqVal1x0qZ\"}}{}",
+            "{}{}{}{{\"ZqArg1x0qZ\": \"ZqVal1x0qZ<&\", \"ZqArh1x0qZ\": true}}{}",
             call_id_marker(1, 0),
             marker(0),
             call_name_marker(1, 0),

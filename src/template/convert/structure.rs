@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use super::error::ConvertError;
 use super::probe::{
-    self, CallIdPlace, GapKey, Placement, Probe, ProbeFailure, Role, ToolForm, ToolPlacement,
-    ToolPlaces,
+    self, ArgumentsForm, CallIdPlace, GapKey, Placement, Probe, ProbeFailure, Role, ToolForm,
+    ToolPlacement, ToolPlaces,
 };
 use super::transform::{self, Transform};
 use crate::template::jinja::{FixedDateTime, JinjaError, JinjaTemplate};
@@ -42,6 +42,8 @@ pub(super) struct Structure {
     pub tools: Option<ToolStructure>,
     /// Why tools are not converted, when they are not.
     pub tool_problem: Option<String>,
+    /// How tool calls' arguments are written (as JSON unless the tool probes saw otherwise).
+    pub arguments: ArgumentsForm,
 }
 
 /// How a template writes tools, as the tool probes saw it; the gaps around tool definitions,
@@ -143,12 +145,13 @@ pub(super) fn infer(
     let probed = probe_tools(jinja, options, &other, probe::TOOL_COUNT)
         .or_else(|first| probe_tools(jinja, options, &other, 1).map_err(|_| first));
     match probed {
-        Ok((tools, seen)) => {
+        Ok((tools, arguments, seen)) => {
             let mut problems = Vec::new();
             for gaps in seen {
                 problems.extend(merge_gaps(gaps, &mut today, &mut later));
             }
             structure.tools = Some(tools);
+            structure.arguments = arguments;
             structure.tool_problem = problems.into_iter().next();
         }
         Err(reason) => structure.tool_problem = Some(reason),
@@ -164,6 +167,7 @@ pub(super) fn infer(
         }
         structure.gaps.insert(key, pieces);
     }
+    split_arguments(&mut structure);
     let with_system = [Role::System, Role::User, Role::Assistant, Role::User];
     let without = [Role::User, Role::Assistant, Role::User];
     structure.transforms = transform::transforms(jinja, &with_system, options)
@@ -181,6 +185,65 @@ pub(super) fn infer(
         }
     }
     Ok(structure)
+}
+
+/// For arguments written key by key, splits the separator into the text that ends an
+/// argument (which every gap after the arguments starts with) and the text that starts one
+/// (which every gap before them ends with), and moves both out of those gaps, so the Go
+/// template writes each argument whole and a call without arguments writes neither, as the
+/// Jinja loop does. Left unsplit when no split fits.
+fn split_arguments(structure: &mut Structure) {
+    let ArgumentsForm::KeyByKey {
+        separator, split, ..
+    } = &mut structure.arguments
+    else {
+        return;
+    };
+    let text = |pieces: &Vec<Piece>| match pieces.as_slice() {
+        [Piece::Text(text)] => Some(text.clone()),
+        _ => None,
+    };
+    let before: Option<Vec<String>> = structure
+        .gaps
+        .iter()
+        .filter(|(key, _)| key.next == Some(Role::CallArgs))
+        .map(|(_, pieces)| text(pieces))
+        .collect();
+    let after: Option<Vec<String>> = structure
+        .gaps
+        .iter()
+        .filter(|(key, _)| key.prev == Some(Role::CallArgs))
+        .map(|(_, pieces)| text(pieces))
+        .collect();
+    let (Some(before), Some(after)) = (before, after) else {
+        return;
+    };
+    // Every split that fits writes the same prompt (for no arguments too); the shortest end
+    // that closes a tag or a line reads best (`</arg_value>` + `<arg_key>`).
+    let fits = |i: usize| {
+        separator.is_char_boundary(i)
+            && after.iter().all(|t| t.starts_with(&separator[..i]))
+            && before.iter().all(|t| t.ends_with(&separator[i..]))
+    };
+    let fitting: Vec<usize> = (0..=separator.len()).filter(|&i| fits(i)).collect();
+    let readable = fitting
+        .iter()
+        .find(|&&i| separator[..i].ends_with(['>', '\n']))
+        .or(fitting.first());
+    let Some(&i) = readable else {
+        return;
+    };
+    let (end, start) = (separator[..i].to_owned(), separator[i..].to_owned());
+    for (key, pieces) in structure.gaps.iter_mut() {
+        if let [Piece::Text(text)] = pieces.as_mut_slice() {
+            if key.next == Some(Role::CallArgs) {
+                text.truncate(text.len() - start.len());
+            } else if key.prev == Some(Role::CallArgs) {
+                text.drain(..end.len());
+            }
+        }
+    }
+    *split = Some((end, start));
 }
 
 /// Records each gap's text on both dates under its key, unless a text is known for it already;
@@ -215,8 +278,9 @@ fn probe_tools(
     options: &VerifyOptions,
     other: &VerifyOptions,
     calls: usize,
-) -> Result<(ToolStructure, Vec<Seen>), String> {
+) -> Result<(ToolStructure, ArgumentsForm, Vec<Seen>), String> {
     let mut form = None;
+    let mut arguments: Option<ArgumentsForm> = None;
     let mut placement: Option<ToolPlaces> = None;
     let mut before_system: Option<bool> = None;
     let mut call_id: Option<Option<CallIdPlace>> = None;
@@ -286,6 +350,12 @@ fn probe_tools(
                 );
             }
             call_id = Some(seen.call_id);
+            if seen.arguments_form.is_some() {
+                if arguments.is_some() && arguments != seen.arguments_form {
+                    return Err("the arguments of tool calls are written in two forms".to_owned());
+                }
+                arguments.clone_from(&seen.arguments_form);
+            }
         }
         if shape.contains(&Role::ToolResult) {
             if result_places
@@ -328,6 +398,7 @@ fn probe_tools(
             result_places: fixed_places(result_places.flatten())?,
             system_before_last_user_only: system_dropped,
         },
+        arguments.unwrap_or_default(),
         all,
     ))
 }

@@ -207,7 +207,7 @@ impl<'a> Exec<'a> {
         let mark = self.vars.len();
         let len = match &v {
             Value::Slice(s) => s.items.len(),
-            Value::Map(m) => m.len(),
+            Value::Map(_) | Value::JsonMap(_) => v.as_map().map_or(0, BTreeMap::len),
             Value::Int(n) => {
                 if b.pipe.decl.len() > 1 {
                     return Err(self.err(format!(
@@ -233,10 +233,7 @@ impl<'a> Exec<'a> {
             return Ok(Flow::Normal);
         }
         // Map keys are visited in sorted order, as Go's `range` sorts them.
-        let mut map_iter = match &v {
-            Value::Map(m) => Some(m.iter()),
-            _ => None,
-        };
+        let mut map_iter = v.as_map().map(|m| m.iter());
         for i in 0..len {
             self.step()?;
             let (index, elem) = match (&v, map_iter.as_mut()) {
@@ -442,11 +439,11 @@ impl<'a> Exec<'a> {
         match receiver {
             Value::Invalid => Ok(Value::Invalid),
             Value::Nil => Err(self.err(format!("nil pointer evaluating interface {{}}.{name}"))),
-            Value::Map(m) => {
+            Value::Map(_) | Value::JsonMap(_) => {
                 if has_args {
                     return Err(self.err(format!("{name} is not a method but has arguments")));
                 }
-                Ok(match m.get(name) {
+                Ok(match receiver.as_map().and_then(|m| m.get(name)) {
                     Some(v) => v.clone(),
                     None => match self.missing {
                         MissingKey::Invalid => Value::Invalid,

@@ -99,6 +99,7 @@ pub(crate) fn call(name: &str, args: &[Value], env: &FuncEnv, limit: usize) -> F
                 Value::Str(s) => Ok(Value::Int(s.len() as i64)),
                 Value::Slice(s) => Ok(Value::Int(s.items.len() as i64)),
                 Value::Map(m) => Ok(Value::Int(m.len() as i64)),
+                Value::JsonMap(m) => Ok(Value::Int(m.entries.len() as i64)),
                 Value::Nil => Err("len of nil pointer".to_owned()),
                 Value::Invalid => Err("len of untyped nil".to_owned()),
                 other => Err(format!("len of type {}", other.type_name())),
@@ -169,8 +170,9 @@ pub(crate) fn call(name: &str, args: &[Value], env: &FuncEnv, limit: usize) -> F
         }
         "toTypeScriptType" if env.ollama => {
             want(name, args, 1)?;
-            // Only an `api.ToolProperty` has a TypeScript type, and no field Ollama passes to a
-            // template exposes one (tool properties sit behind an ordered map type).
+            // Only an `api.ToolProperty` has a TypeScript type; templates reach one only by
+            // ranging over a tool's properties, which the converter never writes, so the
+            // conversion is not modelled (the Go cross-check would show the difference).
             Ok(Value::str("any"))
         }
         _ => Err(format!("{name:?} is not a defined function")),
@@ -318,8 +320,12 @@ fn index(item: &Value, indexes: &[Value]) -> F {
                     .map(|b| Value::Int(i64::from(*b)))
                     .ok_or_else(|| "reflect: string index out of range".to_owned())?
             }
-            Value::Map(m) => match unwrap_nil(i) {
-                Value::Str(k) => m.get(&**k).cloned().unwrap_or(Value::Nil),
+            Value::Map(_) | Value::JsonMap(_) => match unwrap_nil(i) {
+                Value::Str(k) => item
+                    .as_map()
+                    .and_then(|m| m.get(&**k))
+                    .cloned()
+                    .unwrap_or(Value::Nil),
                 Value::Invalid => return Err("value is nil; should be of type string".to_owned()),
                 other => {
                     return Err(format!(

@@ -17,6 +17,7 @@ fn has_value_stringer(v: &Value) -> bool {
     match v {
         Value::Slice(s) => s.stringer == Stringer::Value,
         Value::Struct(s) => s.stringer == Stringer::Value,
+        Value::JsonMap(_) => true,
         _ => false,
     }
 }
@@ -206,7 +207,7 @@ fn format_one(verb: char, spec: Spec, arg: &Value) -> String {
 /// One operand at `depth` inside a container: Go applies the verb to every element (and map
 /// key), and prints a nil element as `<nil>` whatever the verb.
 fn format_nested(verb: char, spec: Spec, arg: &Value, depth: usize) -> String {
-    // A value-receiver `String` method (Ollama's `api.Tools`, `api.Tool`) serves the string
+    // A value-receiver `String` method (Ollama's `templateTools`, `templateArgs`) serves the string
     // verbs; other verbs see the underlying slice or struct.
     if matches!(verb, 'v' | 's' | 'x' | 'X' | 'q') && has_value_stringer(arg) {
         return format_nested(verb, spec, &Value::str(&arg.go_string_copy()), depth);
@@ -241,7 +242,9 @@ fn format_nested(verb: char, spec: Spec, arg: &Value, depth: usize) -> String {
     let body = match (verb, arg) {
         ('v', _) => v_with_precision(arg, spec),
         ('s', Value::Str(s)) => truncate(s, spec.prec),
-        ('s', Value::Struct(_) | Value::Ordered(_) | Value::Map(_)) => arg_v(arg),
+        ('s', Value::Struct(_) | Value::Ordered(_) | Value::Map(_) | Value::JsonMap(_)) => {
+            arg_v(arg)
+        }
         ('q', Value::Str(s)) => go_quote(s),
         ('q', Value::Int(i)) => match char::from_u32(*i as u32) {
             Some('\'') => "'\\''".to_owned(),

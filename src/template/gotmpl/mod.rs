@@ -23,7 +23,7 @@
 //! are UTF-8), slicing a string inside a UTF-8 sequence yields U+FFFD, `unicode.IsPrint` (for
 //! `%q` and `js`) is approximated, template calls and blocks nest at most [`Limits::max_depth`]
 //! deep, and values whose Go printing shows a memory address (a struct with a pointer-receiver
-//! `String` method passed to `print`/`printf`, a `*api.Message`) print as JSON or fields
+//! `String` method passed to `print`/`printf`, a `*templateMessage`) print as JSON or fields
 //! instead — output Go itself cannot reproduce from one run to the next.
 
 mod error;
@@ -37,7 +37,7 @@ mod value;
 pub use error::{GoTemplateError, Pos};
 pub use exec::{Limits, MissingKey};
 pub use funcs::FuncEnv;
-pub use value::{Field, Ordered, Slice, Stringer, Struct, Value};
+pub use value::{Field, JsonMap, Ordered, Slice, Stringer, Struct, Value};
 
 use exec::Exec;
 use parse::Tree;

@@ -29,6 +29,10 @@ pub enum Value {
     /// An ordered map type of Ollama's (tool-call arguments, tool properties): a struct to the
     /// template engine, a JSON object in insertion order to `json` and printing.
     Ordered(Rc<Ordered>),
+    /// A named map type of Ollama's with a `String()` printing its JSON (the template copies
+    /// of tool-call arguments and tool properties): ranged, indexed and marshalled like a
+    /// `map[string]any` (sorted keys), printed as its JSON wherever `fmt` prints it.
+    JsonMap(Rc<JsonMap>),
 }
 
 /// A Go slice and its element type.
@@ -90,6 +94,18 @@ pub struct Ordered {
     pub entries: Vec<(String, Value)>,
 }
 
+/// A named `map[string]T` type with a value-receiver `String()` that prints its JSON, or
+/// `{}` when the map is nil.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonMap {
+    /// The Go type.
+    pub type_name: &'static str,
+    /// The entries; Go visits and marshals them in sorted key order.
+    pub entries: BTreeMap<String, Value>,
+    /// A nil map (JSON `null`) rather than an empty one (`{}`).
+    pub is_nil: bool,
+}
+
 impl Struct {
     /// The field called `name`, if the struct has one.
     pub fn field(&self, name: &str) -> Option<&Value> {
@@ -116,6 +132,15 @@ impl Value {
         }))
     }
 
+    /// The entries of a map value (plain or named), which Go ranges and indexes alike.
+    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+        match self {
+            Value::Map(m) => Some(m),
+            Value::JsonMap(m) => Some(&m.entries),
+            _ => None,
+        }
+    }
+
     /// The Go type name, as error messages print it.
     pub fn type_name(&self) -> String {
         match self {
@@ -129,6 +154,7 @@ impl Value {
             Value::Map(_) => "map[string]interface {}".to_owned(),
             Value::Struct(s) => s.type_name.to_owned(),
             Value::Ordered(o) => o.type_name.to_owned(),
+            Value::JsonMap(m) => m.type_name.to_owned(),
         }
     }
 
@@ -142,6 +168,7 @@ impl Value {
             Value::Str(s) => !s.is_empty(),
             Value::Slice(s) => !s.items.is_empty(),
             Value::Map(m) => !m.is_empty(),
+            Value::JsonMap(m) => !m.entries.is_empty(),
             Value::Struct(_) | Value::Ordered(_) => true,
         }
     }
@@ -156,6 +183,7 @@ impl Value {
             Value::Str(s) => s.is_empty(),
             Value::Slice(s) => s.items.is_empty(),
             Value::Map(m) => m.is_empty(),
+            Value::JsonMap(m) => m.entries.is_empty(),
             Value::Struct(_) | Value::Ordered(_) => false,
         }
     }
@@ -266,6 +294,9 @@ fn write_v(out: &mut String, v: &Value, depth: usize, addressable: bool) {
             out.push('}');
         }
         Value::Ordered(_) => out.push_str(&v.to_go_json().unwrap_or_default()),
+        // `String()` marshals the map and writes "{}" for a nil one.
+        Value::JsonMap(m) if m.is_nil => out.push_str("{}"),
+        Value::JsonMap(_) => out.push_str(&v.to_go_json().unwrap_or_default()),
     }
 }
 
@@ -404,9 +435,11 @@ fn write_json(out: &mut String, v: &Value) -> bool {
             }
             out.push(']');
         }
-        Value::Map(m) => {
+        Value::JsonMap(m) if m.is_nil => out.push_str("null"),
+        Value::Map(_) | Value::JsonMap(_) => {
+            let m = v.as_map().map(|m| m.iter()).into_iter().flatten();
             out.push('{');
-            for (i, (k, item)) in m.iter().enumerate() {
+            for (i, (k, item)) in m.enumerate() {
                 if i > 0 {
                     out.push(',');
                 }

@@ -1,20 +1,25 @@
 //! The data Ollama hands its templates, shaped like its Go types so every field prints,
-//! compares and serialises as in Ollama:
+//! compares and serialises as in Ollama. This is current Ollama (from its change #13525, which
+//! made the API types order-preserving), whose `template.Execute` passes copies made by
+//! `convertMessagesForTemplate` and `convertToolsForTemplate` rather than the API types:
 //!
 //! - the top level is a `map[string]any` (so a missing key is `<no value>`, not an error);
-//! - `.Messages` is a `[]*api.Message` of structs `{Role, Content, Thinking, Images,
-//!   ToolCalls, ToolName, ToolCallID}` (a missing field is an error, as in Ollama);
-//! - a tool call is `{ID, Function{Index, Name, Arguments}}`, whose arguments print as their
-//!   JSON in the client's key order;
-//! - `.Tools` is `api.Tools`, printing as JSON; each tool is `{Type, Items, Function{Name,
-//!   Description, Parameters{Type, $defs, Items, Required, Properties}}}`, and JSON output
-//!   follows Ollama's struct field order and `omitempty` tags, dropping unknown schema keys.
+//! - `.Messages` is a `[]*templateMessage` of structs `{Role, Content, Thinking, Images,
+//!   ToolCalls, ToolName, ToolCallID}` without JSON tags (a missing field is an error);
+//! - a tool call is `{ID, Function{Index, Name, Arguments}}`, whose arguments are a
+//!   `templateArgs` map: `range` visits them in sorted key order and they print as their JSON
+//!   with sorted keys (Jinja keeps the client's order);
+//! - `.Tools` is `templateTools`, printing as JSON; each tool is a `templateTool` `{Type,
+//!   Items, Function{Name, Description, Parameters{Type, $defs, Items, Required,
+//!   Properties}}}` without `String` methods, `Description` always written, and `Properties`
+//!   a `templateProperties` map (sorted keys) of `api.ToolProperty`, whose JSON follows
+//!   Ollama's field order and `omitempty` tags, dropping unknown schema keys.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use crate::template::chat::{Message, Tool, ToolCall};
-use crate::template::gotmpl::{Field, Ordered, Slice, Stringer, Struct, Value};
+use crate::template::gotmpl::{Field, JsonMap, Ordered, Slice, Stringer, Struct, Value};
 
 use super::Collated;
 
@@ -73,7 +78,7 @@ pub fn messages_mode(collated: &Collated, tools: &[Tool], think: &ThinkFlags) ->
     top.insert(
         "Messages".to_owned(),
         slice(
-            "[]*api.Message",
+            "[]*template.templateMessage",
             collated.messages.iter().map(message).collect(),
             Stringer::None,
         ),
@@ -81,7 +86,7 @@ pub fn messages_mode(collated: &Collated, tools: &[Tool], think: &ThinkFlags) ->
     top.insert(
         "Tools".to_owned(),
         slice(
-            "api.Tools",
+            "template.templateTools",
             tools.iter().map(tool).collect(),
             Stringer::Value,
         ),
@@ -107,77 +112,81 @@ fn insert_think(top: &mut BTreeMap<String, Value>, think: &ThinkFlags) {
     top.insert("IsThinkSet".to_owned(), Value::Bool(think.is_set));
 }
 
-/// One `api.Message`.
+/// One message as Ollama's `convertMessagesForTemplate` copies it: a `*templateMessage`,
+/// whose fields carry no JSON tags (so `json` writes them under their Go names, none omitted).
 pub fn message(m: &Message) -> Value {
     structure(
-        "*api.Message",
+        "*template.templateMessage",
         Stringer::None,
         vec![
-            field("Role", "role", false, Value::str(&m.role)),
-            field("Content", "content", false, Value::str(&m.content)),
-            field("Thinking", "thinking", true, Value::str(&m.thinking)),
+            field("Role", "Role", false, Value::str(&m.role)),
+            field("Content", "Content", false, Value::str(&m.content)),
+            field("Thinking", "Thinking", false, Value::str(&m.thinking)),
             field(
                 "Images",
-                "images",
-                true,
+                "Images",
+                false,
                 slice("[]api.ImageData", Vec::new(), Stringer::None),
             ),
             field(
                 "ToolCalls",
-                "tool_calls",
-                true,
+                "ToolCalls",
+                false,
                 slice(
-                    "[]api.ToolCall",
+                    "[]template.templateToolCall",
                     m.tool_calls.iter().map(tool_call).collect(),
                     Stringer::None,
                 ),
             ),
             field(
                 "ToolName",
-                "tool_name",
-                true,
+                "ToolName",
+                false,
                 Value::str(m.tool_name.as_deref().unwrap_or("")),
             ),
             field(
                 "ToolCallID",
-                "tool_call_id",
-                true,
+                "ToolCallID",
+                false,
                 Value::str(m.tool_call_id.as_deref().unwrap_or("")),
             ),
         ],
     )
 }
 
+/// A `templateToolCall`: its arguments are a `templateArgs` map, so `range` visits them in
+/// sorted key order and printing or `json` writes them with sorted keys.
 fn tool_call(c: &ToolCall) -> Value {
-    let args = Value::Ordered(Rc::new(Ordered {
-        type_name: "api.ToolCallFunctionArguments",
+    let args = Value::JsonMap(Rc::new(JsonMap {
+        type_name: "template.templateArgs",
         entries: c
             .function
             .arguments
             .iter()
             .map(|(k, v)| (k.clone(), Value::from_json(v)))
             .collect(),
+        is_nil: false,
     }));
     let function = structure(
-        "api.ToolCallFunction",
+        "template.templateToolCallFunction",
         Stringer::None,
         vec![
             field(
                 "Index",
-                "index",
+                "Index",
                 false,
                 Value::Int(c.function.index.unwrap_or(0) as i64),
             ),
-            field("Name", "name", false, Value::str(&c.function.name)),
-            field("Arguments", "arguments", false, args),
+            field("Name", "Name", false, Value::str(&c.function.name)),
+            field("Arguments", "Arguments", false, args),
         ],
     );
     structure(
-        "api.ToolCall",
+        "template.templateToolCall",
         Stringer::None,
         vec![
-            field("ID", "id", true, Value::str(c.id.as_deref().unwrap_or(""))),
-            field("Function", "function", false, function),
+            field("ID", "ID", false, Value::str(c.id.as_deref().unwrap_or(""))),
+            field("Function", "Function", false, function),
         ],
     )
 }
@@ -190,8 +199,8 @@ fn any(v: Option<&serde_json::Value>) -> Value {
 fn tool(t: &Tool) -> Value {
     let p = &t.function.parameters;
     let parameters = structure(
-        "api.ToolFunctionParameters",
-        Stringer::Pointer,
+        "template.templateToolFunctionParameters",
+        Stringer::None,
         vec![
             field(
                 "Type",
@@ -215,27 +224,27 @@ fn tool(t: &Tool) -> Value {
                 "Properties",
                 "properties",
                 false,
-                properties(p.get("properties")),
+                template_properties(p.get("properties")),
             ),
         ],
     );
     let function = structure(
-        "api.ToolFunction",
-        Stringer::Pointer,
+        "template.templateToolFunction",
+        Stringer::None,
         vec![
             field("Name", "name", false, Value::str(&t.function.name)),
             field(
                 "Description",
                 "description",
-                true,
+                false,
                 Value::str(&t.function.description),
             ),
             field("Parameters", "parameters", false, parameters),
         ],
     );
     structure(
-        "api.Tool",
-        Stringer::Value,
+        "template.templateTool",
+        Stringer::None,
         vec![
             field("Type", "type", false, Value::str(&t.kind)),
             field("Items", "items", true, Value::Nil),
@@ -244,7 +253,22 @@ fn tool(t: &Tool) -> Value {
     )
 }
 
-/// A `*api.ToolPropertiesMap`: properties in the client's order, or nil when absent.
+/// A `templateProperties` map (sorted keys, printing as JSON), nil when absent.
+fn template_properties(v: Option<&serde_json::Value>) -> Value {
+    let entries = match v {
+        Some(serde_json::Value::Object(o)) => {
+            o.iter().map(|(k, v)| (k.clone(), property(v))).collect()
+        }
+        _ => BTreeMap::new(),
+    };
+    Value::JsonMap(Rc::new(JsonMap {
+        type_name: "template.templateProperties",
+        is_nil: !matches!(v, Some(serde_json::Value::Object(_))),
+        entries,
+    }))
+}
+
+/// A nested `*api.ToolPropertiesMap`: properties in the client's order, or nil when absent.
 fn properties(v: Option<&serde_json::Value>) -> Value {
     match v {
         Some(serde_json::Value::Object(o)) => Value::Ordered(Rc::new(Ordered {

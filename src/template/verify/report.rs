@@ -17,6 +17,12 @@ pub enum Verdict {
     /// compared as values (tools part only: Python's and Go's JSON formatting differ), and at
     /// least one needed it.
     JsonEquivalent,
+    /// As [`Verdict::JsonEquivalent`] (or byte for byte), for a template that writes tool-call
+    /// arguments one by one: Ollama's Go template visits them in sorted key order while Jinja
+    /// keeps the caller's, so a caller whose argument keys are not sorted sees them
+    /// reordered. The suite's keys are sorted, so it cannot show the difference; the
+    /// converter sets this verdict, the verifier never does.
+    ArgumentOrder,
     /// Some conversation renders differently, or none was compared.
     #[default]
     NotVerified,
@@ -27,6 +33,7 @@ impl fmt::Display for Verdict {
         f.write_str(match self {
             Verdict::Verified => "verified",
             Verdict::JsonEquivalent => "equivalent up to JSON formatting",
+            Verdict::ArgumentOrder => "equivalent up to JSON formatting and argument order",
             Verdict::NotVerified => "NOT verified",
         })
     }
@@ -38,7 +45,7 @@ pub struct SuiteReport {
     /// Every compared conversation rendered the same prompt byte for byte, and at least one
     /// was compared.
     pub verified: bool,
-    /// The verdict: `verified`, `json_equivalent` or `not_verified`.
+    /// The verdict: `verified`, `json_equivalent`, `argument_order` or `not_verified`.
     pub verdict: Verdict,
     /// Conversations compared (skipped ones not counted).
     pub conversations: usize,
@@ -136,9 +143,12 @@ pub struct VerifyReport {
 
 impl SuiteReport {
     /// Whether every compared conversation renders the same prompt, byte for byte or up to
-    /// JSON formatting.
+    /// JSON formatting (and, for arguments written key by key, argument order).
     pub fn equivalent(&self) -> bool {
-        matches!(self.verdict, Verdict::Verified | Verdict::JsonEquivalent)
+        matches!(
+            self.verdict,
+            Verdict::Verified | Verdict::JsonEquivalent | Verdict::ArgumentOrder
+        )
     }
 
     /// Sets `verified` and `verdict` from the conversations compared.

@@ -1,8 +1,9 @@
 // Command gorender renders chat requests through Go templates with Go's own text/template,
 // applying Ollama's rendering rules, so the tests can compare the Rust interpreter against the
 // real engine. Standard library only; the data types below mirror the shape of Ollama's API
-// types as described in docs/reference (field names, JSON tags, String methods), written for
-// this test rather than copied.
+// types (for decoding the request) and of the copies current Ollama's template package makes
+// for templates (`convertMessagesForTemplate`: plain maps for arguments and properties, JSON
+// String methods), written for this test rather than copied.
 //
 // Input (stdin): {"date":"YYYY-MM-DD","templates":[src...],"requests":[ChatRequest...],
 // "plain":[{"template":src,"data":any,"missing_zero":bool}...]}.
@@ -138,27 +139,12 @@ func (t ToolCallFunctionArguments) MarshalJSON() ([]byte, error) {
 	return marshalOrdered(t.om.keys, t.om.vals)
 }
 
-func (t *ToolCallFunctionArguments) String() string {
-	b, _ := t.MarshalJSON()
-	return string(b)
-}
-
 type Tools []Tool
-
-func (t Tools) String() string {
-	b, _ := json.Marshal(t)
-	return string(b)
-}
 
 type Tool struct {
 	Type     string       `json:"type"`
 	Items    any          `json:"items,omitempty"`
 	Function ToolFunction `json:"function"`
-}
-
-func (t Tool) String() string {
-	b, _ := json.Marshal(t)
-	return string(b)
 }
 
 type ToolFunction struct {
@@ -167,22 +153,12 @@ type ToolFunction struct {
 	Parameters  ToolFunctionParameters `json:"parameters"`
 }
 
-func (t *ToolFunction) String() string {
-	b, _ := json.Marshal(t)
-	return string(b)
-}
-
 type ToolFunctionParameters struct {
 	Type       string             `json:"type"`
 	Defs       any                `json:"$defs,omitempty"`
 	Items      any                `json:"items,omitempty"`
 	Required   []string           `json:"required,omitempty"`
 	Properties *ToolPropertiesMap `json:"properties"`
-}
-
-func (t *ToolFunctionParameters) String() string {
-	b, _ := json.Marshal(t)
-	return string(b)
 }
 
 type ToolPropertiesMap struct {
@@ -245,6 +221,133 @@ type ToolProperty struct {
 	Required    []string           `json:"required,omitempty"`
 }
 
+// ---- The copies current Ollama hands its templates (convertMessagesForTemplate,
+// convertToolsForTemplate): plain maps with sorted keys where the API types keep the
+// client's order, so templates can range over arguments and properties. ----
+
+// templateArgs is a tool call's arguments as templates see them; it prints as its JSON.
+type templateArgs map[string]any
+
+func (t templateArgs) String() string {
+	if t == nil {
+		return "{}"
+	}
+	b, _ := json.Marshal(t)
+	return string(b)
+}
+
+// templateProperties is a tool's top-level properties as templates see them.
+type templateProperties map[string]ToolProperty
+
+func (t templateProperties) String() string {
+	if t == nil {
+		return "{}"
+	}
+	b, _ := json.Marshal(t)
+	return string(b)
+}
+
+type templateTools []templateTool
+
+func (t templateTools) String() string {
+	b, _ := json.Marshal(t)
+	return string(b)
+}
+
+type templateTool struct {
+	Type     string               `json:"type"`
+	Items    any                  `json:"items,omitempty"`
+	Function templateToolFunction `json:"function"`
+}
+
+type templateToolFunction struct {
+	Name        string                 `json:"name"`
+	Description string                 `json:"description"`
+	Parameters  templateToolParameters `json:"parameters"`
+}
+
+type templateToolParameters struct {
+	Type       string             `json:"type"`
+	Defs       any                `json:"$defs,omitempty"`
+	Items      any                `json:"items,omitempty"`
+	Required   []string           `json:"required,omitempty"`
+	Properties templateProperties `json:"properties"`
+}
+
+// templateMessage and the types below carry no JSON tags, as in Ollama.
+type templateMessage struct {
+	Role       string
+	Content    string
+	Thinking   string
+	Images     []ImageData
+	ToolCalls  []templateToolCall
+	ToolName   string
+	ToolCallID string
+}
+
+type templateToolCall struct {
+	ID       string
+	Function templateToolCallFunction
+}
+
+type templateToolCallFunction struct {
+	Index     int
+	Name      string
+	Arguments templateArgs
+}
+
+func templateMessages(msgs []*Message) []*templateMessage {
+	if msgs == nil {
+		return nil
+	}
+	out := make([]*templateMessage, 0, len(msgs))
+	for _, m := range msgs {
+		var calls []templateToolCall
+		for _, c := range m.ToolCalls {
+			var args templateArgs
+			if c.Function.Arguments.om != nil {
+				args = templateArgs(c.Function.Arguments.om.vals)
+			}
+			calls = append(calls, templateToolCall{
+				ID: c.ID,
+				Function: templateToolCallFunction{
+					Index: c.Function.Index, Name: c.Function.Name, Arguments: args,
+				},
+			})
+		}
+		out = append(out, &templateMessage{
+			Role: m.Role, Content: m.Content, Thinking: m.Thinking, Images: m.Images,
+			ToolCalls: calls, ToolName: m.ToolName, ToolCallID: m.ToolCallID,
+		})
+	}
+	return out
+}
+
+func templateToolsOf(tools Tools) templateTools {
+	if tools == nil {
+		return nil
+	}
+	out := make(templateTools, 0, len(tools))
+	for _, t := range tools {
+		p := t.Function.Parameters
+		var props templateProperties
+		if p.Properties != nil && p.Properties.vals != nil {
+			props = templateProperties(p.Properties.vals)
+		}
+		out = append(out, templateTool{
+			Type: t.Type, Items: t.Items,
+			Function: templateToolFunction{
+				Name: t.Function.Name, Description: t.Function.Description,
+				Parameters: templateToolParameters{
+					Type: p.Type, Defs: p.Defs, Items: p.Items, Required: p.Required,
+					Properties: props,
+				},
+			},
+		})
+	}
+	return out
+}
+
 // ThinkValue is the request's "think": a bool or a level string.
 type ThinkValue struct {
 	Value any
@@ -272,9 +375,11 @@ var funcs = template.FuncMap{
 	"currentDate":   func(args ...string) string { return today },
 	"yesterdayDate": func(args ...string) string { return yesterday },
 	"toTypeScriptType": func(v any) string {
-		// Only a ToolProperty has a TypeScript type; none reaches a template through the data.
+		// Only a ToolProperty has a TypeScript type. Ranging over a tool's properties reaches
+		// one; the Rust engine does not model Ollama's conversion, so a template that relies on
+		// it must show up as a mismatch here rather than agree by accident.
 		if _, ok := v.(ToolProperty); ok {
-			return "unreachable"
+			return "unmodelled"
 		}
 		return "any"
 	},
@@ -602,7 +707,8 @@ func (o *ollamaTemplate) render(req ChatRequest) (string, error) {
 	var b bytes.Buffer
 	if o.vars["messages"] {
 		err := o.tmpl.Execute(&b, map[string]any{
-			"System": system, "Messages": msgs, "Tools": req.Tools, "Response": "",
+			"System": system, "Messages": templateMessages(msgs),
+			"Tools": templateToolsOf(req.Tools), "Response": "",
 			"Think": think, "ThinkLevel": level, "IsThinkSet": isSet,
 		})
 		return b.String(), err
