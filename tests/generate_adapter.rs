@@ -9,6 +9,8 @@
 mod fake_hub;
 #[path = "support/llama_server.rs"]
 mod llama_server;
+#[path = "support/local_family.rs"]
+mod local_family;
 #[path = "support/lora.rs"]
 mod lora;
 #[path = "support/registry.rs"]
@@ -18,12 +20,11 @@ mod support;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use ruvltra_export::manifest::{
-    ChatConverter, LocalFiles, Manifest, Origin, ResolveError, Resolved, resolve,
-};
+use ruvltra_export::manifest::Origin;
 use ruvltra_export::modelfile::Modelfile;
-use ruvltra_export::render::{OutputTree, RenderOptions, Target, render};
 use serde_json::Value;
+
+use local_family::{render_all, sha256_hex, try_resolve};
 
 const ADAPTER: &str = "ruvltra-small-0.5b-sql-lora-f16.gguf";
 const MODELS: [&str; 2] = [
@@ -48,35 +49,6 @@ fn family(edit: impl Fn(String) -> String) -> tempfile::TempDir {
     }
     std::fs::write(fixtures.join(ADAPTER), lora::lora_adapter("qwen2")).unwrap();
     dir
-}
-
-fn try_resolve(dir: &Path) -> Result<Resolved, Box<ResolveError>> {
-    let manifest = Manifest::load(&dir.join("ruvltra.toml")).unwrap();
-    resolve(
-        &manifest,
-        &[],
-        &mut LocalFiles::new(dir.join("fixtures")),
-        Origin::Local {
-            folder: "fixtures".into(),
-        },
-        &mut ChatConverter::new(),
-    )
-    .map_err(Box::new)
-}
-
-fn render_all(dir: &Path, resolved: &Resolved) -> OutputTree {
-    render(
-        resolved,
-        &Target::ALL,
-        &dir.join("dist"),
-        &RenderOptions::default(),
-    )
-    .unwrap()
-}
-
-fn sha256_hex(path: &Path) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
 }
 
 fn run_bin(dir: &Path, args: &[&str]) -> Output {

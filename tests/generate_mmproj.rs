@@ -8,17 +8,19 @@
 mod fake_hub;
 #[path = "support/llama_server.rs"]
 mod llama_server;
+#[path = "support/local_family.rs"]
+mod local_family;
 mod support;
 
 use std::path::Path;
 
 use ruvltra_export::manifest::{
-    ChatConverter, FileFacts, FileSource, LocalFiles, Manifest, Origin, ResolveError, Resolved,
-    resolve,
+    ChatConverter, FileFacts, FileSource, LocalFiles, Manifest, Origin, ResolveError, resolve,
 };
 use ruvltra_export::modelfile::Modelfile;
-use ruvltra_export::render::{OutputTree, RenderOptions, Target, render};
 use serde_json::Value;
+
+use local_family::{render_all, sha256_hex, try_resolve};
 
 const PROJECTOR: &str = "mmproj/ruvltra-small-0.5b-mmproj-f16.gguf";
 
@@ -40,35 +42,6 @@ fn family(edit: impl Fn(String) -> String) -> tempfile::TempDir {
         .unwrap();
     }
     dir
-}
-
-fn try_resolve(dir: &Path) -> Result<Resolved, Box<ResolveError>> {
-    let manifest = Manifest::load(&dir.join("ruvltra.toml")).unwrap();
-    resolve(
-        &manifest,
-        &[],
-        &mut LocalFiles::new(dir.join("fixtures")),
-        Origin::Local {
-            folder: "fixtures".into(),
-        },
-        &mut ChatConverter::new(),
-    )
-    .map_err(Box::new)
-}
-
-fn render_all(dir: &Path, resolved: &Resolved) -> OutputTree {
-    render(
-        resolved,
-        &Target::ALL,
-        &dir.join("dist"),
-        &RenderOptions::default(),
-    )
-    .unwrap()
-}
-
-fn sha256_hex(path: &Path) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
 }
 
 #[test]
