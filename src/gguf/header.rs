@@ -76,6 +76,18 @@ pub enum ModelKind {
     Other(String),
 }
 
+impl ModelKind {
+    /// The `general.type` value it was read from (`model` also for a missing key).
+    pub fn as_str(&self) -> &str {
+        match self {
+            ModelKind::Model => "model",
+            ModelKind::Adapter => "adapter",
+            ModelKind::Mmproj => "mmproj",
+            ModelKind::Other(other) => other,
+        }
+    }
+}
+
 /// Split-file info from `split.no` / `split.count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SplitInfo {

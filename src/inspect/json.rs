@@ -3,7 +3,7 @@
 use serde_json::{Map, Value as Json, json};
 
 use super::FileReport;
-use crate::gguf::{Array, ByteOrder, GgufHeader, ModelKind, Severity, SpecialToken, Value};
+use crate::gguf::{Array, ByteOrder, GgufHeader, Severity, SpecialToken, Value};
 
 /// How many elements of an array are shown without `--full`.
 pub const ARRAY_HEAD_LEN: usize = 8;
@@ -110,7 +110,7 @@ fn derived_json(report: &FileReport) -> Json {
         "basename": header.basename(),
         "size_label": header.size_label(),
         "finetune": header.finetune(),
-        "kind": kind_name(&header.model_kind()),
+        "kind": header.model_kind().as_str(),
         "parameters": header.parameter_count(),
         "quant": {
             "file_type": header.file_type().map(|ft| ft.to_u32()),
@@ -148,15 +148,6 @@ fn split_json(header: &GgufHeader) -> Json {
             "tensors_total": split.tensors_total,
         })
     })
-}
-
-fn kind_name(kind: &ModelKind) -> &str {
-    match kind {
-        ModelKind::Model => "model",
-        ModelKind::Adapter => "adapter",
-        ModelKind::Mmproj => "mmproj",
-        ModelKind::Other(other) => other,
-    }
 }
 
 /// A metadata value as JSON: numbers, booleans and strings as they are (floats in their

@@ -378,12 +378,8 @@ fn resolve_adapter(
     let file = entry.file.as_str();
     let facts = files.facts(file, label)?;
     let at = || manifest_at(manifest, entry.location).to_string();
-    let found = match facts.header.model_kind() {
-        ModelKind::Adapter => None,
-        ModelKind::Model => Some("model".to_owned()),
-        ModelKind::Mmproj => Some("mmproj".to_owned()),
-        ModelKind::Other(other) => Some(other),
-    };
+    let kind = facts.header.model_kind();
+    let found = (kind != ModelKind::Adapter).then(|| kind.as_str().to_owned());
     if let Some(found) = found {
         return Err(ResolveError::NotAnAdapter {
             at: at(),
@@ -431,12 +427,8 @@ fn resolve_projector(
     files: &mut dyn FileSource,
 ) -> Result<ResolvedProjector, ResolveError> {
     let facts = files.facts(file, label)?;
-    let found = match facts.header.model_kind() {
-        ModelKind::Mmproj => None,
-        ModelKind::Model => Some("model".to_owned()),
-        ModelKind::Adapter => Some("adapter".to_owned()),
-        ModelKind::Other(other) => Some(other),
-    };
+    let kind = facts.header.model_kind();
+    let found = (kind != ModelKind::Mmproj).then(|| kind.as_str().to_owned());
     if let Some(found) = found {
         return Err(ResolveError::WrongKind {
             file: file.to_owned(),
