@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use fake_hub::{Access, FakeHub, Listener, Pace};
 use ruvltra_export::digest::Digest;
+use ruvltra_export::source::hub::Downloaded;
 use ruvltra_export::source::{
     HubClient, HubEndpoint, HubError, HubLimits, HubSettings, RepoId, RepoPath, Revision,
 };
@@ -102,25 +103,30 @@ fn place() -> (RepoId, Revision, RepoPath) {
     )
 }
 
+/// Downloads `model.gguf` of the test repository, expected to hash to `sha` and be `size`
+/// bytes, into `cache`, reporting bytes to `on_bytes`.
+fn fetch(
+    client: &HubClient,
+    sha: &Digest,
+    size: usize,
+    cache: &std::path::Path,
+    on_bytes: &(dyn Fn(u64) + Sync),
+) -> Result<Downloaded, HubError> {
+    let (repo, revision, path) = place();
+    client.download(&repo, &revision, &path, sha, size as u64, cache, on_bytes)
+}
+
 #[test]
 fn a_cut_connection_resumes_within_the_same_call() {
     let bytes = body();
     let (url, ranges) = serve(bytes.clone(), 100_000, true);
     let cache = tempfile::tempdir().unwrap();
-    let (repo, revision, path) = place();
     let sha = Digest::of_bytes(&bytes);
     let reported = Mutex::new(Vec::new());
-    let done = client(&url)
-        .download(
-            &repo,
-            &revision,
-            &path,
-            &sha,
-            bytes.len() as u64,
-            cache.path(),
-            &|have| reported.lock().unwrap().push(have),
-        )
-        .unwrap();
+    let done = fetch(&client(&url), &sha, bytes.len(), cache.path(), &|have| {
+        reported.lock().unwrap().push(have)
+    })
+    .unwrap();
     assert_eq!(std::fs::read(&done.path).unwrap(), bytes);
     assert_eq!(done.bytes_fetched, bytes.len() as u64);
     let ranges = ranges.lock().unwrap().clone();
@@ -139,19 +145,8 @@ fn bytes_that_do_not_hash_to_the_hubs_sha256_are_not_kept() {
     let bytes = body();
     let (url, _) = serve(bytes.clone(), bytes.len(), true);
     let cache = tempfile::tempdir().unwrap();
-    let (repo, revision, path) = place();
     let wrong = Digest::of_bytes(b"something else");
-    let err = client(&url)
-        .download(
-            &repo,
-            &revision,
-            &path,
-            &wrong,
-            bytes.len() as u64,
-            cache.path(),
-            &|_| {},
-        )
-        .unwrap_err();
+    let err = fetch(&client(&url), &wrong, bytes.len(), cache.path(), &|_| {}).unwrap_err();
     assert!(matches!(err, HubError::DigestMismatch { .. }), "{err}");
     let message = err.to_string();
     assert!(message.contains(wrong.as_str()), "{message}");
@@ -167,21 +162,10 @@ fn a_server_that_ignores_the_range_restarts_the_file() {
     let bytes = body();
     let (url, ranges) = serve(bytes.clone(), bytes.len(), false);
     let cache = tempfile::tempdir().unwrap();
-    let (repo, revision, path) = place();
     let sha = Digest::of_bytes(&bytes);
     let partial = cache.path().join(format!("{}.partial", sha.as_str()));
     std::fs::write(&partial, &bytes[..50_000]).unwrap();
-    let done = client(&url)
-        .download(
-            &repo,
-            &revision,
-            &path,
-            &sha,
-            bytes.len() as u64,
-            cache.path(),
-            &|_| {},
-        )
-        .unwrap();
+    let done = fetch(&client(&url), &sha, bytes.len(), cache.path(), &|_| {}).unwrap();
     assert_eq!(
         ranges.lock().unwrap()[0],
         format!("50000-{}", bytes.len() - 1)
@@ -244,19 +228,8 @@ fn a_body_that_stalls_longer_than_the_idle_timeout_resumes_where_it_stopped() {
         },
     );
     let cache = tempfile::tempdir().unwrap();
-    let (repo, revision, path) = place();
     let sha = Digest::of_bytes(&bytes);
-    let done = client
-        .download(
-            &repo,
-            &revision,
-            &path,
-            &sha,
-            size as u64,
-            cache.path(),
-            &|_| {},
-        )
-        .unwrap();
+    let done = fetch(&client, &sha, size, cache.path(), &|_| {}).unwrap();
     assert_eq!(done.sha256, sha);
     assert_eq!(Digest::of_bytes(&std::fs::read(&done.path).unwrap()), sha);
     assert_eq!(done.bytes_fetched, size as u64, "nothing fetched twice");
@@ -291,19 +264,8 @@ fn a_slow_but_steady_body_is_not_cut_by_the_request_timeout() {
         },
     );
     let cache = tempfile::tempdir().unwrap();
-    let (repo, revision, path) = place();
     let sha = Digest::of_bytes(&bytes);
-    let done = client
-        .download(
-            &repo,
-            &revision,
-            &path,
-            &sha,
-            size as u64,
-            cache.path(),
-            &|_| {},
-        )
-        .unwrap();
+    let done = fetch(&client, &sha, size, cache.path(), &|_| {}).unwrap();
     assert_eq!(Digest::of_bytes(&std::fs::read(&done.path).unwrap()), sha);
     assert_eq!(done.bytes_fetched, size as u64);
     assert_eq!(
@@ -369,19 +331,8 @@ fn a_body_that_never_comes_gives_up_after_the_retry_budget() {
         },
     );
     let cache = tempfile::tempdir().unwrap();
-    let (repo, revision, path) = place();
     let sha = Digest::of_bytes(&bytes);
-    let err = client
-        .download(
-            &repo,
-            &revision,
-            &path,
-            &sha,
-            bytes.len() as u64,
-            cache.path(),
-            &|_| {},
-        )
-        .unwrap_err();
+    let err = fetch(&client, &sha, bytes.len(), cache.path(), &|_| {}).unwrap_err();
     match &err {
         HubError::DownloadStalled {
             offset,

@@ -38,12 +38,7 @@ fn release(models: Vec<OllamaModel>) -> Release {
 }
 
 fn ctx(digests: &DigestCache) -> PushContext<'_> {
-    PushContext {
-        reads: Default::default(),
-        digests,
-        progress: &QuietProgress,
-        options: TransferOptions::default(),
-    }
+    PushContext::new(digests, &QuietProgress, TransferOptions::default())
 }
 
 fn files_under(dir: &Path) -> Vec<String> {

@@ -698,12 +698,7 @@ fn one_failing_registry_does_not_stop_the_others() {
     );
     assert!(!r.ok, "{}", r.all);
     assert!(r.all.contains("MODELSCOPE_API_TOKEN"), "{}", r.all);
-    let rows: Vec<&str> = r
-        .stdout
-        .lines()
-        .skip_while(|l| !l.starts_with("REGISTRY"))
-        .skip(1)
-        .collect();
+    let rows = support::summary_rows(&r.stdout);
     assert_eq!(rows.len(), 2, "{}", r.stdout);
     assert!(
         rows[0].starts_with("bundle") && rows[0].ends_with(" ok"),

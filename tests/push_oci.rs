@@ -98,12 +98,7 @@ fn push_verify_repush_and_read_back_with_skopeo() {
     let release = release(vec![model(&repository, "q4_k_m", "ggml-vocab-phi-3.gguf")]);
     let backend = oci_backend(&registry, None, Vec::new());
     let digests = DigestCache::in_memory();
-    let ctx = PushContext {
-        reads: Default::default(),
-        digests: &digests,
-        progress: &QuietProgress,
-        options: transfer_options(64 << 20),
-    };
+    let ctx = PushContext::new(&digests, &QuietProgress, transfer_options(64 << 20));
     let plan = backend.plan(&release, &ctx).unwrap();
     assert!(
         plan.items
@@ -155,12 +150,7 @@ fn authenticated_registry_needs_the_right_password() {
     let repository = format!("ruvltra/{}", unique("auth"));
     let release = release(vec![model(&repository, "q4", "ggml-vocab-phi-3.gguf")]);
     let digests = DigestCache::in_memory();
-    let ctx = PushContext {
-        reads: Default::default(),
-        digests: &digests,
-        progress: &QuietProgress,
-        options: transfer_options(64 << 20),
-    };
+    let ctx = PushContext::new(&digests, &QuietProgress, transfer_options(64 << 20));
 
     let err = oci_backend(&registry, None, Vec::new())
         .plan(&release, &ctx)
@@ -213,12 +203,7 @@ fn chunked_upload_survives_a_cut_connection_without_sending_twice() {
     let backend = oci_backend(&proxy.addr(), None, Vec::new());
     let digests = DigestCache::in_memory();
     let recorder = Recorder::default();
-    let ctx = PushContext {
-        reads: Default::default(),
-        digests: &digests,
-        progress: &recorder,
-        options: transfer_options(1 << 20),
-    };
+    let ctx = PushContext::new(&digests, &recorder, transfer_options(1 << 20));
     let (_, sent) = push_all(&backend, &release, &ctx);
     assert!(
         proxy.log().iter().any(|l| l.ends_with("-> cut")),
@@ -256,12 +241,7 @@ fn interrupted_push_resumes_in_the_next_command() {
     options.state_dir = Some(state.path().to_path_buf());
     options.retry.max_attempts = 2;
     options.parallel = 1;
-    let ctx = PushContext {
-        reads: Default::default(),
-        digests: &digests,
-        progress: &QuietProgress,
-        options,
-    };
+    let ctx = PushContext::new(&digests, &QuietProgress, options);
     let plan = backend.plan(&release, &ctx).unwrap();
     let err = backend.push(&plan, &release, &ctx).unwrap_err();
     assert!(matches!(err, PushError::RetriesExhausted { .. }), "{err}");
@@ -332,12 +312,7 @@ fn server_errors_and_rate_limits_are_retried() {
     let backend = oci_backend(&proxy.addr(), None, Vec::new());
     let digests = DigestCache::in_memory();
     let recorder = Recorder::default();
-    let ctx = PushContext {
-        reads: Default::default(),
-        digests: &digests,
-        progress: &recorder,
-        options: transfer_options(64 << 20),
-    };
+    let ctx = PushContext::new(&digests, &recorder, transfer_options(64 << 20));
     let started = std::time::Instant::now();
     push_all(&backend, &release, &ctx);
     let retries = recorder.retries();
@@ -373,12 +348,7 @@ fn client_errors_fail_fast_with_the_registry_message() {
     let backend = oci_backend(&proxy.addr(), None, Vec::new());
     let digests = DigestCache::in_memory();
     let recorder = Recorder::default();
-    let ctx = PushContext {
-        reads: Default::default(),
-        digests: &digests,
-        progress: &recorder,
-        options: transfer_options(64 << 20),
-    };
+    let ctx = PushContext::new(&digests, &recorder, transfer_options(64 << 20));
     let plan = backend.plan(&release, &ctx).unwrap();
     let err = backend.push(&plan, &release, &ctx).unwrap_err();
     assert!(
@@ -395,12 +365,7 @@ fn blobs_in_another_repository_are_mounted() {
     let first = format!("ruvltra/{}", unique("first"));
     let second = format!("ruvltra/{}", unique("second"));
     let digests = DigestCache::in_memory();
-    let ctx = PushContext {
-        reads: Default::default(),
-        digests: &digests,
-        progress: &QuietProgress,
-        options: transfer_options(64 << 20),
-    };
+    let ctx = PushContext::new(&digests, &QuietProgress, transfer_options(64 << 20));
     let one = release(vec![model(&first, "q4", "ggml-vocab-phi-3.gguf")]);
     push_all(&oci_backend(&registry, None, Vec::new()), &one, &ctx);
 
@@ -433,12 +398,7 @@ fn stale_tags_are_listed_and_pruned_only_when_asked() {
     let registry = open_registry();
     let repository = format!("ruvltra/{}", unique("stale"));
     let digests = DigestCache::in_memory();
-    let mut ctx = PushContext {
-        reads: Default::default(),
-        digests: &digests,
-        progress: &QuietProgress,
-        options: transfer_options(64 << 20),
-    };
+    let mut ctx = PushContext::new(&digests, &QuietProgress, transfer_options(64 << 20));
     let mut q8 = model(&repository, "q8", "ggml-vocab-phi-3.gguf");
     q8.config.file_type = "Q8_0".into();
     let backend = oci_backend(&registry, None, Vec::new());
@@ -533,12 +493,7 @@ fn bearer_token_challenge_is_answered_with_a_token_from_the_realm() {
     let repository = format!("ruvltra/{}", unique("bearer"));
     let release = release(vec![model(&repository, "q4", "ggml-vocab-phi-3.gguf")]);
     let digests = DigestCache::in_memory();
-    let ctx = PushContext {
-        reads: Default::default(),
-        digests: &digests,
-        progress: &QuietProgress,
-        options: transfer_options(64 << 20),
-    };
+    let ctx = PushContext::new(&digests, &QuietProgress, transfer_options(64 << 20));
     let wrong = Credentials {
         username: "robot".into(),
         password: Secret::new("nope"),

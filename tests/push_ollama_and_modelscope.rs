@@ -41,12 +41,7 @@ fn a_gguf_for_two_registries_is_hashed_once() {
 
     let cache = DigestCache::in_memory();
     let recorder = Recorder::default();
-    let ctx = PushContext {
-        reads: Default::default(),
-        digests: &cache,
-        progress: &recorder,
-        options: fast_options(),
-    };
+    let ctx = PushContext::new(&cache, &recorder, fast_options());
     for backend in backends {
         let plan = backend.plan(&release, &ctx).unwrap();
         backend.push(&plan, &release, &ctx).unwrap();

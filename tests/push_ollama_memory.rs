@@ -48,12 +48,7 @@ fn a_1_gib_push_stays_within_bounded_memory() {
     };
     let cache = DigestCache::in_memory();
     let recorder = Recorder::default();
-    let ctx = PushContext {
-        reads: Default::default(),
-        digests: &cache,
-        progress: &recorder,
-        options: fast_options(),
-    };
+    let ctx = PushContext::new(&cache, &recorder, fast_options());
     let plan = backend.plan(&release, &ctx).unwrap();
     let report = backend.push(&plan, &release, &ctx).unwrap();
     assert_eq!(report.bytes_sent, SIZE);

@@ -82,12 +82,7 @@ fn three_targets_hash_once_and_read_the_file_once() {
     let tar = BundleBackend::new(BundleTarget::Tar(dir.path().join("bundle.tar")));
     let digests = DigestCache::in_memory();
     let recorder = Recorder::default();
-    let ctx = PushContext {
-        reads: SharedReads::default(),
-        digests: &digests,
-        progress: &recorder,
-        options: transfer_options(8 << 20),
-    };
+    let ctx = PushContext::new(&digests, &recorder, transfer_options(8 << 20));
     let releases = vec![release.clone(), release.clone(), release];
     push_and_verify(&[&registry, &store, &tar], &releases, &ctx);
     // Each target's transfer of the model is its own item in the progress events.
@@ -197,11 +192,7 @@ fn the_command_pushes_both_targets_with_one_line_per_transfer_and_one_warning() 
         1,
         "the registry warning once:\n{stderr}"
     );
-    let rows: Vec<&str> = stdout
-        .lines()
-        .skip_while(|l| !l.starts_with("REGISTRY"))
-        .skip(1)
-        .collect();
+    let rows = support::summary_rows(&stdout);
     assert_eq!(rows.len(), 2, "{stdout}");
     assert!(rows.iter().all(|row| row.ends_with(" ok")), "{stdout}");
 }

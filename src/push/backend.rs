@@ -53,6 +53,23 @@ pub struct PushContext<'a> {
     pub reads: SharedReads,
 }
 
+impl<'a> PushContext<'a> {
+    /// A context for one command: its digest cache, its progress sink and its settings,
+    /// with no file shared between targets yet (see [`crate::push::push_side_by_side`]).
+    pub fn new(
+        digests: &'a DigestCache,
+        progress: &'a dyn Progress,
+        options: TransferOptions,
+    ) -> Self {
+        Self {
+            digests,
+            progress,
+            options,
+            reads: SharedReads::default(),
+        }
+    }
+}
+
 /// Settings for transfers, with defaults in one place.
 #[derive(Debug, Clone)]
 pub struct TransferOptions {

@@ -78,7 +78,7 @@ fn labels(pushes: &[PlannedPush<'_>]) -> Vec<String> {
         .iter()
         .map(|push| {
             let name = push.backend.name();
-            if counts[name] > 1 {
+            if counts.get(name).is_some_and(|&n| n > 1) {
                 let n = seen.entry(name).or_default();
                 *n += 1;
                 format!("{name} {n}")

@@ -320,12 +320,7 @@ impl Run {
 
     /// The context backends get.
     pub fn ctx(&self) -> ruvltra_export::push::PushContext<'_> {
-        ruvltra_export::push::PushContext {
-            reads: Default::default(),
-            digests: &self.cache,
-            progress: &self.recorder,
-            options: fast_options(),
-        }
+        ruvltra_export::push::PushContext::new(&self.cache, &self.recorder, fast_options())
     }
 }
 

@@ -11,6 +11,16 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The rows of the summary table a push, `release` or `--push` prints on stdout (the lines
+/// after its `REGISTRY ...` header).
+pub fn summary_rows(stdout: &str) -> Vec<&str> {
+    stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("REGISTRY"))
+        .skip(1)
+        .collect()
+}
+
 /// `../shared/corpus` (or `$RUVLTRA_CORPUS`): real GGUF files and chat templates.
 pub fn corpus_dir() -> PathBuf {
     let dir = std::env::var_os("RUVLTRA_CORPUS")
