@@ -25,6 +25,9 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+/// How the tool names itself to every server it talks to (`User-Agent`).
+pub const USER_AGENT: &str = concat!("ruvltra-export/", env!("CARGO_PKG_VERSION"));
+
 pub mod cli;
 pub mod digest;
 pub mod gguf;

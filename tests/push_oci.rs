@@ -447,7 +447,7 @@ fn authorization_never_follows_a_redirect_to_another_origin() {
             "HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         )
     });
-    let http = client("test").unwrap();
+    let http = client().unwrap();
     let url = url::Url::parse(&format!("{}/v2/a/blobs/x", registry.url())).unwrap();
     let token = HeaderValue::from_static("Bearer secret-token");
     let (response, redirected) = get_following_redirects(

@@ -21,12 +21,12 @@ pub const MAX_REDIRECTS: usize = 10;
 /// An HTTP client for registries: redirects are never followed automatically (so headers are
 /// under our control on every hop), connecting is bounded, and whole-request time limits are
 /// set per request with [`transfer_timeout`].
-pub fn client(user_agent: &str) -> Result<Client, PushError> {
+pub fn client() -> Result<Client, PushError> {
     Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(30))
         .timeout(None)
-        .user_agent(user_agent)
+        .user_agent(crate::USER_AGENT)
         .build()
         .map_err(|source| PushError::Request {
             what: "building the HTTP client".into(),

@@ -232,7 +232,7 @@ impl HubClient {
         Ok(Self {
             endpoint,
             token,
-            http: crate::push::http::client(concat!("ruvltra-export/", env!("CARGO_PKG_VERSION")))?,
+            http: crate::push::http::client()?,
             retry,
         })
     }

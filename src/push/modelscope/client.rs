@@ -122,7 +122,7 @@ impl ModelScopeClient {
         Ok(Self {
             endpoint,
             token,
-            http: crate::push::http::client(concat!("ruvltra-export/", env!("CARGO_PKG_VERSION")))?,
+            http: crate::push::http::client()?,
             retry,
         })
     }

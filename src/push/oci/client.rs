@@ -60,7 +60,7 @@ impl RegistryClient {
             )));
         }
         Ok(Self {
-            http: http::client(concat!("ruvltra-export/", env!("CARGO_PKG_VERSION")))?,
+            http: http::client()?,
             base,
             credentials,
             authorization: Mutex::new(None),

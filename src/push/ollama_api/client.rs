@@ -130,7 +130,7 @@ impl OllamaClient {
     pub fn new(host: OllamaHost, retry: RetryPolicy) -> Result<Self, PushError> {
         Ok(Self {
             host,
-            http: crate::push::http::client(concat!("ruvltra-export/", env!("CARGO_PKG_VERSION")))?,
+            http: crate::push::http::client()?,
             retry,
         })
     }

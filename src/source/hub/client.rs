@@ -112,7 +112,7 @@ impl HubClient {
             // Per wait, not per request (see the module doc): the idle timeout. Metadata
             // requests add their whole-request timeout in `send_with_retries`.
             .timeout(limits.idle_timeout)
-            .user_agent(concat!("ruvltra-export/", env!("CARGO_PKG_VERSION")))
+            .user_agent(crate::USER_AGENT)
             .build()
             .map_err(HubError::Client)?;
         Ok(HubClient {
