@@ -52,23 +52,24 @@ pub fn local_gguf_paths(resolved: &Resolved) -> Result<GgufPaths, PushError> {
         for part in &variant.parts {
             paths.insert(part.clone(), first.with_file_name(part));
         }
-        if let Some(projector) = &variant.projector {
-            let path = projector.local_path.clone().ok_or_else(|| {
+        let companions = [
+            variant
+                .projector
+                .as_ref()
+                .map(|p| ("projector", &p.file, &p.local_path)),
+            variant
+                .adapter
+                .as_ref()
+                .map(|a| ("adapter", &a.file, &a.local_path)),
+        ];
+        for (role, file, local_path) in companions.into_iter().flatten() {
+            let path = local_path.clone().ok_or_else(|| {
                 PushError::input(format!(
-                    "`{}/{}`: the projector `{}` has no local file",
-                    model.key, variant.key, projector.file
+                    "`{}/{}`: the {role} `{file}` has no local file",
+                    model.key, variant.key
                 ))
             })?;
-            paths.insert(projector.file.clone(), path);
-        }
-        if let Some(adapter) = &variant.adapter {
-            let path = adapter.local_path.clone().ok_or_else(|| {
-                PushError::input(format!(
-                    "`{}/{}`: the adapter `{}` has no local file",
-                    model.key, variant.key, adapter.file
-                ))
-            })?;
-            paths.insert(adapter.file.clone(), path);
+            paths.insert(file.clone(), path);
         }
     }
     Ok(paths)
