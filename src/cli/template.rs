@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 
 mod convert;
 
-use super::{EXIT_FAILED, EXIT_OK};
+use super::print::{EXIT_FAILED, EXIT_OK};
 use crate::template::chat::{ChatRequest, Message};
 use crate::template::jinja::{FixedDateTime, JinjaTemplate};
 use crate::template::ollama::{Date, OllamaTemplate, RenderOptions};
@@ -173,12 +173,9 @@ fn verify_options(tokens: &TokenArgs) -> Result<VerifyOptions> {
 
 /// "Now" for both engines: `SOURCE_DATE_EPOCH` when set (reproducible output), else the clock.
 fn now() -> Result<FixedDateTime> {
-    let seconds = match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(value) => value
-            .trim()
-            .parse::<i64>()
-            .with_context(|| format!("SOURCE_DATE_EPOCH `{value}` is not a number of seconds"))?,
-        Err(_) => std::time::SystemTime::now()
+    let seconds = match super::settings::source_date_epoch()? {
+        Some(seconds) => seconds,
+        None => std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0),
