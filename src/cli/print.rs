@@ -83,6 +83,16 @@ pub fn progress(options: &SendOptions) -> Box<dyn Progress> {
     }
 }
 
+/// Writes data to stdout; a closed pipe (`| head`) ends output quietly.
+pub fn write_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => anyhow::Context::context(other, "cannot write to stdout"),
+    }
+}
+
 /// Prints one JSON line `{"event": kind, kind: value}`.
 pub fn json_line(kind: &str, value: &impl Serialize) {
     let line = serde_json::json!({ "event": kind, kind: value });

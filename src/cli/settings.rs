@@ -22,6 +22,7 @@ use crate::push::oci::{Credentials, credentials_from_docker_config};
 use crate::push::ollama_api::OllamaHost;
 use crate::secret::Secret;
 use crate::source::{HubSettings, SourceError};
+use crate::template::jinja::FixedDateTime;
 
 /// The Hub settings: endpoint and token.
 pub fn hub() -> Result<HubSettings, SourceError> {
@@ -47,6 +48,19 @@ pub fn source_date_epoch() -> anyhow::Result<Option<i64>> {
             .with_context(|| format!("SOURCE_DATE_EPOCH `{value}` is not a number of seconds")),
         Err(_) => Ok(None),
     }
+}
+
+/// "Now" for the template engines: `SOURCE_DATE_EPOCH` when set (reproducible output), else
+/// the clock.
+pub fn now() -> anyhow::Result<FixedDateTime> {
+    let seconds = match source_date_epoch()? {
+        Some(seconds) => seconds,
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0),
+    };
+    Ok(FixedDateTime::from_unix_seconds(seconds))
 }
 
 /// Every registry's settings, from `send` and the environment.

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde_json::json;
 
-use super::{now, read, write_stdout};
+use crate::cli::print::write_stdout;
 use crate::cli::print::{EXIT_FAILED, EXIT_OK};
 use crate::cli::settings;
 use crate::gguf::GgufHeader;
@@ -62,7 +62,7 @@ pub fn run(args: ConvertArgs) -> Result<u8> {
         eos_token: args.eos.as_deref().unwrap_or(&loaded.eos),
         end_of_turn: &loaded.end_of_turn,
         add_bos_token: args.add_bos.or(loaded.add_bos),
-        date: now()?,
+        date: settings::now()?,
     };
     let conversion = convert(&input)
         .with_context(|| format!("cannot convert the chat template of `{}`", args.input))?;
@@ -92,7 +92,8 @@ fn load(args: &ConvertArgs) -> Result<Loaded> {
             );
         }
         return Ok(Loaded {
-            jinja: read(path)?,
+            jinja: std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read `{}`", path.display()))?,
             bos: String::new(),
             eos: String::new(),
             end_of_turn: Vec::new(),
