@@ -11,7 +11,7 @@
 //!
 //! Nothing here prints or reads the environment. What happens is told to a [`Sink`] and
 //! transfer progress to a [`Progress`]; the command line passes printers, a library user
-//! may pass [`SilentSink`] and [`QuietProgress`](crate::push::QuietProgress) (what
+//! may pass [`SilentSink`] and [`QuietProgress`] (what
 //! [`Pipeline::new`] uses).
 
 mod backends;
