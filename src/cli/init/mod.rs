@@ -17,7 +17,7 @@ use clap::Args;
 
 use super::EXIT_OK;
 use crate::gguf::{GgufHeader, Quant};
-use crate::source::{FileLocation, HubClient, Source, SourceFile};
+use crate::source::{HubClient, Source};
 
 pub use adapter::{AdapterEvidence, is_adapter_name};
 pub use projector::{
@@ -417,15 +417,6 @@ fn toml_key(s: &str) -> String {
     }
 }
 
-/// The name a file goes by in the manifest: its path in a Hub repository (a projector often
-/// sits in a folder), its file name in a local folder (which is not searched recursively).
-fn manifest_file(file: &SourceFile) -> String {
-    match &file.location {
-        FileLocation::Hub { path, .. } => path.as_str().to_owned(),
-        FileLocation::Local(_) => file.file_name(),
-    }
-}
-
 /// Runs `init`.
 pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
     if args.output.exists() && !args.force {
@@ -445,7 +436,9 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
     }
     let mut found = Vec::new();
     for file in &files {
-        let name = manifest_file(file);
+        // A Hub path keeps its folder (a projector often sits in one); a local folder is not
+        // searched recursively, so its file name is enough.
+        let name = file.manifest_name()?;
         match file.read_header(client.as_ref()) {
             Ok(read) => found.push(FoundFile::new(&name, &read.header)),
             // Only a projector may go on without its header: it is written commented out.
