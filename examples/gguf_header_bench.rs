@@ -171,6 +171,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         [cmd, file] if cmd == "read" => read(Path::new(file), 20),
         [cmd, file, runs] if cmd == "read" => read(Path::new(file), runs.parse()?),
-        _ => Err("usage: gguf_header_bench write FILE | write-tensors FILE COUNT | read FILE [RUNS]".into()),
+        _ => Err(
+            "usage: gguf_header_bench write FILE | write-tensors FILE COUNT | read FILE [RUNS]"
+                .into(),
+        ),
     }
 }
