@@ -157,13 +157,13 @@ fn backends(args: &PushArgs) -> anyhow::Result<Vec<(Registry, Box<dyn Backend>)>
     for target in &targets {
         let backend: Box<dyn Backend> = match target {
             Registry::Ollama => Box::new(super::registries::ollama_backend(&args.send)?),
-            Registry::Oci => Box::new(super::registries::oci_backend(&args.send)?),
+            Registry::Oci => Box::new(super::registries::oci_backend(&args.send, None)?),
             Registry::Modelscope | Registry::Huggingface => {
                 let name = format!("{target:?}").to_ascii_lowercase();
                 bail!("`--to {name}` pushes the manifest's outputs: leave out `--gguf`");
             }
             Registry::Bundle => Box::new(BundleBackend::new(super::registries::bundle_target(
-                &args.send,
+                &args.send, None,
             )?)),
         };
         backends.push((*target, backend));

@@ -6,12 +6,12 @@
 use anyhow::{Context, bail};
 
 use super::send::{Registry, SendArgs};
-use crate::manifest::{Resolved, ResolvedLicense};
+use crate::manifest::{OciTarget, Resolved, ResolvedLicense};
 use crate::push::bundle::{BundleBackend, BundleTarget};
 use crate::push::from_resolved::{GgufPaths, hub_release, modelscope_releases, ollama_models};
 use crate::push::huggingface::{HubBackend, HubRepoId, HubTarget};
 use crate::push::modelscope::{ModelScopeBackend, ModelScopeEndpoint, ModelScopeTarget};
-use crate::push::oci::{OciBackend, OciConfig};
+use crate::push::oci::{OciBackend, OciConfig, OciFormat};
 use crate::push::ollama_api::{OllamaBackend, OllamaHost, OllamaTarget};
 use crate::push::{Backend, Release};
 use crate::render::OutputTree;
@@ -38,11 +38,14 @@ pub(super) fn jobs(
             ollama_release()?,
         )],
         Registry::Oci => vec![(
-            Box::new(oci_backend(send)?) as Box<dyn Backend>,
+            Box::new(oci_backend(send, Some(&resolved.targets.oci))?) as Box<dyn Backend>,
             ollama_release()?,
         )],
         Registry::Bundle => vec![(
-            Box::new(BundleBackend::new(bundle_target(send)?)) as Box<dyn Backend>,
+            Box::new(BundleBackend::new(bundle_target(
+                send,
+                Some(&resolved.targets.oci),
+            )?)) as Box<dyn Backend>,
             ollama_release()?,
         )],
         Registry::Modelscope => {
@@ -111,21 +114,51 @@ pub(super) fn ollama_backend(send: &SendArgs) -> anyhow::Result<OllamaBackend> {
     })?)
 }
 
-/// The OCI registry named by `--registry`, with credentials from the environment.
-pub(super) fn oci_backend(send: &SendArgs) -> anyhow::Result<OciBackend> {
-    let Some(registry) = &send.registry else {
-        bail!("`--to oci` needs `--registry HOST[:PORT]`");
+/// The OCI registry named by `--registry` (else the manifest's `[oci] registry`), with
+/// credentials from the environment, writing the `--format`s (else the manifest's).
+pub(super) fn oci_backend(
+    send: &SendArgs,
+    manifest: Option<&OciTarget>,
+) -> anyhow::Result<OciBackend> {
+    let Some(registry) = send
+        .registry
+        .as_ref()
+        .or_else(|| manifest.and_then(|m| m.registry.as_ref()))
+    else {
+        bail!(
+            "`--to oci` needs `--registry HOST[:PORT]` (or `registry` in the manifest's `[oci]`)"
+        );
     };
+    let formats = oci_formats(send, manifest);
     Ok(OciBackend::new(OciConfig {
         registry: registry.clone(),
         insecure: send.insecure,
         credentials: super::push::registry_credentials(registry),
         mount_from: send.mount_from.clone(),
-    }))
+    })
+    .with_formats(formats))
 }
 
-/// Where a bundle goes: `--tar`, else `--dir`, else `$OLLAMA_MODELS`.
-pub(super) fn bundle_target(send: &SendArgs) -> anyhow::Result<BundleTarget> {
+/// The artifact formats: `--format`, else the manifest's `[oci] formats`.
+fn oci_formats<'a>(send: &'a SendArgs, manifest: Option<&'a OciTarget>) -> &'a [OciFormat] {
+    match manifest {
+        Some(manifest) if send.formats.is_empty() => &manifest.formats,
+        _ => &send.formats,
+    }
+}
+
+/// Where a bundle goes: `--oci-layout` (in the `--format`s, else the manifest's), else
+/// `--tar`, else `--dir`, else `$OLLAMA_MODELS`.
+pub(super) fn bundle_target(
+    send: &SendArgs,
+    manifest: Option<&OciTarget>,
+) -> anyhow::Result<BundleTarget> {
+    if let Some(dir) = &send.oci_layout {
+        return Ok(BundleTarget::OciLayout {
+            dir: dir.clone(),
+            formats: oci_formats(send, manifest).to_vec(),
+        });
+    }
     Ok(match (&send.tar, &send.dir) {
         (Some(tar), _) => BundleTarget::Tar(tar.clone()),
         (None, Some(dir)) => BundleTarget::Dir(dir.clone()),

@@ -22,6 +22,7 @@ use super::registries::jobs as jobs_for;
 use super::{EXIT_FAILED, EXIT_OK};
 use crate::manifest::Resolved;
 use crate::push::from_resolved::GgufPaths;
+use crate::push::oci::OciFormat;
 use crate::push::{
     Action, Backend, DigestCache, JsonProgress, PlainProgress, Plan, PlannedPush, Progress,
     PushContext, PushReport, QuietProgress, Release, TerminalProgress, TransferOptions,
@@ -77,6 +78,10 @@ pub struct SendArgs {
     /// OCI registry `host[:port]` (`--to oci`).
     #[arg(long)]
     pub registry: Option<String>,
+    /// Artifact format for `--to oci` (repeatable): `ollama` (default), `docker` (Docker
+    /// Model Runner), `modelpack` (CNCF ModelPack); the manifest's `[oci] formats` otherwise.
+    #[arg(long = "format", value_name = "FORMAT")]
+    pub formats: Vec<OciFormat>,
     /// Use plain HTTP for the registry (local registries only).
     #[arg(long)]
     pub insecure: bool,
@@ -87,8 +92,12 @@ pub struct SendArgs {
     #[arg(long, conflicts_with = "tar")]
     pub dir: Option<PathBuf>,
     /// Write the bundle as this tar file.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "oci_layout")]
     pub tar: Option<PathBuf>,
+    /// Write the bundle as an OCI image layout in this folder, in the `--format`s (for
+    /// `skopeo copy oci:DIR:REF ...`).
+    #[arg(long, value_name = "DIR", conflicts_with = "dir")]
+    pub oci_layout: Option<PathBuf>,
     /// Chunk size in MiB for big uploads.
     #[arg(long, default_value_t = DEFAULT_CHUNK_MIB)]
     pub chunk_mib: u64,
@@ -139,10 +148,12 @@ impl From<SendOptions> for SendArgs {
     fn from(options: SendOptions) -> Self {
         Self {
             registry: None,
+            formats: Vec::new(),
             insecure: false,
             mount_from: Vec::new(),
             dir: None,
             tar: None,
+            oci_layout: None,
             chunk_mib: DEFAULT_CHUNK_MIB,
             options,
         }
@@ -201,6 +212,10 @@ pub fn render_for(
     let mut targets: Vec<Target> = registries.iter().map(|r| r.render_target()).collect();
     if hub_preset && registries.contains(&Registry::Huggingface) {
         targets.push(Target::LlamaCpp);
+    }
+    // ModelPack artifacts carry the card as their README.
+    if registries.contains(&Registry::Oci) {
+        targets.push(Target::Card);
     }
     targets.sort();
     targets.dedup();
@@ -507,6 +522,12 @@ fn print_report(report: &PushReport, send: &SendArgs) {
         );
         for pruned in &report.pruned {
             println!("  pruned {pruned}");
+        }
+        if !report.pull_commands.is_empty() {
+            println!("  pull with:");
+            for command in &report.pull_commands {
+                println!("    {command}");
+            }
         }
     }
 }

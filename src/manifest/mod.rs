@@ -58,7 +58,7 @@ pub use error::{LoadError, Location, ManifestError, ManifestErrorKind, ManifestE
 pub use load::MAX_MANIFEST_BYTES;
 pub use provenance::{Conflict, Provenance, Sourced, reconcile};
 pub use resolve::{
-    CardBenchmark, CardTarget, LOCK_VERSION, ModelScopeTarget, ModelShape, OllamaChat,
+    CardBenchmark, CardTarget, LOCK_VERSION, ModelScopeTarget, ModelShape, OciTarget, OllamaChat,
     OllamaTarget, Origin, Resolved, ResolvedAdapter, ResolvedChat, ResolvedFamily, ResolvedHub,
     ResolvedLicense, ResolvedMessage, ResolvedModel, ResolvedParameter, ResolvedProjector,
     ResolvedVariant, Targets,
@@ -69,6 +69,6 @@ pub use resolve_error::ResolveError;
 pub use resolve_files::{FileFacts, FileSource, HubFiles, LocalFiles};
 pub use schema::{
     AdapterEntry, Benchmark, CardSettings, ChatTemplateSource, Claim, Family, HubSettings, License,
-    LlamaCppSettings, Manifest, ManifestMessage, ModelEntry, ModelScopeSettings, OllamaSettings,
-    Settings, SourceSettings, UnknownVariant, VariantEntry, Visibility,
+    LlamaCppSettings, Manifest, ManifestMessage, ModelEntry, ModelScopeSettings, OciSettings,
+    OllamaSettings, Settings, SourceSettings, UnknownVariant, VariantEntry, Visibility,
 };

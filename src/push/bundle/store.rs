@@ -132,7 +132,12 @@ pub(super) fn push(
     let blobs_dir = dir.join("blobs");
     fs::create_dir_all(&blobs_dir).map_err(|e| PushError::io("creating", &blobs_dir, e))?;
     run_parallel(&to_write, ctx.options.parallel, |blob| {
-        write_blob(&blobs_dir, blob, ctx)
+        write_blob(
+            &blobs_dir.join(blob.digest.blob_file_name()),
+            &blob_path(blob),
+            blob,
+            ctx,
+        )
     })?;
     let mut bytes_sent = 0;
     for blob in &to_write {
@@ -180,13 +185,20 @@ pub(super) fn push(
         items: outcomes,
         pruned,
         bytes_sent,
+        pull_commands: Vec::new(),
     })
 }
 
-/// Streams one blob into `blobs/` through a temporary file, checking its digest on the way.
-fn write_blob(blobs_dir: &Path, blob: &ImageBlob, ctx: &PushContext<'_>) -> Result<(), PushError> {
-    let name = blob_path(blob);
-    let destination = blobs_dir.join(blob.digest.blob_file_name());
+/// Streams one blob to `destination` through a temporary file beside it, checking its digest
+/// on the way; progress names it `name`.
+pub(super) fn write_blob(
+    destination: &Path,
+    name: &str,
+    blob: &ImageBlob,
+    ctx: &PushContext<'_>,
+) -> Result<(), PushError> {
+    let name = name.to_string();
+    let blobs_dir = destination.parent().unwrap_or(Path::new("."));
     ctx.progress.emit(ProgressEvent::TransferStarted {
         backend: "bundle".into(),
         name: name.clone(),
@@ -215,7 +227,7 @@ fn write_blob(blobs_dir: &Path, blob: &ImageBlob, ctx: &PushContext<'_>) -> Resu
     temp.as_file()
         .sync_all()
         .map_err(|e| PushError::io("syncing", &destination, e))?;
-    temp.persist(&destination)
+    temp.persist(destination)
         .map_err(|e| PushError::io("renaming into", &destination, e.error))?;
     ctx.progress.emit(ProgressEvent::TransferFinished {
         name,
@@ -240,7 +252,7 @@ fn copy(reader: &mut impl io::Read, writer: &mut File) -> io::Result<u64> {
     }
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PushError> {
+pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PushError> {
     let parent = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(|e| PushError::io("creating", parent, e))?;
     let mut temp = tempfile::NamedTempFile::new_in(parent)
