@@ -212,7 +212,7 @@ pub(super) fn write_blob(
         .map_err(|e| PushError::io("creating a temporary file in", blobs_dir, e))?;
     let reader = blob.source.open_at(0)?;
     let mut reader = HashingReader::new(ProgressReader::new(reader, ctx.progress, name.clone(), 0));
-    copy(&mut reader, temp.as_file_mut()).map_err(|e| PushError::io("writing", &destination, e))?;
+    copy(&mut reader, temp.as_file_mut()).map_err(|e| PushError::io("writing", destination, e))?;
     let (actual, _) = reader.finish();
     if actual != blob.digest {
         return Err(PushError::DigestMismatch {
@@ -226,9 +226,9 @@ pub(super) fn write_blob(
     }
     temp.as_file()
         .sync_all()
-        .map_err(|e| PushError::io("syncing", &destination, e))?;
+        .map_err(|e| PushError::io("syncing", destination, e))?;
     temp.persist(destination)
-        .map_err(|e| PushError::io("renaming into", &destination, e.error))?;
+        .map_err(|e| PushError::io("renaming into", destination, e.error))?;
     ctx.progress.emit(ProgressEvent::TransferFinished {
         name,
         sent: blob.size(),
