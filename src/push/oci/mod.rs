@@ -2,7 +2,7 @@
 //! artifact formats ([`OciFormat`]): Ollama's image, Docker Model Runner's model artifact and
 //! the CNCF ModelPack artifact.
 //!
-//! Each format is its own manifest in its own repository (see [`format`]), tagged with the
+//! Each format is its own manifest in its own repository (see [`mod@format`]), tagged with the
 //! model's tag. Blobs the repository has are skipped (`HEAD`); a blob another repository of
 //! the registry has, or gets earlier in the same push, is mounted; the rest are uploaded in one
 //! request or in resumable chunks. So each GGUF crosses the wire at most once per command,
