@@ -7,7 +7,7 @@
 //! place once their digest checks out. Entries of an earlier `index.json` that this release
 //! does not write are kept, and listed as stale (deleted from the index with prune).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -17,14 +17,13 @@ use serde::{Deserialize, Serialize};
 use super::store::{write_atomically, write_blob};
 use crate::digest::Digest;
 use crate::push::backend::{
-    Action, Check, ItemKind, ItemOutcome, Plan, PlanItem, PushContext, PushReport, StaleItem,
-    VerifyReport,
+    Action, Check, ItemKind, Plan, PlanItem, PushContext, PushReport, StaleItem, VerifyReport,
 };
 use crate::push::blob_source::BlobSource;
 use crate::push::error::PushError;
 use crate::push::oci::OciArtifact;
 use crate::push::ollama_image::ImageBlob;
-use crate::push::parallel::run_parallel;
+use crate::push::skeleton::{Outgoing, make_in_order, prune, send_side_by_side};
 
 /// The `oci-layout` file's content.
 const LAYOUT_FILE: &str = "{\"imageLayoutVersion\":\"1.0.0\"}";
@@ -63,6 +62,11 @@ impl IndexEntry {
 /// The layout-relative path of a blob.
 fn blob_path(digest: &Digest) -> String {
     format!("blobs/sha256/{}", digest.hex())
+}
+
+/// A blob's plan item name: its path and what it is.
+fn blob_item_name(blob: &ImageBlob) -> String {
+    format!("{} ({})", blob_path(&blob.digest), blob.label)
 }
 
 /// Every blob to write: each artifact's blobs and its manifest, each digest once.
@@ -171,7 +175,7 @@ pub(super) fn plan(
             && ctx.digests.digest_file(&path, ctx.progress)?.0 == blob.digest;
         items.push(PlanItem {
             kind: ItemKind::Blob,
-            name: format!("{} ({})", blob_path(&blob.digest), blob.label),
+            name: blob_item_name(&blob),
             digest: Some(blob.digest),
             size: blob.size(),
             action: if present {
@@ -213,55 +217,49 @@ pub(super) fn push(
     artifacts: &[OciArtifact],
     ctx: &PushContext<'_>,
 ) -> Result<PushReport, PushError> {
-    let skipped: HashSet<Digest> = plan
+    let planned: HashMap<&str, &Action> = plan
         .items
         .iter()
-        .filter(|i| i.kind == ItemKind::Blob && matches!(i.action, Action::Skip { .. }))
-        .filter_map(|i| i.digest)
+        .map(|i| (i.name.as_str(), &i.action))
+        .collect();
+    let blobs: Vec<Outgoing<ImageBlob>> = all_blobs(artifacts)
+        .into_iter()
+        .map(|blob| {
+            let name = blob_item_name(&blob);
+            Outgoing {
+                planned: planned.get(name.as_str()).map(|a| (*a).clone()),
+                name,
+                digest: Some(blob.digest),
+                work: blob,
+            }
+        })
         .collect();
     let blobs_dir = dir.join("blobs").join("sha256");
     fs::create_dir_all(&blobs_dir).map_err(|e| PushError::io("creating", &blobs_dir, e))?;
-    let mut outcomes = Vec::new();
-    let mut to_write = Vec::new();
-    for blob in all_blobs(artifacts) {
-        let name = format!("{} ({})", blob_path(&blob.digest), blob.label);
-        if skipped.contains(&blob.digest) {
-            outcomes.push(ItemOutcome::skipped(
-                ctx.progress,
-                name,
-                Some(blob.digest),
-                "already in the layout".into(),
-            ));
-        } else {
-            to_write.push((name, blob));
-        }
-    }
-    run_parallel(&to_write, ctx.options.parallel, |(name, blob)| {
-        write_blob(&blobs_dir.join(blob.digest.hex()), name, blob, ctx)
+    let mut outcomes = send_side_by_side(&blobs, ctx, |item| {
+        write_blob(
+            &blobs_dir.join(item.work.digest.hex()),
+            &item.name,
+            &item.work,
+            ctx,
+        )?;
+        Ok((Action::Write, item.work.size()))
     })?;
-    for (name, blob) in to_write {
-        outcomes.push(ItemOutcome {
-            name,
-            digest: Some(blob.digest),
-            action: Action::Write,
-            bytes_sent: blob.size(),
-        });
-    }
     let old = read_index(dir)?;
     let index = index_bytes(&new_index(artifacts, old.as_ref(), ctx.options.prune))?;
-    write_atomically(&dir.join("oci-layout"), LAYOUT_FILE.as_bytes())?;
-    write_atomically(&dir.join("index.json"), &index)?;
-    outcomes.push(ItemOutcome {
-        name: "index.json".into(),
+    let index_item = [Outgoing {
+        planned: planned.get("index.json").map(|a| (*a).clone()),
+        name: "index.json".to_string(),
         digest: Some(Digest::of_bytes(&index)),
-        action: Action::Write,
-        bytes_sent: index.len() as u64,
-    });
-    let pruned = if ctx.options.prune {
-        plan.stale.iter().map(|s| s.name.clone()).collect()
-    } else {
-        Vec::new()
-    };
+        work: (),
+    }];
+    outcomes.extend(make_in_order(&index_item, ctx, |_, _| {
+        write_atomically(&dir.join("oci-layout"), LAYOUT_FILE.as_bytes())?;
+        write_atomically(&dir.join("index.json"), &index)?;
+        Ok(index.len() as u64)
+    })?);
+    // Pruning is dropping the stale entries from the index, done as it was written.
+    let pruned = prune(plan, ctx, |_| Ok(true))?;
     let mut report =
         PushReport::from_items("bundle", format!("oci:{}", dir.display()), outcomes, pruned);
     report.pull_commands = artifacts

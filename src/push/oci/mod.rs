@@ -43,14 +43,13 @@ pub use upload::parse_range_end;
 use upload::{BlobUpload, Uploaded};
 
 use super::backend::{
-    Action, Backend, ItemKind, ItemOutcome, Plan, PlanItem, PushContext, PushReport, StaleItem,
-    VerifyReport,
+    Action, Backend, ItemKind, Plan, PlanItem, PushContext, PushReport, StaleItem, VerifyReport,
 };
 use super::error::PushError;
 use super::ollama_image::ImageBlob;
-use super::parallel::run_parallel;
 use super::progress::{Progress, ProgressEvent};
 use super::release::Release;
+use super::skeleton::{Outgoing, make_in_order, prune, send_side_by_side};
 use crate::digest::Digest;
 
 /// How errors about a release without models start.
@@ -395,90 +394,67 @@ impl Backend for OciBackend {
             .iter()
             .map(|item| (item.name.as_str(), item))
             .collect();
+        // Uploads (and skips) first, mounts after them: a mount may come from a repository
+        // an upload of this push fills.
         let mut uploads = Vec::new();
         let mut mounts = Vec::new();
-        let mut outcomes = Vec::new();
         let mut seen = HashSet::new();
         for artifact in &artifacts {
             for blob in artifact.unique_blobs() {
-                let name = blob_item_name(artifact, &blob.label, &blob.digest);
                 if !seen.insert((artifact.repository.clone(), blob.digest)) {
                     continue;
                 }
+                let name = blob_item_name(artifact, &blob.label, &blob.digest);
                 let item = planned.get(name.as_str()).ok_or_else(|| {
                     PushError::input(format!(
                         "the plan has no entry for {name}: plan again for this release"
                     ))
                 })?;
-                let job = |from: Option<String>| BlobJob {
-                    name: name.clone(),
-                    repository: artifact.repository.clone(),
-                    blob,
-                    from,
+                let outgoing = Outgoing {
+                    name,
+                    digest: Some(blob.digest),
+                    planned: Some(item.action.clone()),
+                    work: (artifact.repository.as_str(), blob),
                 };
-                match &item.action {
-                    Action::Skip { reason } => outcomes.push(ItemOutcome::skipped(
-                        ctx.progress,
-                        name.clone(),
-                        Some(blob.digest),
-                        reason.clone(),
-                    )),
-                    Action::Mount { from } => mounts.push(job(Some(from.clone()))),
-                    _ => uploads.push(job(None)),
+                if matches!(item.action, Action::Mount { .. }) {
+                    mounts.push(outgoing);
+                } else {
+                    uploads.push(outgoing);
                 }
             }
         }
-        // Uploads first: a mount may come from a repository one of them fills.
-        let mut bytes_sent = 0;
-        for jobs in [&uploads, &mounts] {
-            for outcome in send_blobs(&client, ctx, jobs)? {
-                bytes_sent += outcome.bytes_sent;
-                outcomes.push(outcome);
-            }
+        let mut outcomes = Vec::new();
+        for blobs in [&uploads, &mounts] {
+            outcomes.extend(send_side_by_side(blobs, ctx, |item| {
+                send_blob(&client, ctx, item)
+            })?);
         }
-        for artifact in &artifacts {
-            let name = manifest_item_name(artifact);
-            let action = planned
-                .get(name.as_str())
-                .map_or(Action::Create, |item| item.action.clone());
-            let sent = if let Action::Skip { reason } = &action {
-                ctx.progress.emit(ProgressEvent::Skipped {
-                    name: name.clone(),
-                    reason: reason.clone(),
-                });
-                0
-            } else {
-                put_manifest(&client, ctx.progress, artifact)?;
-                artifact.manifest.len() as u64
+        let manifests: Vec<Outgoing<&OciArtifact>> = artifacts
+            .iter()
+            .map(|artifact| {
+                let name = manifest_item_name(artifact);
+                Outgoing {
+                    planned: planned.get(name.as_str()).map(|item| item.action.clone()),
+                    name,
+                    digest: Some(artifact.manifest_digest),
+                    work: artifact,
+                }
+            })
+            .collect();
+        outcomes.extend(make_in_order(&manifests, ctx, |item, _| {
+            put_manifest(&client, ctx.progress, item.work)?;
+            Ok(item.work.manifest.len() as u64)
+        })?);
+        let live: HashSet<Digest> = artifacts.iter().map(|a| a.manifest_digest).collect();
+        let pruned = prune(plan, ctx, |stale| {
+            let Some((repository, tag)) = stale.name.rsplit_once(':') else {
+                return Ok(false);
             };
-            bytes_sent += sent;
-            outcomes.push(ItemOutcome {
-                name,
-                digest: Some(artifact.manifest_digest),
-                bytes_sent: sent,
-                action,
-            });
-        }
-        let mut pruned = Vec::new();
-        if ctx.options.prune {
-            let live: HashSet<Digest> = artifacts.iter().map(|a| a.manifest_digest).collect();
-            for stale in &plan.stale {
-                let Some((repository, tag)) = stale.name.rsplit_once(':') else {
-                    continue;
-                };
-                if delete_tag(&client, ctx.progress, repository, tag, &live)? {
-                    pruned.push(stale.name.clone());
-                }
-            }
-        }
-        Ok(PushReport {
-            backend: self.name().into(),
-            target: self.target(),
-            items: outcomes,
-            pruned,
-            bytes_sent,
-            pull_commands: self.pull_commands(&artifacts),
-        })
+            delete_tag(&client, ctx.progress, repository, tag, &live)
+        })?;
+        let mut report = PushReport::from_items(self.name(), self.target(), outcomes, pruned);
+        report.pull_commands = self.pull_commands(&artifacts);
+        Ok(report)
     }
 
     fn verify(&self, release: &Release, ctx: &PushContext<'_>) -> Result<VerifyReport, PushError> {
@@ -524,58 +500,45 @@ impl Backend for OciBackend {
     }
 }
 
-/// One blob to send into one repository (mounted when `from` is set).
-struct BlobJob<'a> {
-    name: String,
-    repository: String,
-    blob: &'a ImageBlob,
-    from: Option<String>,
-}
-
-/// Sends `jobs` in parallel and says what happened to each.
-fn send_blobs(
+/// Mounts or uploads one blob into its repository as planned; the action done and the
+/// bytes sent.
+fn send_blob(
     client: &RegistryClient,
     ctx: &PushContext<'_>,
-    jobs: &[BlobJob<'_>],
-) -> Result<Vec<ItemOutcome>, PushError> {
-    let results = run_parallel(jobs, ctx.options.parallel, |job| {
-        BlobUpload {
-            client,
-            repository: &job.repository,
-            blob: job.blob,
-            mount_from: job.from.as_deref(),
-            chunk_size: ctx.options.chunk_size.max(1),
-            state_dir: ctx.options.state_dir.as_deref(),
-            progress: ctx.progress,
-        }
-        .run()
-    })?;
-    Ok(jobs
-        .iter()
-        .zip(results)
-        .map(|(job, result)| {
-            let (action, sent) = match (result, &job.from) {
-                (Uploaded::Mounted, Some(from)) => (Action::Mount { from: from.clone() }, 0),
-                (Uploaded::Mounted, None) => (Action::Upload, 0),
-                (
-                    Uploaded::Sent {
-                        sent,
-                        resumed_at: 0,
-                    },
-                    _,
-                ) => (Action::Upload, sent),
-                (Uploaded::Sent { sent, resumed_at }, _) => {
-                    (Action::Resume { offset: resumed_at }, sent)
-                }
-            };
-            ItemOutcome {
-                name: job.name.clone(),
-                digest: Some(job.blob.digest),
-                action,
-                bytes_sent: sent,
-            }
-        })
-        .collect())
+    item: &Outgoing<(&str, &ImageBlob)>,
+) -> Result<(Action, u64), PushError> {
+    let (repository, blob) = item.work;
+    let from = match &item.planned {
+        Some(Action::Mount { from }) => Some(from.as_str()),
+        _ => None,
+    };
+    let uploaded = BlobUpload {
+        client,
+        repository,
+        blob,
+        mount_from: from,
+        chunk_size: ctx.options.chunk_size.max(1),
+        state_dir: ctx.options.state_dir.as_deref(),
+        progress: ctx.progress,
+    }
+    .run()?;
+    Ok(match (uploaded, from) {
+        (Uploaded::Mounted, Some(from)) => (
+            Action::Mount {
+                from: from.to_owned(),
+            },
+            0,
+        ),
+        (Uploaded::Mounted, None) => (Action::Upload, 0),
+        (
+            Uploaded::Sent {
+                sent,
+                resumed_at: 0,
+            },
+            _,
+        ) => (Action::Upload, sent),
+        (Uploaded::Sent { sent, resumed_at }, _) => (Action::Resume { offset: resumed_at }, sent),
+    })
 }
 
 fn put_manifest(
