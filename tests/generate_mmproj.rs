@@ -217,7 +217,7 @@ fn a_misspelt_projector_key_is_located_with_a_suggestion() {
 
 /// Local files, counting how often each one is read.
 struct Counting {
-    inner: LocalFiles,
+    inner: LocalFiles<'static>,
     reads: Vec<String>,
 }
 

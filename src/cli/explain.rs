@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use clap::Args;
 
 use super::args::ResolveArgs;
-use super::print::EXIT_OK;
+use super::print::{EXIT_OK, hash_progress};
 use super::settings;
 use crate::manifest::{OllamaChat, Provenance, Resolved};
 
@@ -22,7 +22,7 @@ pub struct ExplainArgs {
 
 /// Runs `explain`.
 pub fn run(args: &ExplainArgs) -> anyhow::Result<u8> {
-    let resolved = settings::resolve(&args.resolve)?;
+    let resolved = settings::resolve(&args.resolve, hash_progress().as_ref())?;
     if args.json {
         print!("{}", resolved.to_lock_json());
     } else {

@@ -60,7 +60,7 @@ pub fn run(args: &GenerateArgs, targets: &[Target]) -> anyhow::Result<u8> {
     if args.send.publish.is_some() && !registries.contains(&Registry::Ollama) {
         bail!("`--publish` is for the Ollama server: use it with `ollama --push` or `all --push`");
     }
-    let resolved = settings::resolve(&args.resolve)?;
+    let resolved = settings::resolve(&args.resolve, progress(&args.send).as_ref())?;
     let options = RenderOptions {
         allow_unverified: args.allow_unverified,
         hub_preset: args.hub_preset,

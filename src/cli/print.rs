@@ -83,6 +83,16 @@ pub fn progress(options: &SendOptions) -> Box<dyn Progress> {
     }
 }
 
+/// Where hashing progress goes in commands that do not push (`explain`): a bar on a terminal,
+/// nothing otherwise (stdout is the command's data).
+pub fn hash_progress() -> Box<dyn Progress> {
+    if std::io::stderr().is_terminal() {
+        Box::new(TerminalProgress::default())
+    } else {
+        Box::new(QuietProgress)
+    }
+}
+
 /// Writes data to stdout; a closed pipe (`| head`) ends output quietly.
 pub fn write_stdout(text: &str) -> anyhow::Result<()> {
     use std::io::Write;

@@ -69,7 +69,7 @@ pub struct PushArgs {
 /// Runs `push`.
 pub fn run(args: PushArgs) -> anyhow::Result<u8> {
     if args.gguf.is_empty() {
-        let resolved = settings::resolve(&args.resolve)?;
+        let resolved = settings::resolve(&args.resolve, progress(&args.send).as_ref())?;
         let tree = render_for(&resolved, &args.to, args.hub_preset, args.allow_unverified)?;
         return super::generate::push(&resolved, &tree, &args.to, args.hub_preset, &args.send);
     }

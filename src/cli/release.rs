@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Args;
 
 use super::args::{ResolveArgs, SendArgs};
+use super::print::progress;
 use super::settings;
 use crate::pipeline::Registry;
 use crate::render::{RenderOptions, Target, render};
@@ -37,7 +38,7 @@ pub struct ReleaseArgs {
 /// `release`: generate every output under `--out`, push to every registry the manifest and
 /// the arguments configure, verify, print one summary table.
 pub fn run(args: &ReleaseArgs) -> anyhow::Result<u8> {
-    let resolved = settings::resolve(&args.resolve)?;
+    let resolved = settings::resolve(&args.resolve, progress(&args.send).as_ref())?;
     let options = RenderOptions {
         allow_unverified: args.allow_unverified,
         hub_preset: args.hub_preset,

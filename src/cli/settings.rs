@@ -16,6 +16,7 @@ use anyhow::Context;
 use super::args::{ResolveArgs, SendArgs};
 use crate::manifest::Resolved;
 use crate::pipeline::{PipelineError, RegistrySettings, Setting, SettingError, resolve_family};
+use crate::push::Progress;
 use crate::push::bundle::BundleTarget;
 use crate::push::modelscope::ModelScopeEndpoint;
 use crate::push::oci::{Credentials, credentials_from_docker_config};
@@ -148,9 +149,10 @@ fn registry_credentials(registry: &str) -> Option<Credentials> {
 }
 
 /// Resolves the family `args` name, with the Hub settings and `SOURCE_DATE_EPOCH` from the
-/// environment (an unparseable date is ignored here, as resolution has always done).
-pub fn resolve(args: &ResolveArgs) -> Result<Resolved, PipelineError> {
+/// environment (an unparseable date is ignored here, as resolution has always done) and the
+/// digest cache pushes use; hashing reports to `progress`.
+pub fn resolve(args: &ResolveArgs, progress: &dyn Progress) -> Result<Resolved, PipelineError> {
     let date = source_date_epoch().ok().flatten();
     let hub = hub().map_err(SettingError::from_error);
-    resolve_family(&args.request(date), &hub)
+    resolve_family(&args.request(date, cache_dir()), &hub, progress)
 }

@@ -39,6 +39,8 @@ pub fn resolve(
     converter: &mut ChatConverter,
 ) -> Result<Resolved, ResolveError> {
     let selected = manifest.select_variants(selection)?;
+    let wanted: Vec<&str> = selected.iter().map(|(_, v)| v.file.as_str()).collect();
+    files.prepare(&wanted);
     let path = manifest.path.display().to_string();
     let mut conflicts = Vec::new();
     let mut models: Vec<ResolvedModel> = Vec::new();

@@ -76,7 +76,7 @@ pub enum ResolveError {
         path: PathBuf,
         /// The cause.
         #[source]
-        source: Box<crate::source::SourceError>,
+        source: Box<crate::digest::DigestCacheError>,
     },
     /// A fact the outputs need is absent from a header.
     #[error(

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::provenance::{Provenance, Sourced};
 use super::resolve_error::ResolveError;
+use crate::digest::{DigestCache, HashProgress};
 use crate::gguf::GgufHeader;
 use crate::source::hub::ModelInfo;
 use crate::source::{HubClient, RepoId, RepoPath, Revision};
@@ -27,27 +28,78 @@ pub trait FileSource {
     /// The facts of one file; `variant` (`MODEL/VARIANT`) is for messages.
     fn facts(&mut self, file: &str, variant: &str) -> Result<FileFacts, ResolveError>;
 
+    /// Called once before the first [`FileSource::facts`] with the files resolution will ask
+    /// for, so a source can fetch or hash them together (local files are hashed in parallel).
+    /// Failures are left for `facts` to report, with the variant's name.
+    fn prepare(&mut self, _files: &[&str]) {}
+
     /// The commit the repository's revision points to, when the source knows it.
     fn commit(&self) -> Option<Sourced<String>> {
         None
     }
 }
 
-/// Files in a local folder. Sizes come from the file system and digests are computed
-/// (the files are read once each).
-#[derive(Debug)]
-pub struct LocalFiles {
+/// Files in a local folder. Sizes come from the file system; digests from a [`DigestCache`]
+/// (the one pushes use, so an unchanged file is hashed once across commands and stages), and
+/// files not cached are hashed in parallel, reporting progress.
+pub struct LocalFiles<'a> {
     folder: PathBuf,
+    shared: Option<&'a DigestCache>,
+    own: DigestCache,
+    progress: &'a dyn HashProgress,
 }
 
-impl LocalFiles {
-    /// Files under `folder`.
+impl LocalFiles<'static> {
+    /// Files under `folder`, hashed with a cache of this resolution's own, silently.
     pub fn new(folder: PathBuf) -> Self {
-        LocalFiles { folder }
+        LocalFiles {
+            folder,
+            shared: None,
+            own: DigestCache::in_memory(),
+            progress: &(),
+        }
     }
 }
 
-impl FileSource for LocalFiles {
+impl<'a> LocalFiles<'a> {
+    /// Files under `folder`, with digests from (and into) `digests`; hashing reports to
+    /// `progress`.
+    pub fn with_digests(
+        folder: PathBuf,
+        digests: &'a DigestCache,
+        progress: &'a dyn HashProgress,
+    ) -> Self {
+        LocalFiles {
+            folder,
+            shared: Some(digests),
+            own: DigestCache::in_memory(),
+            progress,
+        }
+    }
+
+    fn digests(&self) -> &DigestCache {
+        self.shared.unwrap_or(&self.own)
+    }
+}
+
+impl std::fmt::Debug for LocalFiles<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalFiles")
+            .field("folder", &self.folder)
+            .field("digests", self.digests())
+            .finish_non_exhaustive()
+    }
+}
+
+impl FileSource for LocalFiles<'_> {
+    fn prepare(&mut self, files: &[&str]) {
+        let mut paths: Vec<PathBuf> = files.iter().map(|file| self.folder.join(file)).collect();
+        paths.sort();
+        paths.dedup();
+        // Errors surface from `facts`, which names the variant.
+        let _ = self.digests().digest_files(&paths, self.progress);
+    }
+
     fn facts(&mut self, file: &str, variant: &str) -> Result<FileFacts, ResolveError> {
         let path = self.folder.join(file);
         let metadata = std::fs::metadata(&path).map_err(|source| ResolveError::MissingFile {
@@ -60,10 +112,13 @@ impl FileSource for LocalFiles {
             source: Box::new(source),
         })?;
         let shown = display(&path);
-        let sha256 = crate::source::hash_file(&path).map_err(|source| ResolveError::Hash {
-            path: path.clone(),
-            source: Box::new(source),
-        })?;
+        let (sha256, _) = self
+            .digests()
+            .digest_file(&path, self.progress)
+            .map_err(|source| ResolveError::Hash {
+                path: path.clone(),
+                source: Box::new(source),
+            })?;
         Ok(FileFacts {
             header,
             size: Sourced::new(

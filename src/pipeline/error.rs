@@ -176,7 +176,7 @@ pub enum DownloadError {
     },
     /// Hashing or recording a downloaded file failed.
     #[error(transparent)]
-    Digest(#[from] PushError),
+    Digest(#[from] crate::digest::DigestCacheError),
 }
 
 /// Each cause converts into its variant, boxed so that a `Result` stays small.

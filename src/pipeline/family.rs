@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use super::error::PipelineError;
 use super::settings::Setting;
+use crate::digest::{DigestCache, HashProgress};
 use crate::manifest::{
     ChatConverter, HubFiles, LocalFiles, Manifest, Origin, ResolveError, Resolved, resolve,
 };
@@ -32,6 +33,10 @@ pub struct FamilyRequest {
     /// Freeze the date converted templates see at these seconds since the epoch
     /// (`SOURCE_DATE_EPOCH`), for reproducible outputs.
     pub date: Option<i64>,
+    /// Where local files' digests are kept between commands: the push's cache folder
+    /// ([`super::PushOptions::cache_dir`]), so an unchanged file is hashed once for
+    /// resolution and every later push. None: digests last for this resolution only.
+    pub digest_cache: Option<PathBuf>,
 }
 
 impl FamilyRequest {
@@ -42,15 +47,18 @@ impl FamilyRequest {
             variants: Vec::new(),
             from: FilesFrom::Local,
             date: None,
+            digest_cache: None,
         }
     }
 }
 
 /// Loads the manifest and resolves the selected variants from local files or the Hub
-/// (through `hub`, needed only then).
+/// (through `hub`, needed only then). Local files not in the digest cache are hashed in
+/// parallel, reporting to `progress`.
 pub fn resolve_family(
     request: &FamilyRequest,
     hub: &Setting<HubSettings>,
+    progress: &dyn HashProgress,
 ) -> Result<Resolved, PipelineError> {
     let manifest = Manifest::load(&request.manifest)?;
     let mut converter = match request.date {
@@ -67,7 +75,12 @@ pub fn resolve_family(
                     .ok_or_else(|| ResolveError::NoLocalFolder {
                         manifest: request.manifest.display().to_string(),
                     })?;
-            let mut files = LocalFiles::new(manifest.base_dir().join(&folder));
+            let digests = request
+                .digest_cache
+                .as_deref()
+                .map_or_else(DigestCache::in_memory, DigestCache::with_disk);
+            let mut files =
+                LocalFiles::with_digests(manifest.base_dir().join(&folder), &digests, progress);
             resolve(
                 &manifest,
                 &request.variants,

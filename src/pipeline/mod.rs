@@ -100,7 +100,7 @@ impl<'a> Pipeline<'a> {
 
     /// Resolves a family, reading from the Hub with [`RegistrySettings::hub`] when asked to.
     pub fn resolve(&self, request: &FamilyRequest) -> Result<Resolved, PipelineError> {
-        resolve_family(request, &self.settings.hub)
+        resolve_family(request, &self.settings.hub, self.progress)
     }
 
     /// Pushes rendered outputs to `registries` (each once, in registry order): the GGUFs are

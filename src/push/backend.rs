@@ -9,13 +9,13 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::digest_cache::DigestCache;
 use super::error::PushError;
 use super::progress::{Progress, ProgressEvent};
 use super::release::Release;
 use super::retry::RetryPolicy;
 use super::shared_read::SharedReads;
 use crate::digest::Digest;
+use crate::digest::DigestCache;
 
 /// A registry: Ollama's API, an OCI registry, a local bundle, ModelScope, the Hub.
 pub trait Backend: Send + Sync {

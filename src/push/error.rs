@@ -121,3 +121,22 @@ impl PushError {
         }
     }
 }
+
+/// A digest that could not be had is a local file problem: unreadable, or changing under us.
+impl From<crate::digest::DigestCacheError> for PushError {
+    fn from(err: crate::digest::DigestCacheError) -> Self {
+        use crate::digest::DigestCacheError;
+        match err {
+            DigestCacheError::Io {
+                action,
+                path,
+                source,
+            } => PushError::Io {
+                action,
+                path,
+                source,
+            },
+            other => PushError::input(other.to_string()),
+        }
+    }
+}

@@ -3,9 +3,9 @@
 //! A release ([`Release`]: Ollama-format models and plain files) goes to each registry in
 //! three steps — plan, push, verify — with the pieces every backend shares living here:
 //!
-//! - **Digest cache** ([`DigestCache`]): each local file is hashed once per command into a
-//!   [`Digest`](crate::digest::Digest) with a fixed 1 MiB buffer, and again only when its
-//!   size or modification time changes.
+//! - **Digest cache** ([`DigestCache`], from [`crate::digest`], shared with resolution): each
+//!   local file is hashed once into a [`Digest`](crate::digest::Digest) with a fixed 1 MiB
+//!   buffer, and again only when its size, modification time, inode or change time changes.
 //! - **Blob sources** ([`BlobSource`]): bytes are streamed from disk and reopened at any
 //!   offset for retries and resumed uploads; a GGUF is never held in memory.
 //! - **Shared reads** ([`SharedReads`]): targets of one command that send the same file push
@@ -27,7 +27,6 @@
 mod backend;
 mod blob_source;
 pub mod bundle;
-mod digest_cache;
 mod error;
 pub mod from_resolved;
 pub mod http;
@@ -46,12 +45,12 @@ mod side_by_side;
 pub mod skeleton;
 pub(crate) mod upload_body;
 
+pub use crate::digest::DigestCache;
 pub use backend::{
     Action, Backend, Check, ItemKind, ItemOutcome, Plan, PlanItem, PushContext, PushReport,
     StaleItem, TransferOptions, VerifyReport,
 };
 pub use blob_source::BlobSource;
-pub use digest_cache::DigestCache;
 pub use error::PushError;
 pub use ollama_image::{
     CONFIG_MEDIA_TYPE, ImageBlob, MANIFEST_MEDIA_TYPE, OllamaImage, media_type,

@@ -8,11 +8,11 @@ use serde::Serialize;
 
 use super::backend::PushContext;
 use super::blob_source::BlobSource;
-use super::digest_cache::DigestCache;
 use super::error::PushError;
 use super::progress::Progress;
 use super::release::{OllamaModel, Release};
 use crate::digest::Digest;
+use crate::digest::DigestCache;
 use crate::ollama::ModelName;
 
 /// The manifest media type Ollama writes and registries are sent.

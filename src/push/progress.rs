@@ -4,13 +4,14 @@
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::digest::Digest;
+use crate::digest::{Digest, HashProgress};
 
 /// One thing that happened during a push. Serialized (tagged by `event`) for `--json`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -22,6 +23,18 @@ pub enum ProgressEvent {
         path: String,
         /// Its size in bytes.
         size: u64,
+    },
+    /// Bytes of a file hashed so far.
+    HashProgress {
+        /// The file, as in `Hashing`.
+        path: String,
+        /// Bytes hashed so far.
+        done: u64,
+    },
+    /// A file is hashed.
+    Hashed {
+        /// The file, as in `Hashing`.
+        path: String,
     },
     /// A transfer starts (or resumes at `offset`).
     TransferStarted {
@@ -79,9 +92,33 @@ pub enum ProgressEvent {
 }
 
 /// Where progress goes. Implementations must be cheap: `TransferProgress` arrives often.
-pub trait Progress: Send + Sync {
+pub trait Progress: HashProgress + Send + Sync {
     /// Records one event.
     fn emit(&self, event: ProgressEvent);
+}
+
+/// Hashing reports into the same sink as transfers: `Hashing`, `HashProgress` (at most one per
+/// 1 MiB), `Hashed`.
+impl<P: Progress + ?Sized> HashProgress for P {
+    fn started(&self, path: &Path, size: u64) {
+        self.emit(ProgressEvent::Hashing {
+            path: path.display().to_string(),
+            size,
+        });
+    }
+
+    fn advanced(&self, path: &Path, done: u64) {
+        self.emit(ProgressEvent::HashProgress {
+            path: path.display().to_string(),
+            done,
+        });
+    }
+
+    fn finished(&self, path: &Path) {
+        self.emit(ProgressEvent::Hashed {
+            path: path.display().to_string(),
+        });
+    }
 }
 
 /// Discards everything (`--quiet`, and tests).
@@ -117,7 +154,9 @@ impl Progress for PlainProgress {
             ProgressEvent::TransferStarted { name, size, .. } => {
                 format!("sending {name} ({})", human_bytes(size))
             }
-            ProgressEvent::TransferProgress { .. } => return,
+            ProgressEvent::TransferProgress { .. }
+            | ProgressEvent::HashProgress { .. }
+            | ProgressEvent::Hashed { .. } => return,
             ProgressEvent::TransferFinished { name, sent } => {
                 format!("done {name} ({} sent)", human_bytes(sent))
             }
@@ -160,7 +199,12 @@ impl<W: Write + Send> Progress for JsonProgress<W> {
             return;
         };
         let (out, last) = &mut *state;
-        if let ProgressEvent::TransferProgress { name, .. } = &event {
+        let thinned = match &event {
+            ProgressEvent::TransferProgress { name, .. } => Some(name),
+            ProgressEvent::HashProgress { path, .. } => Some(path),
+            _ => None,
+        };
+        if let Some(name) = thinned {
             let now = Instant::now();
             if last
                 .get(name)
@@ -226,9 +270,20 @@ impl Progress for TerminalProgress {
                 }
             }
             ProgressEvent::Hashing { path, size } => {
-                let _ = self
-                    .multi
-                    .println(format!("hashing `{path}` ({})", human_bytes(size)));
+                let bar = self.multi.add(ProgressBar::new(size));
+                bar.set_style(Self::bar_style());
+                bar.set_message(format!("hashing {path}"));
+                bars.insert(hash_bar(&path), bar);
+            }
+            ProgressEvent::HashProgress { path, done } => {
+                if let Some(bar) = bars.get(&hash_bar(&path)) {
+                    bar.set_position(done);
+                }
+            }
+            ProgressEvent::Hashed { path } => {
+                if let Some(bar) = bars.remove(&hash_bar(&path)) {
+                    bar.finish();
+                }
             }
             ProgressEvent::Skipped { name, reason } => {
                 let _ = self.multi.println(format!("skipped {name}: {reason}"));
@@ -250,6 +305,11 @@ impl Progress for TerminalProgress {
             }
         }
     }
+}
+
+/// The bar key of a file being hashed, apart from transfers of the same name.
+fn hash_bar(path: &str) -> String {
+    format!("\0hash {path}")
 }
 
 /// A reader that reports bytes read as `TransferProgress` for one item, thinned to one event

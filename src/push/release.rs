@@ -8,11 +8,11 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::blob_source::BlobSource;
-use super::digest_cache::DigestCache;
 use super::error::PushError;
 use super::oci::ModelFacts;
 use super::progress::Progress;
 use crate::digest::Digest;
+use crate::digest::DigestCache;
 use crate::ollama::ModelName;
 
 /// Everything one release publishes. Backends use the parts they understand and say so in

@@ -207,6 +207,8 @@ pub(super) fn write_blob(
         .map_err(|e| PushError::io("syncing", destination, e))?;
     temp.persist(destination)
         .map_err(|e| PushError::io("renaming into", destination, e.error))?;
+    // Its digest was checked as it was written: the next plan need not read it again.
+    ctx.digests.remember(destination, blob.digest)?;
     ctx.progress.emit(ProgressEvent::TransferFinished {
         name,
         sent: blob.size(),

@@ -2,6 +2,10 @@
 //! Hub reports for LFS files, and streaming hashing with a fixed-size buffer. Sources, the
 //! inspector and the backends all name files by these, so the type lives below every stage.
 
+mod cache;
+
+pub use cache::{DigestCache, DigestCacheError, HashProgress};
+
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
