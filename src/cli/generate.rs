@@ -15,7 +15,7 @@ use crate::manifest::{
     ChatConverter, HubFiles, LocalFiles, Manifest, Origin, ResolveError, Resolved, resolve,
 };
 use crate::render::{RenderOptions, Target, render};
-use crate::source::{HubClient, RepoId, Revision};
+use crate::source::{RepoId, RepoIdError, Revision};
 
 /// Where the GGUF files are read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -109,12 +109,12 @@ pub fn resolve_family(args: &ResolveArgs) -> anyhow::Result<Resolved> {
         FromWhere::Hub => {
             let settings = super::inspect::hub_settings_from_env()?;
             let endpoint = settings.endpoint.as_str().to_owned();
-            let client = HubClient::new(settings)?;
+            let client = crate::cli::network::hub_client(settings)?;
             let repo: RepoId = manifest
                 .hub
                 .repo
                 .parse()
-                .map_err(|e: String| anyhow::anyhow!("`[hub] repo`: {e}"))?;
+                .map_err(|e: RepoIdError| anyhow::anyhow!("`[hub] repo`: {}", e.reason))?;
             let revision = Revision::new(&manifest.hub.revision)
                 .map_err(|e| anyhow::anyhow!("`[hub] revision`: {e}"))?;
             let mut files = HubFiles::new(&client, repo, revision)?;

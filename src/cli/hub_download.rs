@@ -13,7 +13,7 @@ use crate::manifest::{Origin, Resolved};
 use crate::push::from_resolved::{GgufPaths, local_gguf_paths, variant_files};
 use crate::push::{DigestCache, Progress, ProgressEvent, human_bytes, run_parallel};
 use crate::source::hub::Downloaded;
-use crate::source::{RepoId, RepoPath, Revision};
+use crate::source::{RepoId, RepoIdError, RepoPath, Revision};
 
 /// Local copies of every GGUF: the manifest's folder, or downloads into the cache. With
 /// `--dry-run` nothing is downloaded: files not cached yet make the inner `Err` (what would
@@ -33,12 +33,12 @@ pub(super) fn gguf_paths(
     };
     let blobs = cache_dir.join("blobs");
     let settings = super::inspect::hub_settings_from_env()?;
-    let client = crate::source::HubClient::new(settings)?;
+    let client = super::network::hub_client(settings)?;
     let repo: RepoId = resolved
         .hub
         .repo
         .parse()
-        .map_err(|e: String| anyhow::anyhow!("`[hub] repo`: {e}"))?;
+        .map_err(|e: RepoIdError| anyhow::anyhow!("`[hub] repo`: {}", e.reason))?;
     let revision = Revision::new(resolved.hub.pinned_revision())
         .map_err(|e| anyhow::anyhow!("`[hub] revision`: {e}"))?;
     let info = client

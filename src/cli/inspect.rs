@@ -146,7 +146,7 @@ fn hub_client() -> Result<HubClient, Failure> {
         };
         setup_failure(chain(&err), hint)
     })?;
-    HubClient::new(settings).map_err(|err| setup_failure(chain(&err), None))
+    crate::cli::network::hub_client(settings).map_err(|err| setup_failure(chain(&err), None))
 }
 
 /// Prints quant disagreements to stderr; returns whether one is an error.

@@ -12,6 +12,7 @@ pub mod gguf;
 mod hub_download;
 pub mod init;
 pub mod inspect;
+pub mod network;
 pub mod push;
 mod registries;
 pub mod release;
@@ -33,6 +34,9 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Time limits and retries of every request.
+    #[command(flatten)]
+    pub network: network::NetworkArgs,
 }
 
 /// The subcommands.
@@ -72,6 +76,7 @@ pub enum Command {
 ///
 /// Errors are printed here, once, with their chain of causes and any hint.
 pub fn run(cli: Cli) -> ExitCode {
+    network::set(cli.network);
     let result: anyhow::Result<u8> = match cli.command {
         Command::Template(command) => template::run(command),
         Command::Push(args) => push::run(*args),

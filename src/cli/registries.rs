@@ -9,13 +9,14 @@ use super::send::{Registry, SendArgs};
 use crate::manifest::{Resolved, ResolvedLicense};
 use crate::push::bundle::{BundleBackend, BundleTarget};
 use crate::push::from_resolved::{GgufPaths, hub_release, modelscope_releases, ollama_models};
-use crate::push::huggingface::{HubBackend, HubRepoId, HubTarget};
+use crate::push::huggingface::{HubBackend, HubTarget};
 use crate::push::modelscope::{ModelScopeBackend, ModelScopeEndpoint, ModelScopeTarget};
 use crate::push::oci::{OciBackend, OciConfig};
 use crate::push::ollama_api::{OllamaBackend, OllamaHost, OllamaTarget};
 use crate::push::{Backend, Release};
 use crate::render::OutputTree;
 use crate::secret::Secret;
+use crate::source::RepoId;
 
 /// The backends and releases of one registry.
 pub(super) fn jobs(
@@ -78,7 +79,7 @@ pub(super) fn jobs(
         }
         Registry::Huggingface => {
             let settings = super::inspect::hub_settings_from_env()?;
-            let repo: HubRepoId = resolved
+            let repo: RepoId = resolved
                 .hub
                 .repo
                 .parse()

@@ -246,13 +246,14 @@ pub fn with_context<R>(
         .as_deref()
         .map_or_else(DigestCache::in_memory, DigestCache::with_disk);
     let progress = progress(send);
-    let options = TransferOptions {
+    let mut options = TransferOptions {
         parallel: send.parallel.max(1),
         chunk_size: send.chunk_mib.max(1) << 20,
         prune: send.prune,
         state_dir: cache_dir.clone(),
         ..TransferOptions::default()
     };
+    super::network::apply(&mut options);
     let ctx = PushContext::new(&digests, progress.as_ref(), options);
     work(&ctx, cache_dir.as_deref())
 }

@@ -17,7 +17,7 @@ use clap::Args;
 
 use super::EXIT_OK;
 use crate::gguf::{GgufHeader, Quant};
-use crate::source::{FileLocation, HubClient, Source, SourceFile};
+use crate::source::{FileLocation, Source, SourceFile};
 
 pub use adapter::{AdapterEvidence, is_adapter_name};
 pub use projector::{
@@ -436,7 +436,9 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
     }
     let source = Source::parse(&args.source)?;
     let client = match &source {
-        Source::Hub(_) => Some(HubClient::new(super::inspect::hub_settings_from_env()?)?),
+        Source::Hub(_) => Some(crate::cli::network::hub_client(
+            super::inspect::hub_settings_from_env()?,
+        )?),
         Source::Local(_) => None,
     };
     let files = source.files(client.as_ref())?;

@@ -11,7 +11,7 @@ use super::{now, read, write_stdout};
 use crate::cli::inspect::hub_settings_from_env;
 use crate::cli::{EXIT_FAILED, EXIT_OK};
 use crate::gguf::GgufHeader;
-use crate::source::{HubClient, Source};
+use crate::source::Source;
 use crate::template::convert::{Conversion, ConvertInput, convert};
 use crate::template::defaults;
 
@@ -162,7 +162,7 @@ fn list<'a>(names: impl Iterator<Item = &'a str>) -> String {
 fn read_first_header(input: &str) -> Result<GgufHeader> {
     let source = Source::parse(input).with_context(|| format!("`{input}` is not a source"))?;
     let hub = match source {
-        Source::Hub(_) => Some(HubClient::new(hub_settings_from_env()?)?),
+        Source::Hub(_) => Some(crate::cli::network::hub_client(hub_settings_from_env()?)?),
         _ => None,
     };
     let files = source.files(hub.as_ref())?;

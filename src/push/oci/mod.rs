@@ -31,7 +31,7 @@ use super::backend::{
     StaleItem, VerifyReport,
 };
 use super::error::PushError;
-use super::http::get_following_redirects;
+use super::http::get_following_redirects_within;
 use super::ollama_image::{MANIFEST_MEDIA_TYPE, OllamaImage};
 use super::parallel::run_parallel;
 use super::progress::{Progress, ProgressEvent};
@@ -80,7 +80,7 @@ impl OciBackend {
             &self.config.registry,
             self.config.insecure,
             self.config.credentials.clone(),
-            ctx.options.retry,
+            ctx.options.http(),
         )?;
         let repositories: BTreeSet<String> = images.iter().map(|i| i.name.repository()).collect();
         let scope = repositories
@@ -613,13 +613,12 @@ fn check_blob_download(
     let what = format!("downloading {digest} from {repository}");
     let authorization = client.authorization();
     let (response, redirected) = with_retries(client.retry(), progress, &what, |_| {
-        let (response, redirected) = get_following_redirects(
+        let (response, redirected) = get_following_redirects_within(
             client.http(),
-            Method::GET,
-            &url,
-            &HeaderMap::new(),
+            (Method::GET, &url, &HeaderMap::new()),
             authorization.as_ref(),
             &what,
+            client.settings().timeout,
         )?;
         Ok((check_response(&what, response)?, redirected))
     })?;
