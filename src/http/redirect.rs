@@ -35,9 +35,9 @@ pub enum RedirectError<E> {
         status: StatusCode,
     },
     /// More hops than allowed.
-    #[error("more than {limit} redirects from {url}")]
+    #[error("more than {limit} redirects, the last to {url}")]
     TooMany {
-        /// The first URL.
+        /// The URL the last redirect pointed to.
         url: String,
         /// The limit.
         limit: u32,
@@ -83,7 +83,7 @@ pub fn follow_redirects<E>(
             })?;
     }
     Err(RedirectError::TooMany {
-        url: url.to_string(),
+        url: current.to_string(),
         limit: max_redirects,
     })
 }
