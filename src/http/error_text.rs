@@ -29,7 +29,7 @@ const CREDENTIAL_SCHEMES: [&str; 2] = ["bearer ", "basic "];
 const REDACTED: &str = "[redacted]";
 
 /// The error text of an answer: its body (at most [`MAX_ERROR_BODY`] bytes) as
-/// [`error_text`] makes it, or the status's reason when the body is empty.
+/// [`error_text()`] makes it, or the status's reason when the body is empty.
 pub fn read_error_text(response: Response) -> String {
     let reason = response
         .status()

@@ -98,7 +98,7 @@ pub struct Retrying {
 
 /// Runs `op` until it succeeds, fails fatally (`Err(Ok(err))`) or the attempts run out
 /// (`Err(Err(GaveUp))`), sleeping per `policy` between attempts and telling `on_retry` first.
-pub fn retry<T, E>(
+pub fn run_with_retries<T, E>(
     policy: &RetryPolicy,
     mut on_retry: impl FnMut(&Retrying),
     mut op: impl FnMut(Attempt) -> Result<T, Failure<E>>,
@@ -192,7 +192,7 @@ mod tests {
     #[test]
     fn last_attempt_is_announced_and_bounded() {
         let mut seen = Vec::new();
-        let result: Result<(), _> = retry(
+        let result: Result<(), _> = run_with_retries(
             &fast(),
             |_| {},
             |attempt| {

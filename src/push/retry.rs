@@ -1,8 +1,8 @@
-//! Retries for backends: the HTTP layer's engine ([`crate::http::retry`]) reporting each wait
+//! Retries for backends: the HTTP layer's engine ([`crate::http::run_with_retries`]) reporting each wait
 //! as a progress event, and answers sorted into [`PushError`]s. Retryable answers are the
 //! layer's ([`crate::http::is_retryable_status`], honouring `Retry-After`); any other 4xx or
 //! 5xx fails at once with the server's own message, made one short line by
-//! [`crate::http::error_text`].
+//! [`crate::http::error_text()`].
 
 use reqwest::blocking::Response;
 
@@ -24,7 +24,7 @@ pub fn with_retries<T>(
     what: &str,
     mut op: impl FnMut(u32) -> Result<T, Failure>,
 ) -> Result<T, PushError> {
-    crate::http::retry(
+    crate::http::run_with_retries(
         policy,
         |retrying| {
             progress.emit(ProgressEvent::Retrying {
@@ -112,7 +112,7 @@ pub fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
-/// An error answer's message as one short line (see [`crate::http::error_text`]), or the
+/// An error answer's message as one short line (see [`crate::http::error_text()`]), or the
 /// status text when the body is empty.
 pub fn server_message(response: Response) -> String {
     read_error_text(response)

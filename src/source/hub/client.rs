@@ -267,7 +267,7 @@ impl HubClient {
             max_delay: RetryPolicy::default().max_delay,
         };
         let authorization = if credentials { self.bearer()? } else { None };
-        let sent = crate::http::retry(
+        let sent = crate::http::run_with_retries(
             &policy,
             |_| {},
             |attempt| {
