@@ -38,6 +38,7 @@ pub mod manifest;
 pub mod modelfile;
 pub mod ollama;
 pub mod origin;
+pub mod pipeline;
 pub mod push;
 pub mod render;
 pub mod secret;

@@ -1,14 +1,14 @@
 //! The global `--timeout` and `--retries` flags (also `RUVLTRA_TIMEOUT`, `RUVLTRA_RETRIES`),
 //! read once when the command line is parsed and applied to every HTTP client a command
-//! builds: the Hub source's limits and the transfer options of pushes.
+//! builds: the Hub settings' limits and the push options.
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use clap::Args;
 
-use crate::push::TransferOptions;
-use crate::source::{HubClient, HubError, HubLimits, HubSettings};
+use crate::pipeline::PushOptions;
+use crate::source::HubLimits;
 
 /// How patient the command is with servers.
 #[derive(Debug, Clone, Copy, Default, Args)]
@@ -51,18 +51,15 @@ pub fn hub_limits() -> HubLimits {
     limits
 }
 
-/// A Hub client for `settings` within [`hub_limits`].
-pub fn hub_client(settings: HubSettings) -> Result<HubClient, HubError> {
-    HubClient::with_limits(settings, hub_limits())
-}
-
-/// Applies the flags to a push's transfer options.
-pub fn apply(options: &mut TransferOptions) {
+/// The push options of the flags (the rest at their defaults).
+pub fn push_options() -> PushOptions {
     let args = args();
+    let mut options = PushOptions::default();
     if let Some(secs) = args.timeout {
         options.timeout = Duration::from_secs(secs);
     }
     if let Some(retries) = args.retries {
         options.retry.max_attempts = retries.saturating_add(1);
     }
+    options
 }

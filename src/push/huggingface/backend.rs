@@ -16,7 +16,7 @@ use crate::push::{
     run_parallel,
 };
 use crate::secret::Secret;
-use crate::source::{HubClient, HubEndpoint, HubError, HubLimits, HubSettings, RepoId};
+use crate::source::{HubClient, HubEndpoint, HubError, HubSettings, RepoId};
 
 /// The card's path in the repository.
 pub const CARD_PATH: &str = "README.md";
@@ -120,9 +120,9 @@ impl HubBackend {
         let settings = HubSettings {
             endpoint: target.endpoint.clone(),
             token: target.token.clone(),
-            token_source: None,
+            ..HubSettings::default()
         };
-        let client = HubClient::with_limits(settings, HubLimits::default()).map_err(wrap)?;
+        let client = HubClient::new(settings).map_err(wrap)?;
         Ok(Self {
             target,
             client,

@@ -105,12 +105,13 @@ pub(crate) struct Answer {
 }
 
 impl HubClient {
-    /// A client with the default [`HubLimits`].
+    /// A client within the settings' own [`HubSettings::limits`].
     pub fn new(settings: HubSettings) -> Result<Self, HubError> {
-        HubClient::with_limits(settings, HubLimits::default())
+        let limits = settings.limits.clone();
+        HubClient::with_limits(settings, limits)
     }
 
-    /// A client with explicit limits.
+    /// A client with explicit limits (the settings' own are not used).
     pub fn with_limits(settings: HubSettings, limits: HubLimits) -> Result<Self, HubError> {
         // Per wait, not per request (see the module doc): the idle timeout. Metadata requests
         // add their whole-request timeout in `send_with_retries`, uploads their own limits.
