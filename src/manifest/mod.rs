@@ -9,6 +9,9 @@
 //! quant, size, chat template, parameters) are [`Claim`]s that a later stage checks with
 //! [`reconcile`]: a difference is an error naming both sides unless the manifest marks the
 //! value as intended (`{ value = ..., intended = true }`). Every key is in `docs/manifest.md`.
+//! [`resolve`] checks the manifest against the GGUF headers; [`starter`] goes the other way and
+//! writes a starter manifest from a folder or a Hub repository of GGUFs (what `init` does),
+//! pairing projectors by the same width rule resolution enforces.
 //!
 //! ```
 //! use std::path::Path;
