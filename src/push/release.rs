@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::blob_source::BlobSource;
 use super::digest_cache::DigestCache;
 use super::error::PushError;
+use super::oci::ModelFacts;
 use super::progress::Progress;
 use crate::digest::Digest;
 use crate::ollama::ModelName;
@@ -71,6 +72,9 @@ pub struct OllamaModel {
     pub capabilities: Vec<String>,
     /// Fields of the image config blob.
     pub config: ModelConfig,
+    /// What the Docker Model Runner and ModelPack formats state beyond the files (from the
+    /// manifest); `None` for bare GGUF files, which only Ollama's format can carry.
+    pub facts: Option<ModelFacts>,
 }
 
 impl OllamaModel {
@@ -90,6 +94,7 @@ impl OllamaModel {
             requires: None,
             capabilities: Vec::new(),
             config: ModelConfig::default(),
+            facts: None,
         }
     }
 }

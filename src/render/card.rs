@@ -109,6 +109,7 @@ pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderEr
             own_modelfile => own_modelfile,
             prompt_builders => prompt_builders,
             current_ollama => VersionRange::CURRENT.label(),
+            oci_pull => super::oci_pull::pull_rows(resolved),
             begin => BEGIN,
             end => END,
         },
