@@ -319,6 +319,7 @@ fn init_check_all_and_push_carry_the_adapter() {
         "{}",
         String::from_utf8_lossy(&init.stderr)
     );
+    support::fill_placeholders(&dir.path().join("ruvltra.toml"));
     assert_ok(&run_bin(dir.path(), &["check", "ruvltra.toml"]), "check");
     let explain = run_bin(dir.path(), &["explain"]);
     assert_ok(&explain, "explain");

@@ -11,6 +11,7 @@ use super::RenderContext;
 use super::error::RenderError;
 use super::ollama::FromStyle;
 use super::output::OutputTree;
+use super::llamacpp::catalog::{file_names_quant, quant_is_ambiguous};
 use crate::manifest::{OllamaChat, ResolvedModel, ResolvedVariant};
 
 /// The folder of the Hub repository files inside `--out`.
@@ -84,7 +85,13 @@ pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderEr
             hardware => hardware,
             kv_contexts => KV_CONTEXTS,
             benchmarks => benchmarks,
-            ambiguous => resolved.variants().any(|(_, a)| resolved.variants().filter(|(_, b)| b.quant.value == a.quant.value).count() > 1),
+            ambiguous => if resolved.variants().any(|(_, v)| quant_is_ambiguous(resolved, v)) {
+                Some("shared")
+            } else if resolved.variants().any(|(_, v)| !file_names_quant(v)) {
+                Some("unnamed")
+            } else {
+                None
+            },
             root_model => root.map(|(m, v)| json!({"model": m.key, "variant": v.key, "file": v.file, "names": v.ollama_names})),
             own_modelfile => own_modelfile,
             oci_pull => super::oci_pull::pull_rows(resolved),
