@@ -400,7 +400,7 @@ fn init_check_all_and_push_carry_the_adapter() {
         &["push", "--to", "bundle", "--dir", store.to_str().unwrap()],
     );
     assert_ok(&push, "push --to bundle");
-    let tags = store.join("manifests/registry.ollama.ai/YOUR-HUB-USER/ruvltra-small");
+    let tags = store.join("manifests/registry.ollama.ai/ruv/ruvltra-small");
     let mut seen = 0;
     for entry in std::fs::read_dir(&tags).unwrap() {
         let manifest: Value =
