@@ -103,7 +103,11 @@ fn init_placeholders_are_refused_by_check_and_push_and_warned_by_all() {
     }
 
     let all = run(dir.path(), &["all"]);
-    assert!(all.status.success(), "`all` only warns: {}", text(&all.stderr));
+    assert!(
+        all.status.success(),
+        "`all` only warns: {}",
+        text(&all.stderr)
+    );
     assert!(
         text(&all.stderr).contains("warning: ruvltra.toml:"),
         "{}",
@@ -231,7 +235,10 @@ fn no_languages_writes_no_empty_language_and_a_renamed_file_gets_hff() {
     std::fs::write(dir.path().join("ruvltra.toml"), &text_in).unwrap();
     let all = run(dir.path(), &["all"]);
     assert!(all.status.success(), "{}", text(&all.stderr));
-    for card in ["dist/hub/README.md", "dist/modelscope/RuvLTRA-small-GGUF/README.md"] {
+    for card in [
+        "dist/hub/README.md",
+        "dist/modelscope/RuvLTRA-small-GGUF/README.md",
+    ] {
         let written = std::fs::read_to_string(dir.path().join(card)).unwrap();
         let front = written.split("\n---").next().unwrap_or_default();
         assert!(!front.contains("language:"), "{card}: {front}");

@@ -9,9 +9,9 @@ use serde_json::json;
 
 use super::RenderContext;
 use super::error::RenderError;
+use super::llamacpp::catalog::{file_names_quant, quant_is_ambiguous};
 use super::ollama::FromStyle;
 use super::output::OutputTree;
-use super::llamacpp::catalog::{file_names_quant, quant_is_ambiguous};
 use crate::manifest::{OllamaChat, ResolvedModel, ResolvedVariant};
 use crate::ollama::{PromptBuilder, VersionRange};
 
