@@ -68,9 +68,7 @@ pub(super) fn jobs(
                     token.clone(),
                 );
                 target.endpoint = endpoint.clone();
-                target.visibility = ms.visibility.parse().with_context(|| {
-                    format!("`[modelscope] visibility = \"{}\"`", ms.visibility)
-                })?;
+                target.visibility = ms.visibility;
                 target.license = modelscope_license(&resolved.family.license);
                 jobs.push((Box::new(ModelScopeBackend::new(target)?), ms.release));
             }

@@ -58,10 +58,9 @@ pub use error::{LoadError, Location, ManifestError, ManifestErrorKind, ManifestE
 pub use load::MAX_MANIFEST_BYTES;
 pub use provenance::{Conflict, Provenance, Sourced, reconcile};
 pub use resolve::{
-    CardBenchmark, CardTarget, LOCK_VERSION, ModelScopeTarget, ModelShape, OllamaChat,
-    OllamaTarget, Origin, Resolved, ResolvedAdapter, ResolvedChat, ResolvedFamily, ResolvedHub,
-    ResolvedLicense, ResolvedMessage, ResolvedModel, ResolvedParameter, ResolvedProjector,
-    ResolvedVariant, Targets,
+    CardBenchmark, CardTarget, LOCK_VERSION, ModelShape, OllamaChat, Origin, Resolved,
+    ResolvedAdapter, ResolvedChat, ResolvedFamily, ResolvedHub, ResolvedLicense, ResolvedMessage,
+    ResolvedModel, ResolvedParameter, ResolvedProjector, ResolvedValue, ResolvedVariant, Targets,
 };
 pub use resolve_build::{MAX_TEXT_FILE_BYTES, resolve};
 pub use resolve_chat::{ChatConverter, ChatInput, ChatOutput, default_template};
@@ -70,5 +69,5 @@ pub use resolve_files::{FileFacts, FileSource, HubFiles, LocalFiles};
 pub use schema::{
     AdapterEntry, Benchmark, CardSettings, ChatTemplateSource, Claim, Family, HubSettings, License,
     LlamaCppSettings, Manifest, ManifestMessage, ModelEntry, ModelScopeSettings, OllamaSettings,
-    Settings, SourceSettings, UnknownVariant, VariantEntry, Visibility,
+    Settings, SourceSettings, UnknownVariant, UnknownVisibility, VariantEntry, Visibility,
 };

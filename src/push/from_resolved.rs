@@ -16,9 +16,8 @@ use std::path::PathBuf;
 
 use super::error::PushError;
 use super::release::{ArtifactFile, ModelConfig, OllamaMessage, OllamaModel, Release};
-use crate::manifest::{Resolved, ResolvedModel, ResolvedVariant};
+use crate::manifest::{Resolved, ResolvedModel, ResolvedVariant, Visibility};
 use crate::modelfile::Modelfile;
-use crate::ollama::ModelName;
 use crate::render::OutputTree;
 
 /// Where each GGUF lives on this machine, keyed by its file name in the Hub repository
@@ -32,8 +31,8 @@ pub struct ModelScopeRelease {
     pub model: String,
     /// `owner/name`.
     pub repo: String,
-    /// `public`, `internal` or `private`, from the manifest.
-    pub visibility: String,
+    /// Who may see the repository if the backend creates it, from the manifest.
+    pub visibility: Visibility,
     /// The generated files and the GGUFs.
     pub release: Release,
 }
@@ -136,13 +135,7 @@ pub fn ollama_models(
             .map(|a| local_copy(ggufs, model, variant, &a.file))
             .transpose()?;
         for name in &variant.ollama_names {
-            let name: ModelName = name.parse().map_err(|e| {
-                PushError::input(format!(
-                    "`{}/{}`: the Ollama name `{name}` is not valid: {e}",
-                    model.key, variant.key
-                ))
-            })?;
-            let mut ollama = OllamaModel::new(name, gguf[0].clone());
+            let mut ollama = OllamaModel::new(name.clone(), gguf[0].clone());
             ollama.gguf = gguf.clone();
             ollama.projectors = projector.iter().cloned().collect();
             ollama.adapters = adapter.iter().cloned().collect();
@@ -224,7 +217,7 @@ pub fn modelscope_releases(
         releases.push(ModelScopeRelease {
             model: model.key.clone(),
             repo: format!("{}/{repo}", target.owner),
-            visibility: target.visibility.clone(),
+            visibility: target.visibility,
             release: Release {
                 models: Vec::new(),
                 files,

@@ -3,9 +3,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::client::{CommitAction, MAX_BATCH, MAX_COMMIT, ModelScopeClient, RemoteFile};
-use super::endpoint::{ModelScopeEndpoint, ModelScopeRepo, Visibility};
+use super::endpoint::{ModelScopeEndpoint, ModelScopeRepo};
 use super::error::ModelScopeError;
 use crate::digest::Digest;
+use crate::manifest::Visibility;
 use crate::push::lfs::LfsAction;
 use crate::push::ollama_api::text_check::check;
 use crate::push::{

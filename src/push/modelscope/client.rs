@@ -10,9 +10,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use url::Url;
 
-use super::endpoint::{ModelScopeEndpoint, ModelScopeRepo, Visibility};
+use super::endpoint::{ModelScopeEndpoint, ModelScopeRepo};
 use super::error::ModelScopeError;
 use crate::digest::Digest;
+use crate::manifest::Visibility;
 use crate::origin::same_origin;
 use crate::push::http::transfer_timeout;
 use crate::push::lfs::{LfsAction, LfsObject, batch_objects};

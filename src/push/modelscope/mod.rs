@@ -15,7 +15,8 @@ mod client;
 mod endpoint;
 mod error;
 
+pub use crate::manifest::Visibility;
 pub use backend::{LFS_THRESHOLD, ModelScopeBackend, ModelScopeTarget, is_lfs};
 pub use client::{CommitAction, MAX_BATCH, MAX_COMMIT, ModelScopeClient, RemoteFile};
-pub use endpoint::{ModelScopeEndpoint, ModelScopeRepo, Visibility};
+pub use endpoint::{ModelScopeEndpoint, ModelScopeRepo};
 pub use error::ModelScopeError;
