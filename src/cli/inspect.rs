@@ -9,7 +9,7 @@ use std::io::Write;
 
 use clap::Args;
 
-use super::{EXIT_FAILED, EXIT_OK};
+use super::print::{EXIT_FAILED, EXIT_OK};
 use crate::gguf::Severity;
 use crate::inspect::{self, FileReport, InspectOptions};
 use crate::source::{HubClient, HubError, HubSettings, Source, SourceError, SourceFile};
@@ -34,12 +34,6 @@ pub struct InspectArgs {
 
 fn parse_source(input: &str) -> Result<Source, String> {
     Source::parse(input).map_err(|err| err.to_string())
-}
-
-/// Resolves the Hub settings from the process environment: the one place that reads
-/// `HF_ENDPOINT`, the token variables and the token file.
-pub fn hub_settings_from_env() -> Result<HubSettings, SourceError> {
-    HubSettings::resolve(&|name| std::env::var_os(name))
 }
 
 /// One source's or file's failure, ready for text or JSON.
@@ -134,7 +128,7 @@ fn hub_client() -> Result<HubClient, Failure> {
         chain: [vec!["cannot use the Hub".to_owned()], chain].concat(),
         hint: hint.map(str::to_owned),
     };
-    let settings = hub_settings_from_env().map_err(|err| {
+    let settings = super::settings::hub().map_err(|err| {
         let hint = match &err {
             SourceError::InvalidEndpoint { .. } => Some(
                 "set `HF_ENDPOINT` to an `https://` URL, or unset it to use https://huggingface.co",

@@ -53,6 +53,7 @@ mod resolve_chat;
 mod resolve_error;
 mod resolve_files;
 mod schema;
+pub mod starter;
 
 pub use error::{LoadError, Location, ManifestError, ManifestErrorKind, ManifestErrors};
 pub use load::MAX_MANIFEST_BYTES;
@@ -67,7 +68,8 @@ pub use resolve_chat::{ChatConverter, ChatInput, ChatOutput, default_template};
 pub use resolve_error::ResolveError;
 pub use resolve_files::{FileFacts, FileSource, HubFiles, LocalFiles};
 pub use schema::{
-    AdapterEntry, Benchmark, CardSettings, ChatTemplateSource, Claim, Family, HubSettings, License,
-    LlamaCppSettings, Manifest, ManifestMessage, ModelEntry, ModelScopeSettings, OllamaSettings,
-    Settings, SourceSettings, UnknownVariant, UnknownVisibility, VariantEntry, Visibility,
+    Benchmark, CardSettings, ChatTemplateSource, Claim, CompanionFile, Family, HubSettings,
+    License, LlamaCppSettings, Manifest, ManifestMessage, ModelEntry, ModelScopeSettings,
+    OllamaSettings, Settings, SourceSettings, UnknownVariant, UnknownVisibility, VariantEntry,
+    Visibility,
 };
