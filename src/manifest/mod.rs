@@ -9,6 +9,9 @@
 //! quant, size, chat template, parameters) are [`Claim`]s that a later stage checks with
 //! [`reconcile`]: a difference is an error naming both sides unless the manifest marks the
 //! value as intended (`{ value = ..., intended = true }`). Every key is in `docs/manifest.md`.
+//! [`resolve`] checks the manifest against the GGUF headers; [`starter`] goes the other way and
+//! writes a starter manifest from a folder or a Hub repository of GGUFs (what `init` does),
+//! pairing projectors by the same width rule resolution enforces.
 //!
 //! ```
 //! use std::path::Path;
@@ -59,7 +62,7 @@ pub use error::{LoadError, Location, ManifestError, ManifestErrorKind, ManifestE
 pub use load::MAX_MANIFEST_BYTES;
 pub use provenance::{Conflict, Provenance, Sourced, reconcile};
 pub use resolve::{
-    CardBenchmark, CardTarget, LOCK_VERSION, ModelShape, OllamaChat, Origin, Resolved,
+    CardBenchmark, CardTarget, LOCK_VERSION, ModelShape, OciTarget, OllamaChat, Origin, Resolved,
     ResolvedAdapter, ResolvedChat, ResolvedFamily, ResolvedHub, ResolvedLicense, ResolvedMessage,
     ResolvedModel, ResolvedParameter, ResolvedProjector, ResolvedValue, ResolvedVariant, Targets,
 };
@@ -70,6 +73,6 @@ pub use resolve_files::{FileFacts, FileSource, HubFiles, LocalFiles};
 pub use schema::{
     Benchmark, CardSettings, ChatTemplateSource, Claim, CompanionFile, Family, HubSettings,
     License, LlamaCppSettings, Manifest, ManifestMessage, ModelEntry, ModelScopeSettings,
-    OllamaSettings, Settings, SourceSettings, UnknownVariant, UnknownVisibility, VariantEntry,
-    Visibility,
+    OciSettings, OllamaSettings, Settings, SourceSettings, UnknownVariant, UnknownVisibility,
+    VariantEntry, Visibility,
 };

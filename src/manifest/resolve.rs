@@ -17,6 +17,7 @@ use super::provenance::{Provenance, Sourced};
 use super::schema::{ModelScopeSettings, OllamaSettings};
 use crate::modelfile::MessageRole;
 use crate::ollama::{ModelName, ParamValue, Parameter, Parameters};
+use crate::push::oci::OciFormat;
 
 /// Version of the `metadata.lock.json` shape; bumped when a field changes meaning.
 pub const LOCK_VERSION: u32 = 1;
@@ -269,6 +270,14 @@ pub enum ResolvedValue {
 }
 
 impl ResolvedValue {
+    /// The value of an integer parameter (`num_ctx`, `top_k`, ...).
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            ResolvedValue::One(ParamValue::Int(n)) => Some(*n),
+            _ => None,
+        }
+    }
+
     /// The value as JSON, as the lock file writes it.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
@@ -344,6 +353,14 @@ impl ResolvedVariant {
         }
         params
     }
+
+    /// A parameter's resolved value, if the manifest or the converter set it.
+    pub fn parameter(&self, parameter: Parameter) -> Option<&ResolvedValue> {
+        self.parameters
+            .iter()
+            .find(|p| p.parameter == parameter)
+            .map(|p| &p.value)
+    }
 }
 
 /// Per-target settings carried into the resolved model.
@@ -357,6 +374,26 @@ pub struct Targets {
     pub card: CardTarget,
     /// Whether to write the Hub-root `preset.ini`.
     pub hub_preset: bool,
+    /// `[oci]`; left out of `metadata.lock.json` when the manifest has none.
+    #[serde(skip_serializing_if = "OciTarget::is_unset")]
+    pub oci: OciTarget,
+}
+
+/// `[oci]`, resolved.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct OciTarget {
+    /// The registry `host[:port]` the models are published in, when the manifest names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
+    /// The artifact formats, each once, in push order (Ollama's alone when none are named).
+    pub formats: Vec<OciFormat>,
+}
+
+impl OciTarget {
+    /// Whether the manifest says nothing about OCI registries (no `[oci]` settings).
+    pub fn is_unset(&self) -> bool {
+        self.registry.is_none() && self.formats == [OciFormat::Ollama]
+    }
 }
 
 /// `[card]`, resolved.

@@ -97,3 +97,47 @@ impl PushSummary {
         self.rows.iter().any(|row| row.status.is_failure())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_read_as_the_summary_always_spelled_them() {
+        let row = |status| SummaryRow::unplanned(Registry::Oci, status);
+        let summary = PushSummary {
+            rows: vec![
+                row(Status::Ok),
+                row(Status::NotVerified),
+                row(Status::WouldDownload(vec![
+                    "a.gguf (1.0 MiB)".into(),
+                    "b.gguf (2 B)".into(),
+                ])),
+                row(Status::NothingToPush),
+            ],
+        };
+        let json = serde_json::to_value(&summary).unwrap();
+        let statuses: Vec<&str> = json
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                "ok",
+                "not verified",
+                "dry run: would download a.gguf (1.0 MiB), b.gguf (2 B)",
+                "nothing to push"
+            ]
+        );
+        assert_eq!(json[0]["registry"], "oci");
+        assert!(!summary.failed());
+        let failed = PushSummary {
+            rows: vec![row(Status::DryRun), row(Status::Failed)],
+        };
+        assert!(failed.failed());
+        assert_eq!(Status::Failed.to_string(), "failed");
+    }
+}

@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::gguf::{GgufHeader, Quant};
-use crate::source::{FileLocation, HubClient, Source, SourceError, SourceFile};
+use crate::source::{HubClient, Source, SourceError};
 
 pub use adapter::{AdapterEvidence, is_adapter_name};
 pub use projector::{
@@ -459,15 +459,6 @@ fn toml_key(s: &str) -> String {
     }
 }
 
-/// The name a file goes by in the manifest: its path in a Hub repository (a projector often
-/// sits in a folder), its file name in a local folder (which is not searched recursively).
-fn manifest_file(file: &SourceFile) -> String {
-    match &file.location {
-        FileLocation::Hub { path, .. } => path.as_str().to_owned(),
-        FileLocation::Local(_) => file.file_name(),
-    }
-}
-
 /// The GGUF files of one source, each detected from its header: what a starter manifest is
 /// written from.
 #[derive(Debug, Clone)]
@@ -500,7 +491,12 @@ impl Survey {
         }
         let mut files = Vec::new();
         for file in &listed {
-            let name = manifest_file(file);
+            // A Hub path keeps its folder (a projector often sits in one); a local folder is
+            // not searched recursively, so its file name is enough. A local name that is not
+            // UTF-8 is refused: written with replacement characters it would name no file.
+            let name = file
+                .manifest_name()
+                .map_err(|e| StarterError::Source(Box::new(e)))?;
             match file.read_header(hub) {
                 Ok(read) => files.push(FoundFile::new(&name, &read.header)),
                 Err(err) if is_projector_name(&name) || is_adapter_name(&name) => {
