@@ -166,7 +166,7 @@ impl OllamaClient {
     ) -> Result<Response, PushError> {
         with_retries(&self.settings.retry, progress, what, |_| {
             let request = build(&self.http)?;
-            let response = request.send().map_err(|e| self.send_error(what, &url, e))?;
+            let response = request.send().map_err(|e| self.send_error(what, url, e))?;
             refuse_redirect(what, check_response(what, response)?)
         })
     }
