@@ -334,8 +334,11 @@ fn target_convert(input: &[u8]) {
     }
 }
 
+/// A fuzz target: takes raw bytes and must return without panicking.
+type Target = fn(&[u8]);
+
 /// Every target by the name of its fuzz and regression folders.
-const TARGETS: &[(&str, fn(&[u8]))] = &[
+const TARGETS: &[(&str, Target)] = &[
     ("gguf_header", target_gguf),
     ("manifest", target_manifest),
     ("jinja", target_jinja),
