@@ -273,10 +273,22 @@ fn a_card_limited_to_one_variant_is_refused() {
     for args in [
         &["card", "--variant", "small/q8_0"][..],
         &["card", "--variant", "small/q8_0", "--push", "--dry-run"],
-        &["push", "--to", "huggingface", "--variant", "small/q8_0", "--dry-run"],
+        &[
+            "push",
+            "--to",
+            "huggingface",
+            "--variant",
+            "small/q8_0",
+            "--dry-run",
+        ],
     ] {
         let out = run(dir.path(), args);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out.stdout));
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            text(&out.stdout)
+        );
         assert!(
             text(&out.stderr).contains("describes every variant of the repository"),
             "{args:?}: {}",
