@@ -6,6 +6,7 @@ pub mod convert;
 pub mod defaults;
 pub mod gotmpl;
 pub mod jinja;
+pub mod llamacpp;
 pub mod ollama;
 pub mod suite;
 pub mod verify;

@@ -14,6 +14,7 @@ use crate::gguf::GgufHeader;
 use crate::source::{HubClient, Source};
 use crate::template::convert::{Conversion, ConvertInput, convert};
 use crate::template::defaults;
+use crate::template::llamacpp::{AFFECTED_RUNTIMES, llamacpp_differences};
 
 /// `template convert` arguments.
 #[derive(Debug, Args)]
@@ -186,6 +187,7 @@ fn to_json(conversion: &Conversion, loaded: &Loaded) -> serde_json::Value {
         "method": conversion.method,
         "origin": loaded.origin,
         "notes": conversion.notes,
+        "llamacpp_differences": llamacpp_differences(&loaded.jinja),
         "named_templates": loaded.named,
         "tools": report.tools,
         "tool_call_tag": conversion.tool_call_tag,
@@ -222,6 +224,16 @@ fn to_text(conversion: &Conversion, loaded: &Loaded) -> String {
         let _ = writeln!(out, "\n# notes");
         for note in &conversion.notes {
             let _ = writeln!(out, "- {note}");
+        }
+    }
+    let differences = llamacpp_differences(&loaded.jinja);
+    if !differences.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n# llama.cpp renders this template differently ({AFFECTED_RUNTIMES})"
+        );
+        for difference in differences {
+            let _ = writeln!(out, "- {}", difference.describe());
         }
     }
     if !conversion.unsupported.is_empty() {
