@@ -76,6 +76,14 @@ pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderEr
             tags.push(extra.to_owned());
         }
     }
+    let lost_roles: Vec<_> = resolved
+        .variants()
+        .filter(|(_, v)| !v.chat.lost_roles.is_empty())
+        .map(|(m, v)| {
+            let roles: Vec<&str> = v.chat.lost_roles.iter().map(|l| l.role.as_str()).collect();
+            json!({"model": m.key, "variant": v.key, "roles": roles.join(", ")})
+        })
+        .collect();
     let generated = ctx.templates.render(
         "card/README.md",
         minijinja::context! {
@@ -84,6 +92,7 @@ pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderEr
             hardware => hardware,
             kv_contexts => KV_CONTEXTS,
             benchmarks => benchmarks,
+            lost_roles => lost_roles,
             ambiguous => resolved.variants().any(|(_, a)| resolved.variants().filter(|(_, b)| b.quant.value == a.quant.value).count() > 1),
             root_model => root.map(|(m, v)| json!({"model": m.key, "variant": v.key, "file": v.file, "names": v.ollama_names})),
             own_modelfile => own_modelfile,
