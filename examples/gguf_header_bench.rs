@@ -4,6 +4,9 @@
 //! scores, token types and as many merges, like a large modern tokenizer) and 314 small
 //! tensors. `gguf_header_bench read FILE [RUNS]` reads its header RUNS times (default 20) and
 //! prints the fastest and median wall time; peak memory is measured around it by the script.
+//! `gguf_header_bench write-tensors FILE COUNT` writes a header with COUNT small F32 tensors
+//! and no vocabulary (the `inspect --json` benchmark of `scripts/bench/inspect-json.sh`); the
+//! tensor data is a hole, so the file takes no disk space for it.
 
 use std::path::Path;
 use std::time::Instant;
@@ -94,6 +97,43 @@ fn write(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// A GGUF v3 header with `count` tensors `blk.N.ffn_down.weight`, shape `[8]`, F32, then a
+/// sparse data section of the right length. Written byte by byte: the writer keeps tensor
+/// data in memory, which is not what this measures.
+fn write_tensors(path: &Path, count: u64) -> Result<(), Box<dyn std::error::Error>> {
+    use std::io::Write;
+    let file = std::fs::File::create(path)?;
+    let mut out = std::io::BufWriter::new(&file);
+    let string = |out: &mut std::io::BufWriter<&std::fs::File>, s: &str| {
+        out.write_all(&(s.len() as u64).to_le_bytes())?;
+        out.write_all(s.as_bytes())
+    };
+    out.write_all(b"GGUF")?;
+    out.write_all(&3u32.to_le_bytes())?;
+    out.write_all(&count.to_le_bytes())?;
+    out.write_all(&1u64.to_le_bytes())?;
+    string(&mut out, "general.architecture")?;
+    out.write_all(&8u32.to_le_bytes())?;
+    string(&mut out, "llama")?;
+    for i in 0..count {
+        string(&mut out, &format!("blk.{i}.ffn_down.weight"))?;
+        out.write_all(&1u32.to_le_bytes())?;
+        out.write_all(&8u64.to_le_bytes())?;
+        out.write_all(&0u32.to_le_bytes())?;
+        out.write_all(&(i * 32).to_le_bytes())?;
+    }
+    out.flush()?;
+    drop(out);
+    let header = file.metadata()?.len();
+    let data_offset = header.div_ceil(32) * 32;
+    file.set_len(data_offset + count * 32)?;
+    println!(
+        "wrote {} ({header} header bytes, {count} tensors)",
+        path.display()
+    );
+    Ok(())
+}
+
 fn read(path: &Path, runs: usize) -> Result<(), Box<dyn std::error::Error>> {
     let mut times = Vec::with_capacity(runs);
     let mut header = None;
@@ -126,8 +166,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.as_slice() {
         [cmd, file] if cmd == "write" => write(Path::new(file)),
+        [cmd, file, count] if cmd == "write-tensors" => {
+            write_tensors(Path::new(file), count.parse()?)
+        }
         [cmd, file] if cmd == "read" => read(Path::new(file), 20),
         [cmd, file, runs] if cmd == "read" => read(Path::new(file), runs.parse()?),
-        _ => Err("usage: gguf_header_bench write FILE | read FILE [RUNS]".into()),
+        _ => Err(
+            "usage: gguf_header_bench write FILE | write-tensors FILE COUNT | read FILE [RUNS]"
+                .into(),
+        ),
     }
 }

@@ -16,8 +16,49 @@
 //!    templates are converted from Jinja to Ollama's Go templates and verified byte by byte.
 //! 5. **Backends** ([`push`]): one per registry, behind one trait, idempotent and resumable.
 //!
-//! [`inspect`] summarises headers for people and machines; [`cli`] is the command line's edge,
-//! the only place that reads the environment and adds hints to errors.
+//! [`pipeline`] runs the stages in order — resolve a family, render, fetch the GGUFs, push
+//! through each registry's backend, verify — and returns a typed summary; it prints nothing
+//! and reads no environment variable. [`manifest::starter`] writes a starter manifest from a
+//! folder or a Hub repository of GGUFs. [`inspect`] summarises headers for people and
+//! machines; [`cli`] is the command line's edge: its arguments, the one file that reads the
+//! environment, and the printers.
+//!
+//! A release through the library alone: the checked-in `ruvltra.toml` resolved over the
+//! GGUF fixtures, rendered, and pushed as an Ollama model store into a folder.
+//!
+//! ```
+//! use ruvltra_export::pipeline::{
+//!     FamilyRequest, Pipeline, PushOptions, Registry, RegistrySettings, Status, render_for,
+//! };
+//! use ruvltra_export::push::bundle::BundleTarget;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = tempfile::tempdir()?;
+//! let settings = RegistrySettings {
+//!     bundle: Some(BundleTarget::Dir(store.path().to_owned())),
+//!     ..RegistrySettings::default()
+//! };
+//! let options = PushOptions::default();
+//! let pipeline = Pipeline::new(&settings, &options);
+//!
+//! let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/ruvltra.toml");
+//! let resolved = pipeline.resolve(&FamilyRequest::local(manifest))?;
+//! let registries = [Registry::Bundle];
+//! let outputs = render_for(&resolved, &registries, false, false)?;
+//! let summary = pipeline.push(&resolved, &outputs, &registries, false)?;
+//!
+//! let row = &summary.rows[0];
+//! assert_eq!((row.registry, &row.status), (Registry::Bundle, &Status::Ok));
+//! assert!(!summary.failed() && row.items > 0 && row.bytes > 0);
+//! // Ollama's layout: a manifest per model name and tag, and the blobs they point to.
+//! assert!(store.path().join("manifests/registry.ollama.ai/ruv").is_dir());
+//!
+//! // A second push of the same release finds everything there and sends nothing.
+//! let again = pipeline.push(&resolved, &outputs, &registries, false)?;
+//! assert_eq!((again.rows[0].bytes, again.rows[0].skipped), (0, again.rows[0].items));
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! Below the stages sit three small modules that any stage may use and that use none of them:
 //! [`digest`] (the one SHA-256 digest type and streaming hashing), [`secret`] (credentials that
@@ -36,6 +77,7 @@ pub mod manifest;
 pub mod modelfile;
 pub mod ollama;
 pub mod origin;
+pub mod pipeline;
 pub mod push;
 pub mod render;
 pub mod secret;

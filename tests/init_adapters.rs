@@ -297,3 +297,31 @@ fn init_refuses_a_pairing_by_name_whose_width_differs() {
         "{text}"
     );
 }
+
+/// A hand-written `projector` that `init` would refuse (its projection width is not the
+/// model's embedding length) is refused by resolution too, at the `projector` line; the same
+/// manifest with a projector of the model's width resolves.
+#[test]
+fn resolution_refuses_the_projector_pairing_init_refuses() {
+    let manifest = "[family]\nname = \"RuvLTRA\"\ndescription = \"Vision.\"\npublisher = \"ruv\"\nlicense = \"apache-2.0\"\n\n[hub]\nrepo = \"ruv/ruvltra\"\n\n[source]\nlocal = \"models\"\n\n[models.small]\nprojector = \"mmproj-small-f16.gguf\"\n\n[models.small.variants.q4_k_m]\nfile = \"ruvltra-small-0.5b-q4_k_m.gguf\"\n";
+    for (width, refused) in [(512, true), (256, false)] {
+        let dir = folder(
+            &["ruvltra-small-0.5b-q4_k_m.gguf"],
+            &[("mmproj-small-f16.gguf", projector(width))],
+        );
+        std::fs::write(dir.path().join("ruvltra.toml"), manifest).unwrap();
+        let out = run_bin(dir.path(), &["explain"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !refused {
+            assert_ok(&out, "explain with a projector of the model's width");
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains(
+                "ruvltra.toml:14:13: the projector `mmproj-small-f16.gguf` has `clip.vision.projection_dim = 512`, but the model `ruvltra-small-0.5b-q4_k_m.gguf` (variant `small/q4_k_m`) has `qwen2.embedding_length = 256`"
+            ),
+            "{stderr}"
+        );
+    }
+}

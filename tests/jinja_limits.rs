@@ -1,6 +1,8 @@
 //! Bad chat templates end in a typed error, in bounded time and memory: syntax errors,
 //! endless loops, runaway recursion, output past the cap, templates that always raise.
 
+mod support;
+
 use std::time::Instant;
 
 use ruvltra_export::template::chat::Message;
@@ -197,4 +199,23 @@ fn deeply_nested_values_fail_instead_of_overflowing_the_stack() {
 fn templates_can_be_shared_across_threads() {
     fn shareable<T: Send + Sync>() {}
     shareable::<JinjaTemplate>();
+}
+
+/// The size and depth limits accept every chat template of the corpus.
+#[test]
+fn size_limits_accept_every_corpus_template() {
+    let dir = support::corpus_dir().join("chat-templates");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "jinja") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).unwrap();
+        if let Err(err @ JinjaError::TooComplex { .. }) = JinjaTemplate::new(&source) {
+            panic!("{}: {err}", path.display());
+        }
+        seen += 1;
+    }
+    assert!(seen >= 71, "only {seen} corpus templates");
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::{EXIT_FAILED, EXIT_OK};
+use super::print::{EXIT_FAILED, EXIT_OK};
 use crate::manifest::{LoadError, Manifest};
 use crate::modelfile::{MAX_MODELFILE_BYTES, Modelfile, Position};
 

@@ -4,8 +4,9 @@ use std::fmt::Write as _;
 
 use clap::Args;
 
-use super::EXIT_OK;
-use super::generate::{ResolveArgs, resolve_family};
+use super::args::ResolveArgs;
+use super::print::EXIT_OK;
+use super::settings;
 use crate::manifest::{OllamaChat, Provenance, Resolved};
 
 /// Arguments of `explain`.
@@ -21,7 +22,7 @@ pub struct ExplainArgs {
 
 /// Runs `explain`.
 pub fn run(args: &ExplainArgs) -> anyhow::Result<u8> {
-    let resolved = resolve_family(&args.resolve)?;
+    let resolved = settings::resolve(&args.resolve)?;
     if args.json {
         print!("{}", resolved.to_lock_json());
     } else {

@@ -1,45 +1,18 @@
 //! `ruvltra-export ollama|llamacpp|modelscope|card|all`: resolve the manifest against the
 //! GGUF files, render the chosen targets and write them atomically under `--out`; with
-//! `--push`, then send them through `cli/send.rs` as `push` does, with its [`SendOptions`].
+//! `--push`, then send them as `push` does, with its [`SendOptions`].
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 
-use super::EXIT_OK;
-use super::send::{
-    Registry, SendArgs, SendOptions, exit_code, print_summary, push_rendered, registry_for,
-};
-use crate::manifest::{
-    ChatConverter, HubFiles, LocalFiles, Manifest, Origin, ResolveError, Resolved, resolve,
-};
-use crate::render::{RenderOptions, Target, render};
-use crate::source::{HubClient, RepoId, Revision};
-
-/// Where the GGUF files are read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FromWhere {
-    /// The manifest's `[source] local` folder; nothing touches the network.
-    Local,
-    /// The Hub repository of `[hub]`, headers read through HTTP ranges.
-    Hub,
-}
-
-/// What every command that resolves the manifest takes.
-#[derive(Debug, Clone, Args)]
-pub struct ResolveArgs {
-    /// The shared metadata file.
-    #[arg(long, value_name = "PATH", default_value = "ruvltra.toml")]
-    pub manifest: PathBuf,
-    /// Only these variants: `MODEL/VARIANT`, a model key, or a GGUF file name (repeatable).
-    #[arg(long = "variant", value_name = "NAME")]
-    pub variants: Vec<String>,
-    /// Read the GGUF files from the local folder or from the Hub.
-    #[arg(long, value_enum, default_value_t = FromWhere::Local)]
-    pub from: FromWhere,
-}
-
+use super::args::{ResolveArgs, SendArgs, SendOptions};
+use super::print::{EXIT_OK, Printer, exit_code, print_summary, progress};
+use super::settings;
+use crate::manifest::Resolved;
+use crate::pipeline::{Pipeline, Registry};
+use crate::render::{OutputTree, RenderOptions, Target, render};
 /// Arguments of the generator commands.
 ///
 /// The sending options only make sense with `--push`, so clap refuses them without it; on a
@@ -78,73 +51,16 @@ pub struct GenerateArgs {
     pub send: SendOptions,
 }
 
-/// Loads the manifest and resolves the selected variants from local files or the Hub.
-pub fn resolve_family(args: &ResolveArgs) -> anyhow::Result<Resolved> {
-    let manifest = Manifest::load(&args.manifest)?;
-    let mut converter = match source_date_epoch() {
-        Some(seconds) => ChatConverter::with_date(seconds),
-        None => ChatConverter::new(),
-    };
-    let resolved = match args.from {
-        FromWhere::Local => {
-            let folder =
-                manifest
-                    .source
-                    .local
-                    .clone()
-                    .ok_or_else(|| ResolveError::NoLocalFolder {
-                        manifest: args.manifest.display().to_string(),
-                    })?;
-            let mut files = LocalFiles::new(manifest.base_dir().join(&folder));
-            resolve(
-                &manifest,
-                &args.variants,
-                &mut files,
-                Origin::Local {
-                    folder: folder.display().to_string(),
-                },
-                &mut converter,
-            )?
-        }
-        FromWhere::Hub => {
-            let settings = super::inspect::hub_settings_from_env()?;
-            let endpoint = settings.endpoint.as_str().to_owned();
-            let client = HubClient::new(settings)?;
-            let repo: RepoId = manifest
-                .hub
-                .repo
-                .parse()
-                .map_err(|e: String| anyhow::anyhow!("`[hub] repo`: {e}"))?;
-            let revision = Revision::new(&manifest.hub.revision)
-                .map_err(|e| anyhow::anyhow!("`[hub] revision`: {e}"))?;
-            let mut files = HubFiles::new(&client, repo, revision)?;
-            resolve(
-                &manifest,
-                &args.variants,
-                &mut files,
-                Origin::Hub { endpoint },
-                &mut converter,
-            )?
-        }
-    };
-    Ok(resolved)
-}
-
-/// `SOURCE_DATE_EPOCH`, for reproducible frozen dates in converted templates.
-fn source_date_epoch() -> Option<i64> {
-    std::env::var("SOURCE_DATE_EPOCH").ok()?.trim().parse().ok()
-}
-
 /// Runs one generator command for `targets`; with `--push`, then sends what it wrote to
-/// each target's registry ([`registry_for`]) and prints the summary table.
+/// each target's registry ([`Registry::for_target`]) and prints the summary table.
 pub fn run(args: &GenerateArgs, targets: &[Target]) -> anyhow::Result<u8> {
-    let mut registries: Vec<Registry> = targets.iter().map(|t| registry_for(*t)).collect();
+    let mut registries: Vec<Registry> = targets.iter().map(|t| Registry::for_target(*t)).collect();
     registries.sort();
     registries.dedup();
     if args.send.publish.is_some() && !registries.contains(&Registry::Ollama) {
         bail!("`--publish` is for the Ollama server: use it with `ollama --push` or `all --push`");
     }
-    let resolved = resolve_family(&args.resolve)?;
+    let resolved = settings::resolve(&args.resolve)?;
     let options = RenderOptions {
         allow_unverified: args.allow_unverified,
         hub_preset: args.hub_preset,
@@ -159,14 +75,36 @@ pub fn run(args: &GenerateArgs, targets: &[Target]) -> anyhow::Result<u8> {
     }
     let hub_preset = args.hub_preset || resolved.targets.hub_preset;
     let send = SendArgs::from(args.send.clone());
-    let rows = push_rendered(&resolved, &tree, &registries, hub_preset, &send)?;
-    print_summary(&rows, &send);
-    Ok(exit_code(&rows))
+    push(&resolved, &tree, &registries, hub_preset, &send)
+}
+
+/// Pushes rendered outputs to `registries` with the settings from `send` and the
+/// environment, prints the summary and returns the exit code (shared by `push` and
+/// `release`).
+pub fn push(
+    resolved: &Resolved,
+    tree: &OutputTree,
+    registries: &[Registry],
+    hub_preset: bool,
+    send: &SendArgs,
+) -> anyhow::Result<u8> {
+    let registry_settings = settings::registries(send);
+    let options = send.push_options(settings::cache_dir());
+    let progress = progress(send);
+    let pipeline = Pipeline {
+        settings: &registry_settings,
+        options: &options,
+        progress: progress.as_ref(),
+        sink: &Printer { options: send },
+    };
+    let summary = pipeline.push(resolved, tree, registries, hub_preset)?;
+    print_summary(&summary, send);
+    Ok(exit_code(&summary))
 }
 
 /// Says what was written (on stderr, so `--json` keeps stdout for JSON lines; not with
 /// `--quiet`) and warns about unverified templates.
-fn report(resolved: &Resolved, tree: &crate::render::OutputTree, out: &Path, quiet: bool) {
+fn report(resolved: &Resolved, tree: &OutputTree, out: &Path, quiet: bool) {
     let count = tree.paths().count();
     let variants = resolved.variants().count();
     if !quiet {

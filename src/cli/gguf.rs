@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 
 use crate::gguf::embed_template;
 
-use super::EXIT_OK;
+use super::print::EXIT_OK;
 
 /// Arguments of `gguf`.
 #[derive(Debug, Args)]

@@ -9,7 +9,7 @@ use std::io::Write;
 
 use clap::Args;
 
-use super::{EXIT_FAILED, EXIT_OK};
+use super::print::{EXIT_FAILED, EXIT_OK};
 use crate::gguf::Severity;
 use crate::inspect::{self, FileReport, InspectOptions};
 use crate::source::{HubClient, HubError, HubSettings, Source, SourceError, SourceFile};
@@ -36,12 +36,6 @@ fn parse_source(input: &str) -> Result<Source, String> {
     Source::parse(input).map_err(|err| err.to_string())
 }
 
-/// Resolves the Hub settings from the process environment: the one place that reads
-/// `HF_ENDPOINT`, the token variables and the token file.
-pub fn hub_settings_from_env() -> Result<HubSettings, SourceError> {
-    HubSettings::resolve(&|name| std::env::var_os(name))
-}
-
 /// One source's or file's failure, ready for text or JSON.
 #[derive(Clone)]
 struct Failure {
@@ -61,7 +55,10 @@ pub fn run(args: InspectArgs) -> anyhow::Result<u8> {
         hash_local: args.hash,
     };
     let mut stdout = std::io::stdout().lock();
-    let mut json_items = Vec::new();
+    // JSON items are written as they come, so only one file's report is held at a time.
+    let mut json_items = args
+        .json
+        .then(|| inspect::JsonArrayWriter::new(std::io::BufWriter::new(std::io::stdout())));
     let mut failed = false;
     let mut first = true;
     for source in &args.sources {
@@ -73,7 +70,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<u8> {
                     source: source.to_string(),
                     ..setup.clone()
                 };
-                emit_failure(&failure, args.json, &mut json_items);
+                emit_failure(&failure, &mut json_items);
                 continue;
             }
             _ => None,
@@ -83,11 +80,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<u8> {
             Ok(files) => files,
             Err(err) => {
                 failed = true;
-                emit_failure(
-                    &failure(source, None, &err, settings),
-                    args.json,
-                    &mut json_items,
-                );
+                emit_failure(&failure(source, None, &err, settings), &mut json_items);
                 continue;
             }
         };
@@ -95,8 +88,14 @@ pub fn run(args: InspectArgs) -> anyhow::Result<u8> {
             match inspect::inspect_file(file, client, options) {
                 Ok(report) => {
                     failed |= warn(&report);
-                    if args.json {
-                        json_items.push(inspect::report_json(&report, args.full));
+                    if let Some(items) = &mut json_items {
+                        if items
+                            .push(&inspect::report_json(&report, args.full))
+                            .is_err()
+                        {
+                            // A closed pipe (`| head`): nobody reads the rest.
+                            return Ok(if failed { EXIT_FAILED } else { EXIT_OK });
+                        }
                     } else {
                         let separator = if first { "" } else { "\n" };
                         first = false;
@@ -110,17 +109,15 @@ pub fn run(args: InspectArgs) -> anyhow::Result<u8> {
                     failed = true;
                     emit_failure(
                         &failure(source, Some(file), &err, settings),
-                        args.json,
                         &mut json_items,
                     );
                 }
             }
         }
     }
-    if args.json {
-        let text = serde_json::to_string_pretty(&serde_json::Value::Array(json_items))?;
+    if let Some(items) = json_items {
         // A closed pipe is not an error worth reporting.
-        let _ = writeln!(stdout, "{text}");
+        let _ = items.finish();
     }
     Ok(if failed { EXIT_FAILED } else { EXIT_OK })
 }
@@ -134,7 +131,7 @@ fn hub_client() -> Result<HubClient, Failure> {
         chain: [vec!["cannot use the Hub".to_owned()], chain].concat(),
         hint: hint.map(str::to_owned),
     };
-    let settings = hub_settings_from_env().map_err(|err| {
+    let settings = super::settings::hub().map_err(|err| {
         let hint = match &err {
             SourceError::InvalidEndpoint { .. } => Some(
                 "set `HF_ENDPOINT` to an `https://` URL, or unset it to use https://huggingface.co",
@@ -162,9 +159,13 @@ fn warn(report: &FileReport) -> bool {
     is_error
 }
 
-fn emit_failure(failure: &Failure, json: bool, items: &mut Vec<serde_json::Value>) {
-    if json {
-        items.push(inspect::error_json(
+fn emit_failure(
+    failure: &Failure,
+    items: &mut Option<inspect::JsonArrayWriter<std::io::BufWriter<std::io::Stdout>>>,
+) {
+    if let Some(items) = items {
+        // A closed pipe is not an error worth reporting; stderr still says what failed.
+        let _ = items.push(&inspect::error_json(
             &failure.source,
             failure.file.as_deref(),
             &failure.chain.join(": "),

@@ -1,29 +1,28 @@
 //! The command line's edge: argument definitions, the environment, and turning library errors
-//! into messages with next steps. Every command is one file here that calls into the library.
+//! into messages with next steps. Every command is one file here that calls into the library
+//! (a release runs in [`crate::pipeline`]); `args.rs` holds the arguments commands share,
+//! `settings.rs` is the one place that reads the environment, and `print.rs` shows errors,
+//! plans, reports and summaries. Modules here import `args`, `settings` and `print`, never
+//! each other's commands, except that `push` and `release` send through `generate::push`.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod args;
 pub mod check;
 pub mod explain;
 pub mod generate;
 pub mod gguf;
-mod hub_download;
 pub mod init;
 pub mod inspect;
+pub mod print;
 pub mod push;
-mod registries;
 pub mod release;
-pub mod send;
+pub mod settings;
 pub mod template;
 
-/// Exit code for success.
-pub const EXIT_OK: u8 = 0;
-/// Exit code when a source, check or push failed.
-pub const EXIT_FAILED: u8 = 1;
-/// Exit code for a usage error (bad arguments).
-pub const EXIT_USAGE: u8 = 2;
+pub use print::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
 /// `ruvltra-export`: cross-post GGUF models from the Hugging Face Hub to Ollama, llama.cpp
 /// and ModelScope.
@@ -90,17 +89,8 @@ pub fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            report(&err);
-            ExitCode::from(EXIT_FAILED)
+            print::report(&err);
+            ExitCode::from(print::EXIT_FAILED)
         }
-    }
-}
-
-/// Prints an error and its causes to stderr, uv-style: the message, then one `Caused by:`
-/// line per cause.
-pub fn report(err: &anyhow::Error) {
-    eprintln!("error: {err}");
-    for cause in err.chain().skip(1) {
-        eprintln!("  Caused by: {cause}");
     }
 }

@@ -2,7 +2,7 @@
 //! server, OCI registries, Ollama bundles, ModelScope and the Hub.
 //!
 //! Without `--gguf` the outputs are rendered from the manifest and pushed to any registry
-//! (see [`super::release`], which also holds the shared sending, printing and progress code).
+//! (see [`crate::pipeline`]).
 //! With `--gguf`, one model is built from a GGUF path plus optional template, system and
 //! license files and parameters, for the Ollama-image registries.
 
@@ -11,14 +11,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::Args;
 
+use super::args::{ResolveArgs, SendArgs};
+use super::print::{Printer, exit_code, print_summary, progress};
+use super::settings;
 use crate::ollama::ModelName;
-use crate::push::bundle::BundleBackend;
-use crate::push::oci::{Credentials, credentials_from_docker_config};
-use crate::push::{Backend, OllamaModel, Release};
-use crate::secret::Secret;
-
-use super::generate::ResolveArgs;
-use super::send::{Registry, SendArgs, SendJob, exit_code, print_summary, send_all};
+use crate::pipeline::{Job, Pipeline, Registry, RegistrySettings, backend, render_for};
+use crate::push::{OllamaModel, Release};
 
 /// Arguments of `push`.
 #[derive(Debug, Args)]
@@ -71,31 +69,26 @@ pub struct PushArgs {
 /// Runs `push`.
 pub fn run(args: PushArgs) -> anyhow::Result<u8> {
     if args.gguf.is_empty() {
-        return from_manifest(&args);
+        let resolved = settings::resolve(&args.resolve)?;
+        let tree = render_for(&resolved, &args.to, args.hub_preset, args.allow_unverified)?;
+        return super::generate::push(&resolved, &tree, &args.to, args.hub_preset, &args.send);
     }
     let release = release(&args)?;
-    let jobs: Vec<SendJob> = backends(&args)?
-        .into_iter()
-        .map(|(registry, backend)| SendJob {
-            registry,
-            backend,
-            release: release.clone(),
-        })
-        .collect();
-    let rows = super::send::with_context(&args.send, |ctx, _| send_all(&jobs, ctx, &args.send));
-    print_summary(&rows, &args.send);
-    Ok(exit_code(&rows))
-}
-
-/// The manifest-driven push (see [`super::release`]).
-fn from_manifest(args: &PushArgs) -> anyhow::Result<u8> {
-    super::send::push_from_manifest(
-        &args.resolve,
-        &args.to,
-        args.hub_preset,
-        args.allow_unverified,
-        &args.send,
-    )
+    let registry_settings = settings::registries(&args.send);
+    let jobs = jobs(&args, &release, &registry_settings)?;
+    let options = args.send.push_options(settings::cache_dir());
+    let progress = progress(&args.send);
+    let pipeline = Pipeline {
+        settings: &registry_settings,
+        options: &options,
+        progress: progress.as_ref(),
+        sink: &Printer {
+            options: &args.send,
+        },
+    };
+    let summary = pipeline.push_jobs(&jobs);
+    print_summary(&summary, &args.send);
+    Ok(exit_code(&summary))
 }
 
 fn release(args: &PushArgs) -> anyhow::Result<Release> {
@@ -195,46 +188,26 @@ fn read_text(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))
 }
 
-fn backends(args: &PushArgs) -> anyhow::Result<Vec<(Registry, Box<dyn Backend>)>> {
+/// One job per `--to` registry, each sending `release`.
+fn jobs(
+    args: &PushArgs,
+    release: &Release,
+    settings: &RegistrySettings,
+) -> anyhow::Result<Vec<Job>> {
     if args.send.publish.is_some() && !args.to.contains(&Registry::Ollama) {
         bail!("`--publish` is for `--to ollama`");
     }
     let mut targets = args.to.clone();
     targets.sort();
     targets.dedup();
-    let mut backends: Vec<(Registry, Box<dyn Backend>)> = Vec::new();
-    for target in &targets {
-        let backend: Box<dyn Backend> = match target {
-            Registry::Ollama => Box::new(super::registries::ollama_backend(&args.send)?),
-            Registry::Oci => Box::new(super::registries::oci_backend(&args.send)?),
-            Registry::Modelscope | Registry::Huggingface => {
-                let name = format!("{target:?}").to_ascii_lowercase();
-                bail!("`--to {name}` pushes the manifest's outputs: leave out `--gguf`");
-            }
-            Registry::Bundle => Box::new(BundleBackend::new(super::registries::bundle_target(
-                &args.send,
-            )?)),
-        };
-        backends.push((*target, backend));
-    }
-    Ok(backends)
-}
-
-/// Credentials for `registry`: `REGISTRY_USERNAME`/`REGISTRY_PASSWORD` if both are set, else
-/// the `auths` entry of `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`.
-pub fn registry_credentials(registry: &str) -> Option<Credentials> {
-    if let (Ok(username), Ok(password)) = (
-        std::env::var("REGISTRY_USERNAME"),
-        std::env::var("REGISTRY_PASSWORD"),
-    ) {
-        return Some(Credentials {
-            username,
-            password: Secret::new(password),
-        });
-    }
-    let config_dir = std::env::var_os("DOCKER_CONFIG")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".docker")))?;
-    let text = std::fs::read_to_string(config_dir.join("config.json")).ok()?;
-    credentials_from_docker_config(&text, registry)
+    targets
+        .into_iter()
+        .map(|registry| {
+            Ok(Job {
+                registry,
+                backend: backend(registry, settings)?,
+                release: release.clone(),
+            })
+        })
+        .collect()
 }

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
-use super::generate::{ResolveArgs, resolve_family};
-use super::send::{Registry, SendArgs, exit_code, print_summary, push_rendered};
+use super::args::{ResolveArgs, SendArgs};
+use super::settings;
+use crate::pipeline::Registry;
 use crate::render::{RenderOptions, Target, render};
 
 /// Arguments of `release`.
@@ -36,7 +37,7 @@ pub struct ReleaseArgs {
 /// `release`: generate every output under `--out`, push to every registry the manifest and
 /// the arguments configure, verify, print one summary table.
 pub fn run(args: &ReleaseArgs) -> anyhow::Result<u8> {
-    let resolved = resolve_family(&args.resolve)?;
+    let resolved = settings::resolve(&args.resolve)?;
     let options = RenderOptions {
         allow_unverified: args.allow_unverified,
         hub_preset: args.hub_preset,
@@ -59,13 +60,6 @@ pub fn run(args: &ReleaseArgs) -> anyhow::Result<u8> {
     }
     registries.push(Registry::Huggingface);
     registries.retain(|r| !args.skip.contains(r));
-    let rows = push_rendered(
-        &resolved,
-        &tree,
-        &registries,
-        args.hub_preset || resolved.targets.hub_preset,
-        &args.send,
-    )?;
-    print_summary(&rows, &args.send);
-    Ok(exit_code(&rows))
+    let hub_preset = args.hub_preset || resolved.targets.hub_preset;
+    super::generate::push(&resolved, &tree, &registries, hub_preset, &args.send)
 }

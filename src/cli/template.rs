@@ -8,7 +8,8 @@ use clap::{Args, Subcommand};
 
 mod convert;
 
-use super::{EXIT_FAILED, EXIT_OK};
+use super::print::{EXIT_FAILED, EXIT_OK, write_stdout};
+use super::settings;
 use crate::template::chat::{ChatRequest, Message};
 use crate::template::jinja::{FixedDateTime, JinjaTemplate};
 use crate::template::ollama::{Date, OllamaTemplate, RenderOptions};
@@ -119,16 +120,6 @@ fn run_render(args: RenderArgs) -> Result<u8> {
     Ok(EXIT_OK)
 }
 
-/// Writes data to stdout; a closed pipe (`| head`) ends output quietly.
-fn write_stdout(text: &str) -> Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.context("cannot write to stdout"),
-    }
-}
-
 fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))
 }
@@ -167,23 +158,8 @@ fn verify_options(tokens: &TokenArgs) -> Result<VerifyOptions> {
         bos_token: tokens.bos.clone(),
         eos_token: tokens.eos.clone(),
         add_bos_token: tokens.add_bos,
-        now: now()?,
+        now: settings::now()?,
     })
-}
-
-/// "Now" for both engines: `SOURCE_DATE_EPOCH` when set (reproducible output), else the clock.
-fn now() -> Result<FixedDateTime> {
-    let seconds = match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(value) => value
-            .trim()
-            .parse::<i64>()
-            .with_context(|| format!("SOURCE_DATE_EPOCH `{value}` is not a number of seconds"))?,
-        Err(_) => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0),
-    };
-    Ok(FixedDateTime::from_unix_seconds(seconds))
 }
 
 fn go_date(now: FixedDateTime) -> Result<Date> {

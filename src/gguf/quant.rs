@@ -43,17 +43,19 @@ impl Quant {
     pub fn from_file_name(file_name: &str) -> Option<Quant> {
         let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
         let upper = base.to_ascii_uppercase();
-        let bytes = upper.as_bytes();
         let mut last = None;
-        let mut i = 0;
-        while i < bytes.len() {
-            match match_at(&upper[i..]) {
+        let mut rest = upper.as_str();
+        // Step by whole characters: names from ModelScope often hold non-ASCII letters, and
+        // every known label is ASCII, so a match always ends on a character boundary.
+        while let Some(c) = rest.chars().next() {
+            let step = match match_at(rest) {
                 Some((quant, len)) => {
                     last = Some(quant);
-                    i += len;
+                    len
                 }
-                None => i += 1,
-            }
+                None => c.len_utf8(),
+            };
+            rest = rest.get(step..).unwrap_or_default();
         }
         last
     }
@@ -258,6 +260,16 @@ mod tests {
         assert_eq!(label("model-bf16.gguf").as_deref(), Some("BF16"));
         assert_eq!(label("model-IQ4_XS.gguf").as_deref(), Some("IQ4_XS"));
         assert_eq!(label("model.gguf"), None);
+    }
+
+    #[test]
+    fn non_ascii_names() {
+        assert_eq!(label("modèle-0.5b-f16.gguf").as_deref(), Some("F16"));
+        assert_eq!(
+            label("千问-coder-0.5b-q4_k_m.gguf").as_deref(),
+            Some("Q4_K_M")
+        );
+        assert_eq!(label("ß-ﬁ-İ.gguf"), None);
     }
 
     #[test]

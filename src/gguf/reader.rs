@@ -557,8 +557,26 @@ fn check_tensor_data(header: &GgufHeader) -> Result<()> {
         return Ok(());
     };
     for tensor in header.tensors() {
-        let Some(size) = tensor.data_size() else {
+        let Some((block, _)) = tensor.ggml_type().block_layout() else {
             continue;
+        };
+        if tensor.element_count() % block != 0 {
+            continue;
+        }
+        // A size past `u64` cannot fit in any file: that is the error, not a reason to skip
+        // the check (a 128-byte file once reported 4.6e18 parameters).
+        let Some(size) = tensor.data_size() else {
+            return Err(HeaderError::new(
+                header.data_offset(),
+                HeaderErrorKind::InvalidTensor {
+                    tensor: tensor.name().to_owned(),
+                    reason: format!(
+                        "its data size overflows 64 bits (shape {:?}, type {}): the file is corrupt",
+                        tensor.shape(),
+                        tensor.ggml_type()
+                    ),
+                },
+            ));
         };
         let end = header
             .data_offset()

@@ -1,64 +1,253 @@
 //! The machine form of a report: one JSON object per GGUF file (see `docs/inspect-json.md`).
 
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Value as Json, json};
 
 use super::FileReport;
-use crate::gguf::{Array, ByteOrder, GgufHeader, Severity, SpecialToken, Value};
+use crate::gguf::{Array, ByteOrder, GgufHeader, Severity, SpecialToken, TensorInfo, Value};
 
 /// How many elements of an array are shown without `--full`.
 pub const ARRAY_HEAD_LEN: usize = 8;
 
 /// The JSON object for one inspected file. With `full`, arrays list every element
 /// (`values`) instead of the first [`ARRAY_HEAD_LEN`] (`head`).
-pub fn report_json(report: &FileReport, full: bool) -> Json {
-    let header = &report.header;
-    let metadata: Map<String, Json> = header
-        .metadata()
-        .entries()
-        .iter()
-        .map(|entry| {
+///
+/// It is written as it is serialized, never built as a tree: a header with 600,000 tensors
+/// once took 1.28 GB as a `serde_json::Value` (55 times the header).
+pub fn report_json(report: &FileReport, full: bool) -> ReportJson<'_> {
+    ReportJson { report, full }
+}
+
+/// One inspected file's JSON object, serialized straight from its report (see
+/// [`report_json`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ReportJson<'a> {
+    report: &'a FileReport,
+    full: bool,
+}
+
+impl Serialize for ReportJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let report = self.report;
+        let header = &report.header;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("source", &report.source)?;
+        map.serialize_entry("file", &report.file)?;
+        map.serialize_entry("file_name", &report.file_name)?;
+        map.serialize_entry("file_size", &report.file_size)?;
+        map.serialize_entry(
+            "sha256",
+            &report.sha256.as_ref().map(|(digest, _)| digest.as_str()),
+        )?;
+        map.serialize_entry(
+            "sha256_origin",
+            &report.sha256.as_ref().map(|(_, origin)| origin.as_str()),
+        )?;
+        map.serialize_entry("commit", &report.commit)?;
+        map.serialize_entry("version", &header.version())?;
+        map.serialize_entry(
+            "byte_order",
+            match header.byte_order() {
+                ByteOrder::Little => "little",
+                ByteOrder::Big => "big",
+            },
+        )?;
+        map.serialize_entry("alignment", &header.alignment())?;
+        map.serialize_entry("data_offset", &header.data_offset())?;
+        map.serialize_entry(
+            "metadata",
+            &MetadataJson {
+                header,
+                full: self.full,
+            },
+        )?;
+        map.serialize_entry("tensors", &TensorsJson(header))?;
+        map.serialize_entry("derived", &derived_json(report))?;
+        map.serialize_entry(
+            "read",
+            &json!({
+                "bytes_fetched": report.bytes_fetched,
+                "round_trips": report.round_trips,
+            }),
+        )?;
+        map.end()
+    }
+}
+
+/// `metadata`: `{key: {"type", "value"}}` in header order.
+struct MetadataJson<'a> {
+    header: &'a GgufHeader,
+    full: bool,
+}
+
+impl Serialize for MetadataJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let entries = self.header.metadata().entries();
+        let mut map = serializer.serialize_map(Some(entries.len()))?;
+        for entry in entries {
             let value = entry.value();
-            (
-                entry.key().to_owned(),
-                json!({ "type": value.value_type().name(), "value": value_json(value, full) }),
-            )
-        })
-        .collect();
-    let tensors: Vec<Json> = header
-        .tensors()
-        .iter()
-        .map(|tensor| {
-            json!({
-                "name": tensor.name(),
-                "shape": tensor.shape(),
-                "type": tensor.ggml_type().to_string(),
-                "offset": tensor.offset(),
-            })
-        })
-        .collect();
-    json!({
-        "source": report.source,
-        "file": report.file,
-        "file_name": report.file_name,
-        "file_size": report.file_size,
-        "sha256": report.sha256.as_ref().map(|(digest, _)| digest.as_str()),
-        "sha256_origin": report.sha256.as_ref().map(|(_, origin)| origin.as_str()),
-        "commit": report.commit,
-        "version": header.version(),
-        "byte_order": match header.byte_order() {
-            ByteOrder::Little => "little",
-            ByteOrder::Big => "big",
-        },
-        "alignment": header.alignment(),
-        "data_offset": header.data_offset(),
-        "metadata": metadata,
-        "tensors": tensors,
-        "derived": derived_json(report),
-        "read": {
-            "bytes_fetched": report.bytes_fetched,
-            "round_trips": report.round_trips,
-        },
-    })
+            map.serialize_entry(
+                entry.key(),
+                &TypedValue {
+                    value,
+                    full: self.full,
+                },
+            )?;
+        }
+        map.end()
+    }
+}
+
+/// `{"type", "value"}` of one metadata value.
+struct TypedValue<'a> {
+    value: &'a Value,
+    full: bool,
+}
+
+impl Serialize for TypedValue<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("type", self.value.value_type().name())?;
+        match self.value {
+            Value::Array(array) => map.serialize_entry(
+                "value",
+                &ArrayJson {
+                    array,
+                    full: self.full,
+                },
+            )?,
+            value => map.serialize_entry("value", &value_json(value, self.full))?,
+        }
+        map.end()
+    }
+}
+
+/// An array value as [`value_json`] shows it, element by element.
+struct ArrayJson<'a> {
+    array: &'a Array,
+    full: bool,
+}
+
+impl Serialize for ArrayJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("type", self.array.element_type().name())?;
+        map.serialize_entry("len", &self.array.len())?;
+        map.serialize_entry(
+            if self.full { "values" } else { "head" },
+            &ElementsJson {
+                array: self.array,
+                full: self.full,
+            },
+        )?;
+        map.end()
+    }
+}
+
+/// The elements shown of an array: all with `full`, else the first [`ARRAY_HEAD_LEN`].
+struct ElementsJson<'a> {
+    array: &'a Array,
+    full: bool,
+}
+
+impl Serialize for ElementsJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let shown = if self.full {
+            self.array.len()
+        } else {
+            self.array.len().min(ARRAY_HEAD_LEN)
+        };
+        let mut seq = serializer.serialize_seq(None)?;
+        for element in (0..shown).filter_map(|i| self.array.get(i)) {
+            match &element {
+                Value::Array(array) => seq.serialize_element(&ArrayJson {
+                    array,
+                    full: self.full,
+                })?,
+                element => seq.serialize_element(&value_json(element, self.full))?,
+            }
+        }
+        seq.end()
+    }
+}
+
+/// `tensors`: `[{"name", "shape", "type", "offset"}]` in header order.
+struct TensorsJson<'a>(&'a GgufHeader);
+
+impl Serialize for TensorsJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let tensors = self.0.tensors();
+        let mut seq = serializer.serialize_seq(Some(tensors.len()))?;
+        for tensor in tensors {
+            seq.serialize_element(&TensorJson(tensor))?;
+        }
+        seq.end()
+    }
+}
+
+struct TensorJson<'a>(&'a TensorInfo);
+
+impl Serialize for TensorJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let tensor = self.0;
+        let mut map = serializer.serialize_map(Some(4))?;
+        map.serialize_entry("name", tensor.name())?;
+        map.serialize_entry("shape", tensor.shape())?;
+        map.serialize_entry("type", &tensor.ggml_type().to_string())?;
+        map.serialize_entry("offset", &tensor.offset())?;
+        map.end()
+    }
+}
+
+/// Writes a pretty-printed JSON array item by item, as `serde_json::to_string_pretty` would
+/// print the whole array, so that no item is held longer than it takes to write it.
+pub struct JsonArrayWriter<W: std::io::Write> {
+    out: W,
+    items: usize,
+}
+
+impl<W: std::io::Write> JsonArrayWriter<W> {
+    /// An empty array writing to `out` (nothing is written until the first item or
+    /// [`JsonArrayWriter::finish`]).
+    pub fn new(out: W) -> Self {
+        JsonArrayWriter { out, items: 0 }
+    }
+
+    /// Writes one item.
+    pub fn push(&mut self, item: &impl Serialize) -> std::io::Result<()> {
+        self.out
+            .write_all(if self.items == 0 { b"[\n  " } else { b",\n  " })?;
+        self.items += 1;
+        let mut indented = Indented(&mut self.out);
+        serde_json::to_writer_pretty(&mut indented, item).map_err(std::io::Error::other)
+    }
+
+    /// Closes the array and a final newline.
+    pub fn finish(mut self) -> std::io::Result<()> {
+        self.out
+            .write_all(if self.items == 0 { b"[]\n" } else { b"\n]\n" })?;
+        self.out.flush()
+    }
+}
+
+/// Indents every line after the first by two spaces: an item's place inside the array.
+/// JSON text has newlines only between tokens, never inside strings.
+struct Indented<'a, W: std::io::Write>(&'a mut W);
+
+impl<W: std::io::Write> std::io::Write for Indented<'_, W> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        for (i, line) in data.split(|b| *b == b'\n').enumerate() {
+            if i > 0 {
+                self.0.write_all(b"\n  ")?;
+            }
+            self.0.write_all(line)?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// The entry for a source (or one of its files) that could not be inspected:

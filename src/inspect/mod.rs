@@ -11,6 +11,6 @@ mod json;
 mod report;
 mod text;
 
-pub use json::{ARRAY_HEAD_LEN, error_json, report_json, value_json};
+pub use json::{ARRAY_HEAD_LEN, JsonArrayWriter, ReportJson, error_json, report_json, value_json};
 pub use report::{DigestOrigin, FileReport, InspectOptions, inspect_file};
 pub use text::render_text;

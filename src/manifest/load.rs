@@ -11,7 +11,7 @@ use toml::de::{DeTable, DeValue};
 use super::error::{LoadError, ManifestErrorKind, ManifestErrors};
 use super::reader::{Reader, TableRef, Value, display_table, dotted};
 use super::schema::{
-    AdapterEntry, Benchmark, CardSettings, ChatTemplateSource, Family, HubSettings, License,
+    Benchmark, CardSettings, ChatTemplateSource, CompanionFile, Family, HubSettings, License,
     LlamaCppSettings, Manifest, ManifestMessage, ModelEntry, ModelScopeSettings, OllamaSettings,
     Settings, SourceSettings, VariantEntry, Visibility,
 };
@@ -568,8 +568,8 @@ impl Reader<'_> {
             self.only_keys(mt, &["repo"]);
             self.optional(mt, "repo", Self::non_empty_string)
         });
-        let projector = self.optional(t, "projector", Self::gguf_file_name);
-        let adapter = self.optional(t, "adapter", Self::adapter_entry);
+        let projector = self.optional(t, "projector", Self::companion_file);
+        let adapter = self.optional(t, "adapter", Self::companion_file);
         let variants_name = dotted(t.name, "variants");
         let variants_value = self.required(
             t,
@@ -658,8 +658,8 @@ impl Reader<'_> {
                 "the GGUF file name, e.g. `file = \"ruvltra-small-0.5b-q4_k_m.gguf\"`",
             )
             .and_then(|v| self.gguf_file_name(v, &dotted(t.name, "file")));
-        let projector = self.optional(t, "projector", Self::gguf_file_name);
-        let adapter = self.optional(t, "adapter", Self::adapter_entry);
+        let projector = self.optional(t, "projector", Self::companion_file);
+        let adapter = self.optional(t, "adapter", Self::companion_file);
         let quant = t.table.get("quant").and_then(|v| {
             self.claim(v, &dotted(t.name, "quant"), |r, v, k| {
                 let s = r.non_empty_string(v, k)?;
@@ -695,11 +695,12 @@ impl Reader<'_> {
         })
     }
 
-    /// An `adapter` value: a GGUF file name, with its place for resolution's errors.
-    fn adapter_entry(&mut self, v: &Value<'_>, k: &str) -> Option<AdapterEntry> {
+    /// A `projector` or `adapter` value: a GGUF file name, with its place for resolution's
+    /// errors.
+    fn companion_file(&mut self, v: &Value<'_>, k: &str) -> Option<CompanionFile> {
         let location = self.at(&v.span());
         self.gguf_file_name(v, k)
-            .map(|file| AdapterEntry { file, location })
+            .map(|file| CompanionFile { file, location })
     }
 
     /// A GGUF file name inside the source: ends in `.gguf`, no `..`, no absolute path.

@@ -9,6 +9,9 @@
 //! quant, size, chat template, parameters) are [`Claim`]s that a later stage checks with
 //! [`reconcile`]: a difference is an error naming both sides unless the manifest marks the
 //! value as intended (`{ value = ..., intended = true }`). Every key is in `docs/manifest.md`.
+//! [`resolve`] checks the manifest against the GGUF headers; [`starter`] goes the other way and
+//! writes a starter manifest from a folder or a Hub repository of GGUFs (what `init` does),
+//! pairing projectors by the same width rule resolution enforces.
 //!
 //! ```
 //! use std::path::Path;
@@ -53,6 +56,7 @@ mod resolve_chat;
 mod resolve_error;
 mod resolve_files;
 mod schema;
+pub mod starter;
 
 pub use error::{LoadError, Location, ManifestError, ManifestErrorKind, ManifestErrors};
 pub use load::MAX_MANIFEST_BYTES;
@@ -71,7 +75,7 @@ pub use resolve_chat::{
 pub use resolve_error::ResolveError;
 pub use resolve_files::{FileFacts, FileSource, HubFiles, LocalFiles};
 pub use schema::{
-    AdapterEntry, Benchmark, CardSettings, ChatTemplateSource, Claim, Family, HubSettings, License,
-    LlamaCppSettings, Manifest, ManifestMessage, ModelEntry, ModelScopeSettings, OllamaSettings,
-    Settings, SourceSettings, UnknownVariant, VariantEntry, Visibility,
+    Benchmark, CardSettings, ChatTemplateSource, Claim, CompanionFile, Family, HubSettings,
+    License, LlamaCppSettings, Manifest, ManifestMessage, ModelEntry, ModelScopeSettings,
+    OllamaSettings, Settings, SourceSettings, UnknownVariant, VariantEntry, Visibility,
 };

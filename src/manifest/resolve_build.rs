@@ -19,8 +19,9 @@ use super::resolve_chat::{
 use super::resolve_error::ResolveError;
 use super::resolve_files::{FileFacts, FileSource};
 use super::schema::{
-    AdapterEntry, ChatTemplateSource, License, Manifest, ModelEntry, VariantEntry, Visibility,
+    ChatTemplateSource, CompanionFile, License, Manifest, ModelEntry, VariantEntry, Visibility,
 };
+use super::starter::Width;
 use crate::gguf::{GgufHeader, ModelKind, Quant, QuantMismatch, SplitName, check_quant};
 use crate::ollama::{ParamValue, Parameter};
 
@@ -45,7 +46,7 @@ pub fn resolve(
     let mut first_header_name: HashMap<String, String> = HashMap::new();
     let mut base_model_from_header = None;
     // Variants usually share one projector: read and hash it once.
-    let mut projectors: HashMap<String, ResolvedProjector> = HashMap::new();
+    let mut projectors: HashMap<String, (ResolvedProjector, Option<Width>)> = HashMap::new();
     let mut adapters: HashMap<String, ResolvedAdapter> = HashMap::new();
     for (model, variant) in selected {
         let label = format!("{}/{}", model.key, variant.key);
@@ -201,7 +202,7 @@ fn resolve_variant(
     files: &mut dyn FileSource,
     converter: &mut ChatConverter,
     conflicts: &mut Vec<Conflict>,
-    projectors: &mut HashMap<String, ResolvedProjector>,
+    projectors: &mut HashMap<String, (ResolvedProjector, Option<Width>)>,
     adapters: &mut HashMap<String, ResolvedAdapter>,
 ) -> Result<ResolvedVariant, ResolveError> {
     let path = manifest.path.display().to_string();
@@ -227,14 +228,30 @@ fn resolve_variant(
         });
     }
     let projector = match model.projector_for(variant) {
-        Some(name) => Some(match projectors.get(name) {
-            Some(known) => known.clone(),
-            None => {
-                let found = resolve_projector(name, &label, files)?;
-                projectors.insert(name.to_owned(), found.clone());
-                found
+        Some(entry) => {
+            let (found, width) = match projectors.get(&entry.file) {
+                Some(known) => known.clone(),
+                None => {
+                    let found = resolve_projector(&entry.file, &label, files)?;
+                    projectors.insert(entry.file.clone(), found.clone());
+                    found
+                }
+            };
+            // llama.cpp refuses the pair at load time; `init` never writes it.
+            let model_width = Width::of_model(header);
+            if Width::refuses(width.as_ref(), model_width.as_ref())
+                && let (Some(projector_width), Some(model_width)) = (&width, &model_width)
+            {
+                return Err(ResolveError::ProjectorWidth {
+                    at: format!("{path}:{}:{}", entry.location.line, entry.location.column),
+                    projector: entry.file.clone(),
+                    projector_width: format!("{} = {}", projector_width.key, projector_width.value),
+                    model: format!("`{file}` (variant `{label}`)"),
+                    model_width: format!("{} = {}", model_width.key, model_width.value),
+                });
             }
-        }),
+            Some(found)
+        }
         None => None,
     };
 
@@ -373,7 +390,7 @@ fn resolve_variant(
 
 /// Reads an adapter's header and checks that it is an adapter GGUF with an architecture.
 fn resolve_adapter(
-    entry: &AdapterEntry,
+    entry: &CompanionFile,
     manifest: &str,
     label: &str,
     files: &mut dyn FileSource,
@@ -423,12 +440,13 @@ fn resolve_adapter(
     })
 }
 
-/// Reads a projector's header and checks that it is an mmproj GGUF.
+/// Reads a projector's header and checks that it is an mmproj GGUF; also returns its
+/// projection width, which must equal the model's.
 fn resolve_projector(
     file: &str,
     label: &str,
     files: &mut dyn FileSource,
-) -> Result<ResolvedProjector, ResolveError> {
+) -> Result<(ResolvedProjector, Option<Width>), ResolveError> {
     let facts = files.facts(file, label)?;
     let kind = facts.header.model_kind();
     let found = (kind != ModelKind::Mmproj).then(|| kind.as_str().to_owned());
@@ -445,13 +463,15 @@ fn resolve_projector(
         .header
         .architecture()
         .map(|a| Sourced::new(a.to_owned(), header_at(file, "general.architecture")));
-    Ok(ResolvedProjector {
+    let width = Width::of_projector(&facts.header);
+    let projector = ResolvedProjector {
         file: file.to_owned(),
         local_path: facts.local_path,
         size_bytes: facts.size,
         sha256: facts.sha256,
         architecture,
-    })
+    };
+    Ok((projector, width))
 }
 
 /// The value reconciled, or (recording the conflict) the files' value so resolution can go

@@ -222,6 +222,23 @@ pub enum ResolveError {
         /// The model's `general.architecture`.
         model_arch: String,
     },
+    /// A projector whose output width is not the model's embedding width: llama.cpp refuses
+    /// to load the pair (the rule `init` pairs projectors by).
+    #[error(
+        "{at}: the projector `{projector}` has `{projector_width}`, but the model {model} has `{model_width}`: llama.cpp refuses a projector whose width differs from its model's; name the projector made for this model, or move `projector` to the model it was made for"
+    )]
+    ProjectorWidth {
+        /// `manifest:line:col` of the `projector` value.
+        at: String,
+        /// The projector GGUF.
+        projector: String,
+        /// `clip.vision.projection_dim = N` (or the audio key).
+        projector_width: String,
+        /// The model GGUF and its variant: `` `file.gguf` (variant `MODEL/VARIANT`) ``.
+        model: String,
+        /// `<arch>.embedding_length = N`.
+        model_width: String,
+    },
     /// Two models would be published under the same Ollama name.
     #[error(
         "`{name}` would name both `{first}` and `{second}`: give one model its own `[models.NAME.ollama] name`"

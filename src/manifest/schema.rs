@@ -165,10 +165,10 @@ pub struct ModelEntry {
     pub modelscope_repo: Option<String>,
     /// `projector`: the multimodal projector (mmproj GGUF) every variant of this model uses,
     /// unless a variant names its own.
-    pub projector: Option<String>,
+    pub projector: Option<CompanionFile>,
     /// `adapter`: the LoRA adapter GGUF every variant of this model runs with, unless a
     /// variant names its own.
-    pub adapter: Option<AdapterEntry>,
+    pub adapter: Option<CompanionFile>,
     /// Where the table is.
     pub location: Location,
 }
@@ -188,25 +188,35 @@ pub struct VariantEntry {
     pub size: Option<Claim<String>>,
     /// `projector`: this variant's multimodal projector (mmproj GGUF), in the same repository
     /// or folder as `file`; replaces the model's.
-    pub projector: Option<String>,
+    pub projector: Option<CompanionFile>,
     /// `adapter`: this variant's LoRA adapter GGUF, in the same repository or folder as
     /// `file`; replaces the model's.
-    pub adapter: Option<AdapterEntry>,
+    pub adapter: Option<CompanionFile>,
     /// Settings for this variant.
     pub settings: Settings,
     /// Where the table is.
     pub location: Location,
 }
 
-/// `adapter = "file.gguf"`: a LoRA adapter (`general.type = adapter`) applied on top of the
-/// model file. One per variant, because Ollama runs at most one adapter per model. The place
-/// is kept so resolution can point at the line when the file turns out not to fit.
+/// `projector = "file.gguf"` or `adapter = "file.gguf"`: a GGUF that runs beside the model
+/// file — a multimodal projector (`general.type = mmproj`) or a LoRA adapter
+/// (`general.type = adapter`; one per variant, because Ollama runs at most one adapter per
+/// model). The place is kept so resolution can point at the line when the file turns out not
+/// to fit. It reads as its file name (`model.projector.as_deref()`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct AdapterEntry {
+pub struct CompanionFile {
     /// The GGUF file name in the repository (or local folder).
     pub file: String,
     /// Where the value is written.
     pub location: Location,
+}
+
+impl std::ops::Deref for CompanionFile {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.file
+    }
 }
 
 /// `[ollama]`.
@@ -440,12 +450,12 @@ pub struct UnknownVariant {
 
 impl ModelEntry {
     /// The projector a variant uses: its own, else the model's.
-    pub fn projector_for<'a>(&'a self, variant: &'a VariantEntry) -> Option<&'a str> {
-        variant.projector.as_deref().or(self.projector.as_deref())
+    pub fn projector_for<'a>(&'a self, variant: &'a VariantEntry) -> Option<&'a CompanionFile> {
+        variant.projector.as_ref().or(self.projector.as_ref())
     }
 
     /// The adapter a variant uses: its own, else the model's.
-    pub fn adapter_for<'a>(&'a self, variant: &'a VariantEntry) -> Option<&'a AdapterEntry> {
+    pub fn adapter_for<'a>(&'a self, variant: &'a VariantEntry) -> Option<&'a CompanionFile> {
         variant.adapter.as_ref().or(self.adapter.as_ref())
     }
 

@@ -15,6 +15,9 @@
 //! - **HTTP** ([`http`]): redirects are followed by hand so `Authorization` never reaches
 //!   another origin; tokens live in [`Secret`](crate::secret::Secret), which never prints.
 //! - **Progress** ([`Progress`]): bars, plain lines, JSON events, or nothing.
+//! - **The push skeleton** ([`skeleton`]): skip what the plan skips, send the rest side by
+//!   side with progress around each transfer, make manifests or create calls in order, prune;
+//!   a backend supplies only what sending one item means for its registry.
 //! - **Images** ([`OllamaImage`]): the config blob, layers and manifest of an Ollama model,
 //!   the exact bytes the oci and bundle backends send.
 //!
@@ -40,6 +43,7 @@ mod release;
 mod retry;
 mod shared_read;
 mod side_by_side;
+pub mod skeleton;
 pub(crate) mod upload_body;
 
 pub use backend::{

@@ -83,6 +83,15 @@ pub enum SourceError {
         /// The `hf://` reference.
         reference: String,
     },
+    /// A local file's name is not valid UTF-8, so a manifest (TOML text) cannot name it.
+    #[error(
+        "the file name of `{}` is not valid UTF-8, so a manifest cannot name it: rename the file",
+        path.display()
+    )]
+    NonUtf8Name {
+        /// The file.
+        path: PathBuf,
+    },
 }
 
 impl SourceError {

@@ -107,6 +107,20 @@ impl SourceFile {
         }
     }
 
+    /// The name a manifest's `file` gives this file: its path in a Hub repository, its file
+    /// name in a local folder. A local name that is not valid UTF-8 is an error: written
+    /// with replacement characters it would name no file.
+    pub fn manifest_name(&self) -> Result<String, SourceError> {
+        match &self.location {
+            FileLocation::Hub { path, .. } => Ok(path.as_str().to_owned()),
+            FileLocation::Local(path) => path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .map(str::to_owned)
+                .ok_or_else(|| SourceError::NonUtf8Name { path: path.clone() }),
+        }
+    }
+
     /// The path alone (local path, or the path inside the repository), for sorting.
     fn location_path(&self) -> String {
         match &self.location {

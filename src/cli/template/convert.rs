@@ -7,9 +7,9 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde_json::json;
 
-use super::{now, read, write_stdout};
-use crate::cli::inspect::hub_settings_from_env;
-use crate::cli::{EXIT_FAILED, EXIT_OK};
+use crate::cli::print::write_stdout;
+use crate::cli::print::{EXIT_FAILED, EXIT_OK};
+use crate::cli::settings;
 use crate::gguf::GgufHeader;
 use crate::source::{HubClient, Source};
 use crate::template::convert::{Conversion, ConvertInput, convert};
@@ -73,7 +73,7 @@ pub fn run(args: ConvertArgs) -> Result<u8> {
         eos_token: args.eos.as_deref().unwrap_or(&loaded.eos),
         end_of_turn: &loaded.end_of_turn,
         add_bos_token: args.add_bos.or(loaded.add_bos),
-        date: now()?,
+        date: settings::now()?,
     };
     let conversion = convert(&input)
         .with_context(|| format!("cannot convert the chat template of `{}`", args.input))?;
@@ -112,7 +112,8 @@ fn load(args: &ConvertArgs) -> Result<Loaded> {
             );
         }
         return Ok(Loaded {
-            jinja: read(path)?,
+            jinja: std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read `{}`", path.display()))?,
             bos: String::new(),
             eos: String::new(),
             end_of_turn: Vec::new(),
@@ -200,7 +201,7 @@ fn list<'a>(names: impl Iterator<Item = &'a str>) -> String {
 fn read_first_header(input: &str) -> Result<GgufHeader> {
     let source = Source::parse(input).with_context(|| format!("`{input}` is not a source"))?;
     let hub = match source {
-        Source::Hub(_) => Some(HubClient::new(hub_settings_from_env()?)?),
+        Source::Hub(_) => Some(HubClient::new(settings::hub()?)?),
         _ => None,
     };
     let files = source.files(hub.as_ref())?;

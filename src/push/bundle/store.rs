@@ -9,13 +9,12 @@ use std::path::Path;
 use super::{blob_path, manifest_path};
 use crate::digest::{Digest, HashingReader};
 use crate::push::backend::{
-    Action, Check, ItemKind, ItemOutcome, Plan, PlanItem, PushContext, PushReport, StaleItem,
-    VerifyReport,
+    Action, Check, ItemKind, Plan, PlanItem, PushContext, PushReport, StaleItem, VerifyReport,
 };
 use crate::push::error::PushError;
 use crate::push::ollama_image::{ImageBlob, OllamaImage};
-use crate::push::parallel::run_parallel;
 use crate::push::progress::{ProgressEvent, ProgressReader};
+use crate::push::skeleton::{Outgoing, make_in_order, prune, send_side_by_side};
 
 pub(super) fn plan(
     dir: &Path,
@@ -109,78 +108,58 @@ pub(super) fn push(
 ) -> Result<PushReport, PushError> {
     let planned: HashMap<&str, &PlanItem> =
         plan.items.iter().map(|i| (i.name.as_str(), i)).collect();
+    let action = |name: &str| planned.get(name).map(|item| item.action.clone());
     let mut seen = HashSet::new();
-    let mut to_write: Vec<&ImageBlob> = Vec::new();
-    let mut outcomes = Vec::new();
+    let mut blobs = Vec::new();
     for image in images {
         for blob in image.unique_blobs() {
-            if !seen.insert(blob.digest) {
-                continue;
-            }
-            let name = blob_path(blob);
-            match planned.get(name.as_str()).map(|item| &item.action) {
-                Some(Action::Skip { reason }) => outcomes.push(ItemOutcome::skipped(
-                    ctx.progress,
+            if seen.insert(blob.digest) {
+                let name = blob_path(blob);
+                blobs.push(Outgoing {
+                    planned: action(&name),
                     name,
-                    Some(blob.digest),
-                    reason.clone(),
-                )),
-                _ => to_write.push(blob),
+                    digest: Some(blob.digest),
+                    work: blob,
+                });
             }
         }
     }
     let blobs_dir = dir.join("blobs");
     fs::create_dir_all(&blobs_dir).map_err(|e| PushError::io("creating", &blobs_dir, e))?;
-    run_parallel(&to_write, ctx.options.parallel, |blob| {
-        write_blob(&blobs_dir, blob, ctx)
+    let mut outcomes = send_side_by_side(&blobs, ctx, |item| {
+        write_blob(&blobs_dir, item.work, ctx)?;
+        Ok((Action::Write, item.work.size()))
     })?;
-    let mut bytes_sent = 0;
-    for blob in &to_write {
-        bytes_sent += blob.size();
-        outcomes.push(ItemOutcome {
-            name: blob_path(blob),
-            digest: Some(blob.digest),
-            action: Action::Write,
-            bytes_sent: blob.size(),
-        });
-    }
-    for image in images {
-        let name = manifest_path(image);
-        let action = planned
-            .get(name.as_str())
-            .map_or(Action::Create, |i| i.action.clone());
-        let written = if matches!(action, Action::Skip { .. }) {
-            0
-        } else {
-            write_atomically(&dir.join(&name), &image.manifest)?;
-            image.manifest.len() as u64
-        };
-        bytes_sent += written;
-        outcomes.push(ItemOutcome {
-            name,
-            digest: Some(image.manifest_digest),
-            action,
-            bytes_sent: written,
-        });
-    }
-    let mut pruned = Vec::new();
-    if ctx.options.prune {
-        for stale in &plan.stale {
-            let path = dir.join(&stale.name);
-            match fs::remove_file(&path) {
-                Ok(()) => pruned.push(stale.name.clone()),
-                Err(err) if err.kind() == io::ErrorKind::NotFound => {}
-                Err(err) => return Err(PushError::io("deleting", path, err)),
+    let manifests: Vec<Outgoing<&OllamaImage>> = images
+        .iter()
+        .map(|image| {
+            let name = manifest_path(image);
+            Outgoing {
+                planned: action(&name),
+                name,
+                digest: Some(image.manifest_digest),
+                work: image,
             }
+        })
+        .collect();
+    outcomes.extend(make_in_order(&manifests, ctx, |item, _| {
+        write_atomically(&dir.join(&item.name), &item.work.manifest)?;
+        Ok(item.work.manifest.len() as u64)
+    })?);
+    let pruned = prune(plan, ctx, |stale| {
+        let path = dir.join(&stale.name);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(err) => Err(PushError::io("deleting", path, err)),
         }
-    }
-    Ok(PushReport {
-        backend: "bundle".into(),
-        target: dir.display().to_string(),
-        items: outcomes,
+    })?;
+    Ok(PushReport::from_items(
+        "bundle",
+        dir.display().to_string(),
+        outcomes,
         pruned,
-        bytes_sent,
-    })
+    ))
 }
 
 /// Streams one blob into `blobs/` through a temporary file, checking its digest on the way.

@@ -11,6 +11,7 @@ use super::error::HubError;
 use crate::digest::Digest;
 use crate::push::lfs::LfsObject;
 use crate::push::ollama_api::text_check::{check, text_check};
+use crate::push::skeleton::transfer;
 use crate::push::{
     Action, ArtifactFile, Backend, BlobSource, Check, ItemKind, ItemOutcome, Plan, PlanItem,
     ProgressEvent, PushContext, PushError, PushReport, Release, RetryPolicy, StaleItem,
@@ -399,24 +400,23 @@ impl HubBackend {
             };
             let mut sent = 0;
             if let Some(upload) = &actions.upload {
-                ctx.progress.emit(ProgressEvent::TransferStarted {
-                    backend: self.name().to_string(),
-                    name: outgoing.path.clone(),
-                    digest: Some(outgoing.digest),
-                    size: outgoing.size,
-                    offset: 0,
-                });
-                sent = self.api(ctx).upload_object(
-                    &self.target.repo,
-                    (&outgoing.digest, &outgoing.source),
-                    upload,
+                let size = outgoing.size;
+                sent = transfer(
+                    ctx,
+                    self.name(),
                     &outgoing.path,
-                    ctx.progress,
+                    Some(outgoing.digest),
+                    size,
+                    || {
+                        self.api(ctx).upload_object(
+                            &self.target.repo,
+                            (&outgoing.digest, &outgoing.source),
+                            upload,
+                            &outgoing.path,
+                            ctx.progress,
+                        )
+                    },
                 )?;
-                ctx.progress.emit(ProgressEvent::TransferFinished {
-                    name: outgoing.path.clone(),
-                    sent,
-                });
             }
             if let Some(verify) = &actions.verify {
                 self.api(ctx).verify_object(

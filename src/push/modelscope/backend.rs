@@ -8,6 +8,7 @@ use super::error::ModelScopeError;
 use crate::digest::Digest;
 use crate::push::lfs::LfsAction;
 use crate::push::ollama_api::text_check::check;
+use crate::push::skeleton::transfer;
 use crate::push::{
     Action, ArtifactFile, Backend, ItemKind, ItemOutcome, Plan, PlanItem, ProgressEvent,
     PushContext, PushError, PushReport, Release, RetryPolicy, StaleItem, VerifyReport,
@@ -310,26 +311,23 @@ impl Backend for ModelScopeBackend {
             .filter_map(|(f, d)| missing.get(d).map(|a| (*f, *d, a.clone())))
             .collect();
         let sent = run_parallel(&uploads, ctx.options.parallel, |(file, digest, action)| {
-            ctx.progress.emit(ProgressEvent::TransferStarted {
-                backend: self.name().to_string(),
-                name: file.repo_path.clone(),
-                digest: Some(*digest),
-                size: file.size,
-                offset: 0,
-            });
-            let sent = self.api(ctx).put_object(
-                &self.target.repo,
-                digest,
-                &ctx.reads.source(file.blob_source()),
-                action,
+            transfer(
+                ctx,
+                self.name(),
                 &file.repo_path,
-                ctx.progress,
-            )?;
-            ctx.progress.emit(ProgressEvent::TransferFinished {
-                name: file.repo_path.clone(),
-                sent,
-            });
-            Ok(sent)
+                Some(*digest),
+                file.size,
+                || {
+                    self.api(ctx).put_object(
+                        &self.target.repo,
+                        digest,
+                        &ctx.reads.source(file.blob_source()),
+                        action,
+                        &file.repo_path,
+                        ctx.progress,
+                    )
+                },
+            )
         })?;
         for (file, digest) in &lfs_files {
             let sent = uploads

@@ -27,16 +27,16 @@ pub use upload::parse_range_end;
 use upload::{BlobUpload, Uploaded};
 
 use super::backend::{
-    Action, Backend, Check, ItemKind, ItemOutcome, Plan, PlanItem, PushContext, PushReport,
-    StaleItem, VerifyReport,
+    Action, Backend, Check, ItemKind, Plan, PlanItem, PushContext, PushReport, StaleItem,
+    VerifyReport,
 };
 use super::error::PushError;
 use super::http::get_following_redirects;
 use super::ollama_image::{MANIFEST_MEDIA_TYPE, OllamaImage};
-use super::parallel::run_parallel;
 use super::progress::{Progress, ProgressEvent};
 use super::release::Release;
 use super::retry::{check_response, with_retries};
+use super::skeleton::{Outgoing, make_in_order, prune, send_side_by_side};
 use crate::digest::Digest;
 
 /// How errors about a release without models start.
@@ -310,8 +310,7 @@ impl Backend for OciBackend {
             .iter()
             .map(|item| (item.name.as_str(), item))
             .collect();
-        let mut jobs = Vec::new();
-        let mut outcomes = Vec::new();
+        let mut blobs = Vec::new();
         let mut seen = HashSet::new();
         for image in &images {
             let repository = image.name.repository();
@@ -325,41 +324,38 @@ impl Backend for OciBackend {
                         "the plan has no entry for {name}: plan again for this release"
                     ))
                 })?;
-                match &item.action {
-                    Action::Skip { reason } => outcomes.push(ItemOutcome::skipped(
-                        ctx.progress,
-                        name,
-                        Some(blob.digest),
-                        reason.clone(),
-                    )),
-                    Action::Mount { from } => {
-                        jobs.push((name, repository.clone(), blob, Some(from.clone())))
-                    }
-                    _ => jobs.push((name, repository.clone(), blob, None)),
-                }
+                blobs.push(Outgoing {
+                    name,
+                    digest: Some(blob.digest),
+                    planned: Some(item.action.clone()),
+                    work: (repository.clone(), blob),
+                });
             }
         }
         let state_dir = ctx.options.state_dir.as_deref();
-        let results = run_parallel(
-            &jobs,
-            ctx.options.parallel,
-            |(_, repository, blob, from)| {
-                BlobUpload {
-                    client: &client,
-                    repository,
-                    blob,
-                    mount_from: from.as_deref(),
-                    chunk_size: ctx.options.chunk_size.max(1),
-                    state_dir,
-                    progress: ctx.progress,
-                }
-                .run()
-            },
-        )?;
-        let mut bytes_sent = 0;
-        for ((name, _, blob, from), result) in jobs.iter().zip(results) {
-            let (action, sent) = match (result, from) {
-                (Uploaded::Mounted, Some(from)) => (Action::Mount { from: from.clone() }, 0),
+        let mut outcomes = send_side_by_side(&blobs, ctx, |item| {
+            let (repository, blob) = &item.work;
+            let from = match &item.planned {
+                Some(Action::Mount { from }) => Some(from.as_str()),
+                _ => None,
+            };
+            let uploaded = BlobUpload {
+                client: &client,
+                repository,
+                blob,
+                mount_from: from,
+                chunk_size: ctx.options.chunk_size.max(1),
+                state_dir,
+                progress: ctx.progress,
+            }
+            .run()?;
+            Ok(match (uploaded, from) {
+                (Uploaded::Mounted, Some(from)) => (
+                    Action::Mount {
+                        from: from.to_owned(),
+                    },
+                    0,
+                ),
                 (Uploaded::Mounted, None) => (Action::Upload, 0),
                 (
                     Uploaded::Sent {
@@ -371,59 +367,37 @@ impl Backend for OciBackend {
                 (Uploaded::Sent { sent, resumed_at }, _) => {
                     (Action::Resume { offset: resumed_at }, sent)
                 }
-            };
-            bytes_sent += sent;
-            outcomes.push(ItemOutcome {
-                name: name.clone(),
-                digest: Some(blob.digest),
-                action,
-                bytes_sent: sent,
-            });
-        }
-        for image in &images {
-            let name = manifest_item_name(image);
-            let action = planned
-                .get(name.as_str())
-                .map_or(Action::Create, |item| item.action.clone());
-            if let Action::Skip { reason } = &action {
-                ctx.progress.emit(ProgressEvent::Skipped {
-                    name: name.clone(),
-                    reason: reason.clone(),
-                });
-            } else {
-                put_manifest(&client, ctx.progress, image)?;
-                bytes_sent += image.manifest.len() as u64;
-            }
-            outcomes.push(ItemOutcome {
-                name,
-                digest: Some(image.manifest_digest),
-                bytes_sent: if matches!(action, Action::Skip { .. }) {
-                    0
-                } else {
-                    image.manifest.len() as u64
-                },
-                action,
-            });
-        }
-        let mut pruned = Vec::new();
-        if ctx.options.prune {
-            let live: HashSet<Digest> = images.iter().map(|i| i.manifest_digest).collect();
-            for stale in &plan.stale {
-                let Some((repository, tag)) = stale.name.rsplit_once(':') else {
-                    continue;
-                };
-                if delete_tag(&client, ctx.progress, repository, tag, &live)? {
-                    pruned.push(stale.name.clone());
+            })
+        })?;
+        let manifests: Vec<Outgoing<&OllamaImage>> = images
+            .iter()
+            .map(|image| {
+                let name = manifest_item_name(image);
+                Outgoing {
+                    planned: planned.get(name.as_str()).map(|item| item.action.clone()),
+                    name,
+                    digest: Some(image.manifest_digest),
+                    work: image,
                 }
-            }
-        }
-        Ok(PushReport {
-            backend: self.name().into(),
-            target: self.target(),
-            items: outcomes,
+            })
+            .collect();
+        outcomes.extend(make_in_order(&manifests, ctx, |item, _| {
+            put_manifest(&client, ctx.progress, item.work)?;
+            Ok(item.work.manifest.len() as u64)
+        })?);
+        let live: HashSet<Digest> = images.iter().map(|i| i.manifest_digest).collect();
+        let pruned = prune(plan, ctx, |stale| {
+            let Some((repository, tag)) = stale.name.rsplit_once(':') else {
+                return Ok(false);
+            };
+            delete_tag(&client, ctx.progress, repository, tag, &live)
+        })?;
+        Ok(PushReport::from_items(
+            self.name(),
+            self.target(),
+            outcomes,
             pruned,
-            bytes_sent,
-        })
+        ))
     }
 
     fn verify(&self, release: &Release, ctx: &PushContext<'_>) -> Result<VerifyReport, PushError> {

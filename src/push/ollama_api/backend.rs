@@ -14,10 +14,10 @@ use super::show_parameters;
 use super::text_check::{check, text_check};
 use crate::digest::Digest;
 use crate::ollama::{DEFAULT_HOST, DEFAULT_NAMESPACE, ModelName, NameError};
+use crate::push::skeleton::{Outgoing, make_in_order, prune, send_side_by_side, transfer};
 use crate::push::{
     Action, Backend, BlobSource, Check, ItemKind, ItemOutcome, OllamaModel, Plan, PlanItem,
-    ProgressEvent, PushContext, PushError, PushReport, Release, RetryPolicy, StaleItem,
-    VerifyReport, run_parallel,
+    PushContext, PushError, PushReport, Release, RetryPolicy, StaleItem, VerifyReport,
 };
 
 /// Where the ollama backend sends models, and whether it publishes them.
@@ -318,7 +318,6 @@ impl Backend for OllamaBackend {
         ctx: &PushContext<'_>,
     ) -> Result<PushReport, PushError> {
         let version = self.api(ctx).version(ctx.progress)?;
-        let mut outcomes = Vec::new();
         let mut uploads: BTreeMap<Digest, (ModelBlob, PathBuf)> = BTreeMap::new();
         let mut models = Vec::new();
         for model in &release.models {
@@ -339,68 +338,40 @@ impl Backend for OllamaBackend {
                 .find(|item| item.kind == ItemKind::Blob && item.digest.as_ref() == Some(digest))
                 .map(|item| item.action.clone())
         };
-        let mut to_send = Vec::new();
-        for (digest, (blob, path)) in &uploads {
-            match planned(digest) {
-                Some(Action::Skip { reason }) => outcomes.push(ItemOutcome::skipped(
-                    ctx.progress,
-                    blob.file_name.clone(),
-                    Some(*digest),
-                    reason,
-                )),
-                _ => to_send.push((blob.clone(), path.clone())),
-            }
-        }
-        let sent = run_parallel(&to_send, ctx.options.parallel, |(blob, path)| {
-            ctx.progress.emit(ProgressEvent::TransferStarted {
-                backend: self.name().to_string(),
+        let blobs: Vec<Outgoing<(ModelBlob, PathBuf)>> = uploads
+            .into_iter()
+            .map(|(digest, (blob, path))| Outgoing {
                 name: blob.file_name.clone(),
-                digest: Some(blob.digest),
-                size: blob.size,
-                offset: 0,
-            });
-            let source = ctx.reads.source(BlobSource::file(path, blob.size));
-            let sent =
+                digest: Some(digest),
+                planned: planned(&digest),
+                work: (blob, path),
+            })
+            .collect();
+        let mut outcomes = send_side_by_side(&blobs, ctx, |item| {
+            let (blob, path) = &item.work;
+            let sent = transfer(ctx, self.name(), &item.name, item.digest, blob.size, || {
+                let source = ctx.reads.source(BlobSource::file(path, blob.size));
                 self.api(ctx)
-                    .upload_blob(&blob.digest, &source, &blob.file_name, ctx.progress)?;
-            ctx.progress.emit(ProgressEvent::TransferFinished {
-                name: blob.file_name.clone(),
-                sent,
-            });
-            Ok(sent)
+                    .upload_blob(&blob.digest, &source, &blob.file_name, ctx.progress)
+            })?;
+            Ok((Action::Upload, sent))
         })?;
-        for ((blob, _), sent) in to_send.iter().zip(&sent) {
-            outcomes.push(ItemOutcome {
-                name: blob.file_name.clone(),
-                digest: Some(blob.digest),
-                action: Action::Upload,
-                bytes_sent: *sent,
-            });
-        }
         for (model, blobs) in &models {
             let name = display_name(&model.name);
             let item = plan.items.iter().find(|item| {
                 item.kind == ItemKind::Commit && item.name.starts_with(&format!("create {name} "))
             });
-            let action = item.map_or(Action::Create, |item| item.action.clone());
-            let outcome_name = format!("create {name}");
-            if let Action::Skip { reason } = action {
-                outcomes.push(ItemOutcome::skipped(
-                    ctx.progress,
-                    outcome_name,
-                    None,
-                    reason,
-                ));
-            } else {
+            let create = Outgoing {
+                name: format!("create {name}"),
+                digest: None,
+                planned: item.map(|item| item.action.clone()),
+                work: (),
+            };
+            outcomes.extend(make_in_order(&[create], ctx, |_, _| {
                 let body = self.create_body(version, model, blobs)?;
                 self.api(ctx).create(&name, &body, ctx.progress)?;
-                outcomes.push(ItemOutcome {
-                    name: outcome_name,
-                    digest: None,
-                    action,
-                    bytes_sent: 0,
-                });
-            }
+                Ok(0)
+            })?);
             if let Some(destination) = self.publish_name(model)? {
                 if !same_model(&destination, &name) {
                     self.api(ctx).copy(&name, &destination, ctx.progress)?;
@@ -415,14 +386,9 @@ impl Backend for OllamaBackend {
                 });
             }
         }
-        let mut pruned = Vec::new();
-        if ctx.options.prune {
-            for stale in &plan.stale {
-                if self.api(ctx).delete(&stale.name, ctx.progress)? {
-                    pruned.push(stale.name.clone());
-                }
-            }
-        }
+        let pruned = prune(plan, ctx, |stale| {
+            self.api(ctx).delete(&stale.name, ctx.progress)
+        })?;
         Ok(PushReport::from_items(
             self.name(),
             self.target.host.to_string(),

@@ -354,9 +354,9 @@ fn truncate(s: &str, prec: Option<usize>) -> String {
 
 fn format_float(f: f64, verb: char, spec: Spec) -> String {
     let body = match verb {
-        'f' | 'F' => format!("{:.*}", spec.prec.unwrap_or(6), f),
+        'f' | 'F' => fixed(f, spec.prec.unwrap_or(6)),
         'e' | 'E' => {
-            let s = format!("{:.*e}", spec.prec.unwrap_or(6), f);
+            let s = scientific(f, spec.prec.unwrap_or(6));
             let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
             let e: i32 = e.parse().unwrap_or(0);
             let s = format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
@@ -373,7 +373,7 @@ fn format_float(f: f64, verb: char, spec: Spec) -> String {
                     f.abs().log10().floor() as i32
                 };
                 if exp < -4 || exp >= p as i32 {
-                    let s = format!("{:.*e}", p - 1, f);
+                    let s = scientific(f, p - 1);
                     let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
                     let m = if m.contains('.') {
                         m.trim_end_matches('0').trim_end_matches('.')
@@ -384,7 +384,7 @@ fn format_float(f: f64, verb: char, spec: Spec) -> String {
                     format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
                 } else {
                     let decimals = (p as i32 - 1 - exp).max(0) as usize;
-                    let s = format!("{f:.decimals$}");
+                    let s = fixed(f, decimals);
                     if s.contains('.') {
                         s.trim_end_matches('0').trim_end_matches('.').to_owned()
                     } else {
@@ -395,6 +395,37 @@ fn format_float(f: f64, verb: char, spec: Spec) -> String {
         },
     };
     sign(f >= 0.0 || f.is_nan(), body, spec)
+}
+
+/// Decimal places past which a finite `f64` prints only zeros: its exact value has at most
+/// 1074 fractional digits. Rust's formatter panics on a precision above `u16::MAX`, and Go
+/// allows up to a million, so longer precisions are printed as zeros appended to this.
+const EXACT_DECIMALS: usize = 1100;
+
+/// Significant digits past which a finite `f64` prints only zeros (its exact decimal
+/// expansion has at most 767).
+const EXACT_DIGITS: usize = 800;
+
+/// `f` with `decimals` digits after the point (`%.Nf`), for any `decimals`.
+fn fixed(f: f64, decimals: usize) -> String {
+    let mut s = format!("{f:.*}", decimals.min(EXACT_DECIMALS));
+    if decimals > EXACT_DECIMALS && f.is_finite() {
+        s.push_str(&"0".repeat(decimals - EXACT_DECIMALS));
+    }
+    s
+}
+
+/// `f` as Rust's `{:.Ne}` (mantissa with `digits` decimals, then `e` and the exponent), for
+/// any `digits`.
+fn scientific(f: f64, digits: usize) -> String {
+    let s = format!("{f:.*e}", digits.min(EXACT_DIGITS));
+    if digits <= EXACT_DIGITS || !f.is_finite() {
+        return s;
+    }
+    match s.split_once('e') {
+        Some((m, e)) => format!("{m}{}e{e}", "0".repeat(digits - EXACT_DIGITS)),
+        None => s,
+    }
 }
 
 /// Go's `strconv.Quote`: printable runes stay, the rest become escapes.

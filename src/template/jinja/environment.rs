@@ -8,6 +8,7 @@ use std::fmt;
 use minijinja::value::{Kwargs, Rest, Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, State, filters};
 
+use super::budget::{self, BOUND_FILTER, BudgetLimits, EACH_FILTER, ensure_fits};
 use super::generation::GENERATION_FUNCTION;
 use super::markup::{self, MARKUP_ESCAPE_FILTER};
 use super::pyfmt;
@@ -47,30 +48,70 @@ pub fn variables_value(vars: &serde_json::Map<String, serde_json::Value>) -> Val
     }))
 }
 
-/// Builds the environment every chat template is rendered in.
-pub fn build(fuel: u64, recursion_limit: usize) -> Environment<'static> {
+/// Builds the environment every chat template is rendered in; `limits` bound what one
+/// rendering may build (see [`budget`]).
+pub fn build(fuel: u64, recursion_limit: usize, limits: BudgetLimits) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
     env.set_keep_trailing_newline(false);
     env.set_fuel(Some(fuel));
     env.set_recursion_limit(recursion_limit);
-    env.set_unknown_method_callback(|state, value, method, args| {
+    env.set_unknown_method_callback(move |state, value, method, args| {
         // `dict.items()` gives tuples (they print as `('k', v)`), not lists.
         if value.kind() == ValueKind::Map && method == "items" && args.is_empty() {
             return pairs(value).map(Value::from);
         }
+        if let Some(text) = value.as_str() {
+            check_str_method(text, method, args, limits)?;
+        }
         minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args)
     });
-    env.set_formatter(|out, _state, value| {
+    // Printed text is charged too: inside a macro or a `{% set %}` block it is captured
+    // into a string that no output cap sees.
+    env.set_formatter(move |out, state, value| {
         let mut text = String::new();
         pyfmt::write_str(&mut text, value)?;
+        budget::charge(state, text.len(), limits)?;
         out.write_str(&text)
             .map_err(|_| Error::new(ErrorKind::WriteFailure, "output refused"))
     });
     env.add_filter("tojson", tojson);
     env.add_filter("string", |value: Value| pyfmt::to_str(&value));
-    env.add_filter("join", join);
+    env.add_filter(
+        "join",
+        move |state: &State, value: Value, separator: Option<Value>, kwargs: Kwargs| {
+            join(state, value, separator, kwargs, limits)
+        },
+    );
+    env.add_filter(BOUND_FILTER, move |state: &State, value: Value| {
+        budget::bound(state, value, limits)
+    });
+    env.add_filter(
+        EACH_FILTER,
+        move |state: &State, value: Value, bytes: usize| budget::each(state, value, bytes, limits),
+    );
+    env.add_filter(
+        "format",
+        move |state: &State, format: Value, args: Rest<Value>| {
+            ensure_fits(largest_number(&pyfmt::to_str(&format)?), limits)?;
+            filters::format(state, &format, args)
+        },
+    );
+    env.add_filter(
+        "batch",
+        move |state: &State, value: Value, count: usize, fill: Option<Value>| {
+            ensure_fits(count.saturating_mul(budget::ITEM_BYTES), limits)?;
+            filters::batch(state, value, count, fill)
+        },
+    );
+    env.add_filter(
+        "slice",
+        move |state: &State, value: Value, count: usize, fill: Option<Value>| {
+            ensure_fits(count.saturating_mul(budget::ITEM_BYTES), limits)?;
+            filters::slice(state, value, count, fill)
+        },
+    );
     env.add_filter("length", length);
     env.add_filter("count", length);
     env.add_filter("dictsort", |value: &Value, kwargs: Kwargs| {
@@ -146,9 +187,10 @@ pub fn build(fuel: u64, recursion_limit: usize) -> Environment<'static> {
         Ok(PyGenerator::new_value(pairs(&value)?))
     });
     env.add_filter("round", round);
-    env.add_filter("center", |value: Value, width: Option<usize>| {
+    env.add_filter("center", move |value: Value, width: Option<usize>| {
         let text = pyfmt::to_str(&value)?;
         let width = width.unwrap_or(80);
+        ensure_fits(width.saturating_add(text.len()), limits)?;
         let len = text.chars().count();
         if width <= len {
             return Ok(text);
@@ -174,12 +216,17 @@ pub fn build(fuel: u64, recursion_limit: usize) -> Environment<'static> {
         Ok::<_, Error>(count)
     });
     env.add_filter("truncate", truncate);
-    env.add_filter("indent", indent);
+    env.add_filter(
+        "indent",
+        move |value: Value, args: Rest<Value>, kwargs: Kwargs| indent(value, args, kwargs, limits),
+    );
     env.add_filter(
         "replace",
-        |value: Value, old: String, new: String, count: Option<i64>| {
+        move |value: Value, old: String, new: String, count: Option<i64>| {
             let text = pyfmt::to_str(&value)?;
-            Ok::<_, Error>(match count.filter(|n| *n >= 0) {
+            let count = count.filter(|n| *n >= 0);
+            ensure_fits(replaced_len(&text, &old, &new, count), limits)?;
+            Ok::<_, Error>(match count {
                 Some(n) => text.replacen(&old, &new, n as usize),
                 None => text.replace(&old, &new),
             })
@@ -310,6 +357,7 @@ fn join(
     value: Value,
     separator: Option<Value>,
     kwargs: Kwargs,
+    limits: BudgetLimits,
 ) -> Result<String, Error> {
     let attribute: Option<Value> = kwargs.get("attribute")?;
     let separator = kwargs.get::<Option<Value>>("d")?.or(separator);
@@ -324,10 +372,18 @@ fn join(
     }
     if let Some(text) = value.as_str() {
         // Joining a string joins its characters.
+        let chars = text.chars().count();
+        ensure_fits(
+            text.len() + chars.saturating_sub(1).saturating_mul(separator.len()),
+            limits,
+        )?;
         let chars: Vec<String> = text.chars().map(String::from).collect();
         return Ok(chars.join(&separator));
     }
     for (i, item) in value.try_iter()?.enumerate() {
+        // Checked as it grows: a long separator between many items builds far more than
+        // either holds.
+        ensure_fits(out.len().saturating_add(separator.len()), limits)?;
         if i > 0 {
             out.push_str(&separator);
         }
@@ -458,7 +514,12 @@ fn truncate(value: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<String, E
 }
 
 /// Jinja2's `indent(width=4, first=False, blank=False)`; `width` may be the indent text.
-fn indent(value: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<String, Error> {
+fn indent(
+    value: Value,
+    args: Rest<Value>,
+    kwargs: Kwargs,
+    limits: BudgetLimits,
+) -> Result<String, Error> {
     let arg = |i: usize, name: &str| -> Result<Option<Value>, Error> {
         Ok(kwargs
             .get::<Option<Value>>(name)?
@@ -475,6 +536,11 @@ fn indent(value: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<String, Err
     // Jinja2 appends a newline, then splits with Python's `splitlines`.
     let text = pyfmt::to_str(&value)? + "\n";
     let lines = splitlines(&text);
+    ensure_fits(
+        text.len()
+            .saturating_add((lines.len() + 1).saturating_mul(indention.len())),
+        limits,
+    )?;
     let mut out = if blank {
         lines.join(&format!("\n{indention}"))
     } else {
@@ -493,6 +559,62 @@ fn indent(value: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<String, Err
         out.insert_str(0, &indention);
     }
     Ok(out)
+}
+
+/// The length of `text` with `old` replaced by `new` (at most `count` times), computed
+/// without building it.
+fn replaced_len(text: &str, old: &str, new: &str, count: Option<i64>) -> usize {
+    let found = if old.is_empty() {
+        text.chars().count() + 1
+    } else {
+        text.matches(old).count()
+    };
+    let found = count.map_or(found, |n| {
+        found.min(usize::try_from(n).unwrap_or(usize::MAX))
+    });
+    text.len()
+        .saturating_sub(found.saturating_mul(old.len()))
+        .saturating_add(found.saturating_mul(new.len()))
+}
+
+/// The largest number written in a format string: a width or precision in `%...s` or
+/// `{:...}` pads the result to that many characters.
+fn largest_number(format: &str) -> usize {
+    format
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|digits| !digits.is_empty())
+        .map(|digits| digits.parse::<usize>().unwrap_or(usize::MAX))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Size checks for the Python string methods (`pycompat`) that can build far more than
+/// they are given: `replace`, `join` and `format`.
+fn check_str_method(
+    text: &str,
+    method: &str,
+    args: &[Value],
+    limits: BudgetLimits,
+) -> Result<(), Error> {
+    let arg = |i: usize| args.get(i).and_then(Value::as_str).unwrap_or_default();
+    match method {
+        "replace" => {
+            let count = args.get(2).and_then(Value::as_i64).filter(|n| *n >= 0);
+            ensure_fits(replaced_len(text, arg(0), arg(1), count), limits)
+        }
+        "join" => {
+            let items = args.first().and_then(Value::len).unwrap_or(0);
+            let items_size = args
+                .first()
+                .map_or(0, |items| budget::measure(items, limits.value));
+            ensure_fits(
+                items_size.saturating_add(items.saturating_mul(text.len())),
+                limits,
+            )
+        }
+        "format" => ensure_fits(largest_number(text), limits),
+        _ => Ok(()),
+    }
 }
 
 /// Python's `str.splitlines()`: every line boundary Python knows, `\r\n` as one.

@@ -40,6 +40,23 @@ pub enum JinjaError {
         /// 1-based line of the template, when known.
         line: Option<usize>,
     },
+    /// The template is too large, or one of its expressions too long, to compile safely.
+    #[error("chat template refused{}: {message}", at_line(*line))]
+    TooComplex {
+        /// What is too large.
+        message: String,
+        /// 1-based line of the template, when known.
+        line: Option<usize>,
+    },
+    /// The template built more than one rendering may (a huge padding, a value doubled in
+    /// a loop, a string grown without bound): it is stopped before memory runs out.
+    #[error("chat template stopped{}: {message}; a chat prompt never needs this much", at_line(*line))]
+    TooMuchMemory {
+        /// What passed which limit.
+        message: String,
+        /// 1-based line of the template, when known.
+        line: Option<usize>,
+    },
     /// The rendered prompt grew past the size limit.
     #[error(
         "chat template output exceeded {limit} bytes; a chat prompt is never this large, so the template is runaway"

@@ -17,7 +17,12 @@ pub fn rewrite(source: &str) -> std::borrow::Cow<'_, str> {
     while let Some(start) = rest.find("{%") {
         out.push_str(&rest[..start]);
         let tag = &rest[start..];
-        match tag.find("%}") {
+        // The closing `%}` is searched after the opening `{%`: in `{%}` they overlap.
+        match tag
+            .get(2..)
+            .and_then(|inner| inner.find("%}"))
+            .map(|end| end + 2)
+        {
             Some(end) => {
                 let inner = &tag[2..end];
                 let (open, body, close) = split_markers(inner);
@@ -68,6 +73,15 @@ mod tests {
         assert_eq!(
             rewrite(source),
             "{%- call __generation() -%}x{% endcall %}{% if a %}{% endif %}"
+        );
+    }
+
+    #[test]
+    fn overlapping_delimiters_are_left_alone() {
+        assert_eq!(rewrite("generation {%}"), "generation {%}");
+        assert_eq!(
+            rewrite("{%}{% generation %}x{% endgeneration %}"),
+            "{%}{% generation %}x{% endcall %}"
         );
     }
 }

@@ -10,10 +10,60 @@
 //!   assignments are refused up front.
 
 use minijinja::machinery::ast::{BinOpKind, CallArg, Expr, Stmt};
-use minijinja::machinery::{WhitespaceConfig, parse};
+use minijinja::machinery::{Token, WhitespaceConfig, parse, tokenize};
 use minijinja::syntax::SyntaxConfig;
 
 use super::error::JinjaError;
+
+/// The largest template accepted, in bytes. The largest chat template of the corpus is
+/// about 18 KB; a megabyte leaves room for any real one while keeping compilation cheap.
+pub const MAX_TEMPLATE_BYTES: usize = 1 << 20;
+
+/// The most tokens one `{{ ... }}` or `{% ... %}` tag may hold. A tag's expression cannot
+/// nest deeper than its token count, and the compiler, the checks below and dropping the
+/// syntax tree all recurse once per level: 50,000 chained `~` once overflowed the stack.
+/// The corpus's busiest tag has under 60 tokens.
+pub const MAX_TAG_TOKENS: usize = 2_000;
+
+/// Refuses a template too large or with a tag too long to compile safely. Runs on the
+/// tokens only (no recursion), before anything is parsed.
+pub fn check_size(source: &str) -> Result<(), JinjaError> {
+    if source.len() > MAX_TEMPLATE_BYTES {
+        return Err(JinjaError::TooComplex {
+            message: format!(
+                "the template has {} bytes, more than the {MAX_TEMPLATE_BYTES} allowed",
+                source.len()
+            ),
+            line: None,
+        });
+    }
+    let whitespace = WhitespaceConfig::default();
+    let mut in_tag: Option<(usize, u16)> = None;
+    for token in tokenize(source, false, SyntaxConfig, whitespace) {
+        // A lexing error is reported by the parser, with its own message.
+        let Ok((token, span)) = token else {
+            return Ok(());
+        };
+        match token {
+            Token::VariableStart | Token::BlockStart => in_tag = Some((0, span.start_line)),
+            Token::VariableEnd | Token::BlockEnd => in_tag = None,
+            _ => {
+                if let Some((count, line)) = in_tag.as_mut() {
+                    *count += 1;
+                    if *count > MAX_TAG_TOKENS {
+                        return Err(JinjaError::TooComplex {
+                            message: format!(
+                                "a tag holds more than {MAX_TAG_TOKENS} tokens; split the expression"
+                            ),
+                            line: Some(usize::from(*line)),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
 
 /// Jinja2's built-in filters, plus the ones transformers adds.
 const FILTERS: &[&str] = &[

@@ -27,6 +27,7 @@
 //! # Ok::<(), ruvltra_export::template::jinja::JinjaError>(())
 //! ```
 
+mod budget;
 mod context;
 mod environment;
 mod error;
@@ -51,6 +52,10 @@ use environment::{NOW_VARIABLE, RaisedByTemplate};
 /// The name the template is stored under inside its environment.
 const TEMPLATE_NAME: &str = "chat_template";
 
+/// How many times the output cap one built value may be: values feed the output, but a
+/// list of numbers or a JSON text is larger than what is finally printed of it.
+const VALUE_PER_OUTPUT: usize = 4;
+
 /// Bounds on one rendering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JinjaLimits {
@@ -63,6 +68,12 @@ pub struct JinjaLimits {
     /// Nested macro calls allowed. By default 100 (Jinja2 under Python's default recursion
     /// limit fails at a similar depth).
     pub recursion_limit: usize,
+    /// Bytes one rendering may build in all: every string and list an expression makes and
+    /// every printed value, counted when made (so a string built in a loop counts at each
+    /// step). By default 256 MiB, far above the few megabytes the largest corpus template
+    /// builds on the longest suite conversation. No single built value may pass four times
+    /// `max_output` (lists count 16 bytes per item, so `range(100000)` is 1.6 MB).
+    pub max_built: usize,
 }
 
 impl Default for JinjaLimits {
@@ -71,6 +82,7 @@ impl Default for JinjaLimits {
             fuel: 5_000_000,
             max_output: 4 << 20,
             recursion_limit: 100,
+            max_built: 256 << 20,
         }
     }
 }
@@ -90,10 +102,16 @@ impl JinjaTemplate {
 
     /// Parses `source`, rendering later within `limits`.
     pub fn with_limits(source: &str, limits: JinjaLimits) -> Result<Self, JinjaError> {
-        let mut env = environment::build(limits.fuel, limits.recursion_limit);
+        guard::check_size(source)?;
+        let budget = budget::BudgetLimits {
+            total: limits.max_built,
+            value: limits.max_output.saturating_mul(VALUE_PER_OUTPUT),
+        };
+        let mut env = environment::build(limits.fuel, limits.recursion_limit, budget);
         let source = generation::rewrite(source);
         let source = markup::rewrite(&source).into_owned();
         guard::check(&source)?;
+        let source = budget::rewrite(&source);
         env.add_template_owned(TEMPLATE_NAME, source)
             .map_err(|err| JinjaError::Syntax {
                 message: describe(&err),
@@ -153,6 +171,12 @@ impl JinjaTemplate {
         while let Some(cause) = source {
             if let Some(raised) = cause.downcast_ref::<RaisedByTemplate>() {
                 return JinjaError::Raised(raised.0.clone());
+            }
+            if let Some(over) = cause.downcast_ref::<budget::OverBudget>() {
+                return JinjaError::TooMuchMemory {
+                    message: over.0.clone(),
+                    line: err.line(),
+                };
             }
             if let Some(inner) = cause.downcast_ref::<minijinja::Error>() {
                 if inner.kind() == ErrorKind::OutOfFuel {

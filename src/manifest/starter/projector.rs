@@ -89,24 +89,38 @@ impl Width {
     /// projector, none for an adapter.
     pub fn from_header(header: &GgufHeader, role: &Role) -> Option<Width> {
         match role {
-            Role::Model => {
-                let arch = header.architecture()?;
-                Some(Width {
-                    key: format!("{arch}.embedding_length"),
-                    value: header.embedding_length()?,
-                })
-            }
-            Role::Projector(_) => ["clip.vision.projection_dim", "clip.audio.projection_dim"]
-                .iter()
-                .find_map(|key| {
-                    let value = header.get(key)?.as_u64()?;
-                    Some(Width {
-                        key: (*key).to_owned(),
-                        value,
-                    })
-                }),
+            Role::Model => Width::of_model(header),
+            Role::Projector(_) => Width::of_projector(header),
             Role::Adapter(_) => None,
         }
+    }
+
+    /// A model's width: `<arch>.embedding_length`.
+    pub fn of_model(header: &GgufHeader) -> Option<Width> {
+        let arch = header.architecture()?;
+        Some(Width {
+            key: format!("{arch}.embedding_length"),
+            value: header.embedding_length()?,
+        })
+    }
+
+    /// A projector's width: `clip.vision.projection_dim`, else `clip.audio.projection_dim`.
+    pub fn of_projector(header: &GgufHeader) -> Option<Width> {
+        ["clip.vision.projection_dim", "clip.audio.projection_dim"]
+            .iter()
+            .find_map(|key| {
+                let value = header.get(key)?.as_u64()?;
+                Some(Width {
+                    key: (*key).to_owned(),
+                    value,
+                })
+            })
+    }
+
+    /// Whether llama.cpp refuses to run a projector of width `projector` with a model of width
+    /// `model`: both are known and differ. The rule `init` pairs by and resolution enforces.
+    pub fn refuses(projector: Option<&Width>, model: Option<&Width>) -> bool {
+        matches!((projector, model), (Some(p), Some(m)) if p.value != m.value)
     }
 }
 

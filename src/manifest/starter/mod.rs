@@ -1,40 +1,70 @@
-//! `ruvltra-export init SOURCE`: a commented starter manifest from the GGUF files in a
-//! folder or a Hub repository — variants grouped into models by family and fine-tune, the
+//! A commented starter manifest from the GGUF files in a folder or a Hub repository (what
+//! `ruvltra-export init` writes): variants grouped into models by family and fine-tune, the
 //! preferred quant chosen the way llama.cpp picks one (Q4_K_M, then Q8_0, then the first),
 //! multimodal projectors paired with their model instead of becoming variants (see
 //! `projector.rs`), and LoRA adapters never made variants: given to the one model of their
 //! architecture, else listed in a comment saying why (see `adapter.rs`).
+//!
+//! [`Survey::read`] detects what each file is from its header (the name only when the header
+//! cannot be read); [`Survey::manifest`] pairs and writes. The projector width rule used here
+//! ([`Width`]) is the one resolution enforces on a hand-written manifest.
 
 mod adapter;
 mod projector;
 
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-use clap::Args;
-
-use super::EXIT_OK;
 use crate::gguf::{GgufHeader, Quant};
-use crate::source::{FileLocation, HubClient, Source, SourceFile};
+use crate::source::{HubClient, Source, SourceError};
 
 pub use adapter::{AdapterEvidence, is_adapter_name};
 pub use projector::{
     PairedBy, PairingModel, Placement, ProjectorEvidence, Role, Width, is_projector_name, place,
 };
 
-/// Arguments of `init`.
-#[derive(Debug, Clone, Args)]
-pub struct InitArgs {
-    /// A folder of GGUF files, or `hf://owner/repo[@revision]`.
-    pub source: String,
-    /// Where to write the manifest.
-    #[arg(long, short, value_name = "FILE", default_value = "ruvltra.toml")]
-    pub output: PathBuf,
-    /// Replace an existing file.
-    #[arg(long)]
-    pub force: bool,
+/// Why no starter manifest could be made from a source.
+#[derive(Debug, thiserror::Error)]
+pub enum StarterError {
+    /// The source could not be listed.
+    #[error(transparent)]
+    Source(Box<SourceError>),
+    /// The source holds no GGUF file.
+    #[error("`{source_name}` holds no `.gguf` files")]
+    NoGguf {
+        /// The source as given.
+        source_name: String,
+    },
+    /// A file's header could not be read and its name does not say it is a projector or an
+    /// adapter (which could go on without it).
+    #[error("cannot read the header of `{file}`")]
+    Header {
+        /// The file, as the manifest would name it.
+        file: String,
+        /// Why.
+        #[source]
+        source: Box<SourceError>,
+    },
+    /// Every file is a projector or an adapter: there is no model to build on.
+    #[error("`{source_name}` holds only {what}: add the model's GGUF files")]
+    NoModel {
+        /// The source as given.
+        source_name: String,
+        /// What it holds instead.
+        what: &'static str,
+    },
+}
+
+/// A file whose header could not be read but whose name says what it is, so the survey went
+/// on and lists it (commented out).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnreadHeader {
+    /// The file, as the manifest names it.
+    pub file: String,
+    /// Why the header could not be read (one line).
+    pub reason: String,
+    /// What its name says it is.
+    pub role: Role,
 }
 
 /// One GGUF file as `init` sees it.
@@ -209,7 +239,16 @@ pub fn starter_manifest(
     local: Option<&str>,
     all_files: &[FoundFile],
 ) -> String {
-    starter(source, repo, local, all_files).0
+    starter(source, repo, local, all_files).text
+}
+
+/// A starter manifest's text and what `init` says about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StarterManifest {
+    /// The TOML, comments included.
+    pub text: String,
+    /// How many adapters it applied to a model (the others are named in a comment).
+    pub adapters_applied: usize,
 }
 
 /// [`starter_manifest`] and how many adapters it applied to a model.
@@ -218,7 +257,7 @@ fn starter(
     repo: Option<&str>,
     local: Option<&str>,
     all_files: &[FoundFile],
-) -> (String, usize) {
+) -> StarterManifest {
     let files: Vec<&FoundFile> = all_files.iter().filter(|f| f.role == Role::Model).collect();
     let projectors: Vec<&FoundFile> = all_files
         .iter()
@@ -399,7 +438,10 @@ fn starter(
         q(&publisher),
         q(&family)
     );
-    (out, applied.iter().flatten().count())
+    StarterManifest {
+        text: out,
+        adapters_applied: applied.iter().flatten().count(),
+    }
 }
 
 fn toml_string(s: &str) -> String {
@@ -417,141 +459,127 @@ fn toml_key(s: &str) -> String {
     }
 }
 
-/// The name a file goes by in the manifest: its path in a Hub repository (a projector often
-/// sits in a folder), its file name in a local folder (which is not searched recursively).
-fn manifest_file(file: &SourceFile) -> String {
-    match &file.location {
-        FileLocation::Hub { path, .. } => path.as_str().to_owned(),
-        FileLocation::Local(_) => file.file_name(),
-    }
+/// The GGUF files of one source, each detected from its header: what a starter manifest is
+/// written from.
+#[derive(Debug, Clone)]
+pub struct Survey {
+    /// The source as given (`models`, `hf://owner/repo`): the manifest's first comment.
+    pub source: String,
+    /// The source itself.
+    pub location: Source,
+    /// Every file found, in listing order.
+    pub files: Vec<FoundFile>,
 }
 
-/// Runs `init`.
-pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
-    if args.output.exists() && !args.force {
-        anyhow::bail!(
-            "`{}` already exists: pass `--force` to replace it, or `--output FILE` to write elsewhere",
-            args.output.display()
-        );
-    }
-    let source = Source::parse(&args.source)?;
-    let client = match &source {
-        Source::Hub(_) => Some(HubClient::new(super::inspect::hub_settings_from_env()?)?),
-        Source::Local(_) => None,
-    };
-    let files = source.files(client.as_ref())?;
-    if files.is_empty() {
-        anyhow::bail!("`{}` holds no `.gguf` files", args.source);
-    }
-    let mut found = Vec::new();
-    for file in &files {
-        let name = manifest_file(file);
-        match file.read_header(client.as_ref()) {
-            Ok(read) => found.push(FoundFile::new(&name, &read.header)),
-            // Only a projector may go on without its header: it is written commented out.
-            Err(err) if is_projector_name(&name) => {
-                let reason = err.to_string();
-                let reason = reason.lines().next().unwrap_or_default();
-                eprintln!(
-                    "warning: cannot read the header of `{name}` ({reason}); its name says it is a multimodal projector, so it is listed as one, commented out"
-                );
-                found.push(FoundFile::unread_projector(&name, reason));
-            }
-            // An adapter too: it is only named in a comment.
-            Err(err) if is_adapter_name(&name) => {
-                let reason = err.to_string();
-                let reason = reason.lines().next().unwrap_or_default();
-                eprintln!(
-                    "warning: cannot read the header of `{name}` ({reason}); its name says it is an adapter, so it is listed as one in a comment, not as a variant"
-                );
-                found.push(FoundFile::unread_adapter(&name, reason));
-            }
-            Err(err) => {
-                return Err(
-                    anyhow::Error::new(err).context(format!("cannot read the header of `{name}`"))
-                );
+impl Survey {
+    /// Lists `source` and reads every header (through `hub` for a Hub repository). A file
+    /// whose header cannot be read is an error, unless its name says it is a projector or an
+    /// adapter: then it is kept, `unread` hears of it, and the manifest lists it commented out.
+    pub fn read(
+        input: &str,
+        source: Source,
+        hub: Option<&HubClient>,
+        unread: &mut dyn FnMut(&UnreadHeader),
+    ) -> Result<Survey, StarterError> {
+        let listed = source
+            .files(hub)
+            .map_err(|e| StarterError::Source(Box::new(e)))?;
+        if listed.is_empty() {
+            return Err(StarterError::NoGguf {
+                source_name: input.to_owned(),
+            });
+        }
+        let mut files = Vec::new();
+        for file in &listed {
+            // A Hub path keeps its folder (a projector often sits in one); a local folder is
+            // not searched recursively, so its file name is enough. A local name that is not
+            // UTF-8 is refused: written with replacement characters it would name no file.
+            let name = file
+                .manifest_name()
+                .map_err(|e| StarterError::Source(Box::new(e)))?;
+            match file.read_header(hub) {
+                Ok(read) => files.push(FoundFile::new(&name, &read.header)),
+                Err(err) if is_projector_name(&name) || is_adapter_name(&name) => {
+                    let reason = err.to_string();
+                    let reason = reason.lines().next().unwrap_or_default();
+                    // Only a projector or an adapter may go on without its header.
+                    let found = if is_projector_name(&name) {
+                        FoundFile::unread_projector(&name, reason)
+                    } else {
+                        FoundFile::unread_adapter(&name, reason)
+                    };
+                    unread(&UnreadHeader {
+                        file: name,
+                        reason: reason.to_owned(),
+                        role: found.role.clone(),
+                    });
+                    files.push(found);
+                }
+                Err(source) => {
+                    return Err(StarterError::Header {
+                        file: name,
+                        source: Box::new(source),
+                    });
+                }
             }
         }
-    }
-    let projectors = found
-        .iter()
-        .filter(|f| matches!(f.role, Role::Projector(_)))
-        .count();
-    let adapters = found
-        .iter()
-        .filter(|f| matches!(f.role, Role::Adapter(_)))
-        .count();
-    if projectors + adapters == found.len() {
-        let what = match (projectors, adapters) {
-            (_, 0) => "multimodal projectors, no model to pair them with",
-            (0, _) => "adapters, no base model to run them on",
-            _ => "multimodal projectors and adapters, no model",
+        let survey = Survey {
+            source: input.to_owned(),
+            location: source,
+            files,
         };
-        anyhow::bail!(
-            "`{}` holds only {what}: add the model's GGUF files",
-            args.source
-        );
-    }
-    let (repo, local) = match &source {
-        Source::Hub(r) => (Some(r.repo.to_string()), None),
-        Source::Local(path) => {
-            let base = args
-                .output
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("."));
-            let rel = crate::render::output::relative_path(&base, path)
-                .unwrap_or_else(|_| path.display().to_string());
-            (
-                None,
-                Some(if rel.is_empty() { ".".to_owned() } else { rel }),
-            )
+        let (projectors, adapters) = (survey.projectors(), survey.adapters());
+        if projectors + adapters == survey.files.len() {
+            let what = match (projectors, adapters) {
+                (_, 0) => "multimodal projectors, no model to pair them with",
+                (0, _) => "adapters, no base model to run them on",
+                _ => "multimodal projectors and adapters, no model",
+            };
+            return Err(StarterError::NoModel {
+                source_name: survey.source,
+                what,
+            });
         }
-    };
-    let (text, applied) = starter(&args.source, repo.as_deref(), local.as_deref(), &found);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if args.force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
+        Ok(survey)
     }
-    let mut file = options
-        .open(&args.output)
-        .with_context(|| format!("cannot create `{}`", args.output.display()))?;
-    file.write_all(text.as_bytes())
-        .with_context(|| format!("cannot write `{}`", args.output.display()))?;
-    let mut besides = Vec::new();
-    match projectors {
-        0 => {}
-        1 => besides.push("1 multimodal projector".to_owned()),
-        n => besides.push(format!("{n} multimodal projectors")),
+
+    /// How many files are multimodal projectors.
+    pub fn projectors(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|f| matches!(f.role, Role::Projector(_)))
+            .count()
     }
-    match applied {
-        0 => {}
-        1 => besides.push("1 adapter, applied to its model".to_owned()),
-        n => besides.push(format!("{n} adapters, applied to their models")),
+
+    /// How many files are LoRA adapters.
+    pub fn adapters(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|f| matches!(f.role, Role::Adapter(_)))
+            .count()
     }
-    match adapters - applied {
-        0 => {}
-        1 => besides.push("1 adapter, left out: see the comment at the top".to_owned()),
-        n => besides.push(format!(
-            "{n} adapters, left out: see the comment at the top"
-        )),
+
+    /// The starter manifest for a file written at `manifest_path`: a local folder is named
+    /// relative to it, a Hub repository by its id.
+    pub fn manifest(&self, manifest_path: &Path) -> StarterManifest {
+        let (repo, local) = match &self.location {
+            Source::Hub(r) => (Some(r.repo.to_string()), None),
+            Source::Local(path) => {
+                let base = manifest_path
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| PathBuf::from("."));
+                let rel = crate::render::output::relative_path(&base, path)
+                    .unwrap_or_else(|_| path.display().to_string());
+                (
+                    None,
+                    Some(if rel.is_empty() { ".".to_owned() } else { rel }),
+                )
+            }
+        };
+        starter(&self.source, repo.as_deref(), local.as_deref(), &self.files)
     }
-    let paired = if besides.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", besides.join("; "))
-    };
-    eprintln!(
-        "wrote `{}`: {} GGUF files{paired}; fill in the TODOs, then run `ruvltra-export check {}`",
-        args.output.display(),
-        found.len(),
-        args.output.display()
-    );
-    Ok(EXIT_OK)
 }
 
 /// A GGUF header with string `keys` and `u32` `widths`, written by our writer and read back:
@@ -788,7 +816,10 @@ mod tests {
                 ..f("ruvltra-small-0.5b-sql-lora-f16.gguf", "F16", None)
             },
         ];
-        let (text, applied) = starter("x", Some("ruv/ruvltra"), None, &files);
+        let StarterManifest {
+            text,
+            adapters_applied: applied,
+        } = starter("x", Some("ruv/ruvltra"), None, &files);
         assert_eq!(applied, 1);
         let manifest =
             crate::manifest::Manifest::parse(&text, std::path::Path::new("ruvltra.toml"))
