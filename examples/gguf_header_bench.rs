@@ -2,8 +2,10 @@
 //!
 //! `gguf_header_bench write FILE` writes a GGUF with a 262,144-token vocabulary (tokens,
 //! scores, token types and as many merges, like a large modern tokenizer) and 314 small
-//! tensors. `gguf_header_bench read FILE [RUNS]` reads its header RUNS times (default 20) and
-//! prints the fastest and median wall time; peak memory is measured around it by the script.
+//! tensors; `write-spm FILE` the same without merges, laid out as Gemma 3's SentencePiece
+//! vocabulary is (for `scripts/bench/remote-header.sh`). `gguf_header_bench read FILE [RUNS]`
+//! reads its header RUNS times (default 20) and prints the fastest and median wall time; peak
+//! memory is measured around it by the script.
 //! `gguf_header_bench write-tensors FILE COUNT` writes a header with COUNT small F32 tensors
 //! and no vocabulary (the `inspect --json` benchmark of `scripts/bench/inspect-json.sh`); the
 //! tensor data is a hole, so the file takes no disk space for it.
@@ -11,84 +13,17 @@
 use std::path::Path;
 use std::time::Instant;
 
-use ruvltra_export::gguf::{Array, GgmlType, GgufHeader, GgufWriter, StringArray, Value};
+use ruvltra_export::gguf::{GgmlType, GgufHeader};
 
-const VOCAB: usize = 262_144;
+#[path = "../tests/support/large_vocab.rs"]
+mod large_vocab;
 
-/// A deterministic pseudo-random token: 2 to 13 letters, unique by its index suffix.
-fn token(i: usize) -> String {
-    let mut x = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
-    let len = 2 + (x % 12) as usize;
-    let mut s = String::with_capacity(len + 8);
-    for _ in 0..len {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        s.push(char::from(b'a' + (x >> 59) as u8 % 26));
-    }
-    s.push_str(&i.to_string());
-    s
-}
+use large_vocab::{Merges, block_tensor_names, vocabulary_writer};
 
-fn write(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    let tokens: Vec<String> = (0..VOCAB).map(token).collect();
-    let merges: Vec<String> = (0..VOCAB)
-        .map(|i| format!("{} {}", token(i), token(i + 1)))
-        .collect();
-    let mut w = GgufWriter::new();
-    w.set("general.architecture", Value::String("gemma3".into()));
-    w.set(
-        "general.name",
-        Value::String("Bench 262k vocabulary".into()),
-    );
-    w.set("general.file_type", Value::U32(15));
-    w.set("gemma3.context_length", Value::U32(131_072));
-    w.set("tokenizer.ggml.model", Value::String("llama".into()));
-    w.set(
-        "tokenizer.ggml.tokens",
-        Value::Array(Array::String(
-            tokens.iter().map(String::as_str).collect::<StringArray>(),
-        )),
-    );
-    w.set(
-        "tokenizer.ggml.scores",
-        Value::Array(Array::F32((0..VOCAB).map(|i| -(i as f32)).collect())),
-    );
-    w.set(
-        "tokenizer.ggml.token_type",
-        Value::Array(Array::I32(
-            (0..VOCAB).map(|i| if i < 3 { 3 } else { 1 }).collect(),
-        )),
-    );
-    w.set(
-        "tokenizer.ggml.merges",
-        Value::Array(Array::String(
-            merges.iter().map(String::as_str).collect::<StringArray>(),
-        )),
-    );
-    w.set("tokenizer.ggml.eos_token_id", Value::U32(1));
-    for block in 0..26 {
-        for name in [
-            "attn_norm",
-            "attn_q",
-            "attn_k",
-            "attn_v",
-            "attn_output",
-            "ffn_norm",
-            "ffn_gate",
-            "ffn_up",
-            "ffn_down",
-            "post_attention_norm",
-            "post_ffw_norm",
-            "attn_q_norm",
-        ] {
-            w.add_tensor(
-                format!("blk.{block}.{name}.weight"),
-                vec![8],
-                GgmlType::F32,
-                vec![0; 32],
-            )?;
-        }
+fn write(path: &Path, merges: Merges) -> Result<(), Box<dyn std::error::Error>> {
+    let mut w = vocabulary_writer(merges);
+    for name in block_tensor_names() {
+        w.add_tensor(name, vec![8], GgmlType::F32, vec![0; 32])?;
     }
     w.add_tensor("token_embd.weight", vec![8], GgmlType::F32, vec![0; 32])?;
     w.add_tensor("output_norm.weight", vec![8], GgmlType::F32, vec![0; 32])?;
@@ -165,14 +100,15 @@ fn read(path: &Path, runs: usize) -> Result<(), Box<dyn std::error::Error>> {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.as_slice() {
-        [cmd, file] if cmd == "write" => write(Path::new(file)),
+        [cmd, file] if cmd == "write" => write(Path::new(file), Merges::TwoTokens),
+        [cmd, file] if cmd == "write-spm" => write(Path::new(file), Merges::None),
         [cmd, file, count] if cmd == "write-tensors" => {
             write_tensors(Path::new(file), count.parse()?)
         }
         [cmd, file] if cmd == "read" => read(Path::new(file), 20),
         [cmd, file, runs] if cmd == "read" => read(Path::new(file), runs.parse()?),
         _ => Err(
-            "usage: gguf_header_bench write FILE | write-tensors FILE COUNT | read FILE [RUNS]"
+            "usage: gguf_header_bench write FILE | write-spm FILE | write-tensors FILE COUNT | read FILE [RUNS]"
                 .into(),
         ),
     }

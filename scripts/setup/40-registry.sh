@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A real OCI registry for the push tests: Debian's `docker-registry` (the CNCF distribution
 # registry), `skopeo` as a second, independent client, and `htpasswd` for bcrypt passwords.
-# Starts two registries with the project's own configs (tests/data/registry/) on 127.0.0.1
-# only: one open, one with htpasswd auth. Storage lives under target/; pids go to pids/.
+# Starts three registries with the project's own configs (tests/data/registry/) on 127.0.0.1
+# only: one open, one with htpasswd auth, and one open registry that logs every request so a
+# test can count the blob uploads of a push in its log. Storage lives under target/; pids go to pids/.
 set -euo pipefail
 tools="${RUVLTRA_TOOLS:?run through scripts/test.sh}"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -32,6 +33,7 @@ fi
 mkdir -p "$tools/pids" "$tools/registry"
 open_addr="${RUVLTRA_REGISTRY_OPEN_ADDR:-127.0.0.1:45101}"
 auth_addr="${RUVLTRA_REGISTRY_AUTH_ADDR:-127.0.0.1:45102}"
+logged_addr="${RUVLTRA_REGISTRY_LOGGED_ADDR:-127.0.0.1:45103}"
 user="ruvltra"
 password="ruvltra-test-password"
 htpasswd -bcB "$tools/registry/htpasswd" "$user" "$password" 2>/dev/null
@@ -64,10 +66,13 @@ start() {
 }
 start open open.yml "$open_addr"
 start auth auth.yml "$auth_addr" REGISTRY_AUTH_HTPASSWD_PATH="$tools/registry/htpasswd"
+start logged logged.yml "$logged_addr"
 
 cat > "$tools/env.d/40-registry.sh" <<ENV
 export RUVLTRA_TEST_REGISTRY="$open_addr"
 export RUVLTRA_TEST_REGISTRY_AUTH="$auth_addr"
 export RUVLTRA_TEST_REGISTRY_USER="$user"
 export RUVLTRA_TEST_REGISTRY_PASSWORD="$password"
+export RUVLTRA_TEST_REGISTRY_LOGGED="$logged_addr"
+export RUVLTRA_TEST_REGISTRY_LOGGED_LOG="$tools/registry/logged.log"
 ENV

@@ -8,6 +8,7 @@ use clap::builder::PossibleValue;
 use clap::{Args, ValueEnum};
 
 use crate::pipeline::{FamilyRequest, FilesFrom, PushOptions, Registry};
+use crate::push::oci::OciFormat;
 
 /// `--chunk-mib` when not given.
 const DEFAULT_CHUNK_MIB: u64 = 64;
@@ -80,6 +81,11 @@ pub struct SendArgs {
     /// OCI registry `host[:port]` (`--to oci`).
     #[arg(long)]
     pub registry: Option<String>,
+    /// Artifact format for `--to oci` and `--oci-layout` (repeatable): `ollama` (default),
+    /// `docker` (Docker Model Runner), `modelpack` (CNCF ModelPack); else the manifest's
+    /// `[oci] formats`.
+    #[arg(long = "format", value_name = "FORMAT")]
+    pub formats: Vec<OciFormat>,
     /// Use plain HTTP for the registry (local registries only).
     #[arg(long)]
     pub insecure: bool,
@@ -90,8 +96,12 @@ pub struct SendArgs {
     #[arg(long, conflicts_with = "tar")]
     pub dir: Option<PathBuf>,
     /// Write the bundle as this tar file.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "oci_layout")]
     pub tar: Option<PathBuf>,
+    /// Write the bundle as an OCI image layout in this folder, in the `--format`s (for
+    /// `skopeo copy oci:DIR:REF ...`).
+    #[arg(long, value_name = "DIR", conflicts_with = "dir")]
+    pub oci_layout: Option<PathBuf>,
     /// Chunk size in MiB for big uploads.
     #[arg(long, default_value_t = DEFAULT_CHUNK_MIB)]
     pub chunk_mib: u64,
@@ -142,10 +152,12 @@ impl From<SendOptions> for SendArgs {
     fn from(options: SendOptions) -> Self {
         Self {
             registry: None,
+            formats: Vec::new(),
             insecure: false,
             mount_from: Vec::new(),
             dir: None,
             tar: None,
+            oci_layout: None,
             chunk_mib: DEFAULT_CHUNK_MIB,
             options,
         }

@@ -156,6 +156,12 @@ impl Sink for Printer<'_> {
             for pruned in &report.pruned {
                 println!("  pruned {pruned}");
             }
+            if !report.pull_commands.is_empty() {
+                println!("  pull with:");
+                for command in &report.pull_commands {
+                    println!("    {command}");
+                }
+            }
         }
     }
 

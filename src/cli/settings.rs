@@ -72,6 +72,7 @@ pub fn registries(send: &SendArgs) -> RegistrySettings {
         oci_credentials: send.registry.as_deref().and_then(registry_credentials),
         oci_registry: send.registry.clone(),
         mount_from: send.mount_from.clone(),
+        oci_formats: send.formats.clone(),
         bundle: bundle_target(send),
         modelscope_token: non_empty("MODELSCOPE_API_TOKEN").map(|t| Secret::new(t.trim())),
         modelscope_endpoint: modelscope_endpoint(),
@@ -97,8 +98,15 @@ fn ollama_host() -> Setting<OllamaHost> {
     }
 }
 
-/// Where a bundle goes: `--tar`, else `--dir`, else `$OLLAMA_MODELS`.
+/// Where a bundle goes: `--oci-layout` (in the `--format`s), else `--tar`, else `--dir`, else
+/// `$OLLAMA_MODELS`.
 fn bundle_target(send: &SendArgs) -> Option<BundleTarget> {
+    if let Some(dir) = &send.oci_layout {
+        return Some(BundleTarget::OciLayout {
+            dir: dir.clone(),
+            formats: send.formats.clone(),
+        });
+    }
     match (&send.tar, &send.dir) {
         (Some(tar), _) => Some(BundleTarget::Tar(tar.clone())),
         (None, Some(dir)) => Some(BundleTarget::Dir(dir.clone())),

@@ -12,11 +12,33 @@ use std::path::{Path, PathBuf};
 pub struct HeaderError {
     offset: u64,
     kind: HeaderErrorKind,
+    /// For a truncated input: what the parser had read when the input ended.
+    truncation: Option<Box<Truncation>>,
 }
 
 impl HeaderError {
     pub(crate) fn new(offset: u64, kind: HeaderErrorKind) -> HeaderError {
-        HeaderError { offset, kind }
+        HeaderError {
+            offset,
+            kind,
+            truncation: None,
+        }
+    }
+
+    /// Attaches the parser's progress to a truncated-input error (other errors stay as they
+    /// are: more bytes would not fix them).
+    pub(crate) fn with_truncation(mut self, truncation: &Truncation) -> HeaderError {
+        if matches!(self.kind, HeaderErrorKind::Truncated { .. }) {
+            self.truncation = Some(Box::new(truncation.clone()));
+        }
+        self
+    }
+
+    /// For a truncated input: the structure the parser had read when the input ended (how
+    /// many metadata pairs and tensor infos, and how far into which array), so that a reader
+    /// of a remote file can size its next request from facts. `None` for every other error.
+    pub fn truncation(&self) -> Option<&Truncation> {
+        self.truncation.as_deref()
     }
 
     /// The byte offset in the file where the problem starts.
@@ -66,6 +88,59 @@ impl HeaderError {
             error: self,
         }
     }
+}
+
+/// What the parser had read of a header when its input ended, for sizing the next read of a
+/// remote file (see [`HeaderError::truncation`]). Offsets are from the start of the file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Truncation {
+    /// The metadata pairs the header declares.
+    pub kv_count: u64,
+    /// The metadata pairs read whole.
+    pub kvs_read: u64,
+    /// The tensor infos the header declares.
+    pub tensor_count: u64,
+    /// The tensor infos read whole.
+    pub tensors_read: u64,
+    /// Where the tensor infos start, once the parser got there.
+    pub tensor_infos_at: Option<u64>,
+    /// Where the last tensor info read whole ends.
+    pub tensor_infos_end: u64,
+    /// The top-level array value the input ended in, if any.
+    pub array: Option<ArrayProgress>,
+    /// The top-level array values read whole, in file order.
+    pub arrays_read: Vec<ArrayRead>,
+}
+
+/// A top-level array value read whole: its size, for estimating arrays that depend on it (a
+/// BPE vocabulary's merges are about as long as its tokens).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArrayRead {
+    /// The key of the array.
+    pub key: String,
+    /// The element type.
+    pub element_type: super::ValueType,
+    /// The number of elements.
+    pub count: u64,
+    /// The bytes of its elements (length fields included, the type and count not).
+    pub bytes: u64,
+}
+
+/// How far the parser got in a top-level array value before its input ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArrayProgress {
+    /// The key of the array.
+    pub key: String,
+    /// The element type.
+    pub element_type: super::ValueType,
+    /// The elements the array declares.
+    pub count: u64,
+    /// Where the first element starts.
+    pub elements_at: u64,
+    /// The elements read whole.
+    pub read: u64,
+    /// Where the last element read whole ends (`elements_at` when none was).
+    pub read_end: u64,
 }
 
 /// What went wrong while reading a GGUF header.

@@ -34,7 +34,10 @@ mod value;
 mod writer;
 
 pub use embed::{EmbedError, EmbedReport, embed_template};
-pub use error::{HeaderError, HeaderErrorKind, ReadPathError, SourceHeaderError};
+pub use error::{
+    ArrayProgress, ArrayRead, HeaderError, HeaderErrorKind, ReadPathError, SourceHeaderError,
+    Truncation,
+};
 pub use header::{
     BaseModel, ByteOrder, GgufHeader, ModelKind, SpecialToken, SpecialTokens, SplitInfo,
 };

@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 use std::io::{BufRead, ErrorKind, Read};
 
-use super::error::{HeaderError, HeaderErrorKind};
+use super::error::{ArrayProgress, ArrayRead, HeaderError, HeaderErrorKind, Truncation};
 use super::header::{ByteOrder, GgufHeader};
 use super::metadata::Metadata;
 use super::tensor::TensorInfo;
@@ -33,6 +33,8 @@ struct Input<R> {
     order: ByteOrder,
     /// v1 stores counts and lengths as `u32`, v2 and later as `u64`.
     wide_lengths: bool,
+    /// What has been read so far, attached to a truncated-input error.
+    progress: Truncation,
 }
 
 impl<R: BufRead> Input<R> {
@@ -232,19 +234,30 @@ impl<R: BufRead> Input<R> {
         self.check_fits(len_at, count, min_size, || {
             format!("array length of `{key}`")
         })?;
+        let top = depth == 0;
+        if top {
+            self.progress.array = Some(ArrayProgress {
+                key: key.to_owned(),
+                element_type,
+                count,
+                elements_at: self.pos,
+                read: 0,
+                read_end: self.pos,
+            });
+        }
         Ok(match element_type {
-            ValueType::U8 => Array::U8(self.fixed(count)?),
-            ValueType::I8 => Array::I8(self.fixed(count)?),
-            ValueType::U16 => Array::U16(self.fixed(count)?),
-            ValueType::I16 => Array::I16(self.fixed(count)?),
-            ValueType::U32 => Array::U32(self.fixed(count)?),
-            ValueType::I32 => Array::I32(self.fixed(count)?),
-            ValueType::F32 => Array::F32(self.fixed(count)?),
-            ValueType::Bool => Array::Bool(self.fixed(count)?),
-            ValueType::U64 => Array::U64(self.fixed(count)?),
-            ValueType::I64 => Array::I64(self.fixed(count)?),
-            ValueType::F64 => Array::F64(self.fixed(count)?),
-            ValueType::String => Array::String(self.strings(count, key)?),
+            ValueType::U8 => Array::U8(self.fixed(count, top)?),
+            ValueType::I8 => Array::I8(self.fixed(count, top)?),
+            ValueType::U16 => Array::U16(self.fixed(count, top)?),
+            ValueType::I16 => Array::I16(self.fixed(count, top)?),
+            ValueType::U32 => Array::U32(self.fixed(count, top)?),
+            ValueType::I32 => Array::I32(self.fixed(count, top)?),
+            ValueType::F32 => Array::F32(self.fixed(count, top)?),
+            ValueType::Bool => Array::Bool(self.fixed(count, top)?),
+            ValueType::U64 => Array::U64(self.fixed(count, top)?),
+            ValueType::I64 => Array::I64(self.fixed(count, top)?),
+            ValueType::F64 => Array::F64(self.fixed(count, top)?),
+            ValueType::String => Array::String(self.strings(count, key, top)?),
             ValueType::Array => {
                 let mut items =
                     Vec::with_capacity(self.initial_capacity(count, std::mem::size_of::<Array>()));
@@ -256,8 +269,17 @@ impl<R: BufRead> Input<R> {
         })
     }
 
-    /// `count` fixed-size elements, decoded a chunk at a time.
-    fn fixed<T: Decode>(&mut self, count: u64) -> Result<Vec<T>> {
+    /// Records, for a top-level array, how many elements were read whole before the input
+    /// ended at an element starting at `self.pos`.
+    fn note_elements_read(&mut self, top: bool, read: u64) {
+        if let (true, Some(array)) = (top, self.progress.array.as_mut()) {
+            array.read = read;
+            array.read_end = self.pos;
+        }
+    }
+
+    /// `count` fixed-size elements, decoded a chunk at a time (`top`: a top-level array).
+    fn fixed<T: Decode>(&mut self, count: u64, top: bool) -> Result<Vec<T>> {
         let mut out: Vec<T> = Vec::with_capacity(self.initial_capacity(count, T::SIZE));
         let mut scratch = vec![
             0u8;
@@ -274,8 +296,10 @@ impl<R: BufRead> Input<R> {
             let bytes = &mut scratch[..n * T::SIZE];
             let after = (left - n as u64).saturating_mul(T::SIZE as u64);
             let file_len = self.file_len;
-            self.fill(bytes)
-                .map_err(|e| e.needing_more(after, file_len))?;
+            if let Err(err) = self.fill(bytes) {
+                self.note_elements_read(top, count - left);
+                return Err(err.needing_more(after, file_len));
+            }
             out.reserve(n);
             out.extend(
                 bytes
@@ -322,8 +346,8 @@ impl<R: BufRead> Input<R> {
         true
     }
 
-    /// `count` strings into one buffer.
-    fn strings(&mut self, count: u64, key: &str) -> Result<StringArray> {
+    /// `count` strings into one buffer (`top`: a top-level array).
+    fn strings(&mut self, count: u64, key: &str, top: bool) -> Result<StringArray> {
         let mut out = StringArray::new();
         out.reserve(
             self.initial_capacity(count, std::mem::size_of::<usize>()),
@@ -338,9 +362,16 @@ impl<R: BufRead> Input<R> {
             // Each later string needs at least its length field.
             let after = (count - index - 1).saturating_mul(self.length_size());
             let file_len = self.file_len;
-            let at = self
-                .raw_string(&what, &mut scratch)
-                .map_err(|e| e.needing_more(after, file_len))?;
+            let start = self.pos;
+            let at = match self.raw_string(&what, &mut scratch) {
+                Ok(at) => at,
+                Err(err) => {
+                    // `raw_string` may have consumed part of this element: note where it began.
+                    self.pos = start;
+                    self.note_elements_read(top, index);
+                    return Err(err.needing_more(after, file_len));
+                }
+            };
             match std::str::from_utf8(&scratch) {
                 Ok(s) => out.push(s),
                 Err(_) => {
@@ -386,7 +417,8 @@ impl Decode for bool {
     }
 }
 
-/// Reads a header from `reader`, which starts at the beginning of the file.
+/// Reads a header from `reader`, which starts at the beginning of the file. A truncated input's
+/// error carries what was read up to the cut ([`HeaderError::truncation`]).
 pub(crate) fn read_header<R: BufRead>(reader: R, file_len: Option<u64>) -> Result<GgufHeader> {
     let mut input = Input {
         inner: reader,
@@ -394,8 +426,13 @@ pub(crate) fn read_header<R: BufRead>(reader: R, file_len: Option<u64>) -> Resul
         file_len,
         order: ByteOrder::Little,
         wide_lengths: true,
+        progress: Truncation::default(),
     };
-    read_magic(&mut input)?;
+    parse(&mut input).map_err(|err| err.with_truncation(&input.progress))
+}
+
+fn parse<R: BufRead>(input: &mut Input<R>) -> Result<GgufHeader> {
+    read_magic(input)?;
     let raw_version = input.u32()?;
     // A big-endian file still starts with `GGUF`; its version read as little-endian has the
     // low 16 bits zero (gguf spec, gguf-py's reader).
@@ -429,22 +466,40 @@ pub(crate) fn read_header<R: BufRead>(reader: R, file_len: Option<u64>) -> Resul
         "tensor count".to_owned()
     })?;
 
+    input.progress.kv_count = kv_count;
+    input.progress.tensor_count = tensor_count;
     let mut metadata = Metadata::new();
-    for _ in 0..kv_count {
+    for read in 0..kv_count {
+        input.progress.kvs_read = read;
+        input.progress.array = None;
         let (key, at) = input.string(&|| "a key".to_owned())?;
         let ty = input.value_type(&key)?;
         let value = input.value(ty, &key, 0)?;
+        if let Some(array) = input.progress.array.take() {
+            input.progress.arrays_read.push(ArrayRead {
+                key: array.key,
+                element_type: array.element_type,
+                count: array.count,
+                bytes: input.pos - array.elements_at,
+            });
+        }
         if metadata.get(&key).is_some() {
             return Err(HeaderError::new(at, HeaderErrorKind::DuplicateKey { key }));
         }
         metadata.insert_at(key, value, at);
     }
 
+    input.progress.kvs_read = kv_count;
+    input.progress.array = None;
+    input.progress.tensor_infos_at = Some(input.pos);
+    input.progress.tensor_infos_end = input.pos;
     let mut tensors =
         Vec::with_capacity(input.initial_capacity(tensor_count, std::mem::size_of::<TensorInfo>()));
     let mut names = HashSet::new();
-    for _ in 0..tensor_count {
-        tensors.push(read_tensor_info(&mut input, &mut names)?);
+    for read in 0..tensor_count {
+        input.progress.tensors_read = read;
+        tensors.push(read_tensor_info(input, &mut names)?);
+        input.progress.tensor_infos_end = input.pos;
     }
 
     let alignment = alignment(&metadata)?;
@@ -456,7 +511,7 @@ pub(crate) fn read_header<R: BufRead>(reader: R, file_len: Option<u64>) -> Resul
         tensors,
         alignment,
         data_offset,
-        file_len,
+        input.file_len,
     );
     check_tensor_data(&header)?;
     Ok(header)

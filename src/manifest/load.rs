@@ -12,11 +12,12 @@ use super::error::{LoadError, ManifestErrorKind, ManifestErrors};
 use super::reader::{Reader, TableRef, Value, display_table, dotted};
 use super::schema::{
     Benchmark, CardSettings, ChatTemplateSource, CompanionFile, Family, HubSettings, License,
-    LlamaCppSettings, Manifest, ManifestMessage, ModelEntry, ModelScopeSettings, OllamaSettings,
-    Settings, SourceSettings, VariantEntry, Visibility,
+    LlamaCppSettings, Manifest, ManifestMessage, ModelEntry, ModelScopeSettings, OciSettings,
+    OllamaSettings, Settings, SourceSettings, VariantEntry, Visibility,
 };
 use crate::modelfile::MessageRole;
 use crate::ollama::{ModelName, ParamValue, Parameter, TagScheme, suggest};
+use crate::push::oci::OciFormat;
 
 /// The largest manifest we read.
 pub const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
@@ -31,6 +32,7 @@ const ROOT_KEYS: &[&str] = &[
     "modelscope",
     "card",
     "llamacpp",
+    "oci",
 ];
 const FAMILY_KEYS: &[&str] = &[
     "name",
@@ -169,6 +171,10 @@ impl Reader<'_> {
             Some(v) => self.sub_table(v, "llamacpp").map(|t| self.llamacpp(t)),
             None => Some(LlamaCppSettings::default()),
         };
+        let oci = match root.table.get("oci") {
+            Some(v) => self.sub_table(v, "oci").map(|t| self.oci(t)),
+            None => Some(OciSettings::default()),
+        };
 
         let (mut family, family_value) = (family?, family_value?);
         let hub = hub?;
@@ -194,6 +200,7 @@ impl Reader<'_> {
             modelscope: modelscope?,
             card: card?,
             llamacpp: llamacpp?,
+            oci: oci?,
         };
         self.cross_checks(&manifest, root);
         Some(manifest)
@@ -885,6 +892,34 @@ impl Reader<'_> {
         LlamaCppSettings {
             hub_preset: self.optional(t, "hub_preset", Self::bool).unwrap_or(false),
         }
+    }
+
+    fn oci(&mut self, t: TableRef<'_, '_>) -> OciSettings {
+        self.only_keys(t, &["registry", "formats"]);
+        let registry = self.optional(t, "registry", Self::non_empty_string);
+        let formats = self
+            .optional(t, "formats", |r, v, k| {
+                let names = r.strings(v, k)?;
+                let known = OciFormat::ALL.map(OciFormat::as_str);
+                let mut formats = Vec::new();
+                for name in names {
+                    match name.parse::<OciFormat>() {
+                        Ok(format) => formats.push(format),
+                        Err(_) => r.invalid(
+                            v.span(),
+                            k,
+                            format!(
+                                "must list formats from {}, found `{name}`{}",
+                                quoted_list(&known),
+                                super::error::did_you_mean(suggest(&name, known))
+                            ),
+                        ),
+                    }
+                }
+                Some(formats)
+            })
+            .unwrap_or_default();
+        OciSettings { registry, formats }
     }
 
     fn resolve_default_model(

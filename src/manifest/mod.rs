@@ -62,7 +62,7 @@ pub use error::{LoadError, Location, ManifestError, ManifestErrorKind, ManifestE
 pub use load::MAX_MANIFEST_BYTES;
 pub use provenance::{Conflict, Provenance, Sourced, reconcile};
 pub use resolve::{
-    CardBenchmark, CardTarget, LOCK_VERSION, ModelScopeTarget, ModelShape, OllamaChat,
+    CardBenchmark, CardTarget, LOCK_VERSION, ModelScopeTarget, ModelShape, OciTarget, OllamaChat,
     OllamaTarget, Origin, Resolved, ResolvedAdapter, ResolvedChat, ResolvedFamily, ResolvedHub,
     ResolvedLicense, ResolvedMessage, ResolvedModel, ResolvedParameter, ResolvedProjector,
     ResolvedVariant, Targets,
@@ -77,5 +77,6 @@ pub use resolve_files::{FileFacts, FileSource, HubFiles, LocalFiles};
 pub use schema::{
     Benchmark, CardSettings, ChatTemplateSource, Claim, CompanionFile, Family, HubSettings,
     License, LlamaCppSettings, Manifest, ManifestMessage, ModelEntry, ModelScopeSettings,
-    OllamaSettings, Settings, SourceSettings, UnknownVariant, VariantEntry, Visibility,
+    OciSettings, OllamaSettings, Settings, SourceSettings, UnknownVariant, VariantEntry,
+    Visibility,
 };

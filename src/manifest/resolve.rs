@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::provenance::{Provenance, Sourced};
 use crate::ollama::Parameters;
+use crate::push::oci::OciFormat;
 
 /// Version of the `metadata.lock.json` shape; bumped when a field changes meaning.
 pub const LOCK_VERSION: u32 = 1;
@@ -363,6 +364,26 @@ pub struct Targets {
     pub card: CardTarget,
     /// Whether to write the Hub-root `preset.ini`.
     pub hub_preset: bool,
+    /// `[oci]`; left out of `metadata.lock.json` when the manifest has none.
+    #[serde(skip_serializing_if = "OciTarget::is_unset")]
+    pub oci: OciTarget,
+}
+
+/// `[oci]`, resolved.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct OciTarget {
+    /// The registry `host[:port]` the models are published in, when the manifest names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
+    /// The artifact formats, each once, in push order (Ollama's alone when none are named).
+    pub formats: Vec<OciFormat>,
+}
+
+impl OciTarget {
+    /// Whether the manifest says nothing about OCI registries (no `[oci]` settings).
+    pub fn is_unset(&self) -> bool {
+        self.registry.is_none() && self.formats == [OciFormat::Ollama]
+    }
 }
 
 /// `[ollama]`, resolved.

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use super::error::Location;
 use super::provenance::{Conflict, Provenance, Sourced, reconcile};
 use super::resolve::{
-    CardBenchmark, CardTarget, LOCK_VERSION, ModelScopeTarget, ModelShape, OllamaChat,
+    CardBenchmark, CardTarget, LOCK_VERSION, ModelScopeTarget, ModelShape, OciTarget, OllamaChat,
     OllamaTarget, Origin, Resolved, ResolvedAdapter, ResolvedChat, ResolvedFamily, ResolvedHub,
     ResolvedLicense, ResolvedMessage, ResolvedModel, ResolvedParameter, ResolvedProjector,
     ResolvedVariant, Targets,
@@ -24,6 +24,7 @@ use super::schema::{
 use super::starter::Width;
 use crate::gguf::{GgufHeader, ModelKind, Quant, QuantMismatch, SplitName, check_quant};
 use crate::ollama::{ParamValue, Parameter};
+use crate::push::oci::OciFormat;
 
 /// The largest license or chat-template file the manifest may name.
 pub const MAX_TEXT_FILE_BYTES: u64 = 1 << 20;
@@ -897,6 +898,10 @@ fn targets(manifest: &Manifest) -> Targets {
                 .collect(),
         },
         hub_preset: manifest.llamacpp.hub_preset,
+        oci: OciTarget {
+            registry: manifest.oci.registry.clone(),
+            formats: OciFormat::normalize(&manifest.oci.formats),
+        },
     }
 }
 

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use super::error::Location;
 use crate::modelfile::MessageRole;
 use crate::ollama::{ModelName, NameError, ParamValue, Parameter, Parameters, TagScheme};
+use crate::push::oci::OciFormat;
 
 /// A value stated in the manifest, with where it was written and whether it is meant to
 /// override what the GGUF header or the Hub says.
@@ -46,6 +47,9 @@ pub struct Manifest {
     pub card: CardSettings,
     /// `[llamacpp]`: llama.cpp options.
     pub llamacpp: LlamaCppSettings,
+    /// `[oci]`: which artifact formats `push --to oci` writes, and the registry the card's
+    /// pull commands name.
+    pub oci: OciSettings,
 }
 
 /// `[family]`.
@@ -291,6 +295,16 @@ pub struct Benchmark {
     pub value: f64,
     /// Where the result comes from (URL or text).
     pub source: Option<String>,
+}
+
+/// `[oci]`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OciSettings {
+    /// `host[:port]` of the registry the models are published in: the default of
+    /// `push --to oci --registry`, and the host in the card's pull commands (none without it).
+    pub registry: Option<String>,
+    /// The artifact formats to push (empty: Ollama's only).
+    pub formats: Vec<OciFormat>,
 }
 
 /// `[llamacpp]`.

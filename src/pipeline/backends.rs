@@ -4,11 +4,11 @@ use super::error::{Missing, PipelineError};
 use super::registry::Registry;
 use super::settings::RegistrySettings;
 use crate::manifest::{Resolved, ResolvedLicense};
-use crate::push::bundle::BundleBackend;
+use crate::push::bundle::{BundleBackend, BundleTarget};
 use crate::push::from_resolved::{GgufPaths, hub_release, modelscope_releases, ollama_models};
 use crate::push::huggingface::{HubBackend, HubRepoId, HubTarget};
 use crate::push::modelscope::{ModelScopeBackend, ModelScopeTarget};
-use crate::push::oci::{OciBackend, OciConfig};
+use crate::push::oci::{OciBackend, OciConfig, OciFormat};
 use crate::push::ollama_api::{OllamaBackend, OllamaTarget};
 use crate::push::{Backend, Release};
 use crate::render::OutputTree;
@@ -51,7 +51,7 @@ pub fn jobs(
     if registry == Registry::Modelscope {
         return modelscope_jobs(resolved, tree, ggufs, settings);
     }
-    let backend = backend(registry, settings)?;
+    let backend = backend_with(registry, settings, &resolved.targets.oci.formats)?;
     let release = Release {
         models: ollama_models(resolved, tree, ggufs)?,
         files: Vec::new(),
@@ -65,6 +65,20 @@ pub fn backend(
     registry: Registry,
     settings: &RegistrySettings,
 ) -> Result<Box<dyn Backend>, PipelineError> {
+    backend_with(registry, settings, &[])
+}
+
+/// [`backend`], with the OCI formats the manifest names for when the settings name none.
+fn backend_with(
+    registry: Registry,
+    settings: &RegistrySettings,
+    manifest_formats: &[OciFormat],
+) -> Result<Box<dyn Backend>, PipelineError> {
+    let formats = if settings.oci_formats.is_empty() {
+        manifest_formats
+    } else {
+        &settings.oci_formats
+    };
     let not_configured = |missing| PipelineError::NotConfigured { registry, missing };
     Ok(match registry {
         Registry::Ollama => Box::new(OllamaBackend::new(OllamaTarget {
@@ -77,19 +91,30 @@ pub fn backend(
                 .oci_registry
                 .clone()
                 .ok_or_else(|| not_configured(Missing::OciRegistry))?;
-            Box::new(OciBackend::new(OciConfig {
-                registry,
-                insecure: settings.insecure,
-                credentials: settings.oci_credentials.clone(),
-                mount_from: settings.mount_from.clone(),
-            }))
+            Box::new(
+                OciBackend::new(OciConfig {
+                    registry,
+                    insecure: settings.insecure,
+                    credentials: settings.oci_credentials.clone(),
+                    mount_from: settings.mount_from.clone(),
+                })
+                .with_formats(formats),
+            )
         }
-        Registry::Bundle => Box::new(BundleBackend::new(
-            settings
+        Registry::Bundle => {
+            let mut target = settings
                 .bundle
                 .clone()
-                .ok_or_else(|| not_configured(Missing::BundleDestination))?,
-        )),
+                .ok_or_else(|| not_configured(Missing::BundleDestination))?;
+            if let BundleTarget::OciLayout {
+                formats: chosen, ..
+            } = &mut target
+                && chosen.is_empty()
+            {
+                *chosen = formats.to_vec();
+            }
+            Box::new(BundleBackend::new(target))
+        }
         Registry::Modelscope | Registry::Huggingface => {
             return Err(PipelineError::NotOllamaFormat { registry });
         }

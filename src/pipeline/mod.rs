@@ -52,6 +52,10 @@ pub fn render_for(
     if hub_preset && registries.contains(&Registry::Huggingface) {
         targets.push(Target::LlamaCpp);
     }
+    // ModelPack artifacts carry the card as their README.
+    if registries.contains(&Registry::Oci) {
+        targets.push(Target::Card);
+    }
     targets.sort();
     targets.dedup();
     let options = RenderOptions {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::error::PipelineError;
 use crate::push::bundle::BundleTarget;
 use crate::push::modelscope::ModelScopeEndpoint;
-use crate::push::oci::Credentials;
+use crate::push::oci::{Credentials, OciFormat};
 use crate::push::ollama_api::OllamaHost;
 use crate::secret::Secret;
 use crate::source::HubSettings;
@@ -87,6 +87,9 @@ pub struct RegistrySettings {
     pub oci_credentials: Option<Credentials>,
     /// Other repositories of the OCI registry to mount identical blobs from.
     pub mount_from: Vec<String>,
+    /// The artifact formats for the OCI registry and an OCI layout bundle. Empty: the
+    /// manifest's `[oci] formats` (Ollama's alone without a manifest).
+    pub oci_formats: Vec<OciFormat>,
     /// Where a bundle is written.
     pub bundle: Option<BundleTarget>,
     /// The ModelScope access token.
@@ -106,6 +109,7 @@ impl Default for RegistrySettings {
             oci_registry: None,
             oci_credentials: None,
             mount_from: Vec::new(),
+            oci_formats: Vec::new(),
             bundle: None,
             modelscope_token: None,
             modelscope_endpoint: Ok(ModelScopeEndpoint::default_site()),

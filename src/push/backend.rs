@@ -226,6 +226,10 @@ pub struct PushReport {
     pub pruned: Vec<String>,
     /// Bytes sent over the wire or written, in this command.
     pub bytes_sent: u64,
+    /// How users get what was pushed, one command each (`docker model pull HOST/REPO:TAG`);
+    /// empty for registries without such a command.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pull_commands: Vec<String>,
 }
 
 impl PushReport {
@@ -242,6 +246,7 @@ impl PushReport {
             bytes_sent: items.iter().map(|o| o.bytes_sent).sum(),
             items,
             pruned,
+            pull_commands: Vec::new(),
         }
     }
 }

@@ -15,11 +15,14 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::error::PushError;
+use super::oci::{ModelFacts, SourceRepository, creation_seconds, gguf_general_keys, rfc3339};
 use super::release::{ArtifactFile, ModelConfig, OllamaMessage, OllamaModel, Release};
-use crate::manifest::{Resolved, ResolvedModel, ResolvedVariant};
+use crate::gguf::GgufHeader;
+use crate::manifest::{Origin, Resolved, ResolvedModel, ResolvedVariant};
 use crate::modelfile::Modelfile;
 use crate::ollama::ModelName;
 use crate::render::OutputTree;
+use crate::template::ollama::OllamaTemplate;
 
 /// Where each GGUF lives on this machine, keyed by its file name in the Hub repository
 /// (`ResolvedVariant::parts`).
@@ -135,6 +138,8 @@ pub fn ollama_models(
             .as_ref()
             .map(|a| local_copy(ggufs, model, variant, &a.file))
             .transpose()?;
+        let files = gguf.iter().chain(&projector).chain(&adapter);
+        let facts = model_facts(resolved, tree, model, variant, &modelfile, files)?;
         for name in &variant.ollama_names {
             let name: ModelName = name.parse().map_err(|e| {
                 PushError::input(format!(
@@ -165,10 +170,71 @@ pub fn ollama_models(
                 file_type: variant.quant.value.clone(),
                 ..ModelConfig::default()
             };
+            ollama.facts = Some(facts.clone());
             models.push(ollama);
         }
     }
     Ok(models)
+}
+
+/// What the Docker Model Runner and ModelPack formats state about one variant: the
+/// resolved facts, the `general.*` keys of its first GGUF, the capabilities its generated
+/// Go template shows (what Ollama reports as `tools` and `thinking`), and the card.
+fn model_facts<'a>(
+    resolved: &Resolved,
+    tree: &OutputTree,
+    model: &ResolvedModel,
+    variant: &ResolvedVariant,
+    modelfile: &Modelfile,
+    files: impl Iterator<Item = &'a PathBuf>,
+) -> Result<ModelFacts, PushError> {
+    let files: Vec<&PathBuf> = files.collect();
+    let first = files.first().ok_or_else(|| {
+        PushError::input(format!("`{}/{}` has no GGUF file", model.key, variant.key))
+    })?;
+    let header = GgufHeader::read_path(first).map_err(|e| {
+        PushError::input(format!(
+            "`{}/{}`: cannot read the GGUF header of `{}`: {e}",
+            model.key,
+            variant.key,
+            first.display()
+        ))
+    })?;
+    let template = modelfile
+        .template
+        .as_deref()
+        .and_then(|t| OllamaTemplate::parse(t).ok());
+    let source = match &resolved.origin {
+        Origin::Hub { endpoint } => resolved.hub.commit.as_ref().map(|commit| SourceRepository {
+            url: format!("{}/{}", endpoint.trim_end_matches('/'), resolved.hub.repo),
+            revision: commit.value.clone(),
+        }),
+        Origin::Local { .. } => None,
+    };
+    Ok(ModelFacts {
+        name: model.name.value.clone(),
+        family: resolved.family.name.clone(),
+        version: variant.key.clone(),
+        description: model.description.value.clone(),
+        authors: vec![resolved.family.publisher.clone()],
+        license_id: resolved.family.license.id.clone(),
+        source,
+        created: rfc3339(creation_seconds(None, files.iter().map(|p| p.as_path()))),
+        architecture: variant.architecture.value.clone(),
+        parameter_count: variant.parameter_count.value,
+        quantization: variant.quant.value.clone(),
+        context_size: variant
+            .parameter("num_ctx")
+            .and_then(serde_json::Value::as_u64)
+            .or(Some(variant.context_length.value)),
+        gguf_general: gguf_general_keys(&header),
+        chat_template: Some(variant.chat.jinja.value.clone()),
+        tool_use: template.as_ref().is_some_and(OllamaTemplate::uses_tools),
+        reasoning: template.as_ref().is_some_and(OllamaTemplate::uses_thinking),
+        readme: tree
+            .get(crate::render::card::README)
+            .map(|bytes| String::from_utf8_lossy(bytes).into_owned()),
+    })
 }
 
 /// Per model with a ModelScope repository: the generated files of `modelscope/<repo>/` and

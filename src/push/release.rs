@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::blob_source::BlobSource;
 use super::digest_cache::DigestCache;
 use super::error::PushError;
+use super::oci::ModelFacts;
 use super::progress::Progress;
 use crate::digest::Digest;
 use crate::ollama::ModelName;
@@ -64,6 +65,9 @@ pub struct OllamaModel {
     pub messages: Vec<OllamaMessage>,
     /// Fields of the image config blob.
     pub config: ModelConfig,
+    /// What the Docker Model Runner and ModelPack formats state beyond the files (from the
+    /// manifest); `None` for bare GGUF files, which only Ollama's format can carry.
+    pub facts: Option<ModelFacts>,
 }
 
 impl OllamaModel {
@@ -80,6 +84,7 @@ impl OllamaModel {
             params: serde_json::Map::new(),
             messages: Vec::new(),
             config: ModelConfig::default(),
+            facts: None,
         }
     }
 }

@@ -96,6 +96,7 @@ pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderEr
             ambiguous => resolved.variants().any(|(_, a)| resolved.variants().filter(|(_, b)| b.quant.value == a.quant.value).count() > 1),
             root_model => root.map(|(m, v)| json!({"model": m.key, "variant": v.key, "file": v.file, "names": v.ollama_names})),
             own_modelfile => own_modelfile,
+            oci_pull => super::oci_pull::pull_rows(resolved),
             begin => BEGIN,
             end => END,
         },

@@ -11,6 +11,7 @@ pub mod card;
 pub mod engine;
 mod error;
 pub mod modelscope;
+pub mod oci_pull;
 pub mod ollama;
 pub mod output;
 mod run;

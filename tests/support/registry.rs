@@ -56,6 +56,36 @@ pub fn auth_registry() -> String {
     env("RUVLTRA_TEST_REGISTRY_AUTH")
 }
 
+/// `host:port` of the open registry that logs every request (for counting uploads).
+pub fn logged_registry() -> String {
+    env("RUVLTRA_TEST_REGISTRY_LOGGED")
+}
+
+/// The logged registry's access log (Apache combined format, one line per request).
+pub fn logged_registry_log() -> std::path::PathBuf {
+    env("RUVLTRA_TEST_REGISTRY_LOGGED_LOG").into()
+}
+
+/// The access-log lines the logged registry wrote after `offset` bytes of its log (take the
+/// offset with [`log_len`] before the requests to count).
+pub fn log_lines_since(offset: u64) -> Vec<String> {
+    use std::io::Seek;
+    let path = logged_registry_log();
+    let mut file = std::fs::File::open(&path)
+        .unwrap_or_else(|e| panic!("cannot open the registry log {}: {e}", path.display()));
+    file.seek(std::io::SeekFrom::Start(offset)).unwrap();
+    let mut text = String::new();
+    file.read_to_string(&mut text).unwrap();
+    text.lines().map(str::to_string).collect()
+}
+
+/// The logged registry's log length now.
+pub fn log_len() -> u64 {
+    std::fs::metadata(logged_registry_log())
+        .map(|m| m.len())
+        .unwrap_or(0)
+}
+
 /// User and password of the authenticated registry.
 pub fn auth_user() -> (String, String) {
     (

@@ -1,9 +1,11 @@
 //! The bundle backend: models as an Ollama model store, so a machine without a registry can
 //! install them. Either a folder (`$OLLAMA_MODELS` layout: `manifests/<host>/<namespace>/
 //! <model>/<tag>` and `blobs/sha256-<hex>`) or a deterministic tar of the same tree that
-//! `tar -x -C ~/.ollama/models` installs. Blobs are streamed from disk and checked against
+//! `tar -x -C ~/.ollama/models` installs, or an OCI image layout of any of the oci backend's
+//! formats (`oci_layout.rs`) that `skopeo copy oci:DIR:REF ...` reads. Blobs are streamed from disk and checked against
 //! their digest while they are written; nothing is held in memory whole.
 
+mod oci_layout;
 mod store;
 mod tarball;
 
@@ -11,6 +13,7 @@ use std::path::PathBuf;
 
 use super::backend::{Backend, Plan, PushContext, PushReport, VerifyReport};
 use super::error::PushError;
+use super::oci::{OciArtifact, OciFormat};
 use super::ollama_image::OllamaImage;
 use super::release::Release;
 
@@ -24,6 +27,13 @@ pub enum BundleTarget {
     Dir(PathBuf),
     /// A tar file of the store's tree.
     Tar(PathBuf),
+    /// An OCI image layout folder (created if missing) holding the release in these formats.
+    OciLayout {
+        /// The folder.
+        dir: PathBuf,
+        /// The artifact formats (Ollama's alone when empty).
+        formats: Vec<OciFormat>,
+    },
 }
 
 /// The bundle backend.
@@ -61,10 +71,14 @@ impl Backend for BundleBackend {
     }
 
     fn plan(&self, release: &Release, ctx: &PushContext<'_>) -> Result<Plan, PushError> {
-        let images = OllamaImage::build_all(release, ctx, WHAT_IT_DOES)?;
+        let images = || OllamaImage::build_all(release, ctx, WHAT_IT_DOES);
         match &self.target {
-            BundleTarget::Dir(dir) => store::plan(dir, &images, ctx),
-            BundleTarget::Tar(path) => Ok(tarball::plan(path, &images)),
+            BundleTarget::Dir(dir) => store::plan(dir, &images()?, ctx),
+            BundleTarget::Tar(path) => Ok(tarball::plan(path, &images()?)),
+            BundleTarget::OciLayout { dir, formats } => {
+                let artifacts = OciArtifact::build_all(release, formats, ctx, WHAT_IT_DOES)?;
+                oci_layout::plan(dir, &artifacts, ctx)
+            }
         }
     }
 
@@ -74,18 +88,26 @@ impl Backend for BundleBackend {
         release: &Release,
         ctx: &PushContext<'_>,
     ) -> Result<PushReport, PushError> {
-        let images = OllamaImage::build_all(release, ctx, WHAT_IT_DOES)?;
+        let images = || OllamaImage::build_all(release, ctx, WHAT_IT_DOES);
         match &self.target {
-            BundleTarget::Dir(dir) => store::push(dir, plan, &images, ctx),
-            BundleTarget::Tar(path) => tarball::write(path, &images, ctx),
+            BundleTarget::Dir(dir) => store::push(dir, plan, &images()?, ctx),
+            BundleTarget::Tar(path) => tarball::write(path, &images()?, ctx),
+            BundleTarget::OciLayout { dir, formats } => {
+                let artifacts = OciArtifact::build_all(release, formats, ctx, WHAT_IT_DOES)?;
+                oci_layout::push(dir, plan, &artifacts, ctx)
+            }
         }
     }
 
     fn verify(&self, release: &Release, ctx: &PushContext<'_>) -> Result<VerifyReport, PushError> {
-        let images = OllamaImage::build_all(release, ctx, WHAT_IT_DOES)?;
+        let images = || OllamaImage::build_all(release, ctx, WHAT_IT_DOES);
         match &self.target {
-            BundleTarget::Dir(dir) => store::verify(dir, &images),
-            BundleTarget::Tar(path) => tarball::verify(path, &images),
+            BundleTarget::Dir(dir) => store::verify(dir, &images()?),
+            BundleTarget::Tar(path) => tarball::verify(path, &images()?),
+            BundleTarget::OciLayout { dir, formats } => {
+                let artifacts = OciArtifact::build_all(release, formats, ctx, WHAT_IT_DOES)?;
+                oci_layout::verify(dir, &artifacts)
+            }
         }
     }
 }

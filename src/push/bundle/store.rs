@@ -127,7 +127,12 @@ pub(super) fn push(
     let blobs_dir = dir.join("blobs");
     fs::create_dir_all(&blobs_dir).map_err(|e| PushError::io("creating", &blobs_dir, e))?;
     let mut outcomes = send_side_by_side(&blobs, ctx, |item| {
-        write_blob(&blobs_dir, item.work, ctx)?;
+        write_blob(
+            &blobs_dir.join(item.work.digest.blob_file_name()),
+            &item.name,
+            item.work,
+            ctx,
+        )?;
         Ok((Action::Write, item.work.size()))
     })?;
     let manifests: Vec<Outgoing<&OllamaImage>> = images
@@ -162,10 +167,16 @@ pub(super) fn push(
     ))
 }
 
-/// Streams one blob into `blobs/` through a temporary file, checking its digest on the way.
-fn write_blob(blobs_dir: &Path, blob: &ImageBlob, ctx: &PushContext<'_>) -> Result<(), PushError> {
-    let name = blob_path(blob);
-    let destination = blobs_dir.join(blob.digest.blob_file_name());
+/// Streams one blob to `destination` through a temporary file beside it, checking its digest
+/// on the way; progress names it `name`.
+pub(super) fn write_blob(
+    destination: &Path,
+    name: &str,
+    blob: &ImageBlob,
+    ctx: &PushContext<'_>,
+) -> Result<(), PushError> {
+    let name = name.to_string();
+    let blobs_dir = destination.parent().unwrap_or(Path::new("."));
     ctx.progress.emit(ProgressEvent::TransferStarted {
         backend: "bundle".into(),
         name: name.clone(),
@@ -179,7 +190,7 @@ fn write_blob(blobs_dir: &Path, blob: &ImageBlob, ctx: &PushContext<'_>) -> Resu
         .map_err(|e| PushError::io("creating a temporary file in", blobs_dir, e))?;
     let reader = blob.source.open_at(0)?;
     let mut reader = HashingReader::new(ProgressReader::new(reader, ctx.progress, name.clone(), 0));
-    copy(&mut reader, temp.as_file_mut()).map_err(|e| PushError::io("writing", &destination, e))?;
+    copy(&mut reader, temp.as_file_mut()).map_err(|e| PushError::io("writing", destination, e))?;
     let (actual, _) = reader.finish();
     if actual != blob.digest {
         return Err(PushError::DigestMismatch {
@@ -193,9 +204,9 @@ fn write_blob(blobs_dir: &Path, blob: &ImageBlob, ctx: &PushContext<'_>) -> Resu
     }
     temp.as_file()
         .sync_all()
-        .map_err(|e| PushError::io("syncing", &destination, e))?;
-    temp.persist(&destination)
-        .map_err(|e| PushError::io("renaming into", &destination, e.error))?;
+        .map_err(|e| PushError::io("syncing", destination, e))?;
+    temp.persist(destination)
+        .map_err(|e| PushError::io("renaming into", destination, e.error))?;
     ctx.progress.emit(ProgressEvent::TransferFinished {
         name,
         sent: blob.size(),
@@ -219,7 +230,7 @@ fn copy(reader: &mut impl io::Read, writer: &mut File) -> io::Result<u64> {
     }
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PushError> {
+pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PushError> {
     let parent = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(|e| PushError::io("creating", parent, e))?;
     let mut temp = tempfile::NamedTempFile::new_in(parent)

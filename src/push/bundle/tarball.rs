@@ -166,6 +166,7 @@ pub(super) fn write(
         items,
         pruned: Vec::new(),
         bytes_sent,
+        pull_commands: Vec::new(),
     })
 }
 

@@ -578,6 +578,7 @@ impl Backend for HubBackend {
                 items: outcomes,
                 pruned: Vec::new(),
                 bytes_sent: 0,
+                pull_commands: Vec::new(),
             });
         }
         let mut modes = BTreeMap::new();

@@ -1,19 +1,30 @@
-//! The oci backend: Ollama-format models pushed straight to any OCI distribution registry.
+//! The oci backend: models pushed straight to any OCI distribution registry, in one or more
+//! artifact formats ([`OciFormat`]): Ollama's image, Docker Model Runner's model artifact and
+//! the CNCF ModelPack artifact.
 //!
-//! Each model becomes an image (config blob, layers with Ollama's media types, manifest;
-//! see [`OllamaImage`]) in the repository `namespace/model`, tagged with the model's tag.
-//! Blobs the repository has are skipped (`HEAD`), blobs another repository of the registry
-//! has are mounted, the rest are uploaded in one request or in resumable chunks. The
-//! manifest goes last, with `Content-Type: application/vnd.docker.distribution.manifest.v2+json`.
+//! Each format is its own manifest in its own repository (see [`mod@format`]), tagged with the
+//! model's tag. Blobs the repository has are skipped (`HEAD`); a blob another repository of
+//! the registry has, or gets earlier in the same push, is mounted; the rest are uploaded in one
+//! request or in resumable chunks. So each GGUF crosses the wire at most once per command,
+//! whatever the formats: uploads run first, mounts after them. Manifests go last, each with
+//! its format's `Content-Type`.
 //!
 //! Known limit: `ollama pull` expects blob downloads to redirect (`307`); a registry that
 //! serves blobs itself (`200`), such as a plain distribution registry on local disk, accepts
 //! the push but Ollama cannot pull from it (Ollama issue 7244). [`Backend::verify`] warns when
 //! it sees this.
 
+mod artifact;
 mod auth;
 mod client;
+pub mod docker;
+mod facts;
+pub mod format;
+pub mod modelpack;
+mod name;
+mod spdx;
 mod upload;
+mod verify;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -21,28 +32,30 @@ use reqwest::Method;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 
+pub use artifact::{FILEPATH_ANNOTATION, OCI_MANIFEST_MEDIA_TYPE, OciArtifact};
 pub use auth::{Challenge, Credentials, credentials_from_docker_config, parse_challenge};
 pub use client::RegistryClient;
+pub use facts::{ModelFacts, SourceRepository, creation_seconds, gguf_general_keys, rfc3339};
+pub use format::OciFormat;
+pub use name::{check_repository, check_tag};
+pub use spdx::spdx_for_hub_license;
 pub use upload::parse_range_end;
 use upload::{BlobUpload, Uploaded};
 
 use super::backend::{
-    Action, Backend, Check, ItemKind, Plan, PlanItem, PushContext, PushReport, StaleItem,
-    VerifyReport,
+    Action, Backend, ItemKind, Plan, PlanItem, PushContext, PushReport, StaleItem, VerifyReport,
 };
 use super::error::PushError;
-use super::http::get_following_redirects;
-use super::ollama_image::{MANIFEST_MEDIA_TYPE, OllamaImage};
+use super::ollama_image::ImageBlob;
 use super::progress::{Progress, ProgressEvent};
 use super::release::Release;
-use super::retry::{check_response, with_retries};
 use super::skeleton::{Outgoing, make_in_order, prune, send_side_by_side};
 use crate::digest::Digest;
 
 /// How errors about a release without models start.
 const WHAT_IT_DOES: &str = "the oci backend pushes";
 
-/// Manifests larger than this are not read (bounded memory; Ollama manifests are ~1 KiB).
+/// Manifests larger than this are not read (bounded memory; model manifests are ~1 KiB).
 const MAX_MANIFEST: u64 = 4 << 20;
 
 /// Where and how to push.
@@ -63,18 +76,46 @@ pub struct OciConfig {
 #[derive(Debug, Clone)]
 pub struct OciBackend {
     config: OciConfig,
+    formats: Vec<OciFormat>,
 }
 
 impl OciBackend {
-    /// A backend for the registry in `config`.
+    /// A backend for the registry in `config`, pushing Ollama's format.
     pub fn new(config: OciConfig) -> Self {
-        Self { config }
+        Self {
+            config,
+            formats: vec![OciFormat::Ollama],
+        }
+    }
+
+    /// The same backend pushing `formats` (each once; Ollama's alone when empty).
+    pub fn with_formats(mut self, formats: &[OciFormat]) -> Self {
+        self.formats = OciFormat::normalize(formats);
+        self
+    }
+
+    /// The formats it pushes, in push order.
+    pub fn formats(&self) -> &[OciFormat] {
+        &self.formats
+    }
+
+    /// Every manifest of `release` in the chosen formats, after checking every name, so bad
+    /// input fails before the first request.
+    pub fn artifacts(
+        &self,
+        release: &Release,
+        ctx: &PushContext<'_>,
+    ) -> Result<Vec<OciArtifact>, PushError> {
+        for repository in &self.config.mount_from {
+            check_repository(repository, "`--mount-from`")?;
+        }
+        OciArtifact::build_all(release, &self.formats, ctx, WHAT_IT_DOES)
     }
 
     fn connect(
         &self,
         ctx: &PushContext<'_>,
-        images: &[OllamaImage],
+        artifacts: &[OciArtifact],
     ) -> Result<RegistryClient, PushError> {
         let client = RegistryClient::new(
             &self.config.registry,
@@ -82,8 +123,7 @@ impl OciBackend {
             self.config.credentials.clone(),
             ctx.options.retry,
         )?;
-        let repositories: BTreeSet<String> = images.iter().map(|i| i.name.repository()).collect();
-        let scope = repositories
+        let scope = repositories(artifacts)
             .iter()
             .map(|repo| format!("repository:{repo}:pull,push"))
             .chain(
@@ -106,14 +146,35 @@ impl OciBackend {
         };
         format!("{scheme}://{}", self.config.registry)
     }
+
+    /// What a user types to pull each artifact, one line per manifest:
+    /// `docker model pull HOST/REPO:TAG`.
+    pub fn pull_commands(&self, artifacts: &[OciArtifact]) -> Vec<String> {
+        artifacts
+            .iter()
+            .map(|a| {
+                a.format
+                    .pull_command(&format!("{}/{}", self.config.registry, a.reference()))
+            })
+            .collect()
+    }
 }
 
-fn blob_item_name(repository: &str, label: &str, digest: &Digest) -> String {
-    format!("{repository} {label} {}", &digest.hex()[..12])
+fn repositories(artifacts: &[OciArtifact]) -> BTreeSet<String> {
+    artifacts.iter().map(|a| a.repository.clone()).collect()
 }
 
-fn manifest_item_name(image: &OllamaImage) -> String {
-    format!("{}:{}", image.name.repository(), image.name.tag())
+fn blob_item_name(artifact: &OciArtifact, label: &str, digest: &Digest) -> String {
+    format!(
+        "{}: {} {label} {}",
+        artifact.format,
+        artifact.repository,
+        &digest.hex()[..12]
+    )
+}
+
+fn manifest_item_name(artifact: &OciArtifact) -> String {
+    format!("{}: {}", artifact.format, artifact.reference())
 }
 
 /// `HEAD` a blob: `true` when the repository has it (200, or a redirect to storage).
@@ -130,11 +191,8 @@ fn has_blob(
         .is_some())
 }
 
-fn manifest_headers() -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    headers.insert(ACCEPT, HeaderValue::from_static(MANIFEST_MEDIA_TYPE));
-    headers
-}
+/// Both manifest media types this backend writes, for reading any of its manifests.
+const ANY_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json";
 
 /// A manifest as the registry stores it: its bytes and `Content-Type`.
 type StoredManifest = (Vec<u8>, Option<String>);
@@ -148,8 +206,9 @@ fn get_manifest(
 ) -> Result<Option<StoredManifest>, PushError> {
     let url = client.v2(&format!("{repository}/manifests/{reference}"))?;
     let what = format!("reading the manifest {repository}:{reference}");
-    let response =
-        client.fetch_optional(progress, &what, Method::GET, &url, &manifest_headers())?;
+    let mut headers = HeaderMap::new();
+    headers.insert(ACCEPT, HeaderValue::from_static(ANY_MANIFEST));
+    let response = client.fetch_optional(progress, &what, Method::GET, &url, &headers)?;
     let Some(response) = response else {
         return Ok(None);
     };
@@ -195,68 +254,93 @@ fn list_tags(
         .unwrap_or_default())
 }
 
+impl OciBackend {
+    /// How one blob gets into `repository`: already there, mounted from a repository that
+    /// has it or gets it earlier in this push (`holders`), resumed, or uploaded.
+    fn blob_action(
+        &self,
+        client: &RegistryClient,
+        ctx: &PushContext<'_>,
+        repository: &str,
+        blob: &ImageBlob,
+        holders: &HashMap<Digest, String>,
+        repositories: &BTreeSet<String>,
+    ) -> Result<Action, PushError> {
+        if has_blob(client, ctx.progress, repository, &blob.digest)? {
+            return Ok(Action::Skip {
+                reason: format!("already in {repository}"),
+            });
+        }
+        if let Some(from) = holders.get(&blob.digest) {
+            return Ok(Action::Mount { from: from.clone() });
+        }
+        let candidates = self
+            .config
+            .mount_from
+            .iter()
+            .chain(repositories.iter())
+            .filter(|other| *other != repository);
+        for other in candidates {
+            if has_blob(client, ctx.progress, other, &blob.digest)? {
+                return Ok(Action::Mount {
+                    from: other.clone(),
+                });
+            }
+        }
+        let resumable = BlobUpload {
+            client,
+            repository,
+            blob,
+            mount_from: None,
+            chunk_size: ctx.options.chunk_size.max(1),
+            state_dir: ctx.options.state_dir.as_deref(),
+            progress: ctx.progress,
+        }
+        .resumable_offset();
+        Ok(match resumable {
+            Some(offset) => Action::Resume { offset },
+            None => Action::Upload,
+        })
+    }
+}
+
 impl Backend for OciBackend {
     fn name(&self) -> &str {
         "oci"
     }
 
     fn plan(&self, release: &Release, ctx: &PushContext<'_>) -> Result<Plan, PushError> {
-        let images = OllamaImage::build_all(release, ctx, WHAT_IT_DOES)?;
-        let client = self.connect(ctx, &images)?;
-        let repositories: BTreeSet<String> = images.iter().map(|i| i.name.repository()).collect();
+        let artifacts = self.artifacts(release, ctx)?;
+        let client = self.connect(ctx, &artifacts)?;
+        let repositories = repositories(&artifacts);
         let mut items = Vec::new();
         let mut seen = HashSet::new();
-        for image in &images {
-            let repository = image.name.repository();
-            for blob in image.unique_blobs() {
+        // A repository that has each blob, or gets it before the mounts run.
+        let mut holders: HashMap<Digest, String> = HashMap::new();
+        for artifact in &artifacts {
+            let repository = &artifact.repository;
+            for blob in artifact.unique_blobs() {
                 if !seen.insert((repository.clone(), blob.digest)) {
                     continue;
                 }
-                let action = if has_blob(&client, ctx.progress, &repository, &blob.digest)? {
-                    Action::Skip {
-                        reason: format!("already in {repository}"),
-                    }
-                } else {
-                    let candidates = self
-                        .config
-                        .mount_from
-                        .iter()
-                        .chain(repositories.iter())
-                        .filter(|other| **other != repository);
-                    let mut mount = None;
-                    for other in candidates {
-                        if has_blob(&client, ctx.progress, other, &blob.digest)? {
-                            mount = Some(other.clone());
-                            break;
-                        }
-                    }
-                    let resumable = BlobUpload {
-                        client: &client,
-                        repository: &repository,
-                        blob,
-                        mount_from: None,
-                        chunk_size: ctx.options.chunk_size.max(1),
-                        state_dir: ctx.options.state_dir.as_deref(),
-                        progress: ctx.progress,
-                    }
-                    .resumable_offset();
-                    match (mount, resumable) {
-                        (Some(from), _) => Action::Mount { from },
-                        (None, Some(offset)) => Action::Resume { offset },
-                        (None, None) => Action::Upload,
-                    }
+                let action =
+                    self.blob_action(&client, ctx, repository, blob, &holders, &repositories)?;
+                let holder = match &action {
+                    Action::Mount { from } => from.clone(),
+                    _ => repository.clone(),
                 };
+                holders.entry(blob.digest).or_insert(holder);
                 items.push(PlanItem {
                     kind: ItemKind::Blob,
-                    name: blob_item_name(&repository, &blob.label, &blob.digest),
+                    name: blob_item_name(artifact, &blob.label, &blob.digest),
                     digest: Some(blob.digest),
                     size: blob.size(),
                     action,
                 });
             }
-            let existing = get_manifest(&client, ctx.progress, &repository, image.name.tag())?;
+            let existing = get_manifest(&client, ctx.progress, repository, &artifact.tag)?;
             let action = match existing {
-                Some((bytes, _)) if Digest::of_bytes(&bytes) == image.manifest_digest => {
+                Some((bytes, _)) if Digest::of_bytes(&bytes) == artifact.manifest_digest => {
                     Action::Skip {
                         reason: "the tag already points to this manifest".into(),
                     }
@@ -266,18 +350,18 @@ impl Backend for OciBackend {
             };
             items.push(PlanItem {
                 kind: ItemKind::Manifest,
-                name: manifest_item_name(image),
-                digest: Some(image.manifest_digest),
-                size: image.manifest.len() as u64,
+                name: manifest_item_name(artifact),
+                digest: Some(artifact.manifest_digest),
+                size: artifact.manifest.len() as u64,
                 action,
             });
         }
         let mut stale = Vec::new();
         for repository in &repositories {
-            let wanted: HashSet<&str> = images
+            let wanted: HashSet<&str> = artifacts
                 .iter()
-                .filter(|i| i.name.repository() == *repository)
-                .map(|i| i.name.tag())
+                .filter(|a| a.repository == *repository)
+                .map(|a| a.tag.as_str())
                 .collect();
             for tag in list_tags(&client, ctx.progress, repository)? {
                 if !wanted.contains(tag.as_str()) {
@@ -303,81 +387,57 @@ impl Backend for OciBackend {
         release: &Release,
         ctx: &PushContext<'_>,
     ) -> Result<PushReport, PushError> {
-        let images = OllamaImage::build_all(release, ctx, WHAT_IT_DOES)?;
-        let client = self.connect(ctx, &images)?;
+        let artifacts = self.artifacts(release, ctx)?;
+        let client = self.connect(ctx, &artifacts)?;
         let planned: HashMap<&str, &PlanItem> = plan
             .items
             .iter()
             .map(|item| (item.name.as_str(), item))
             .collect();
-        let mut blobs = Vec::new();
+        // Uploads (and skips) first, mounts after them: a mount may come from a repository
+        // an upload of this push fills.
+        let mut uploads = Vec::new();
+        let mut mounts = Vec::new();
         let mut seen = HashSet::new();
-        for image in &images {
-            let repository = image.name.repository();
-            for blob in image.unique_blobs() {
-                let name = blob_item_name(&repository, &blob.label, &blob.digest);
-                if !seen.insert(name.clone()) {
+        for artifact in &artifacts {
+            for blob in artifact.unique_blobs() {
+                if !seen.insert((artifact.repository.clone(), blob.digest)) {
                     continue;
                 }
+                let name = blob_item_name(artifact, &blob.label, &blob.digest);
                 let item = planned.get(name.as_str()).ok_or_else(|| {
                     PushError::input(format!(
                         "the plan has no entry for {name}: plan again for this release"
                     ))
                 })?;
-                blobs.push(Outgoing {
+                let outgoing = Outgoing {
                     name,
                     digest: Some(blob.digest),
                     planned: Some(item.action.clone()),
-                    work: (repository.clone(), blob),
-                });
+                    work: (artifact.repository.as_str(), blob),
+                };
+                if matches!(item.action, Action::Mount { .. }) {
+                    mounts.push(outgoing);
+                } else {
+                    uploads.push(outgoing);
+                }
             }
         }
-        let state_dir = ctx.options.state_dir.as_deref();
-        let mut outcomes = send_side_by_side(&blobs, ctx, |item| {
-            let (repository, blob) = &item.work;
-            let from = match &item.planned {
-                Some(Action::Mount { from }) => Some(from.as_str()),
-                _ => None,
-            };
-            let uploaded = BlobUpload {
-                client: &client,
-                repository,
-                blob,
-                mount_from: from,
-                chunk_size: ctx.options.chunk_size.max(1),
-                state_dir,
-                progress: ctx.progress,
-            }
-            .run()?;
-            Ok(match (uploaded, from) {
-                (Uploaded::Mounted, Some(from)) => (
-                    Action::Mount {
-                        from: from.to_owned(),
-                    },
-                    0,
-                ),
-                (Uploaded::Mounted, None) => (Action::Upload, 0),
-                (
-                    Uploaded::Sent {
-                        sent,
-                        resumed_at: 0,
-                    },
-                    _,
-                ) => (Action::Upload, sent),
-                (Uploaded::Sent { sent, resumed_at }, _) => {
-                    (Action::Resume { offset: resumed_at }, sent)
-                }
-            })
-        })?;
-        let manifests: Vec<Outgoing<&OllamaImage>> = images
+        let mut outcomes = Vec::new();
+        for blobs in [&uploads, &mounts] {
+            outcomes.extend(send_side_by_side(blobs, ctx, |item| {
+                send_blob(&client, ctx, item)
+            })?);
+        }
+        let manifests: Vec<Outgoing<&OciArtifact>> = artifacts
             .iter()
-            .map(|image| {
-                let name = manifest_item_name(image);
+            .map(|artifact| {
+                let name = manifest_item_name(artifact);
                 Outgoing {
                     planned: planned.get(name.as_str()).map(|item| item.action.clone()),
                     name,
-                    digest: Some(image.manifest_digest),
-                    work: image,
+                    digest: Some(artifact.manifest_digest),
+                    work: artifact,
                 }
             })
             .collect();
@@ -385,70 +445,49 @@ impl Backend for OciBackend {
             put_manifest(&client, ctx.progress, item.work)?;
             Ok(item.work.manifest.len() as u64)
         })?);
-        let live: HashSet<Digest> = images.iter().map(|i| i.manifest_digest).collect();
+        let live: HashSet<Digest> = artifacts.iter().map(|a| a.manifest_digest).collect();
         let pruned = prune(plan, ctx, |stale| {
             let Some((repository, tag)) = stale.name.rsplit_once(':') else {
                 return Ok(false);
             };
             delete_tag(&client, ctx.progress, repository, tag, &live)
         })?;
-        Ok(PushReport::from_items(
-            self.name(),
-            self.target(),
-            outcomes,
-            pruned,
-        ))
+        let mut report = PushReport::from_items(self.name(), self.target(), outcomes, pruned);
+        report.pull_commands = self.pull_commands(&artifacts);
+        Ok(report)
     }
 
     fn verify(&self, release: &Release, ctx: &PushContext<'_>) -> Result<VerifyReport, PushError> {
-        let images = OllamaImage::build_all(release, ctx, WHAT_IT_DOES)?;
-        let client = self.connect(ctx, &images)?;
+        let artifacts = self.artifacts(release, ctx)?;
+        let client = self.connect(ctx, &artifacts)?;
         let mut checks = Vec::new();
         let mut warnings = Vec::new();
         let mut seen = HashSet::new();
-        for image in &images {
-            let repository = image.name.repository();
-            let name = manifest_item_name(image);
-            let check = match get_manifest(&client, ctx.progress, &repository, image.name.tag())? {
-                None => Check {
-                    name: format!("manifest {name}"),
-                    ok: false,
-                    detail: "the registry has no such tag".into(),
-                },
-                Some((bytes, content_type)) => {
-                    let actual = Digest::of_bytes(&bytes);
-                    let type_ok = content_type.as_deref() == Some(MANIFEST_MEDIA_TYPE);
-                    Check {
-                        name: format!("manifest {name}"),
-                        ok: actual == image.manifest_digest && type_ok,
-                        detail: format!(
-                            "expected {} ({MANIFEST_MEDIA_TYPE}), found {actual} ({})",
-                            image.manifest_digest,
-                            content_type.as_deref().unwrap_or("no content type")
-                        ),
-                    }
-                }
-            };
-            checks.push(check);
-            for blob in image.unique_blobs() {
-                if !seen.insert((repository.clone(), blob.digest)) {
+        for artifact in &artifacts {
+            checks.extend(verify::manifest(&client, ctx.progress, artifact)?);
+            for blob in artifact.unique_blobs() {
+                if !seen.insert((artifact.repository.clone(), blob.digest)) {
                     continue;
                 }
-                checks.push(check_blob_head(
+                checks.push(verify::blob_head(
                     &client,
                     ctx.progress,
-                    &repository,
+                    &artifact.repository,
                     blob.digest,
                     blob.size(),
                 )?);
             }
-            let (check, warning) = check_blob_download(&client, ctx.progress, &repository, image)?;
+            let (check, redirected) = verify::config(&client, ctx.progress, artifact)?;
             checks.push(check);
             // One warning per registry, not one per image: they all come from the same server.
-            if let Some(warning) = warning
-                && !warnings.contains(&warning)
-            {
-                warnings.push(warning);
+            if artifact.format == OciFormat::Ollama && !redirected {
+                let warning = format!(
+                    "{} serves blobs directly (200) instead of redirecting (307): the push worked, but `ollama pull` from this registry fails (Ollama issue 7244); use a registry backed by object storage with redirects, or the bundle backend",
+                    client.base()
+                );
+                if !warnings.contains(&warning) {
+                    warnings.push(warning);
+                }
             }
         }
         // The report carries the warnings; whoever prints it prints them once.
@@ -461,21 +500,65 @@ impl Backend for OciBackend {
     }
 }
 
+/// Mounts or uploads one blob into its repository as planned; the action done and the
+/// bytes sent.
+fn send_blob(
+    client: &RegistryClient,
+    ctx: &PushContext<'_>,
+    item: &Outgoing<(&str, &ImageBlob)>,
+) -> Result<(Action, u64), PushError> {
+    let (repository, blob) = item.work;
+    let from = match &item.planned {
+        Some(Action::Mount { from }) => Some(from.as_str()),
+        _ => None,
+    };
+    let uploaded = BlobUpload {
+        client,
+        repository,
+        blob,
+        mount_from: from,
+        chunk_size: ctx.options.chunk_size.max(1),
+        state_dir: ctx.options.state_dir.as_deref(),
+        progress: ctx.progress,
+    }
+    .run()?;
+    Ok(match (uploaded, from) {
+        (Uploaded::Mounted, Some(from)) => (
+            Action::Mount {
+                from: from.to_owned(),
+            },
+            0,
+        ),
+        (Uploaded::Mounted, None) => (Action::Upload, 0),
+        (
+            Uploaded::Sent {
+                sent,
+                resumed_at: 0,
+            },
+            _,
+        ) => (Action::Upload, sent),
+        (Uploaded::Sent { sent, resumed_at }, _) => (Action::Resume { offset: resumed_at }, sent),
+    })
+}
+
 fn put_manifest(
     client: &RegistryClient,
     progress: &dyn Progress,
-    image: &OllamaImage,
+    artifact: &OciArtifact,
 ) -> Result<(), PushError> {
-    let repository = image.name.repository();
-    let url = client.v2(&format!("{repository}/manifests/{}", image.name.tag()))?;
+    let repository = &artifact.repository;
+    let url = client.v2(&format!("{repository}/manifests/{}", artifact.tag))?;
     let mut headers = HeaderMap::new();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(MANIFEST_MEDIA_TYPE));
-    let bytes = image.manifest.clone();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(artifact.manifest_media_type),
+    );
+    let bytes = artifact.manifest.clone();
     let body = move || -> Result<(Box<dyn std::io::Read + Send>, u64), PushError> {
         let len = bytes.len() as u64;
         Ok((Box::new(std::io::Cursor::new(bytes.clone())), len))
     };
-    let what = format!("putting the manifest {repository}:{}", image.name.tag());
+    let what = format!("putting the manifest {}", artifact.reference());
     let response = client.send(progress, &what, Method::PUT, &url, &headers, Some(&body))?;
     if response.status() != StatusCode::CREATED {
         return Err(client::unexpected(&what, response));
@@ -486,11 +569,11 @@ fn put_manifest(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<Digest>().ok());
     if let Some(stored) = stored
-        && stored != image.manifest_digest
+        && stored != artifact.manifest_digest
     {
         return Err(PushError::DigestMismatch {
-            what: format!("the manifest {repository}:{} as stored", image.name.tag()),
-            expected: Box::new(image.manifest_digest),
+            what: format!("the manifest {} as stored", artifact.reference()),
+            expected: Box::new(artifact.manifest_digest),
             actual: Box::new(stored),
         });
     }
@@ -529,86 +612,4 @@ fn delete_tag(
         None,
     )?;
     Ok(true)
-}
-
-fn check_blob_head(
-    client: &RegistryClient,
-    progress: &dyn Progress,
-    repository: &str,
-    digest: Digest,
-    size: u64,
-) -> Result<Check, PushError> {
-    let url = client.v2(&format!("{repository}/blobs/{digest}"))?;
-    let what = format!("checking {digest} in {repository}");
-    let name = format!("blob {repository}@{digest}");
-    let Some(response) =
-        client.fetch_optional(progress, &what, Method::HEAD, &url, &HeaderMap::new())?
-    else {
-        return Ok(Check {
-            name,
-            ok: false,
-            detail: "the registry does not have it".into(),
-        });
-    };
-    let header = |key: &str| {
-        response
-            .headers()
-            .get(key)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let reported_digest = header("Docker-Content-Digest");
-    let reported_size = header("Content-Length").and_then(|v| v.parse::<u64>().ok());
-    let digest_ok = reported_digest
-        .as_deref()
-        .is_none_or(|d| d == digest.to_string());
-    let size_ok = response.status().is_redirection() || reported_size == Some(size);
-    Ok(Check {
-        name,
-        ok: digest_ok && size_ok,
-        detail: format!(
-            "expected {digest}, {size} bytes; the registry reports {}, {}",
-            reported_digest.as_deref().unwrap_or("no digest"),
-            reported_size.map_or_else(|| "no size".to_string(), |s| format!("{s} bytes"))
-        ),
-    })
-}
-
-/// Downloads the config blob, re-hashes it, and sees whether blob downloads redirect: a `200`
-/// straight from the registry means `ollama pull` will fail (Ollama issue 7244).
-fn check_blob_download(
-    client: &RegistryClient,
-    progress: &dyn Progress,
-    repository: &str,
-    image: &OllamaImage,
-) -> Result<(Check, Option<String>), PushError> {
-    let digest = image.config.digest;
-    let url = client.v2(&format!("{repository}/blobs/{digest}"))?;
-    let what = format!("downloading {digest} from {repository}");
-    let authorization = client.authorization();
-    let (response, redirected) = with_retries(client.retry(), progress, &what, |_| {
-        let (response, redirected) = get_following_redirects(
-            client.http(),
-            Method::GET,
-            &url,
-            &HeaderMap::new(),
-            authorization.as_ref(),
-            &what,
-        )?;
-        Ok((check_response(&what, response)?, redirected))
-    })?;
-    let bytes = client::read_small_body(response, &what, MAX_MANIFEST)?;
-    let actual = Digest::of_bytes(&bytes);
-    let check = Check {
-        name: format!("download {repository}@{digest}"),
-        ok: actual == digest,
-        detail: format!("expected {digest}, downloaded {actual}"),
-    };
-    let warning = (!redirected).then(|| {
-        format!(
-            "{} serves blobs directly (200) instead of redirecting (307): the push worked, but `ollama pull` from this registry fails (Ollama issue 7244); use a registry backed by object storage with redirects, or the bundle backend",
-            client.base()
-        )
-    });
-    Ok((check, warning))
 }

@@ -89,7 +89,12 @@ pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderEr
         format!("{DIR}/usage.md"),
         ctx.templates.render(
             "llamacpp/usage.md",
-            minijinja::context! { resolved => resolved, entries => entries, ambiguous => ambiguous },
+            minijinja::context! {
+                resolved => resolved,
+                entries => entries,
+                ambiguous => ambiguous,
+                oci_pull => crate::render::oci_pull::pull_rows(resolved),
+            },
         )?,
     );
     Ok(())
