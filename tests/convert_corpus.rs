@@ -3,7 +3,9 @@
 //! or above its floor, every other template must say why, every converted template must
 //! render in Go's own `text/template` (through `tests/support/gorender`) exactly as in our Go
 //! engine, tool conversations included, and real Go must find the tool-call tag the converter
-//! reports.
+//! reports. Converted templates stay fast on long chats: no loop over the bytes of a
+//! message's content (checked on each template's structure), and real Go renders a
+//! 200-message chat with each in well under a second.
 
 #[path = "support/gorender/suite.rs"]
 #[allow(dead_code)]
@@ -14,7 +16,7 @@ mod support;
 
 use std::sync::OnceLock;
 
-use harness::{compare, run_go, run_rust, tool_call_tags};
+use harness::{compare, long_chat, run_go, run_go_timed, run_rust, tool_call_tags};
 use ruvltra_export::template::chat::ChatRequest;
 use ruvltra_export::template::convert::{Conversion, ConvertError, ConvertInput, convert};
 use ruvltra_export::template::jinja::JinjaTemplate;
@@ -281,4 +283,175 @@ fn ollama_finds_the_tool_call_tag_in_converted_templates() {
             .map(|(_, c)| c.tool_call_tag.as_deref());
         assert_eq!(tag, Some(Some("<tool_call>\n")), "{qwen}");
     }
+}
+
+/// Whether `expr` is its text less a fixed number of bytes at one end: `slice . k` from the
+/// start, `slice $p PAD (len (slice $p k))` from the end of the padded text `$p`.
+fn is_peel(expr: &str) -> bool {
+    let stride = |s: &str| s.parse::<usize>().is_ok_and(|n| n > 0);
+    let from_start = expr.strip_prefix("slice . ").is_some_and(stride);
+    let from_end = expr
+        .strip_prefix("slice $p ")
+        .and_then(|a| a.strip_suffix("))"))
+        .and_then(|a| a.split_once(" (len (slice $p "))
+        .is_some_and(|(pad, k)| stride(pad) && stride(k));
+    from_start || from_end
+}
+
+/// What a converted template may `range` over: the messages, the tool definitions, a turn's
+/// tool calls and a call's arguments. Never a number (`range $k := len $text` walked every
+/// byte of every message, and Ollama renders the template again for each truncation step).
+const RANGED: [&str; 4] = [
+    ".Messages",
+    "$.Tools",
+    "$m.ToolCalls",
+    "$call.Function.Arguments",
+];
+
+/// Checks that `template` loops only over [`RANGED`] collections, and that a sub-template
+/// calls itself only in a branch that compared one end of its (padded) text `$p` with
+/// literals, on that text less a fixed number of bytes at that end: its work is bounded by the whitespace
+/// at the ends of a content, never by the content's length.
+fn loops_only_over_edges(template: &str) -> Result<(), String> {
+    // Open blocks: (keyword, the condition of the branch being walked).
+    let mut blocks: Vec<(&str, &str)> = Vec::new();
+    let mut define: Option<&str> = None;
+    // Whether `$rest` was assigned in the current sub-template, each time to a peel.
+    let (mut rest_assigned, mut rest_peels) = (false, true);
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        let Some(len) = rest[start..].find("}}") else {
+            return Err("an action is not closed".into());
+        };
+        let action = rest[start + 2..start + len]
+            .trim_start_matches('-')
+            .trim_end_matches('-')
+            .trim();
+        rest = &rest[start + len + 2..];
+        let (word, args) = action.split_once(' ').unwrap_or((action, ""));
+        match word {
+            "if" | "with" => blocks.push((word, args)),
+            "define" => {
+                define = Some(args.trim_matches('"'));
+                (rest_assigned, rest_peels) = (false, true);
+                blocks.push((word, ""));
+            }
+            "range" => {
+                let over = args.rsplit(":=").next().unwrap_or(args).trim();
+                if !RANGED.iter().any(|r| over == *r || over == &r[1..]) {
+                    return Err(format!(
+                        "`{action}` loops over something other than {RANGED:?}"
+                    ));
+                }
+                blocks.push((word, ""));
+            }
+            "else" => {
+                if let (Some(("if", cond)), Some(branch)) =
+                    (blocks.last_mut(), args.strip_prefix("if "))
+                {
+                    *cond = branch;
+                } else if let Some((_, cond)) = blocks.last_mut() {
+                    *cond = "";
+                }
+            }
+            // Every `end` closes a block; a `define`'s ends the sub-template.
+            "end" if blocks.pop().is_some_and(|(word, _)| word == "define") => define = None,
+            "$rest" => {
+                let value = args
+                    .strip_prefix(":= ")
+                    .or_else(|| args.strip_prefix("= "))
+                    .unwrap_or_default();
+                rest_assigned = true;
+                // The empty text ends the recursion at once.
+                rest_peels &= value == "\"\"" || is_peel(value);
+            }
+            "template" => {
+                let (name, arg) = args.split_once(' ').unwrap_or((args, ""));
+                if define != Some(name.trim_matches('"')) {
+                    continue;
+                }
+                // An enclosing `if` that compared the edge of the padded text `$p` (in the
+                // branch being walked), and an argument that is a peel, or `$rest` when every
+                // value `$rest` gets in this sub-template is one.
+                let tested = blocks
+                    .iter()
+                    .any(|(word, cond)| *word == "if" && cond.starts_with("eq (slice $p "));
+                let peels = if arg == "$rest" {
+                    rest_assigned && rest_peels
+                } else {
+                    is_peel(arg.trim_start_matches('(').trim_end_matches(')'))
+                };
+                if !(tested && peels) {
+                    return Err(format!(
+                        "`{action}` recurses without peeling tested bytes off one end"
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn converted_templates_never_loop_over_whole_content() {
+    // The check itself: the byte loop of earlier converters fails it, and so does a
+    // recursion that does not test what it drops.
+    let byte_loop =
+        "{{- define \"strip\" }}{{- range $k := len . }}{{- index . $k }}{{- end }}{{- end }}";
+    assert!(loops_only_over_edges(byte_loop).is_err());
+    let blind =
+        "{{- define \"s\" }}{{- if . }}{{- template \"s\" (slice . 1) }}{{- end }}{{- end }}";
+    assert!(loops_only_over_edges(blind).is_err());
+    // A tested edge, but the whole text passed on again.
+    let whole = "{{- define \"s\" }}{{- $p := . }}{{- if eq (slice $p 0 1) \"a\" }}{{- template \"s\" $p }}{{- end }}{{- end }}";
+    assert!(loops_only_over_edges(whole).is_err());
+    let mut stripping = 0;
+    for (name, _, result) in corpus() {
+        let Ok(conversion) = result else { continue };
+        if let Err(why) = loops_only_over_edges(&conversion.template) {
+            panic!("{name}: {why}\n{}", conversion.template);
+        }
+        stripping += usize::from(conversion.template.contains("{{- define "));
+    }
+    assert!(
+        stripping >= 5,
+        "only {stripping} converted templates strip content"
+    );
+}
+
+#[test]
+fn converted_templates_render_a_long_chat_in_real_go() {
+    // Time is only bounded generously here (two shared cores); the measured numbers are in
+    // docs/benchmarks.md ("Converted templates in Go"). The Rust engine must agree on the
+    // long chat too: its recursion depth is far below Go's.
+    let converted: Vec<(&str, String)> = corpus()
+        .iter()
+        .filter_map(|(name, _, result)| {
+            let conversion = result.as_ref().ok()?;
+            conversion
+                .verified
+                .then(|| (name.as_str(), conversion.template.clone()))
+        })
+        .collect();
+    let chat = long_chat();
+    let size: usize = chat.messages.iter().map(|m| m.content.len()).sum();
+    assert!(chat.messages.len() == 200 && size > 90_000, "{size}");
+    let templates: Vec<String> = converted.iter().map(|(_, t)| t.clone()).collect();
+    let go = run_go_timed(&templates, std::slice::from_ref(&chat), 1);
+    let mut failures = Vec::new();
+    for ((name, template), row) in converted.iter().zip(&go) {
+        let (outcome, nanos) = &row[0];
+        if *nanos > 2_000_000_000 {
+            failures.push(format!("{name}: {} ms in Go", nanos / 1_000_000));
+        }
+        if outcome.is_err() {
+            failures.push(format!("{name}: Go failed: {outcome:?}"));
+        }
+        if let Some(diff) = compare(name, outcome, &run_rust(template, &chat)) {
+            failures.push(diff);
+        }
+    }
+    assert!(converted.len() >= 50, "{}", converted.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -1,6 +1,7 @@
 //! The ollama backend against a local stand-in for Ollama's HTTP API
 //! (`tests/support/fake_ollama.rs`): plan, push, verify, re-runs, the pre-0.5.5 Modelfile
-//! form, error lines after a 200, stale tags, publishing, and injected faults.
+//! form, error lines after a 200, stale tags, publishing, injected faults, and v0.33's
+//! `parser`, `requires` and `info.capabilities` fields.
 
 #[path = "support/fake_ollama.rs"]
 mod fake_ollama;
@@ -362,6 +363,86 @@ fn verify_shows_both_sides_of_a_changed_template_and_parameter() {
         Action::Replace,
         "a drifted model is re-created"
     );
+}
+
+#[test]
+fn parser_requires_and_capabilities_are_sent_and_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FakeOllama::start("0.33.0");
+    let mut qwen = model(dir.path(), "ruv/qwen3:q4_k_m", 10);
+    qwen.template = Some("{{ range .Messages }}{{ .Content }}{{ end }}".into());
+    qwen.parser = Some("qwen3".into());
+    qwen.requires = Some("0.14.0".into());
+    qwen.capabilities = vec!["tools".into(), "thinking".into()];
+    let release = Release {
+        models: vec![qwen],
+        files: Vec::new(),
+    };
+    let backend = backend(&server, None);
+    let run = Run::new();
+    push_all(&backend, &release, &run).unwrap();
+    let request = server.state.lock().unwrap().create_requests[0].clone();
+    assert_eq!(request["parser"], json!("qwen3"));
+    assert_eq!(request["requires"], json!("0.14.0"));
+    assert_eq!(
+        request["info"]["capabilities"],
+        json!(["tools", "thinking"])
+    );
+    let verify = backend.verify(&release, &run.ctx()).unwrap();
+    assert!(verify.is_ok(), "{verify:#?}");
+    let names: Vec<&str> = verify.checks.iter().map(|c| c.name.as_str()).collect();
+    for check in ["parser of", "requires of", "capabilities of"] {
+        assert!(names.iter().any(|n| n.starts_with(check)), "{names:?}");
+    }
+
+    // What the server says is what verify reads: a model that lost its PARSER and a
+    // capability fails, with both sides shown.
+    {
+        let mut state = server.state.lock().unwrap();
+        let stored = state.models.get_mut("ruv/qwen3:q4_k_m").unwrap();
+        stored.parser = None;
+        stored.info_capabilities = vec!["tools".into()];
+    }
+    let verify = backend.verify(&release, &run.ctx()).unwrap();
+    let failed: Vec<_> = verify.checks.iter().filter(|c| !c.ok).collect();
+    assert_eq!(failed.len(), 2, "{failed:#?}");
+    assert_eq!(
+        failed[0].detail,
+        "expected PARSER qwen3, the server's Modelfile has no PARSER"
+    );
+    assert!(
+        failed[1].detail.contains("expected thinking"),
+        "{}",
+        failed[1].detail
+    );
+}
+
+#[test]
+fn a_server_older_than_requires_is_refused_before_create() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = FakeOllama::start("0.13.2");
+    let mut qwen = model(dir.path(), "ruv/qwen3:q4_k_m", 11);
+    qwen.parser = Some("qwen3".into());
+    qwen.requires = Some("0.14.0".into());
+    let release = Release {
+        models: vec![qwen],
+        files: Vec::new(),
+    };
+    let backend = backend(&server, None);
+    let run = Run::new();
+    let err = push_all(&backend, &release, &run).unwrap_err().to_string();
+    assert!(
+        err.contains("needs Ollama 0.14.0 or later") && err.contains("is 0.13.2"),
+        "{err}"
+    );
+    assert!(server.state.lock().unwrap().create_requests.is_empty());
+    // The stand-in itself refuses it too, as the real server does.
+    let direct = reqwest::blocking::Client::new()
+        .post(format!("{}/api/create", server.url()))
+        .json(&json!({"model": "x", "files": {}, "requires": "0.14.0"}))
+        .send()
+        .unwrap();
+    assert_eq!(direct.status(), 400);
 }
 
 #[test]

@@ -8,6 +8,8 @@ use super::args::ResolveArgs;
 use super::print::EXIT_OK;
 use super::settings;
 use crate::manifest::{OllamaChat, Provenance, Resolved};
+use crate::ollama::VersionRange;
+use crate::render::ollama::{prompt_selection, variant_parser};
 
 /// Arguments of `explain`.
 #[derive(Debug, Clone, Args)]
@@ -170,6 +172,29 @@ pub fn provenance_table(resolved: &Resolved) -> String {
             let _ = writeln!(out, "    {:<20} {roles}", "roles");
             for warning in &v.chat.fit_warnings {
                 let _ = writeln!(out, "    {:<20} {warning}", "vocabulary");
+            }
+            let template = match &v.chat.ollama {
+                OllamaChat::Converted { template, .. } => Some(template.as_str()),
+                OllamaChat::Failed { .. } => None,
+            };
+            // Newest versions first: the first line is what current Ollama does.
+            for range in VersionRange::ALL.iter().rev() {
+                let selection = prompt_selection(v, template, *range);
+                let _ = writeln!(
+                    out,
+                    "    {:<20} {}: {}, because {}",
+                    "ollama prompt",
+                    range.label(),
+                    selection.builder,
+                    selection.reason
+                );
+            }
+            if let Some(row) = variant_parser(v) {
+                let _ = writeln!(
+                    out,
+                    "    {:<20} {} (the chat template is {}'s)",
+                    "ollama parser", row.parser, row.family
+                );
             }
             let _ = writeln!(
                 out,

@@ -138,3 +138,25 @@ pub enum NameError {
         quant: String,
     },
 }
+
+/// A RENDERER or PARSER name Ollama does not have: it would accept the Modelfile and then
+/// silently do nothing with the name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BuiltinError {
+    /// Not one of Ollama v0.33's parsers.
+    #[error("unknown PARSER `{name}`: Ollama would accept it and ignore it{}", did_you_mean(suggestion.as_deref()))]
+    UnknownParser {
+        /// The name as written.
+        name: String,
+        /// The nearest known name, for a typo.
+        suggestion: Option<String>,
+    },
+    /// Not one of Ollama v0.33's renderers.
+    #[error("unknown RENDERER `{name}`: Ollama would accept it and ignore it{}", did_you_mean(suggestion.as_deref()))]
+    UnknownRenderer {
+        /// The name as written.
+        name: String,
+        /// The nearest known name, for a typo.
+        suggestion: Option<String>,
+    },
+}

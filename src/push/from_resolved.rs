@@ -155,6 +155,12 @@ pub fn ollama_models(
             ollama.system = modelfile.system.clone();
             ollama.licenses = modelfile.license.clone();
             ollama.params = modelfile.parameters.to_json();
+            ollama.parser = modelfile.parser.clone();
+            ollama.requires = modelfile.requires.clone();
+            ollama.capabilities = crate::render::ollama::declared_capabilities(
+                variant,
+                modelfile.template.as_deref(),
+            );
             ollama.messages = modelfile
                 .messages
                 .iter()

@@ -63,6 +63,13 @@ pub struct OllamaModel {
     pub params: serde_json::Map<String, serde_json::Value>,
     /// Example conversation (`MESSAGE` lines).
     pub messages: Vec<OllamaMessage>,
+    /// The built-in output parser (`PARSER`), for a recognised template family.
+    pub parser: Option<String>,
+    /// The minimum Ollama version (`REQUIRES`), when a feature needs one.
+    pub requires: Option<String>,
+    /// Capabilities declared at create time (`info.capabilities`: `tools`, `thinking`,
+    /// `vision`), as detected from the templates and files.
+    pub capabilities: Vec<String>,
     /// Fields of the image config blob.
     pub config: ModelConfig,
     /// What the Docker Model Runner and ModelPack formats state beyond the files (from the
@@ -83,6 +90,9 @@ impl OllamaModel {
             licenses: Vec::new(),
             params: serde_json::Map::new(),
             messages: Vec::new(),
+            parser: None,
+            requires: None,
+            capabilities: Vec::new(),
             config: ModelConfig::default(),
             facts: None,
         }

@@ -12,6 +12,7 @@ use super::error::RenderError;
 use super::ollama::FromStyle;
 use super::output::OutputTree;
 use crate::manifest::{OllamaChat, ResolvedModel, ResolvedVariant};
+use crate::ollama::{PromptBuilder, VersionRange};
 
 /// The folder of the Hub repository files inside `--out`.
 pub const DIR: &str = "hub";
@@ -65,6 +66,25 @@ pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderEr
             }
         }
     }
+    // Who builds each variant's prompt in current Ollama, with the TEMPLATE it is published
+    // with (the Modelfile's and the root `template` file's are the same converted template).
+    let prompt_builders: Vec<_> = resolved
+        .variants()
+        .map(|(m, v)| {
+            let template = match &v.chat.ollama {
+                OllamaChat::Converted { template, .. } => Some(template.as_str()),
+                OllamaChat::Failed { .. } => None,
+            };
+            let selection = super::ollama::prompt_selection(v, template, VersionRange::CURRENT);
+            json!({
+                "model": m.key,
+                "variant": v.key,
+                "builder": selection.builder.to_string(),
+                "reason": selection.reason,
+                "jinja": selection.builder == PromptBuilder::GgufJinja,
+            })
+        })
+        .collect();
     let hardware: Vec<_> = resolved
         .variants()
         .map(|(m, v)| hardware_row(m, v))
@@ -96,6 +116,8 @@ pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderEr
             ambiguous => resolved.variants().any(|(_, a)| resolved.variants().filter(|(_, b)| b.quant.value == a.quant.value).count() > 1),
             root_model => root.map(|(m, v)| json!({"model": m.key, "variant": v.key, "file": v.file, "names": v.ollama_names})),
             own_modelfile => own_modelfile,
+            prompt_builders => prompt_builders,
+            current_ollama => VersionRange::CURRENT.label(),
             oci_pull => super::oci_pull::pull_rows(resolved),
             begin => BEGIN,
             end => END,

@@ -1,25 +1,30 @@
-//! A stand-in for a running Ollama server's HTTP API (`OLLAMA_HOST`), for tests: Ollama
-//! itself cannot run here.
+//! A stand-in for a running Ollama v0.33 server's HTTP API (`OLLAMA_HOST`), for tests:
+//! Ollama itself cannot run here.
 //!
-//! It follows the contract in `shared/reference/ollama.md` strictly:
+//! It follows the contract in `shared/reference/ollama.md` (v0.33) strictly:
 //! - `HEAD /api/blobs/sha256:<hex>`: 200 present, 404 absent, 400 `invalid digest format`.
 //! - `POST /api/blobs/sha256:<hex>`: 201 created, 200 when the blob already existed, 400
 //!   `digest mismatch` when the body's sha256 is not the URL's (lowercase hex only).
 //! - `POST /api/create`: the files form (v0.5.5+) with `files`, `template`, `system`,
-//!   `parameters`, `license` (string or list), `messages`; the `modelfile` form
-//!   (`FROM @sha256:<hex>`) for older servers. A server whose version is below 0.5.5 answers the
+//!   `parameters`, `license` (string or list), `messages`, and v0.33's `renderer`, `parser`,
+//!   `requires` and `info` (`info.capabilities` joins the model's capabilities); the
+//!   `modelfile` form (`FROM @sha256:<hex>`, with `RENDERER`/`PARSER` from v0.12 and
+//!   `REQUIRES` from v0.14) for older servers. A server whose version is below 0.5.5 answers the
 //!   files form with 400 `path or Modelfile are required`. Answers are NDJSON statuses
 //!   (`parsing GGUF`, `using existing layer`/`creating new layer`, `writing manifest`,
 //!   `success`); an armed error arrives as a `{"error"}` line after the first line, with 200.
 //!   Parameters are stored as sent, without type checks, as Ollama does.
-//! - `POST /api/show`: license (list joined by newlines), modelfile, template, system,
-//!   parameters as text (`name` padded to 30, Go `%#v` values, one line per array item),
-//!   details, model_info, capabilities, messages; 404 `model 'x' not found`.
+//! - `POST /api/show`: license (list joined by newlines), modelfile (with `RENDERER`,
+//!   `PARSER` and `REQUIRES` lines when set), template, system, parameters as text (`name`
+//!   padded to 30, Go `%#v` values, one line per array item), details, model_info,
+//!   capabilities (`completion`; `tools` when the template reads `.Tools`; `thinking` when it
+//!   writes `.Thinking`; plus `info.capabilities`), messages; 404 `model 'x' not found`.
 //! - `GET /api/tags`, `POST /api/copy`, `DELETE /api/delete` (200 or 404), `POST /api/push` (NDJSON statuses), `GET /api/version`.
 //! - Names compare case-insensitively; a missing tag is `latest`.
 //!
 //! Not in the reference, chosen here: a create that names a blob the server does not have is a
-//! 400 `{"error"}` before any streaming; a push of a missing model is an error line.
+//! 400 `{"error"}` before any streaming; a push of a missing model is an error line; a
+//! `requires` above the server's version is a 400 `this model requires Ollama <v> or later`.
 //!
 //! The server counts body bytes received per blob and uploads stored per blob, so tests can
 //! prove nothing was sent twice; [`Faults`] injects 5xx, 429, cuts and delays.
@@ -58,6 +63,14 @@ pub struct StoredModel {
     pub license: Vec<String>,
     /// MESSAGE entries.
     pub messages: Vec<Value>,
+    /// RENDERER.
+    pub renderer: Option<String>,
+    /// PARSER.
+    pub parser: Option<String>,
+    /// REQUIRES.
+    pub requires: Option<String>,
+    /// `info.capabilities` as sent.
+    pub info_capabilities: Vec<String>,
     /// Whether it was created through the older `modelfile` form.
     pub via_modelfile: bool,
 }
@@ -198,6 +211,13 @@ fn parse_digest(raw: &str) -> Option<String> {
     (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| hex.to_string())
 }
 
+/// `x.y.z` as numbers; `None` when a part is not a number.
+fn version_triple(text: &str) -> Option<(u64, u64, u64)> {
+    let mut parts = text.trim_start_matches('v').split('.');
+    let mut next = || parts.next().map_or(Some(0), |p| p.parse::<u64>().ok());
+    Some((next()?, next()?, next()?))
+}
+
 fn version_lt(version: &str, other: (u64, u64, u64)) -> bool {
     let mut parts = version
         .trim_start_matches('v')
@@ -276,7 +296,7 @@ async fn create(State(state): Shared, axum::Json(body): axum::Json<Value>) -> Re
     };
     let old_server = version_lt(&state.version, (0, 5, 5));
     let model = if let Some(modelfile) = string_field(&body, "modelfile") {
-        match parse_modelfile(&modelfile) {
+        match parse_modelfile(&modelfile, &state.version) {
             Ok(mut model) => {
                 model.name = name.clone();
                 model
@@ -322,8 +342,35 @@ async fn create(State(state): Shared, axum::Json(body): axum::Json<Value>) -> Re
         if let Some(messages) = body.get("messages").and_then(Value::as_array) {
             model.messages = messages.clone();
         }
+        model.renderer = string_field(&body, "renderer");
+        model.parser = string_field(&body, "parser");
+        model.requires = string_field(&body, "requires");
+        if let Some(capabilities) = body
+            .get("info")
+            .and_then(|info| info.get("capabilities"))
+            .and_then(Value::as_array)
+        {
+            model.info_capabilities = capabilities
+                .iter()
+                .filter_map(|c| c.as_str().map(str::to_string))
+                .collect();
+        }
         model
     };
+    if let Some(requires) = &model.requires {
+        let Some(wanted) = version_triple(requires) else {
+            return error(
+                StatusCode::BAD_REQUEST,
+                &format!("invalid version {requires:?} in requires"),
+            );
+        };
+        if version_lt(&state.version, wanted) {
+            return error(
+                StatusCode::BAD_REQUEST,
+                &format!("this model requires Ollama {requires} or later"),
+            );
+        }
+    }
     for digest in model.files.values() {
         let known = parse_digest(digest).is_some_and(|hex| state.blobs.contains_key(&hex));
         if !known {
@@ -434,7 +481,7 @@ fn typed_parameter(name: &str, value: &str) -> Result<Value, String> {
     }
 }
 
-fn parse_modelfile(text: &str) -> Result<StoredModel, String> {
+fn parse_modelfile(text: &str, version: &str) -> Result<StoredModel, String> {
     let mut model = StoredModel {
         via_modelfile: true,
         ..StoredModel::default()
@@ -455,6 +502,9 @@ fn parse_modelfile(text: &str) -> Result<StoredModel, String> {
                 has_from = true;
             }
             "template" => model.template = Some(value),
+            "renderer" if !version_lt(version, (0, 12, 0)) => model.renderer = Some(value),
+            "parser" if !version_lt(version, (0, 12, 0)) => model.parser = Some(value),
+            "requires" if !version_lt(version, (0, 14, 0)) => model.requires = Some(value),
             "system" => model.system = Some(value),
             "license" => model.license.push(value),
             "parameter" => {
@@ -550,10 +600,28 @@ async fn show(State(state): Shared, axum::Json(body): axum::Json<Value>) -> Resp
     if let Some(t) = &model.template {
         modelfile.push_str(&format!("TEMPLATE \"\"\"{t}\"\"\"\n"));
     }
-    let capabilities = match &model.template {
-        Some(t) if t.contains(".Tools") => json!(["completion", "tools"]),
-        _ => json!(["completion"]),
-    };
+    for (keyword, value) in [
+        ("RENDERER", &model.renderer),
+        ("PARSER", &model.parser),
+        ("REQUIRES", &model.requires),
+    ] {
+        if let Some(value) = value {
+            modelfile.push_str(&format!("{keyword} {value}\n"));
+        }
+    }
+    let template = model.template.as_deref().unwrap_or_default();
+    let mut capabilities = vec!["completion".to_string()];
+    if template.contains(".Tools") {
+        capabilities.push("tools".into());
+    }
+    if template.contains(".Thinking") {
+        capabilities.push("thinking".into());
+    }
+    for extra in &model.info_capabilities {
+        if !capabilities.contains(extra) {
+            capabilities.push(extra.clone());
+        }
+    }
     axum::Json(json!({
         "license": model.license.join("\n"),
         "modelfile": modelfile,

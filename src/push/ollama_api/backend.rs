@@ -137,6 +137,16 @@ impl OllamaBackend {
         blobs: &[ModelBlob],
     ) -> Result<Value, PushError> {
         let name = display_name(&model.name);
+        // A server older than the model requires refuses it: say so before sending.
+        if let Some(required) = model.requires.as_deref().and_then(ServerVersion::parse)
+            && version != ServerVersion(0, 0, 0)
+            && version < required
+        {
+            return Err(PushError::input(format!(
+                "`{name}` needs Ollama {required} or later (REQUIRES {required}), but the server at {} is {version}: update Ollama",
+                self.target.host
+            )));
+        }
         let body = if version.supports_files_form() {
             files_request(&name, model, blobs)
         } else {
@@ -210,6 +220,37 @@ fn model_checks(show: &ShowResponse, model: &OllamaModel) -> Vec<Check> {
             differences.join("\n"),
         )
     });
+    checks.push(instruction_check(
+        &name,
+        "PARSER",
+        model.parser.as_deref(),
+        &show.modelfile,
+    ));
+    checks.push(instruction_check(
+        &name,
+        "REQUIRES",
+        model.requires.as_deref(),
+        &show.modelfile,
+    ));
+    let missing: Vec<&str> = model
+        .capabilities
+        .iter()
+        .filter(|c| !show.capabilities.contains(c))
+        .map(String::as_str)
+        .collect();
+    checks.push(check(
+        format!("capabilities of {name}"),
+        missing.is_empty(),
+        if missing.is_empty() {
+            format!("the server lists {}", show.capabilities.join(", "))
+        } else {
+            format!(
+                "expected {} among them, the server lists {}",
+                missing.join(", "),
+                show.capabilities.join(", ")
+            )
+        },
+    ));
     let expected: Vec<(String, String)> = model
         .messages
         .iter()
@@ -233,6 +274,29 @@ fn model_checks(show: &ShowResponse, model: &OllamaModel) -> Vec<Check> {
         },
     ));
     checks
+}
+
+/// Checks one single-line instruction (`PARSER`, `REQUIRES`) in the Modelfile `/api/show`
+/// writes for the model: present with the value meant, or absent when none is meant.
+fn instruction_check(name: &str, keyword: &str, expected: Option<&str>, modelfile: &str) -> Check {
+    let found = modelfile.lines().find_map(|line| {
+        let (word, value) = line.split_once([' ', '\t'])?;
+        word.eq_ignore_ascii_case(keyword).then(|| value.trim())
+    });
+    let what = format!("{} of {name}", keyword.to_ascii_lowercase());
+    match (expected, found) {
+        (Some(e), Some(f)) if e == f => check(what, true, format!("{keyword} {f}")),
+        (None, None) => check(what, true, format!("no {keyword}, as meant")),
+        (e, f) => check(
+            what,
+            false,
+            format!(
+                "expected {}, the server's Modelfile has {}",
+                e.map_or_else(|| format!("no {keyword}"), |e| format!("{keyword} {e}")),
+                f.map_or_else(|| format!("no {keyword}"), |f| format!("{keyword} {f}"))
+            ),
+        ),
+    }
 }
 
 impl Backend for OllamaBackend {

@@ -76,6 +76,9 @@ pub struct ShowResponse {
     /// MESSAGE entries.
     #[serde(default)]
     pub messages: Vec<Value>,
+    /// The model's capabilities (`completion`, `tools`, `thinking`, `vision`, `insert`).
+    #[serde(default)]
+    pub capabilities: Vec<String>,
 }
 
 /// One entry of `/api/tags`.

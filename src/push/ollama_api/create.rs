@@ -94,6 +94,15 @@ pub fn files_request(
     if !model.messages.is_empty() {
         body["messages"] = json!(model.messages);
     }
+    if let Some(parser) = &model.parser {
+        body["parser"] = json!(parser);
+    }
+    if let Some(requires) = &model.requires {
+        body["requires"] = json!(requires);
+    }
+    if !model.capabilities.is_empty() {
+        body["info"] = json!({ "capabilities": model.capabilities });
+    }
     Ok(body)
 }
 
@@ -193,6 +202,13 @@ pub fn modelfile_request(
         let content = triple_quoted("MESSAGE", name, &message.content)?;
         text.push_str(&format!("MESSAGE {} {content}\n", message.role));
     }
+    // Servers this old refuse both instructions, which is what REQUIRES is for.
+    if let Some(parser) = &model.parser {
+        text.push_str(&format!("PARSER {parser}\n"));
+    }
+    if let Some(requires) = &model.requires {
+        text.push_str(&format!("REQUIRES {requires}\n"));
+    }
     Ok(json!({ "model": name, "modelfile": text, "stream": true }))
 }
 
@@ -234,6 +250,27 @@ mod tests {
             json!(Digest::of_bytes(b"gguf").to_string())
         );
         assert_eq!(body["messages"][0]["role"], json!("user"));
+    }
+
+    #[test]
+    fn files_form_carries_parser_requires_and_capabilities() {
+        let plain = files_request("m", &model(), &blobs()).unwrap();
+        for field in ["parser", "requires", "info"] {
+            assert!(plain.get(field).is_none(), "{field}");
+        }
+        let mut qwen = model();
+        qwen.parser = Some("qwen3".into());
+        qwen.requires = Some("0.14.0".into());
+        qwen.capabilities = vec!["tools".into(), "thinking".into()];
+        let body = files_request("m", &qwen, &blobs()).unwrap();
+        assert_eq!(body["parser"], json!("qwen3"));
+        assert_eq!(body["requires"], json!("0.14.0"));
+        assert_eq!(body["info"], json!({"capabilities": ["tools", "thinking"]}));
+        let text = modelfile_request("m", &qwen, &blobs()).unwrap()["modelfile"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(text.ends_with("PARSER qwen3\nREQUIRES 0.14.0\n"), "{text}");
     }
 
     #[test]

@@ -8,6 +8,10 @@ use super::RenderContext;
 use super::error::RenderError;
 use crate::manifest::{OllamaChat, Origin, Resolved, ResolvedModel, ResolvedVariant};
 use crate::modelfile::{Message, MessageRole, Modelfile};
+use crate::ollama::{
+    FamilyParser, PromptBuilder, PromptFacts, Selection, VersionRange, family_parser,
+    required_version, select,
+};
 use crate::render::output::{OutputTree, relative_path};
 
 /// The folder of the Ollama outputs inside `--out`.
@@ -123,7 +127,11 @@ pub fn modelfile(
     };
     let from = from_lines(ctx, resolved, variant, &label, style)?;
     let adapter = adapter_line(ctx, variant, &label, style)?;
+    let parser = variant_parser(variant).map(|row| row.parser.to_owned());
+    let requires = required_version(parser.is_some(), false).map(|v| v.to_string());
     Ok(Modelfile {
+        parser,
+        requires,
         from,
         adapter,
         template: Some(template),
@@ -228,6 +236,67 @@ fn from_hub(resolved: &Resolved, style: FromStyle) -> bool {
     )
 }
 
+/// The PARSER for a variant: the built-in parser of its chat template's family, if the
+/// template is recognisably one (see [`crate::ollama::FAMILY_PARSERS`]).
+pub fn variant_parser(variant: &ResolvedVariant) -> Option<&'static FamilyParser> {
+    family_parser(&variant.chat.jinja.value)
+}
+
+/// Who builds a variant's prompt in Ollama versions `range`, given the Go TEMPLATE it is
+/// published with (if any) and the Jinja template its GGUF carries (only a template in the
+/// GGUF header is visible to Ollama).
+pub fn prompt_selection(
+    variant: &ResolvedVariant,
+    template: Option<&str>,
+    range: VersionRange,
+) -> Selection {
+    let facts = PromptFacts {
+        go_template: template,
+        renderer: None,
+        parser: variant_parser(variant).map(|row| row.parser),
+        gguf_jinja: variant
+            .chat
+            .in_gguf
+            .then_some(variant.chat.jinja.value.as_str()),
+    };
+    select(&facts, range)
+}
+
+/// The capabilities to declare when creating a variant (`info.capabilities`): what the
+/// prompt builder current Ollama picks declares (tools, thinking), and `vision` when the
+/// variant has a projector.
+pub fn declared_capabilities(variant: &ResolvedVariant, template: Option<&str>) -> Vec<String> {
+    let selection = prompt_selection(variant, template, VersionRange::CURRENT);
+    let facts = match selection.builder {
+        PromptBuilder::GoTemplate => selection.go,
+        PromptBuilder::GgufJinja => selection.jinja,
+        PromptBuilder::Renderer(_) | PromptBuilder::Raw => None,
+    };
+    let mut names: Vec<String> = facts
+        .iter()
+        .flat_map(|f| f.capabilities.iter().map(|c| c.as_str().to_owned()))
+        .collect();
+    if variant.projector.is_some() {
+        names.push("vision".into());
+    }
+    names
+}
+
+/// One line for people: who builds the prompt in current Ollama and why, and what that means
+/// when it is not the TEMPLATE.
+pub fn prompt_builder_note(selection: &Selection) -> String {
+    let mut note = format!(
+        "Prompt builder in current Ollama ({}): {}, because {}.",
+        selection.range.label(),
+        selection.builder,
+        selection.reason
+    );
+    if selection.builder == PromptBuilder::GgufJinja {
+        note.push_str(" The TEMPLATE below serves older servers only; current ones build the prompt as llama.cpp does.");
+    }
+    note
+}
+
 /// The LICENSE text: the license's own text when the manifest has it, else its name and link.
 pub fn license_text(resolved: &Resolved) -> String {
     let license = &resolved.family.license;
@@ -258,6 +327,11 @@ pub fn modelfile_text(
             model.name.value, variant.size_label.value, variant.quant.value, variant.file
         ),
     ];
+    comments.push(prompt_builder_note(&prompt_selection(
+        variant,
+        modelfile.template.as_deref(),
+        VersionRange::CURRENT,
+    )));
     if resolved.fixtures {
         comments.push(
             "Made from local test fixtures: sizes and digests are not the published files'.".into(),

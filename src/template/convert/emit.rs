@@ -12,46 +12,150 @@ use super::probe::{ArgumentsForm, CallIdPlace, GapKey, Placement, Role, ToolForm
 use super::structure::{Piece, Structure, ToolStructure};
 use super::transform::{Strip, Transform};
 
-/// A sub-template that strips `left`/`right` from a string as Python's `lstrip`/`rstrip`
-/// do, for ASCII whitespace (space, `\t`, `\n`, `\v`, `\f`, `\r`) or newlines only: Go
-/// templates have no string functions, so it walks the bytes with `range` over an integer
-/// (Go 1.24+, so Ollama builds from 2025 on), `index` and `slice`. Unicode spaces are kept, unlike Python.
-fn strip_define(name: &str, left: Strip, right: Strip) -> String {
+/// How many bytes one step of a strip sub-template drops at once when they are a run of one
+/// character (`"\n\n"`, eight spaces), shortest first: long runs go in strides, so the
+/// recursion stays shallow (Go allows 100,000 nested template calls, our verifier's engine
+/// far fewer).
+const RUN_STRIDES: [usize; 3] = [2, 8, 32];
+
+/// The same for mixed whitespace (`" \t \t"`), tested byte by byte, longest first, so tried
+/// only when the edge is not a run; then two bytes, or one.
+const MIXED_STRIDES: [usize; 2] = [32, 4];
+
+/// The characters a run may repeat, for the strides.
+fn run_chars(strip: Strip) -> &'static [char] {
+    match strip {
+        Strip::Keep => &[],
+        Strip::Newlines => &['\n'],
+        Strip::Whitespace => &['\n', ' '],
+    }
+}
+
+/// The single characters stripped, as Go string literals for `eq`.
+fn strip_chars(strip: Strip) -> &'static str {
+    match strip {
+        Strip::Keep => "",
+        Strip::Newlines => r#""\n""#,
+        Strip::Whitespace => r#"" " "\t" "\n" "\v" "\f" "\r""#,
+    }
+}
+
+/// The sub-templates that strip `left`/`right` from a string as Python's `lstrip`/`rstrip`
+/// do, for ASCII whitespace (space, `\t`, `\n`, `\v`, `\f`, `\r`) or newlines only; Unicode
+/// spaces are kept, unlike Python.
+///
+/// Go templates have no string functions and no arithmetic, so each sub-template looks at the
+/// bytes at one end (`index`), drops the whitespace it finds there (`slice`; `len (slice $p k)`
+/// gives positions counted from the end) and calls itself on the rest: the work is proportional to the
+/// whitespace at the ends, never to the whole content. Ollama renders the template again for
+/// every context-truncation step of a long chat, so a loop over every byte of every message
+/// costs seconds there. `name` strips the leading side, then hands over to `{name}_end` for
+/// the trailing side.
+fn strip_defines(name: &str, left: Strip, right: Strip) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{{{{- define \"{name}\" }}}}");
-    out.push_str("{{- $text := . }}\n{{- $start := 0 }}\n");
-    if right == Strip::Keep {
-        out.push_str("{{- $end := len $text }}\n");
-    } else {
-        out.push_str("{{- $end := 0 }}\n{{- $after := false }}\n");
+    let done = "{{- . }}\n";
+    match (left, right) {
+        (Strip::Keep, _) => strip_side(&mut out, name, right, false, done),
+        (_, Strip::Keep) => strip_side(&mut out, name, left, true, done),
+        _ => {
+            let end_name = format!("{name}_end");
+            let then = format!("{{{{- template \"{end_name}\" . }}}}\n");
+            strip_side(&mut out, name, left, true, &then);
+            strip_side(&mut out, &end_name, right, false, done);
+        }
     }
-    let _ = writeln!(out, "{{{{- $seen := {} }}}}", left == Strip::Keep);
-    out.push_str("{{- range $k := len $text }}\n{{- $byte := index $text $k }}\n");
-    if right != Strip::Keep {
-        out.push_str("{{- if $after }}\n{{- $end = $k }}\n{{- end }}\n");
-        let _ = writeln!(
-            out,
-            "{{{{- $after = not (eq $byte {}) }}}}",
-            right.go_bytes()
-        );
-    }
-    if left != Strip::Keep {
-        let _ = writeln!(
-            out,
-            "{{{{- if and (not $seen) (not (eq $byte {})) }}}}",
-            left.go_bytes()
-        );
-        out.push_str("{{- $start = $k }}\n{{- $seen = true }}\n{{- end }}\n");
-    }
-    out.push_str("{{- end }}\n");
-    if right != Strip::Keep {
-        out.push_str("{{- if $after }}\n{{- $end = len $text }}\n{{- end }}\n");
-    }
-    out.push_str(
-        "{{- if and $seen (lt $start $end) }}\n{{- slice $text $start $end }}\n{{- end }}\n",
-    );
-    out.push_str("{{- end }}\n");
     out
+}
+
+/// One side's sub-template `name`: while the text starts (or ends) with a `strip`
+/// character, drop a run of one character, a stride of mixed whitespace, or one byte, and
+/// call itself on the rest; then write `then`.
+///
+/// Every function call costs a few microseconds in Go's reflective executor, so runs are
+/// compared with string literals (four calls, whatever their length), mixed strides are
+/// tested from their far end (which fails at once for the usual short runs), and the usual
+/// case — no whitespace at the edge — costs one test. `$p` is the text padded with ASCII as
+/// long as the longest stride (after it when leading, before it when trailing), so every
+/// slice is in range; `len (slice $p k)` is the padded length less `k`, which reaches the end
+/// without arithmetic. A slice boundary inside a multi-byte character only happens where the
+/// literal cannot match anyway, and the slices that measure lengths start in the ASCII
+/// padding, so our verifier's engine (UTF-8 strings, where Go's are bytes) counts the same.
+fn strip_side(out: &mut String, name: &str, strip: Strip, leading: bool, then: &str) {
+    let _ = writeln!(out, "{{{{- define \"{name}\" }}}}");
+    let pad = RUN_STRIDES[RUN_STRIDES.len() - 1];
+    let padding = go_string(&"x".repeat(pad));
+    // The `k` bytes at the edge, the byte `k` from the edge, and the text without `k` bytes.
+    type Slicer = fn(usize) -> String;
+    let (edge, byte, rest): (Slicer, Slicer, Slicer) = if leading {
+        let _ = writeln!(out, "{{{{- $p := print . {padding} }}}}");
+        (
+            |k| format!("slice $p 0 {k}"),
+            |k| format!("slice $p {k} {}", k + 1),
+            |k| format!("slice . {k}"),
+        )
+    } else {
+        let _ = writeln!(out, "{{{{- $p := print {padding} . }}}}");
+        (
+            |k| format!("slice $p (len (slice $p {k}))"),
+            |k| format!("slice $p (len (slice $p {})) (len (slice $p {k}))", k + 1),
+            |k| {
+                format!(
+                    "slice $p {} (len (slice $p {k}))",
+                    RUN_STRIDES[RUN_STRIDES.len() - 1]
+                )
+            },
+        )
+    };
+    let chars = strip_chars(strip);
+    let _ = writeln!(out, "{{{{- if eq ({}) {chars} }}}}", edge(1));
+    // The stride is chosen first and the call made once, after the choice (whose branches
+    // nest), so each step nests only two levels. Runs are tried shortest first, each inside
+    // the one before: the usual one or two newlines cost two tests.
+    out.push_str("{{- $rest := \"\" }}\n");
+    let run = |stride: usize| {
+        let runs: Vec<String> = run_chars(strip)
+            .iter()
+            .map(|c| go_string(&c.to_string().repeat(stride)))
+            .collect();
+        format!("eq ({}) {}", edge(stride), runs.join(" "))
+    };
+    for stride in RUN_STRIDES {
+        let _ = writeln!(out, "{{{{- if {} }}}}", run(stride));
+    }
+    let longest = RUN_STRIDES[RUN_STRIDES.len() - 1];
+    let _ = writeln!(out, "{{{{- $rest = {} }}}}", rest(longest));
+    for n in (0..RUN_STRIDES.len()).rev() {
+        out.push_str("{{- else }}\n");
+        let shorter = if n == 0 { 1 } else { RUN_STRIDES[n - 1] };
+        if n == 0 && strip == Strip::Whitespace {
+            // Mixed whitespace: only when the second byte is whitespace too.
+            let _ = writeln!(out, "{{{{- if eq ({}) {chars} }}}}", byte(1));
+            for stride in MIXED_STRIDES {
+                // The far byte first, then the ones between (the first two are known).
+                let tests: Vec<String> = std::iter::once(stride - 1)
+                    .chain(2..stride - 1)
+                    .map(|k| format!("(eq ({}) {chars})", byte(k)))
+                    .collect();
+                let _ = writeln!(out, "{{{{- if and {} }}}}", tests.join(" "));
+                let _ = writeln!(out, "{{{{- $rest = {} }}}}", rest(stride));
+                out.push_str("{{- else }}\n");
+            }
+            let _ = writeln!(out, "{{{{- $rest = {} }}}}", rest(2));
+            for _ in MIXED_STRIDES {
+                out.push_str("{{- end }}\n");
+            }
+            out.push_str("{{- else }}\n");
+        }
+        let _ = writeln!(out, "{{{{- $rest = {} }}}}", rest(shorter));
+        if n == 0 && strip == Strip::Whitespace {
+            out.push_str("{{- end }}\n");
+        }
+        out.push_str("{{- end }}\n");
+    }
+    let _ = writeln!(out, "{{{{- template \"{name}\" $rest }}}}");
+    out.push_str("{{- else }}\n");
+    out.push_str(then);
+    out.push_str("{{- end }}\n{{- end }}\n");
 }
 
 /// Writes the Go template for `structure`.
@@ -61,7 +165,7 @@ pub(super) fn go_template(structure: &Structure) -> String {
     for transform in transforms {
         if let (Transform::Strip { left, right }, Some(name)) = (transform, transform.define_name())
         {
-            out.push_str(&strip_define(&name, left, right));
+            out.push_str(&strip_defines(&name, left, right));
         }
     }
     let turns = turns(structure);
@@ -517,6 +621,48 @@ pub(super) fn go_string(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::template::convert::probe::GapKey;
+
+    #[test]
+    fn strip_sub_templates_strip_as_python_does() {
+        use crate::template::gotmpl::{ExecOptions, Template, Value};
+        let long = format!("{}x y{}", " \t".repeat(300), "\n".repeat(150));
+        let inputs = [
+            "",
+            " ",
+            "\n\n",
+            "  a  ",
+            "\u{a0}a b\u{a0}",
+            "\r\na\x0b\x0c",
+            &long,
+        ];
+        let sides = [Strip::Keep, Strip::Newlines, Strip::Whitespace];
+        for left in sides {
+            for right in sides {
+                if left == Strip::Keep && right == Strip::Keep {
+                    continue;
+                }
+                let source = format!(
+                    "{}{{{{- template \"s\" . }}}}",
+                    strip_defines("s", left, right)
+                );
+                let template = Template::parse(&source).unwrap();
+                for input in inputs {
+                    let stripped = |s: Strip, c: char| match s {
+                        Strip::Keep => false,
+                        Strip::Newlines => c == '\n',
+                        Strip::Whitespace => " \t\n\x0b\x0c\r".contains(c),
+                    };
+                    let want = input
+                        .trim_start_matches(|c| stripped(left, c))
+                        .trim_end_matches(|c| stripped(right, c));
+                    let got = template
+                        .execute(&Value::str(input), &ExecOptions::default())
+                        .unwrap_or_else(|e| panic!("{e}\n{left:?} {right:?} {input:?}\n{source}"));
+                    assert_eq!(got, want, "{left:?} {right:?} {input:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn go_strings_escape_what_go_needs() {

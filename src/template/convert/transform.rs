@@ -19,15 +19,6 @@ pub(super) enum Strip {
 }
 
 impl Strip {
-    /// The bytes stripped, as Go integer literals for `eq`.
-    pub(super) fn go_bytes(self) -> &'static str {
-        match self {
-            Strip::Keep => "",
-            Strip::Newlines => "10",
-            Strip::Whitespace => "32 9 10 11 12 13",
-        }
-    }
-
     fn name(self) -> &'static str {
         match self {
             Strip::Keep => "keep",

@@ -87,7 +87,7 @@ pub fn run_go(
     requests: &[ChatRequest],
     plain: &[PlainCase],
 ) -> (Vec<Vec<Outcome>>, Vec<Outcome>) {
-    let v = run_batch(templates, requests, plain);
+    let v = run_batch(templates, requests, plain, 1);
     let ollama = v["ollama"]
         .as_array()
         .expect("ollama results")
@@ -107,7 +107,7 @@ pub fn run_go(
 /// call from the model's output), as real Go's template parser sees it; empty when there is
 /// none.
 pub fn tool_call_tags(templates: &[String]) -> Vec<String> {
-    let v = run_batch(templates, &[], &[]);
+    let v = run_batch(templates, &[], &[], 1);
     v["tags"]
         .as_array()
         .expect("tags")
@@ -116,8 +116,38 @@ pub fn tool_call_tags(templates: &[String]) -> Vec<String> {
         .collect()
 }
 
-fn run_batch(templates: &[String], requests: &[ChatRequest], plain: &[PlainCase]) -> Json {
+/// Go's results with render times: `[template][request]` as (outcome, fastest of `repeat`
+/// renders in nanoseconds, parsing the template included as in Ollama).
+pub fn run_go_timed(
+    templates: &[String],
+    requests: &[ChatRequest],
+    repeat: usize,
+) -> Vec<Vec<(Outcome, u64)>> {
+    let v = run_batch(templates, requests, &[], repeat);
+    let rows = v["ollama"].as_array().expect("ollama results");
+    let nanos = v["nanos"].as_array().expect("render times");
+    rows.iter()
+        .zip(nanos)
+        .map(|(row, times)| {
+            let times = times.as_array().expect("times row");
+            row.as_array()
+                .expect("row")
+                .iter()
+                .zip(times)
+                .map(|(r, t)| (outcome(r), t.as_u64().expect("nanoseconds")))
+                .collect()
+        })
+        .collect()
+}
+
+fn run_batch(
+    templates: &[String],
+    requests: &[ChatRequest],
+    plain: &[PlainCase],
+    repeat: usize,
+) -> Json {
     let batch = json!({
+        "repeat": repeat,
         "date": DATE,
         "templates": templates,
         "requests": requests,
@@ -195,4 +225,34 @@ pub fn compare(what: &str, go: &Outcome, rust: &Outcome) -> Option<String> {
             "{what}: one side failed\n  go:   {g:?}\n  rust: {r:?}"
         )),
     }
+}
+
+/// A long chat like the one that made converted templates slow in a real Ollama: a system
+/// prompt and 199 alternating user/assistant messages (200 in all, the last from the user),
+/// about 100 KB, with prose, code,
+/// blank lines and whitespace at both ends of some contents (so stripping has work to do).
+pub fn long_chat() -> ChatRequest {
+    let mut messages = vec![json!({"role": "system", "content": "You are a careful assistant.\n"})];
+    for i in 0..199 {
+        let role = if i % 2 == 0 { "user" } else { "assistant" };
+        let mut content = String::new();
+        if i % 3 == 0 {
+            content.push_str("\n  ");
+        }
+        while content.len() < 480 {
+            content.push_str(&format!(
+                "Line {i}: the quick brown fox jumps over the lazy dog — ünïcödé ok.\n\
+                 ```rust\nfn f{i}() -> u32 {{ {i} }}\n```\n\n"
+            ));
+        }
+        // Most contents end in text; some in a blank line or mixed whitespace.
+        content.truncate(content.trim_end().len());
+        match i % 4 {
+            1 => content.push_str(" \t\n\n"),
+            3 => content.push('\n'),
+            _ => {}
+        }
+        messages.push(json!({"role": role, "content": content}));
+    }
+    serde_json::from_value(json!({"model": "m", "messages": messages})).expect("a chat request")
 }

@@ -6,9 +6,12 @@
 // String methods), written for this test rather than copied.
 //
 // Input (stdin): {"date":"YYYY-MM-DD","templates":[src...],"requests":[ChatRequest...],
-// "plain":[{"template":src,"data":any,"missing_zero":bool}...]}.
+// "plain":[{"template":src,"data":any,"missing_zero":bool}...],"repeat":N}.
 // Output (stdout): {"ollama":[[result per request] per template],"plain":[result...],
-// "tags":[tool-call tag per template]}, where a result is {"ok":"..."} or {"err":"..."}.
+// "tags":[tool-call tag per template],"nanos":[[ns per request] per template]}, where a result
+// is {"ok":"..."} or {"err":"..."}. With "repeat" above 1 each request is rendered that many
+// times and "nanos" holds the fastest render (template parsing included, as Ollama parses
+// the template on each chat request); otherwise "nanos" holds the one render's time.
 package main
 
 import (
@@ -782,6 +785,7 @@ type batch struct {
 	Templates []string          `json:"templates"`
 	Requests  []json.RawMessage `json:"requests"`
 	Plain     []plainCase       `json:"plain"`
+	Repeat    int               `json:"repeat"`
 }
 
 // safely turns a panic in the engine into an error result.
@@ -817,7 +821,9 @@ func main() {
 		Ollama [][]result `json:"ollama"`
 		Plain  []result   `json:"plain"`
 		Tags   []string   `json:"tags"`
-	}{Ollama: [][]result{}, Plain: []result{}, Tags: []string{}}
+		Nanos  [][]int64  `json:"nanos"`
+	}{Ollama: [][]result{}, Plain: []result{}, Tags: []string{}, Nanos: [][]int64{}}
+	repeat := max(b.Repeat, 1)
 	for _, src := range b.Templates {
 		tag := ""
 		if t, err := parseOllama(src); err == nil {
@@ -825,22 +831,34 @@ func main() {
 		}
 		out.Tags = append(out.Tags, tag)
 		var row []result
+		var nanos []int64
 		for _, raw := range b.Requests {
-			// Each render gets fresh data: collate mutates the messages.
-			var req ChatRequest
-			if err := json.Unmarshal(raw, &req); err != nil {
-				fmt.Fprintln(os.Stderr, "bad request:", err)
-				os.Exit(2)
-			}
-			row = append(row, toResult(safely(func() (string, error) {
-				t, err := parseOllama(src)
-				if err != nil {
-					return "", err
+			var res result
+			fastest := int64(-1)
+			for range repeat {
+				// Each render gets fresh data: collate mutates the messages.
+				var req ChatRequest
+				if err := json.Unmarshal(raw, &req); err != nil {
+					fmt.Fprintln(os.Stderr, "bad request:", err)
+					os.Exit(2)
 				}
-				return t.render(req)
-			})))
+				start := time.Now()
+				res = toResult(safely(func() (string, error) {
+					t, err := parseOllama(src)
+					if err != nil {
+						return "", err
+					}
+					return t.render(req)
+				}))
+				if took := time.Since(start).Nanoseconds(); fastest < 0 || took < fastest {
+					fastest = took
+				}
+			}
+			row = append(row, res)
+			nanos = append(nanos, fastest)
 		}
 		out.Ollama = append(out.Ollama, row)
+		out.Nanos = append(out.Nanos, nanos)
 	}
 	for _, c := range b.Plain {
 		out.Plain = append(out.Plain, toResult(safely(func() (string, error) {
