@@ -60,9 +60,10 @@
 //! # }
 //! ```
 //!
-//! Below the stages sit three small modules that any stage may use and that use none of them:
+//! Below the stages sit small modules that any stage may use and that use none of them:
 //! [`digest`] (the one SHA-256 digest type and streaming hashing), [`secret`] (credentials that
-//! never print) and [`origin`] (whether a token may follow a URL to another server).
+//! never print), [`origin`] (whether a token may follow a URL to another server) and [`http`]
+//! (the one HTTP layer: clients, retries, redirects, pagination, capped bodies, error text).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -72,6 +73,7 @@ pub const USER_AGENT: &str = concat!("ruvltra-export/", env!("CARGO_PKG_VERSION"
 pub mod cli;
 pub mod digest;
 pub mod gguf;
+pub mod http;
 pub mod inspect;
 pub mod manifest;
 pub mod modelfile;

@@ -31,6 +31,7 @@ fn client(hub: &FakeHub, token: Option<&str>) -> HubClient {
         endpoint: HubEndpoint::parse(&hub.endpoint).unwrap(),
         token: token.and_then(Secret::non_empty),
         token_source: token.map(|_| "test".to_owned()),
+        ..HubSettings::default()
     };
     let limits = HubLimits {
         retry_delay: Duration::from_millis(1),

@@ -174,6 +174,7 @@ impl SendArgs {
             parallel: self.parallel.max(1),
             chunk_size: self.chunk_mib.max(1) << 20,
             cache_dir,
+            ..super::network::push_options()
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod generate;
 pub mod gguf;
 pub mod init;
 pub mod inspect;
+pub mod network;
 pub mod print;
 pub mod push;
 pub mod release;
@@ -32,6 +33,9 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Time limits and retries of every request.
+    #[command(flatten)]
+    pub network: network::NetworkArgs,
 }
 
 /// The subcommands.
@@ -71,6 +75,7 @@ pub enum Command {
 ///
 /// Errors are printed here, once, with their chain of causes and any hint.
 pub fn run(cli: Cli) -> ExitCode {
+    network::set(cli.network);
     let result: anyhow::Result<u8> = match cli.command {
         Command::Template(command) => template::run(command),
         Command::Push(args) => push::run(*args),

@@ -24,9 +24,11 @@ use crate::secret::Secret;
 use crate::source::{HubSettings, SourceError};
 use crate::template::jinja::FixedDateTime;
 
-/// The Hub settings: endpoint and token.
+/// The Hub settings: endpoint and token, and the limits of `--timeout` and `--retries`.
 pub fn hub() -> Result<HubSettings, SourceError> {
-    HubSettings::resolve(&|name| std::env::var_os(name))
+    let mut settings = HubSettings::resolve(&|name| std::env::var_os(name))?;
+    settings.limits = super::network::hub_limits();
+    Ok(settings)
 }
 
 /// `$XDG_CACHE_HOME/ruvltra-export` or `~/.cache/ruvltra-export`.

@@ -296,19 +296,10 @@ impl Reader<'_> {
         }
     }
 
-    /// Checks `owner/name` as the Hub spells repository ids.
+    /// Checks `owner/name` as the Hub spells repository ids (the crate's one
+    /// [`RepoId`](crate::source::RepoId) rule).
     fn repo_id(&mut self, value: &Value<'_>, key: &str, s: &str) -> bool {
-        let part_ok = |p: &str| {
-            !p.is_empty()
-                && p.len() <= 96
-                && p.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-                && !p.starts_with(['-', '.'])
-                && !p.ends_with(['-', '.'])
-                && !p.contains("..")
-        };
-        let ok =
-            matches!(s.split_once('/'), Some((owner, name)) if part_ok(owner) && part_ok(name));
+        let ok = s.parse::<crate::source::RepoId>().is_ok();
         if !ok {
             self.invalid(
                 value.span(),

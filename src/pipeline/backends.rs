@@ -6,12 +6,13 @@ use super::settings::RegistrySettings;
 use crate::manifest::{Resolved, ResolvedLicense};
 use crate::push::bundle::{BundleBackend, BundleTarget};
 use crate::push::from_resolved::{GgufPaths, hub_release, modelscope_releases, ollama_models};
-use crate::push::huggingface::{HubBackend, HubRepoId, HubTarget};
+use crate::push::huggingface::{HubBackend, HubTarget};
 use crate::push::modelscope::{ModelScopeBackend, ModelScopeTarget};
 use crate::push::oci::{OciBackend, OciConfig, OciFormat};
 use crate::push::ollama_api::{OllamaBackend, OllamaTarget};
 use crate::push::{Backend, Release};
 use crate::render::OutputTree;
+use crate::source::RepoId;
 
 /// One backend of a push with the release it sends.
 pub struct Job {
@@ -39,7 +40,7 @@ pub fn jobs(
     };
     if registry == Registry::Huggingface {
         let hub = settings.hub.clone()?;
-        let repo: HubRepoId = resolved.hub.repo.parse().map_err(|e| {
+        let repo: RepoId = resolved.hub.repo.parse().map_err(|e| {
             PipelineError::invalid(format!("`[hub] repo = \"{}\"`", resolved.hub.repo), e)
         })?;
         let mut target = HubTarget::new(repo, hub.token.clone());

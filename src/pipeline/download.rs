@@ -12,7 +12,7 @@ use crate::digest::Digest;
 use crate::manifest::{Origin, Resolved};
 use crate::push::from_resolved::{GgufPaths, local_gguf_paths, variant_files};
 use crate::push::{DigestCache, Progress, ProgressEvent, human_bytes, run_parallel};
-use crate::source::{HubClient, RepoId, RepoPath, Revision};
+use crate::source::{HubClient, RepoId, RepoIdError, RepoPath, Revision};
 
 /// Where a family's GGUFs are on this machine, or what a dry run would download first.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +47,7 @@ pub fn fetch_ggufs(
         .hub
         .repo
         .parse()
-        .map_err(|e: String| PipelineError::invalid("`[hub] repo`", e))?;
+        .map_err(|e: RepoIdError| PipelineError::invalid("`[hub] repo`", e.reason))?;
     let revision = Revision::new(resolved.hub.pinned_revision())
         .map_err(|e| PipelineError::invalid("`[hub] revision`", e))?;
     let info = client

@@ -8,7 +8,7 @@ use super::settings::Setting;
 use crate::manifest::{
     ChatConverter, HubFiles, LocalFiles, Manifest, Origin, ResolveError, Resolved, resolve,
 };
-use crate::source::{HubClient, HubSettings, RepoId, Revision};
+use crate::source::{HubClient, HubSettings, RepoId, RepoIdError, Revision};
 
 /// Where the GGUF files are read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -86,7 +86,7 @@ pub fn resolve_family(
                 .hub
                 .repo
                 .parse()
-                .map_err(|e: String| PipelineError::invalid("`[hub] repo`", e))?;
+                .map_err(|e: RepoIdError| PipelineError::invalid("`[hub] repo`", e.reason))?;
             let revision = Revision::new(&manifest.hub.revision)
                 .map_err(|e| PipelineError::invalid("`[hub] revision`", e))?;
             let mut files = HubFiles::new(&client, repo, revision)?;

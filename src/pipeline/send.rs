@@ -27,7 +27,8 @@ pub fn with_push_context<R>(
         chunk_size: options.chunk_size.max(1),
         prune: options.prune,
         state_dir: options.cache_dir.clone(),
-        ..TransferOptions::default()
+        retry: options.retry,
+        timeout: options.timeout,
     };
     work(&PushContext::new(&digests, progress, transfer))
 }

@@ -7,12 +7,14 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::error::PipelineError;
 use crate::push::bundle::BundleTarget;
 use crate::push::modelscope::ModelScopeEndpoint;
 use crate::push::oci::{Credentials, OciFormat};
 use crate::push::ollama_api::OllamaHost;
+use crate::push::{RetryPolicy, TransferOptions};
 use crate::secret::Secret;
 use crate::source::HubSettings;
 
@@ -134,6 +136,11 @@ pub struct PushOptions {
     /// Where digests, upload sessions and Hub downloads are kept between commands. None:
     /// digests are kept in memory for one push and nothing can be downloaded.
     pub cache_dir: Option<PathBuf>,
+    /// How often each request is tried. By default, [`RetryPolicy::default`].
+    pub retry: RetryPolicy,
+    /// The time limit of a request that sends no body (one that does gets more for its
+    /// bytes). By default, 120 s.
+    pub timeout: Duration,
 }
 
 impl Default for PushOptions {
@@ -145,6 +152,8 @@ impl Default for PushOptions {
             parallel: 4,
             chunk_size: 64 << 20,
             cache_dir: None,
+            retry: RetryPolicy::default(),
+            timeout: TransferOptions::default().timeout,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! of the same release plans only skips.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -16,6 +17,7 @@ use super::release::Release;
 use super::retry::RetryPolicy;
 use super::shared_read::SharedReads;
 use crate::digest::Digest;
+use crate::http::HttpSettings;
 
 /// A registry: Ollama's API, an OCI registry, a local bundle, ModelScope, the Hub.
 pub trait Backend: Send + Sync {
@@ -77,6 +79,9 @@ pub struct TransferOptions {
     pub parallel: usize,
     /// Retry policy for each request. By default, [`RetryPolicy::default`].
     pub retry: RetryPolicy,
+    /// The time limit of a request that sends no body; one that does gets more for its bytes
+    /// (see [`HttpSettings::transfer_timeout`]). By default, 120 s.
+    pub timeout: Duration,
     /// Blobs larger than this are uploaded in chunks of this size (resumable); smaller ones in
     /// one request. By default, 64 MiB.
     pub chunk_size: u64,
@@ -92,9 +97,23 @@ impl Default for TransferOptions {
         Self {
             parallel: 4,
             retry: RetryPolicy::default(),
+            timeout: HttpSettings::default().timeout,
             chunk_size: 64 << 20,
             prune: false,
             state_dir: None,
+        }
+    }
+}
+
+impl TransferOptions {
+    /// The HTTP settings of every request: [`TransferOptions::timeout`] (connecting gets at
+    /// most the default 30 s) and [`TransferOptions::retry`].
+    pub fn http(&self) -> HttpSettings {
+        let defaults = HttpSettings::default();
+        HttpSettings {
+            connect_timeout: defaults.connect_timeout.min(self.timeout),
+            timeout: self.timeout,
+            retry: self.retry,
         }
     }
 }

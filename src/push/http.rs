@@ -1,44 +1,43 @@
-//! The HTTP pieces every backend shares: one client without automatic redirects, redirects
-//! followed by hand with the crate's origin check ([`same_origin`]) so `Authorization` never
-//! reaches another scheme, host or port, and time limits that grow with the body instead of
-//! cutting a big upload short.
+//! The HTTP pieces backends share on top of the crate's HTTP layer ([`crate::http`]): a
+//! client built there, base URLs of registry APIs, redirects refused on API calls and
+//! followed by hand (with the crate's origin check) on downloads.
 
 use std::fmt;
 use std::time::Duration;
 
 use reqwest::Method;
 use reqwest::blocking::{Client, Response};
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, LOCATION};
+use reqwest::header::{AUTHORIZATION, COOKIE, HeaderMap, HeaderValue, PROXY_AUTHORIZATION};
 use url::Url;
 
 use super::error::PushError;
 use super::retry::{Failure, check_send_error};
-use crate::origin::same_origin;
+use crate::http::{HttpSettings, RedirectError, follow_redirects};
 
 /// Redirect hops followed by [`get_following_redirects`] before giving up.
 pub const MAX_REDIRECTS: usize = 10;
 
-/// An HTTP client for registries: redirects are never followed automatically (so headers are
-/// under our control on every hop), connecting is bounded, and whole-request time limits are
-/// set per request with [`transfer_timeout`].
+/// An HTTP client for registries with the default [`HttpSettings`] (see [`client_with`]).
 pub fn client() -> Result<Client, PushError> {
-    Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(30))
-        .timeout(None)
-        .user_agent(crate::USER_AGENT)
-        .build()
-        .map_err(|source| PushError::Request {
-            what: "building the HTTP client".into(),
-            url: String::new(),
-            source,
-        })
+    client_with(&HttpSettings::default())
 }
 
-/// A whole-request time limit for sending or receiving `bytes`: two minutes plus the time the
-/// bytes take at 256 KiB/s, so a stalled server is given up on but a slow link is not.
+/// An HTTP client for registries, built by [`crate::http::build_client`]: redirects are never
+/// followed automatically (so headers are under our control on every hop), connecting is
+/// bounded by `settings`, and whole-request time limits are set per request with
+/// [`HttpSettings::transfer_timeout`].
+pub fn client_with(settings: &HttpSettings) -> Result<Client, PushError> {
+    crate::http::build_client(settings.connect_timeout, None).map_err(|source| PushError::Request {
+        what: "building the HTTP client".into(),
+        url: String::new(),
+        source,
+    })
+}
+
+/// A whole-request time limit for sending or receiving `bytes` with the default settings
+/// (see [`HttpSettings::transfer_timeout`]).
 pub fn transfer_timeout(bytes: u64) -> Duration {
-    Duration::from_secs(120 + bytes / (256 * 1024))
+    HttpSettings::default().transfer_timeout(bytes)
 }
 
 /// The base URL of a registry's HTTP API: `http` or `https`, with a host, and a path without
@@ -97,8 +96,8 @@ pub fn refuse_redirect(what: &str, response: Response) -> Result<Response, Failu
 }
 
 /// Sends a GET or HEAD and follows up to [`MAX_REDIRECTS`] redirects by hand, sending
-/// `authorization` only to URLs of the first request's origin. Returns the final response and
-/// whether any redirect was followed.
+/// `authorization` only to URLs of the first request's origin, within the default time limit.
+/// Returns the final response and whether any redirect was followed.
 pub fn get_following_redirects(
     client: &Client,
     method: Method,
@@ -107,45 +106,59 @@ pub fn get_following_redirects(
     authorization: Option<&HeaderValue>,
     what: &str,
 ) -> Result<(Response, bool), Failure> {
-    let origin = url.clone();
-    let mut current = url.clone();
-    for hop in 0..=MAX_REDIRECTS {
-        let mut request = client
-            .request(method.clone(), current.clone())
-            .headers(headers.clone())
-            .timeout(transfer_timeout(0));
-        if let Some(value) = authorization
-            && same_origin(&origin, &current)
-        {
-            request = request.header(AUTHORIZATION, value.clone());
+    get_following_redirects_within(
+        client,
+        (method, url, headers),
+        authorization,
+        what,
+        HttpSettings::default().timeout,
+    )
+}
+
+/// [`get_following_redirects`] with each hop bounded by `timeout`. Credentials among
+/// `headers` (`Authorization`, `Cookie`) are dropped like `authorization` on a hop to another
+/// origin.
+pub fn get_following_redirects_within(
+    client: &Client,
+    (method, url, headers): (Method, &Url, &HeaderMap),
+    authorization: Option<&HeaderValue>,
+    what: &str,
+    timeout: Duration,
+) -> Result<(Response, bool), Failure> {
+    let followed = follow_redirects(url, url, MAX_REDIRECTS as u32, |hop, credentials| {
+        let mut hop_headers = headers.clone();
+        if credentials {
+            if let Some(value) = authorization {
+                hop_headers.insert(AUTHORIZATION, value.clone());
+            }
+        } else {
+            for name in [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION] {
+                hop_headers.remove(name);
+            }
         }
-        let response = request
+        client
+            .request(method.clone(), hop.clone())
+            .headers(hop_headers)
+            .timeout(timeout)
             .send()
-            .map_err(|err| check_send_error(what, current.as_str(), err))?;
-        if !response.status().is_redirection()
-            || response.status() == reqwest::StatusCode::NOT_MODIFIED
-        {
-            return Ok((response, hop > 0));
+            .map_err(|err| check_send_error(what, hop.as_str(), err))
+    });
+    match followed {
+        Ok(followed) => Ok((followed.response, followed.redirected)),
+        Err(RedirectError::Send(failure)) => Err(failure),
+        Err(RedirectError::BadLocation { url, status }) => {
+            Err(Failure::Fatal(PushError::Protocol {
+                what: what.to_string(),
+                url,
+                message: format!("{status} without a usable `Location` header"),
+            }))
         }
-        let next = response
-            .headers()
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|location| current.join(location).ok())
-            .ok_or_else(|| {
-                Failure::Fatal(PushError::Protocol {
-                    what: what.to_string(),
-                    url: current.to_string(),
-                    message: format!("{} without a usable `Location` header", response.status()),
-                })
-            })?;
-        current = next;
+        Err(RedirectError::TooMany { url, limit }) => Err(Failure::Fatal(PushError::Protocol {
+            what: what.to_string(),
+            url,
+            message: format!("more than {limit} redirects"),
+        })),
     }
-    Err(Failure::Fatal(PushError::Protocol {
-        what: what.to_string(),
-        url: url.to_string(),
-        message: format!("more than {MAX_REDIRECTS} redirects"),
-    }))
 }
 
 #[cfg(test)]
@@ -163,11 +176,5 @@ mod tests {
         );
         assert!(BaseUrl::parse("ftp://h.io").is_err());
         assert!(BaseUrl::parse("nonsense").is_err());
-    }
-
-    #[test]
-    fn timeouts_grow_with_size() {
-        assert_eq!(transfer_timeout(0), Duration::from_secs(120));
-        assert_eq!(transfer_timeout(1 << 30), Duration::from_secs(120 + 4096));
     }
 }

@@ -13,7 +13,8 @@ use std::time::Duration;
 use reqwest::blocking::{Body, RequestBuilder, Response};
 use url::Url;
 
-use crate::push::http::{refuse_redirect, transfer_timeout};
+use crate::http::HttpSettings;
+use crate::push::http::refuse_redirect;
 use crate::push::{
     BlobSource, Failure, Progress, ProgressEvent, PushError, check_response, check_send_error,
 };
@@ -56,7 +57,7 @@ pub(crate) fn sized_body(
 /// with the server's message; the caller reads a successful answer.
 pub(crate) fn send_whole(
     request: RequestBuilder,
-    url: &Url,
+    (url, settings): (&Url, &HttpSettings),
     source: &BlobSource,
     (name, what): (&str, &str),
     progress: &dyn Progress,
@@ -64,7 +65,7 @@ pub(crate) fn send_whole(
 ) -> Result<Response, Failure> {
     let size = source.size();
     let (body, count) = sized_body(source, 0, size)?;
-    let request = request.body(body).timeout(transfer_timeout(size));
+    let request = request.body(body).timeout(settings.transfer_timeout(size));
     let result = with_progress(progress, name, 0, &count, || request.send());
     *sent += count.load(Ordering::Relaxed);
     let response = result.map_err(|e| check_send_error(what, url.as_str(), e))?;

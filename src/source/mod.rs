@@ -19,4 +19,4 @@ pub use digest::hash_file;
 pub use error::SourceError;
 pub use files::{FileLocation, HeaderRead, SourceFile};
 pub use hub::{HubClient, HubEndpoint, HubError, HubLimits, HubSettings};
-pub use reference::{HUB_SCHEME, HubReference, RepoId, RepoPath, Revision, Source};
+pub use reference::{HUB_SCHEME, HubReference, RepoId, RepoIdError, RepoPath, Revision, Source};

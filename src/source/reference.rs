@@ -156,7 +156,9 @@ impl fmt::Display for HubReference {
     }
 }
 
-/// A Hub repository id, `owner/name`, checked against the Hub's naming rules.
+/// A repository id, `owner/name`, checked against the Hub's naming rules: the crate's one
+/// repository-id type, for Hub sources, the huggingface backend and ModelScope (whose names
+/// follow the same rules).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RepoId {
     owner: String,
@@ -187,14 +189,28 @@ impl RepoId {
     }
 }
 
+/// Why a text is not a repository id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{input}` is not a repository id: {reason}")]
+pub struct RepoIdError {
+    /// The text given.
+    pub input: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
 impl FromStr for RepoId {
-    type Err = String;
+    type Err = RepoIdError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let error = |reason: String| RepoIdError {
+            input: input.to_owned(),
+            reason,
+        };
         let (owner, name) = input
             .split_once('/')
-            .ok_or_else(|| format!("expected `owner/name`, found `{input}`"))?;
-        RepoId::new(owner, name)
+            .ok_or_else(|| error("expected `owner/name`".to_owned()))?;
+        RepoId::new(owner, name).map_err(error)
     }
 }
 

@@ -6,19 +6,18 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use super::card_section::{generated_section, splice_generated_section};
-use super::client::{CommitOp, HubClient, HubRepoId, TreeEntry, UploadMode, wrap};
-use super::error::HubError;
+use super::client::{CommitOp, TreeEntry, UploadMode, wrap};
 use crate::digest::Digest;
 use crate::push::lfs::LfsObject;
 use crate::push::ollama_api::text_check::{check, text_check};
 use crate::push::skeleton::transfer;
 use crate::push::{
     Action, ArtifactFile, Backend, BlobSource, Check, ItemKind, ItemOutcome, Plan, PlanItem,
-    ProgressEvent, PushContext, PushError, PushReport, Release, RetryPolicy, StaleItem,
-    VerifyReport, run_parallel,
+    ProgressEvent, PushContext, PushError, PushReport, Release, StaleItem, VerifyReport,
+    run_parallel,
 };
 use crate::secret::Secret;
-use crate::source::HubEndpoint;
+use crate::source::{HubClient, HubEndpoint, HubError, HubSettings, RepoId};
 
 /// The card's path in the repository.
 pub const CARD_PATH: &str = "README.md";
@@ -49,7 +48,7 @@ pub struct HubTarget {
     /// The Hub (`HF_ENDPOINT`). By default, `https://huggingface.co`.
     pub endpoint: HubEndpoint,
     /// The repository.
-    pub repo: HubRepoId,
+    pub repo: RepoId,
     /// The branch. By default, `main`.
     pub revision: String,
     /// The token (`HF_TOKEN`, ...), found by the caller.
@@ -65,7 +64,7 @@ pub struct HubTarget {
 
 impl HubTarget {
     /// A target with the defaults above.
-    pub fn new(repo: HubRepoId, token: Option<Secret>) -> Self {
+    pub fn new(repo: RepoId, token: Option<Secret>) -> Self {
         Self {
             endpoint: HubEndpoint::default(),
             repo,
@@ -119,11 +118,12 @@ impl HubBackend {
     /// A backend for `target`; each call retries per the command's
     /// [`TransferOptions::retry`](crate::push::TransferOptions::retry).
     pub fn new(target: HubTarget) -> Result<Self, PushError> {
-        let client = HubClient::new(
-            target.endpoint.clone(),
-            target.token.clone(),
-            RetryPolicy::default(),
-        )?;
+        let settings = HubSettings {
+            endpoint: target.endpoint.clone(),
+            token: target.token.clone(),
+            ..HubSettings::default()
+        };
+        let client = HubClient::new(settings).map_err(wrap)?;
         Ok(Self {
             target,
             client,
@@ -138,7 +138,7 @@ impl HubBackend {
 
     /// The client with this command's retry policy.
     fn api(&self, ctx: &PushContext<'_>) -> HubClient {
-        self.client.with_retry(ctx.options.retry)
+        self.client.with_transfer_settings(ctx.options.http())
     }
 
     /// The pull request ref (`refs/pr/N`) the last push opened, if any.
@@ -178,7 +178,9 @@ impl HubBackend {
         let Some(existing) = existing else {
             return Ok((generated.to_string(), false));
         };
-        match splice_generated_section(existing, generated).map_err(|e| wrap(HubError::Card(e)))? {
+        match splice_generated_section(existing, generated)
+            .map_err(|e| wrap(HubError::Card(e.to_string())))?
+        {
             Some(spliced) => Ok((spliced, false)),
             None => Ok((generated.to_string(), true)),
         }
@@ -721,13 +723,14 @@ impl Backend for HubBackend {
                     .download(&revision, CARD_PATH, ctx)?
                     .unwrap_or_default();
                 let actual = String::from_utf8_lossy(&bytes).into_owned();
-                let expected =
-                    match generated_section(&generated).map_err(|e| wrap(HubError::Card(e)))? {
-                        Some(_) => splice_generated_section(&actual, &generated)
-                            .map_err(|e| wrap(HubError::Card(e)))?
-                            .unwrap_or_else(|| generated.clone()),
-                        None => generated.clone(),
-                    };
+                let expected = match generated_section(&generated)
+                    .map_err(|e| wrap(HubError::Card(e.to_string())))?
+                {
+                    Some(_) => splice_generated_section(&actual, &generated)
+                        .map_err(|e| wrap(HubError::Card(e.to_string())))?
+                        .unwrap_or_else(|| generated.clone()),
+                    None => generated.clone(),
+                };
                 checks.push(text_check(name, &expected, &actual));
                 continue;
             }

@@ -1,31 +1,27 @@
-//! A client of the Hub's upload side: repository creation, preupload, the LFS batch API
-//! (basic and multipart transfers, verify actions), the NDJSON commit API, and the reads the
-//! backend needs (tree listing, small downloads). `Authorization` goes only to the Hub's own
-//! origin: never to the storage URLs LFS actions point at, nor after a redirect elsewhere.
+//! The Hub client's upload side: repository creation, preupload, the LFS batch API (basic and
+//! multipart transfers, verify actions), the NDJSON commit API, and the reads the backend
+//! needs (tree listing, discussions, small downloads), as methods of the crate's one
+//! [`HubClient`]. `Authorization` goes only to the Hub's own origin: never to the storage
+//! URLs LFS actions point at, nor after a redirect elsewhere.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::io::Read;
-use std::str::FromStr;
 
 use reqwest::blocking::{Client, RequestBuilder, Response};
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, ETAG, HeaderMap, HeaderValue, LINK};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, ETAG, HeaderMap};
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use url::Url;
 
-use super::error::HubError;
 use crate::digest::Digest;
-use crate::push::http::{get_following_redirects, refuse_redirect, transfer_timeout};
+use crate::http::{next_link, read_capped};
+use crate::push::http::{get_following_redirects_within, refuse_redirect};
 use crate::push::lfs::{LfsAction, LfsObject, batch_objects};
 use crate::push::upload_body::{send_whole, sized_body, with_progress};
 use crate::push::{
-    BlobSource, Failure, Progress, PushError, RetryPolicy, check_response, check_send_error,
-    with_retries,
+    BlobSource, Failure, Progress, PushError, check_response, check_send_error, with_retries,
 };
-use crate::secret::Secret;
-use crate::source::HubEndpoint;
+use crate::source::{HubClient, HubError, RepoId};
 
 /// The media type of the LFS batch API.
 const LFS_JSON: &str = "application/vnd.git-lfs+json";
@@ -38,59 +34,6 @@ pub(crate) fn wrap(err: HubError) -> PushError {
     PushError::Backend {
         backend: "huggingface".to_string(),
         source: Box::new(err),
-    }
-}
-
-/// A model repository id, `owner/name`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct HubRepoId {
-    owner: String,
-    name: String,
-}
-
-impl HubRepoId {
-    /// The user or organization.
-    pub fn owner(&self) -> &str {
-        &self.owner
-    }
-    /// The repository name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-}
-
-impl FromStr for HubRepoId {
-    type Err = PushError;
-
-    fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let bad = || {
-            wrap(HubError::BadRepo {
-                input: input.to_string(),
-            })
-        };
-        let (owner, name) = input.split_once('/').ok_or_else(bad)?;
-        let ok = |part: &str| {
-            !part.is_empty()
-                && part.len() <= 96
-                && !part.starts_with(['.', '-'])
-                && !part.contains("..")
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        };
-        if !ok(owner) || !ok(name) {
-            return Err(bad());
-        }
-        Ok(Self {
-            owner: owner.into(),
-            name: name.into(),
-        })
-    }
-}
-
-impl fmt::Display for HubRepoId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.owner, self.name)
     }
 }
 
@@ -174,15 +117,6 @@ impl CommitInfo {
     }
 }
 
-/// A client of one Hub for one token.
-#[derive(Debug, Clone)]
-pub struct HubClient {
-    endpoint: HubEndpoint,
-    token: Option<Secret>,
-    http: Client,
-    retry: RetryPolicy,
-}
-
 fn encode_revision(revision: &str) -> String {
     revision.replace('/', "%2F")
 }
@@ -200,11 +134,8 @@ fn read_json<T: serde::de::DeserializeOwned>(
     url: &Url,
     response: Response,
 ) -> Result<T, PushError> {
-    let mut bytes = Vec::new();
-    response
-        .take(MAX_ANSWER)
-        .read_to_end(&mut bytes)
-        .map_err(|e| protocol(what, url, format!("reading the answer failed: {e}")))?;
+    let bytes =
+        read_capped(response, MAX_ANSWER).map_err(|e| protocol(what, url, e.to_string()))?;
     serde_json::from_slice(&bytes).map_err(|e| {
         protocol(
             what,
@@ -215,44 +146,12 @@ fn read_json<T: serde::de::DeserializeOwned>(
 }
 
 impl HubClient {
-    /// The same client retrying per `retry` (the HTTP connection pool is shared).
-    pub fn with_retry(&self, retry: RetryPolicy) -> Self {
-        Self {
-            retry,
-            ..self.clone()
-        }
-    }
-
-    /// A client of `endpoint`; `token` (from `HF_TOKEN` and friends) is needed for writes.
-    pub fn new(
-        endpoint: HubEndpoint,
-        token: Option<Secret>,
-        retry: RetryPolicy,
-    ) -> Result<Self, PushError> {
-        Ok(Self {
-            endpoint,
-            token,
-            http: crate::push::http::client()?,
-            retry,
-        })
-    }
-
-    /// The Hub.
-    pub fn endpoint(&self) -> &HubEndpoint {
-        &self.endpoint
-    }
-
-    fn bearer(&self) -> Option<HeaderValue> {
-        let token = self.token.as_ref()?;
-        let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose())).ok()?;
-        value.set_sensitive(true);
-        Some(value)
-    }
-
     /// Adds `Authorization` when `url` is on the Hub's origin, never elsewhere.
     fn authorize(&self, request: RequestBuilder, url: &Url) -> RequestBuilder {
         match self.bearer() {
-            Some(value) if self.endpoint.is_own_origin(url) => request.header(AUTHORIZATION, value),
+            Ok(Some(value)) if self.endpoint().is_own_origin(url) => {
+                request.header(AUTHORIZATION, value)
+            }
             _ => request,
         }
     }
@@ -267,8 +166,8 @@ impl HubClient {
         accept: &[StatusCode],
         build: impl Fn(&Client) -> Result<RequestBuilder, PushError>,
     ) -> Result<Response, PushError> {
-        with_retries(&self.retry, progress, what, |_| {
-            let request = self.authorize(build(&self.http)?, url);
+        with_retries(&self.transfer().retry, progress, what, |_| {
+            let request = self.authorize(build(self.http())?, url);
             let response = request
                 .send()
                 .map_err(|e| check_send_error(what, url.as_str(), e))?;
@@ -279,25 +178,25 @@ impl HubClient {
         })
     }
 
-    fn repo_api(&self, repo: &HubRepoId, tail: &str) -> Url {
-        self.endpoint.join(&format!("/api/models/{repo}/{tail}"))
+    fn repo_api(&self, repo: &RepoId, tail: &str) -> Url {
+        self.endpoint().join(&format!("/api/models/{repo}/{tail}"))
     }
 
     /// `POST /api/repos/create`; `false` when it already existed (409).
     pub fn create_repo(
         &self,
-        repo: &HubRepoId,
+        repo: &RepoId,
         private: bool,
         progress: &dyn Progress,
     ) -> Result<bool, PushError> {
-        let url = self.endpoint.join("/api/repos/create");
+        let url = self.endpoint().join("/api/repos/create");
         let what = format!("creating Hub repository `{repo}`");
         let body = json!({"type": "model", "name": repo.name(), "organization": repo.owner(), "private": private});
         let response = self.send(&what, &url, progress, &[StatusCode::CONFLICT], |http| {
             Ok(http
                 .post(url.clone())
                 .json(&body)
-                .timeout(transfer_timeout(0)))
+                .timeout(self.transfer().transfer_timeout(0)))
         })?;
         Ok(response.status() != StatusCode::CONFLICT)
     }
@@ -305,7 +204,7 @@ impl HubClient {
     /// `POST /api/models/{repo}/preupload/{rev}`: how each file must be sent.
     pub fn preupload(
         &self,
-        repo: &HubRepoId,
+        repo: &RepoId,
         revision: &str,
         files: &[(String, Vec<u8>, u64)],
         progress: &dyn Progress,
@@ -327,7 +226,7 @@ impl HubClient {
             Ok(http
                 .post(url.clone())
                 .json(&body)
-                .timeout(transfer_timeout(0)))
+                .timeout(self.transfer().transfer_timeout(0)))
         })?;
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
@@ -365,12 +264,12 @@ impl HubClient {
     /// `POST /{repo}.git/info/lfs/objects/batch` (operation upload, basic and multipart).
     pub fn lfs_batch(
         &self,
-        repo: &HubRepoId,
+        repo: &RepoId,
         objects: &[(Digest, u64)],
         progress: &dyn Progress,
     ) -> Result<Vec<LfsObject>, PushError> {
         let url = self
-            .endpoint
+            .endpoint()
             .join(&format!("/{repo}.git/info/lfs/objects/batch"));
         let what = format!(
             "asking the Hub which of {} LFS objects `{repo}` lacks",
@@ -385,7 +284,7 @@ impl HubClient {
                 .header(ACCEPT, LFS_JSON)
                 .header(CONTENT_TYPE, LFS_JSON)
                 .body(body.clone())
-                .timeout(transfer_timeout(0)))
+                .timeout(self.transfer().transfer_timeout(0)))
         })?;
         #[derive(Deserialize)]
         struct Answer {
@@ -398,7 +297,7 @@ impl HubClient {
     /// A request for an LFS action: the action's own headers (the git-lfs contract), plus our
     /// token only when the action brings no credentials and points at the Hub's origin.
     fn action_request(&self, method: Method, action: &LfsAction, url: &Url) -> RequestBuilder {
-        let mut request = self.http.request(method, url.clone());
+        let mut request = self.http().request(method, url.clone());
         let mut has_credentials = false;
         for (key, text) in action.text_headers() {
             has_credentials |= key.eq_ignore_ascii_case("authorization");
@@ -412,10 +311,10 @@ impl HubClient {
     }
 
     fn action_url(&self, what: &str, href: &str) -> Result<Url, PushError> {
-        self.endpoint.base_url().join(href).map_err(|e| {
+        self.endpoint().base_url().join(href).map_err(|e| {
             protocol(
                 what,
-                self.endpoint.base_url(),
+                self.endpoint().base_url(),
                 format!("the action href `{href}` is not a URL: {e}"),
             )
         })
@@ -427,7 +326,7 @@ impl HubClient {
     /// Returns the bytes sent.
     pub fn upload_object(
         &self,
-        repo: &HubRepoId,
+        repo: &RepoId,
         object: (&Digest, &BlobSource),
         upload: &LfsAction,
         name: &str,
@@ -441,7 +340,7 @@ impl HubClient {
         let url = self.action_url(&what, &upload.href)?;
         let size = source.size();
         let mut sent = 0;
-        with_retries(&self.retry, progress, &what, |attempt| {
+        with_retries(&self.transfer().retry, progress, &what, |attempt| {
             if attempt > 1 {
                 let answer = self.lfs_batch(repo, &[(*digest, size)], progress)?;
                 if answer.iter().all(|o| o.actions.is_none()) {
@@ -449,7 +348,14 @@ impl HubClient {
                 }
             }
             let request = self.action_request(Method::PUT, upload, &url);
-            send_whole(request, &url, source, (name, &what), progress, &mut sent)?;
+            send_whole(
+                request,
+                (&url, self.transfer()),
+                source,
+                (name, &what),
+                progress,
+                &mut sent,
+            )?;
             Ok(())
         })?;
         Ok(sent)
@@ -504,15 +410,15 @@ impl HubClient {
             let url = self.action_url(&what, href)?;
             let offset = (number - 1) * chunk_size;
             let len = chunk_size.min(size - offset);
-            let etag = with_retries(&self.retry, progress, &what, |_| {
+            let etag = with_retries(&self.transfer().retry, progress, &what, |_| {
                 let (body, count) = sized_body(source, offset, len)?;
                 // Part URLs are presigned storage URLs: no Hub headers, no token.
                 let mut request = self
-                    .http
+                    .http()
                     .put(url.clone())
                     .body(body)
-                    .timeout(transfer_timeout(len));
-                if self.endpoint.is_own_origin(&url) {
+                    .timeout(self.transfer().transfer_timeout(len));
+                if self.endpoint().is_own_origin(&url) {
                     request = self.authorize(request, &url);
                 }
                 let result = with_progress(progress, name, offset, &count, || request.send());
@@ -537,13 +443,13 @@ impl HubClient {
         let what = format!("completing the multipart upload of {name}");
         let url = self.action_url(&what, &upload.href)?;
         let body = json!({"oid": digest.hex(), "parts": etags});
-        with_retries(&self.retry, progress, &what, |_| {
+        with_retries(&self.transfer().retry, progress, &what, |_| {
             let request = self
-                .authorize(self.http.post(url.clone()), &url)
+                .authorize(self.http().post(url.clone()), &url)
                 .header(ACCEPT, LFS_JSON)
                 .header(CONTENT_TYPE, LFS_JSON)
                 .body(body.to_string())
-                .timeout(transfer_timeout(0));
+                .timeout(self.transfer().transfer_timeout(0));
             let response = request
                 .send()
                 .map_err(|e| check_send_error(&what, url.as_str(), e))?;
@@ -564,13 +470,13 @@ impl HubClient {
         let what = format!("confirming LFS object {digest}");
         let url = self.action_url(&what, &verify.href)?;
         let body = json!({"oid": digest.hex(), "size": size}).to_string();
-        with_retries(&self.retry, progress, &what, |_| {
+        with_retries(&self.transfer().retry, progress, &what, |_| {
             let request = self
                 .action_request(Method::POST, verify, &url)
                 .header(ACCEPT, LFS_JSON)
                 .header(CONTENT_TYPE, LFS_JSON)
                 .body(body.clone())
-                .timeout(transfer_timeout(0));
+                .timeout(self.transfer().transfer_timeout(0));
             let response = request
                 .send()
                 .map_err(|e| check_send_error(&what, url.as_str(), e))?;
@@ -583,7 +489,7 @@ impl HubClient {
     /// pull request (`?create_pr=1`) instead of moving the branch.
     pub fn commit(
         &self,
-        repo: &HubRepoId,
+        repo: &RepoId,
         revision: &str,
         summary: &str,
         ops: &[CommitOp],
@@ -619,7 +525,7 @@ impl HubClient {
                 .post(url.clone())
                 .header(CONTENT_TYPE, "application/x-ndjson")
                 .body(body.clone())
-                .timeout(transfer_timeout(bytes)))
+                .timeout(self.transfer().transfer_timeout(bytes)))
         })?;
         read_json(&what, &url, response)
     }
@@ -628,7 +534,7 @@ impl HubClient {
     /// `Link: rel="next"`); `None` when the repository or revision does not exist.
     pub fn tree(
         &self,
-        repo: &HubRepoId,
+        repo: &RepoId,
         revision: &str,
         progress: &dyn Progress,
     ) -> Result<Option<Vec<TreeEntry>>, PushError> {
@@ -643,7 +549,11 @@ impl HubClient {
                 &page_url,
                 progress,
                 &[StatusCode::NOT_FOUND],
-                |http| Ok(http.get(page_url.clone()).timeout(transfer_timeout(0))),
+                |http| {
+                    Ok(http
+                        .get(page_url.clone())
+                        .timeout(self.transfer().transfer_timeout(0)))
+                },
             )?;
             if response.status() == StatusCode::NOT_FOUND {
                 return Ok(None);
@@ -668,7 +578,7 @@ impl HubClient {
     /// through until `start + len(discussions) >= count`).
     pub fn open_pull_requests(
         &self,
-        repo: &HubRepoId,
+        repo: &RepoId,
         progress: &dyn Progress,
     ) -> Result<Vec<u64>, PushError> {
         #[derive(Deserialize)]
@@ -695,7 +605,9 @@ impl HubClient {
             let mut url = self.repo_api(repo, "discussions");
             url.query_pairs_mut().append_pair("p", &page.to_string());
             let response = self.send(&what, &url, progress, &[], |http| {
-                Ok(http.get(url.clone()).timeout(transfer_timeout(0)))
+                Ok(http
+                    .get(url.clone())
+                    .timeout(self.transfer().transfer_timeout(0)))
             })?;
             let page: Page = read_json(&what, &url, response)?;
             let seen = page.start + page.discussions.len() as u64;
@@ -722,26 +634,25 @@ impl HubClient {
     /// the token kept to the Hub's origin), at most `limit` bytes; `None` when absent.
     pub fn download_small(
         &self,
-        repo: &HubRepoId,
+        repo: &RepoId,
         revision: &str,
         path: &str,
         limit: u64,
         progress: &dyn Progress,
     ) -> Result<Option<Vec<u8>>, PushError> {
-        let url = self.endpoint.join(&format!(
+        let url = self.endpoint().join(&format!(
             "/{repo}/resolve/{}/{path}",
             encode_revision(revision)
         ));
         let what = format!("downloading {path} of `{repo}`");
-        let authorization = self.bearer();
-        let response = with_retries(&self.retry, progress, &what, |_| {
-            let (response, _) = get_following_redirects(
-                &self.http,
-                Method::GET,
-                &url,
-                &HeaderMap::new(),
+        let authorization = self.bearer().map_err(wrap)?;
+        let response = with_retries(&self.transfer().retry, progress, &what, |_| {
+            let (response, _) = get_following_redirects_within(
+                self.http(),
+                (Method::GET, &url, &HeaderMap::new()),
                 authorization.as_ref(),
                 &what,
+                self.transfer().timeout,
             )?;
             if response.status() == StatusCode::NOT_FOUND {
                 return Ok(None);
@@ -751,39 +662,20 @@ impl HubClient {
         let Some(response) = response else {
             return Ok(None);
         };
-        let mut bytes = Vec::new();
-        response
-            .take(limit + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| protocol(&what, &url, format!("reading failed: {e}")))?;
-        if bytes.len() as u64 > limit {
-            return Err(protocol(
+        let bytes = read_capped(response, limit).map_err(|e| {
+            protocol(
                 &what,
                 &url,
-                format!("the file is larger than {limit} bytes"),
-            ));
-        }
+                match e {
+                    crate::http::BodyError::TooLarge { .. } => {
+                        format!("the file is larger than {limit} bytes")
+                    }
+                    crate::http::BodyError::Read(e) => format!("reading failed: {e}"),
+                },
+            )
+        })?;
         Ok(Some(bytes))
     }
-}
-
-/// The `rel="next"` URL of a `Link` header, resolved against `base`.
-fn next_link(headers: &HeaderMap, base: &Url) -> Option<Url> {
-    headers
-        .get_all(LINK)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|value| {
-            value.split(',').find_map(|part| {
-                let (target, params) = part.split_once(';')?;
-                let is_next = params.split(';').any(|p| {
-                    let p = p.trim().replace(' ', "");
-                    p == "rel=\"next\"" || p == "rel=next"
-                });
-                let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
-                is_next.then(|| base.join(target).ok()).flatten()
-            })
-        })
 }
 
 #[cfg(test)]
@@ -791,25 +683,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn link_next_is_found() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            LINK,
-            HeaderValue::from_static("<https://hf.co/api/x?cursor=2>; rel=\"next\""),
-        );
-        let base = Url::parse("https://hf.co/api/x").unwrap();
-        assert_eq!(
-            next_link(&headers, &base).unwrap().as_str(),
-            "https://hf.co/api/x?cursor=2"
-        );
-        assert_eq!(next_link(&HeaderMap::new(), &base), None);
-    }
-
-    #[test]
     fn ids_and_pr_refs() {
-        assert!("ruv/ruvltra".parse::<HubRepoId>().is_ok());
-        assert!("ruv".parse::<HubRepoId>().is_err());
-        assert!("ruv/../x".parse::<HubRepoId>().is_err());
+        assert!("ruv/ruvltra".parse::<RepoId>().is_ok());
+        assert!("ruv".parse::<RepoId>().is_err());
+        assert!("ruv/../x".parse::<RepoId>().is_err());
         let info = CommitInfo {
             commit_url: String::new(),
             commit_oid: String::new(),

@@ -17,13 +17,14 @@
 mod backend;
 pub mod card_section;
 mod client;
-mod error;
 mod repo_paths;
 
 /// The Hub's base URL: the same type the source side reads from, so one parsed `HF_ENDPOINT`
 /// serves both.
 pub use crate::source::HubEndpoint;
+/// The Hub's one client and error: the same types the source side reads with (this backend
+/// adds the upload calls to the client).
+pub use crate::source::{HubClient, HubError, RepoId};
 pub use backend::{CARD_PATH, ForeignCardPolicy, HubBackend, HubTarget};
-pub use client::{CommitInfo, CommitOp, HubClient, HubRepoId, TreeEntry, TreeLfs, UploadMode};
-pub use error::HubError;
+pub use client::{CommitInfo, CommitOp, TreeEntry, TreeLfs, UploadMode};
 pub use repo_paths::check_repo_paths;

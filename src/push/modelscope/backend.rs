@@ -3,18 +3,19 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::client::{CommitAction, MAX_BATCH, MAX_COMMIT, ModelScopeClient, RemoteFile};
-use super::endpoint::{ModelScopeEndpoint, ModelScopeRepo, Visibility};
+use super::endpoint::{ModelScopeEndpoint, Visibility};
 use super::error::ModelScopeError;
 use crate::digest::Digest;
+use crate::http::HttpSettings;
 use crate::push::lfs::LfsAction;
 use crate::push::ollama_api::text_check::check;
 use crate::push::skeleton::transfer;
 use crate::push::{
     Action, ArtifactFile, Backend, ItemKind, ItemOutcome, Plan, PlanItem, ProgressEvent,
-    PushContext, PushError, PushReport, Release, RetryPolicy, StaleItem, VerifyReport,
-    run_parallel,
+    PushContext, PushError, PushReport, Release, StaleItem, VerifyReport, run_parallel,
 };
 use crate::secret::Secret;
+use crate::source::RepoId;
 
 /// Files larger than this go through LFS (ModelScope's rule); GGUFs always do.
 pub const LFS_THRESHOLD: u64 = 1 << 20;
@@ -25,7 +26,7 @@ pub struct ModelScopeTarget {
     /// The site. By default, `https://www.modelscope.cn`.
     pub endpoint: ModelScopeEndpoint,
     /// The repository, `owner/name`.
-    pub repo: ModelScopeRepo,
+    pub repo: RepoId,
     /// `MODELSCOPE_API_TOKEN`.
     pub token: Secret,
     /// Visibility of a repository this backend creates. By default, public.
@@ -40,7 +41,7 @@ pub struct ModelScopeTarget {
 
 impl ModelScopeTarget {
     /// A target with the defaults above.
-    pub fn new(repo: ModelScopeRepo, token: Secret) -> Self {
+    pub fn new(repo: RepoId, token: Secret) -> Self {
         Self {
             endpoint: ModelScopeEndpoint::default_site(),
             repo,
@@ -72,7 +73,7 @@ impl ModelScopeBackend {
         let client = ModelScopeClient::new(
             target.endpoint.clone(),
             target.token.clone(),
-            RetryPolicy::default(),
+            HttpSettings::default(),
         )?;
         Ok(Self { target, client })
     }
@@ -84,7 +85,7 @@ impl ModelScopeBackend {
 
     /// The client with this command's retry policy.
     fn api(&self, ctx: &PushContext<'_>) -> ModelScopeClient {
-        self.client.with_retry(ctx.options.retry)
+        self.client.with_settings(ctx.options.http())
     }
 
     fn target_name(&self) -> String {

@@ -1,8 +1,6 @@
 //! A client of ModelScope's `/api/v1`: every answer's `{Code, Success}` envelope is checked,
 //! the token goes as the cookie `m_session_id` and only to the endpoint's own origin.
 
-use std::io::Read;
-
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::header::COOKIE;
@@ -10,18 +8,18 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use url::Url;
 
-use super::endpoint::{ModelScopeEndpoint, ModelScopeRepo, Visibility};
+use super::endpoint::{ModelScopeEndpoint, Visibility};
 use super::error::ModelScopeError;
 use crate::digest::Digest;
+use crate::http::{HttpSettings, read_capped};
 use crate::origin::same_origin;
-use crate::push::http::transfer_timeout;
 use crate::push::lfs::{LfsAction, LfsObject, batch_objects};
 use crate::push::upload_body::send_whole;
 use crate::push::{
-    BlobSource, Failure, Progress, PushError, RetryPolicy, check_response, check_send_error,
-    with_retries,
+    BlobSource, Failure, Progress, PushError, check_response, check_send_error, with_retries,
 };
 use crate::secret::Secret;
+use crate::source::RepoId;
 
 /// Most objects in one LFS batch call.
 pub const MAX_BATCH: usize = 64;
@@ -101,29 +99,31 @@ pub struct ModelScopeClient {
     endpoint: ModelScopeEndpoint,
     token: Secret,
     http: Client,
-    retry: RetryPolicy,
+    settings: HttpSettings,
 }
 
 impl ModelScopeClient {
-    /// The same client retrying per `retry` (the HTTP connection pool is shared).
-    pub fn with_retry(&self, retry: RetryPolicy) -> Self {
+    /// The same client with the time limits and retries of `settings` (the HTTP connection
+    /// pool is shared).
+    pub fn with_settings(&self, settings: HttpSettings) -> Self {
         Self {
-            retry,
+            settings,
             ..self.clone()
         }
     }
 
-    /// A client of `endpoint` sending `token` as `m_session_id`.
+    /// A client of `endpoint` sending `token` as `m_session_id`, with the time limits and
+    /// retries of `settings`.
     pub fn new(
         endpoint: ModelScopeEndpoint,
         token: Secret,
-        retry: RetryPolicy,
+        settings: HttpSettings,
     ) -> Result<Self, PushError> {
         Ok(Self {
             endpoint,
             token,
-            http: crate::push::http::client()?,
-            retry,
+            http: crate::push::http::client_with(&settings)?,
+            settings,
         })
     }
 
@@ -151,7 +151,7 @@ impl ModelScopeClient {
         allow_404: bool,
         build: impl Fn(&Client) -> Result<RequestBuilder, PushError>,
     ) -> Result<Option<Value>, PushError> {
-        with_retries(&self.retry, progress, what, |_| {
+        with_retries(&self.settings.retry, progress, what, |_| {
             let request = self.authorize(build(&self.http)?, url);
             let response = request
                 .send()
@@ -172,24 +172,22 @@ impl ModelScopeClient {
         })
     }
 
-    fn models_path(&self, repo: &ModelScopeRepo) -> String {
+    fn models_path(&self, repo: &RepoId) -> String {
         format!("/api/v1/models/{}/{}", repo.owner(), repo.name())
     }
 
-    fn repos_path(&self, repo: &ModelScopeRepo) -> String {
+    fn repos_path(&self, repo: &RepoId) -> String {
         format!("/api/v1/repos/models/{}/{}", repo.owner(), repo.name())
     }
 
     /// `GET /api/v1/models/{owner}/{name}`: whether the repository exists.
-    pub fn repo_exists(
-        &self,
-        repo: &ModelScopeRepo,
-        progress: &dyn Progress,
-    ) -> Result<bool, PushError> {
+    pub fn repo_exists(&self, repo: &RepoId, progress: &dyn Progress) -> Result<bool, PushError> {
         let url = self.endpoint.join(&self.models_path(repo));
         let what = format!("looking up ModelScope repository `{repo}`");
         let found = self.call(&what, &url, progress, true, |http| {
-            Ok(http.get(url.clone()).timeout(transfer_timeout(0)))
+            Ok(http
+                .get(url.clone())
+                .timeout(self.settings.transfer_timeout(0)))
         })?;
         Ok(found.is_some())
     }
@@ -197,7 +195,7 @@ impl ModelScopeClient {
     /// `POST /api/v1/models`: creates the repository.
     pub fn create_repo(
         &self,
-        repo: &ModelScopeRepo,
+        repo: &RepoId,
         visibility: Visibility,
         license: &str,
         progress: &dyn Progress,
@@ -210,7 +208,7 @@ impl ModelScopeClient {
             Ok(http
                 .post(url.clone())
                 .json(&body)
-                .timeout(transfer_timeout(0)))
+                .timeout(self.settings.transfer_timeout(0)))
         })?;
         Ok(())
     }
@@ -218,7 +216,7 @@ impl ModelScopeClient {
     /// `POST .../info/lfs/objects/batch` for at most [`MAX_BATCH`] objects.
     pub fn lfs_batch(
         &self,
-        repo: &ModelScopeRepo,
+        repo: &RepoId,
         objects: &[(Digest, u64)],
         progress: &dyn Progress,
     ) -> Result<Vec<LfsObject>, PushError> {
@@ -241,7 +239,7 @@ impl ModelScopeClient {
                 Ok(http
                     .post(url.clone())
                     .json(&body)
-                    .timeout(transfer_timeout(0)))
+                    .timeout(self.settings.transfer_timeout(0)))
             })?
             .unwrap_or(Value::Null);
         let answer: Vec<LfsObject> = serde_json::from_value(
@@ -259,7 +257,7 @@ impl ModelScopeClient {
     /// batch endpoint whether an earlier attempt landed. Returns the bytes sent.
     pub fn put_object(
         &self,
-        repo: &ModelScopeRepo,
+        repo: &RepoId,
         digest: &Digest,
         source: &BlobSource,
         action: &LfsAction,
@@ -278,7 +276,7 @@ impl ModelScopeClient {
         let what = format!("uploading {name} to ModelScope");
         let size = source.size();
         let mut sent = 0u64;
-        with_retries(&self.retry, progress, &what, |attempt| {
+        with_retries(&self.settings.retry, progress, &what, |attempt| {
             if attempt > 1 {
                 let answer = self.lfs_batch(repo, &[(*digest, size)], progress)?;
                 if answer.iter().all(|o| o.upload().is_none()) {
@@ -290,7 +288,14 @@ impl ModelScopeClient {
                 request = request.header(key, value);
             }
             let request = self.authorize(request, &url);
-            let response = send_whole(request, &url, source, (name, &what), progress, &mut sent)?;
+            let response = send_whole(
+                request,
+                (&url, &self.settings),
+                source,
+                (name, &what),
+                progress,
+                &mut sent,
+            )?;
             read_optional_envelope(&what, &url, response).map_err(Failure::Fatal)
         })?;
         Ok(sent)
@@ -299,7 +304,7 @@ impl ModelScopeClient {
     /// `POST .../commit/master` with at most [`MAX_COMMIT`] actions.
     pub fn commit(
         &self,
-        repo: &ModelScopeRepo,
+        repo: &RepoId,
         message: &str,
         actions: &[CommitAction],
         progress: &dyn Progress,
@@ -324,7 +329,7 @@ impl ModelScopeClient {
             Ok(http
                 .post(url.clone())
                 .json(&body)
-                .timeout(transfer_timeout(bytes)))
+                .timeout(self.settings.transfer_timeout(bytes)))
         })?;
         Ok(())
     }
@@ -332,7 +337,7 @@ impl ModelScopeClient {
     /// `GET .../repo/files?Revision=master&Recursive=true`: every file of the repository.
     pub fn list_files(
         &self,
-        repo: &ModelScopeRepo,
+        repo: &RepoId,
         progress: &dyn Progress,
     ) -> Result<Vec<RemoteFile>, PushError> {
         let mut url = self
@@ -344,7 +349,9 @@ impl ModelScopeClient {
         let what = format!("listing the files of ModelScope repository `{repo}`");
         let data = self
             .call(&what, &url, progress, false, |http| {
-                Ok(http.get(url.clone()).timeout(transfer_timeout(0)))
+                Ok(http
+                    .get(url.clone())
+                    .timeout(self.settings.transfer_timeout(0)))
             })?
             .unwrap_or(Value::Null);
         let files: Vec<RemoteFile> =
@@ -378,15 +385,11 @@ fn read_body(
     response: Response,
 ) -> Result<(StatusCode, Vec<u8>), PushError> {
     let status = response.status();
-    let mut bytes = Vec::new();
-    response
-        .take(MAX_ANSWER)
-        .read_to_end(&mut bytes)
-        .map_err(|e| PushError::Protocol {
-            what: what.to_string(),
-            url: url.to_string(),
-            message: format!("reading the answer failed: {e}"),
-        })?;
+    let bytes = read_capped(response, MAX_ANSWER).map_err(|e| PushError::Protocol {
+        what: what.to_string(),
+        url: url.to_string(),
+        message: e.to_string(),
+    })?;
     Ok((status, bytes))
 }
 
@@ -400,7 +403,7 @@ fn check_envelope(
 ) -> Result<Value, PushError> {
     let parsed: Option<Envelope> = serde_json::from_slice(bytes).ok();
     let Some(envelope) = parsed.filter(|e| e.code.is_some() && e.success.is_some()) else {
-        let body = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned();
+        let body = crate::http::error_text(None, bytes);
         return Err(wrap(ModelScopeError::NotAnEnvelope {
             what: what.to_string(),
             url: url.to_string(),

@@ -78,58 +78,6 @@ impl fmt::Display for ModelScopeEndpoint {
     }
 }
 
-/// A repository id, `owner/name`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ModelScopeRepo {
-    owner: String,
-    name: String,
-}
-
-impl ModelScopeRepo {
-    /// The owner (user or organization).
-    pub fn owner(&self) -> &str {
-        &self.owner
-    }
-
-    /// The repository name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-}
-
-fn valid_part(part: &str) -> bool {
-    !part.is_empty()
-        && part.len() <= 128
-        && part
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && !part.starts_with('.')
-}
-
-impl FromStr for ModelScopeRepo {
-    type Err = ModelScopeError;
-
-    fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let bad = || ModelScopeError::BadRepo {
-            input: input.to_string(),
-        };
-        let (owner, name) = input.split_once('/').ok_or_else(bad)?;
-        if !valid_part(owner) || !valid_part(name) {
-            return Err(bad());
-        }
-        Ok(Self {
-            owner: owner.to_string(),
-            name: name.to_string(),
-        })
-    }
-}
-
-impl fmt::Display for ModelScopeRepo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.owner, self.name)
-    }
-}
-
 /// Who may see a new repository; the numbers are ModelScope's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Visibility {
@@ -201,10 +149,10 @@ mod tests {
 
     #[test]
     fn repos_and_visibility() {
-        let repo: ModelScopeRepo = "ruv/ruvltra-0.5b-GGUF".parse().unwrap();
+        let repo: crate::source::RepoId = "ruv/ruvltra-0.5b-GGUF".parse().unwrap();
         assert_eq!((repo.owner(), repo.name()), ("ruv", "ruvltra-0.5b-GGUF"));
-        assert!("ruv".parse::<ModelScopeRepo>().is_err());
-        assert!("ruv/a/b".parse::<ModelScopeRepo>().is_err());
+        assert!("ruv".parse::<crate::source::RepoId>().is_err());
+        assert!("ruv/a/b".parse::<crate::source::RepoId>().is_err());
         assert_eq!("Private".parse::<Visibility>().unwrap().code(), 1);
         assert_eq!(Visibility::default().code(), 5);
     }

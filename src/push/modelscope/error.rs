@@ -47,14 +47,6 @@ pub enum ModelScopeError {
         /// Why not.
         reason: String,
     },
-    /// A bad repository id.
-    #[error(
-        "`{input}` is not a ModelScope repository id (expected `owner/name` of letters, digits, `-`, `_`, `.`)"
-    )]
-    BadRepo {
-        /// The text given.
-        input: String,
-    },
     /// A bad visibility name.
     #[error(
         "`{input}` is not a ModelScope visibility (expected `public`, `internal` or `private`)"

@@ -10,14 +10,18 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
 use url::Url;
 
 use super::auth::{Challenge, Credentials, parse_challenge};
+use crate::http::{HttpSettings, read_capped};
 use crate::origin::same_origin;
 use crate::push::error::PushError;
-use crate::push::http::{self, transfer_timeout};
+use crate::push::http;
 use crate::push::progress::Progress;
 use crate::push::retry::{
     Failure, RetryPolicy, check_response, check_send_error, server_message, with_retries,
 };
 use crate::secret::Secret;
+
+/// The largest token-service answer read (real ones are a few KiB).
+const MAX_TOKEN_ANSWER: u64 = 1 << 20;
 
 /// A request body: a fresh reader and its length, built again for every attempt.
 pub type BodyFactory<'a> = &'a (dyn Fn() -> Result<(Box<dyn Read + Send>, u64), PushError> + Sync);
@@ -28,7 +32,7 @@ pub struct RegistryClient {
     base: Url,
     credentials: Option<Credentials>,
     authorization: Mutex<Option<Secret>>,
-    retry: RetryPolicy,
+    settings: HttpSettings,
 }
 
 impl std::fmt::Debug for RegistryClient {
@@ -41,12 +45,13 @@ impl std::fmt::Debug for RegistryClient {
 }
 
 impl RegistryClient {
-    /// A client for `registry` (`host[:port]`), over HTTPS unless `insecure`.
+    /// A client for `registry` (`host[:port]`), over HTTPS unless `insecure`, with the time
+    /// limits and retries of `settings`.
     pub fn new(
         registry: &str,
         insecure: bool,
         credentials: Option<Credentials>,
-        retry: RetryPolicy,
+        settings: HttpSettings,
     ) -> Result<Self, PushError> {
         let scheme = if insecure { "http" } else { "https" };
         let base = Url::parse(&format!("{scheme}://{registry}/")).map_err(|e| {
@@ -60,11 +65,11 @@ impl RegistryClient {
             )));
         }
         Ok(Self {
-            http: http::client()?,
+            http: http::client_with(&settings)?,
             base,
             credentials,
             authorization: Mutex::new(None),
-            retry,
+            settings,
         })
     }
 
@@ -75,7 +80,12 @@ impl RegistryClient {
 
     /// The retry policy.
     pub fn retry(&self) -> &RetryPolicy {
-        &self.retry
+        &self.settings.retry
+    }
+
+    /// The time limits and retries requests work within.
+    pub fn settings(&self) -> &HttpSettings {
+        &self.settings
     }
 
     /// The underlying HTTP client.
@@ -109,22 +119,26 @@ impl RegistryClient {
     }
 
     /// Checks that the registry answers `/v2/` and authenticates up front for `scope` (so big
-    /// bodies are not sent only to be refused with 401).
+    /// bodies are not sent only to be refused with 401). Busy answers (503 with
+    /// `Retry-After`, 429) and dropped connections are retried like any other request.
     pub fn login(&self, progress: &dyn Progress, scope: &str) -> Result<(), PushError> {
         let url = self.v2("")?;
         let what = "checking the registry";
-        let response = with_retries(&self.retry, progress, what, |_| {
-            self.http
+        let response = with_retries(&self.settings.retry, progress, what, |_| {
+            let response = self
+                .http
                 .get(url.clone())
-                .timeout(transfer_timeout(0))
+                .timeout(self.settings.transfer_timeout(0))
                 .send()
-                .map_err(|err| check_send_error(what, url.as_str(), err))
+                .map_err(|err| check_send_error(what, url.as_str(), err))?;
+            if response.status() == reqwest::StatusCode::UNAUTHORIZED {
+                return Ok(response);
+            }
+            check_response(what, response)
         })?;
         if response.status() == reqwest::StatusCode::UNAUTHORIZED {
             self.authenticate(&response, Some(scope), progress)?;
-            return Ok(());
         }
-        check_response(what, response).map_err(fatal_or_retry_error(what))?;
         Ok(())
     }
 
@@ -172,7 +186,7 @@ impl RegistryClient {
         allow_missing: bool,
     ) -> Result<Option<Response>, PushError> {
         let mut reauthenticated = false;
-        with_retries(&self.retry, progress, what, |_| {
+        with_retries(&self.settings.retry, progress, what, |_| {
             let response = self.send_once(what, method.clone(), url, headers, body)?;
             if response.status() == reqwest::StatusCode::UNAUTHORIZED && !reauthenticated {
                 reauthenticated = true;
@@ -214,7 +228,7 @@ impl RegistryClient {
             request = request.body(Body::sized(reader, size));
         }
         request
-            .timeout(transfer_timeout(len))
+            .timeout(self.settings.transfer_timeout(len))
             .send()
             .map_err(|err| check_send_error(what, url.as_str(), err))
     }
@@ -292,8 +306,11 @@ impl RegistryClient {
             }
         }
         let what = "fetching a registry token";
-        let response = with_retries(&self.retry, progress, what, |_| {
-            let mut request = self.http.get(url.clone()).timeout(transfer_timeout(0));
+        let response = with_retries(&self.settings.retry, progress, what, |_| {
+            let mut request = self
+                .http
+                .get(url.clone())
+                .timeout(self.settings.transfer_timeout(0));
             if let Some(credentials) = &self.credentials {
                 request =
                     request.basic_auth(&credentials.username, Some(credentials.password.expose()));
@@ -303,11 +320,15 @@ impl RegistryClient {
                 .map_err(|err| check_send_error(what, url.as_str(), err))?;
             check_response(what, response)
         })?;
-        let body: serde_json::Value = response.json().map_err(|e| PushError::Protocol {
+        let protocol = |message: String| PushError::Protocol {
             what: what.into(),
             url: url.to_string(),
-            message: format!("the token answer is not JSON: {e}"),
-        })?;
+            message,
+        };
+        let bytes = read_capped(response, MAX_TOKEN_ANSWER)
+            .map_err(|e| protocol(format!("the token answer: {e}")))?;
+        let body: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| protocol(format!("the token answer is not JSON: {e}")))?;
         let token = body
             .get("token")
             .or_else(|| body.get("access_token"))
@@ -321,38 +342,14 @@ impl RegistryClient {
     }
 }
 
-/// Turns a retryable failure outside a retry loop into an error.
-fn fatal_or_retry_error(what: &str) -> impl Fn(Failure) -> PushError + '_ {
-    move |failure| match failure {
-        Failure::Fatal(err) => err,
-        Failure::Retryable { reason, .. } => PushError::RetriesExhausted {
-            what: what.to_string(),
-            attempts: 1,
-            last: reason,
-        },
-    }
-}
-
 /// Reads a small answer body (a manifest, a tag list) with a size bound.
 pub fn read_small_body(response: Response, what: &str, limit: u64) -> Result<Vec<u8>, PushError> {
     let url = response.url().to_string();
-    let mut body = Vec::new();
-    response
-        .take(limit + 1)
-        .read_to_end(&mut body)
-        .map_err(|e| PushError::Protocol {
-            what: what.to_string(),
-            url: url.clone(),
-            message: format!("reading the answer failed: {e}"),
-        })?;
-    if body.len() as u64 > limit {
-        return Err(PushError::Protocol {
-            what: what.to_string(),
-            url,
-            message: format!("the answer is larger than {limit} bytes"),
-        });
-    }
-    Ok(body)
+    read_capped(response, limit).map_err(|e| PushError::Protocol {
+        what: what.to_string(),
+        url,
+        message: e.to_string(),
+    })
 }
 
 /// The server's message for an unexpected status, as an error.

@@ -121,7 +121,7 @@ impl OciBackend {
             &self.config.registry,
             self.config.insecure,
             self.config.credentials.clone(),
-            ctx.options.retry,
+            ctx.options.http(),
         )?;
         let scope = repositories(artifacts)
             .iter()

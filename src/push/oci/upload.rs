@@ -25,6 +25,9 @@ use crate::push::ollama_image::ImageBlob;
 use crate::push::progress::{Progress, ProgressEvent};
 use crate::push::retry::{Failure, check_response, server_message};
 
+/// The header in which a registry names the digest of what it stored.
+const DOCKER_CONTENT_DIGEST: &str = "docker-content-digest";
+
 /// How a blob got into the repository.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Uploaded {
@@ -162,20 +165,34 @@ impl BlobUpload<'_> {
         };
         if current.offset == 0 && size <= self.chunk_size {
             let response = self.put_final(&current.location, Some((0, size)))?;
-            finish_check(response)?;
             *sent += size;
+            self.finish_check(response)?;
             return Ok(true);
         }
         if current.offset < size {
             let len = self.chunk_size.min(size - current.offset);
             let next = self.patch(&current, len)?;
-            *sent += next.offset.saturating_sub(current.offset);
+            *sent += len;
             self.save_session(&next.location);
+            let advanced = next.offset > current.offset;
             *session = Some(next);
+            if !advanced {
+                // A 202 that does not move the offset is no progress: counted as a failure,
+                // so a registry that keeps dropping the bytes ends the upload.
+                return Err(Failure::Retryable {
+                    reason: format!(
+                        "the registry accepted bytes {}-{} but still reports {} bytes received",
+                        current.offset,
+                        current.offset + len - 1,
+                        current.offset
+                    ),
+                    retry_after: None,
+                });
+            }
             return Ok(false);
         }
         let response = self.put_final(&current.location, None)?;
-        finish_check(response)?;
+        self.finish_check(response)?;
         Ok(true)
     }
 
@@ -368,6 +385,38 @@ impl BlobUpload<'_> {
         })
     }
 
+    /// Checks the closing `PUT`'s answer: `201 Created`, and a `Docker-Content-Digest` (when
+    /// the registry sends one) that is the blob's own, so a registry that stored other bytes
+    /// fails the push even when nothing is verified afterwards.
+    fn finish_check(&self, response: Response) -> Result<(), Failure> {
+        let status = response.status();
+        let what = format!("finishing the upload of {}", self.name());
+        let response = check_response(&what, response)?;
+        if status != StatusCode::CREATED {
+            return Err(Failure::Fatal(super::client::unexpected(&what, response)));
+        }
+        let stored = response.headers().get(DOCKER_CONTENT_DIGEST).map(|value| {
+            value
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<Digest>().ok())
+        });
+        match stored {
+            None => Ok(()),
+            Some(Some(digest)) if digest == self.blob.digest => Ok(()),
+            Some(Some(digest)) => Err(Failure::Fatal(PushError::DigestMismatch {
+                what: format!("{what}: the registry stored other bytes"),
+                expected: Box::new(self.blob.digest),
+                actual: Box::new(digest),
+            })),
+            Some(None) => Err(Failure::Fatal(PushError::Protocol {
+                what,
+                url: response.url().to_string(),
+                message: "the `Docker-Content-Digest` header is not a sha256 digest".into(),
+            })),
+        }
+    }
+
     fn location_of(&self, response: &Response) -> Result<Url, PushError> {
         let location = response
             .headers()
@@ -421,18 +470,6 @@ impl BlobUpload<'_> {
             let _ = std::fs::remove_file(path);
         }
     }
-}
-
-fn finish_check(response: Response) -> Result<(), Failure> {
-    let status = response.status();
-    let response = check_response("finishing an upload", response)?;
-    if status != StatusCode::CREATED {
-        return Err(Failure::Fatal(super::client::unexpected(
-            "finishing an upload",
-            response,
-        )));
-    }
-    Ok(())
 }
 
 /// Counts the bytes a request body has read, for the progress ticker.

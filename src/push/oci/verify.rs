@@ -13,7 +13,7 @@ use super::{MAX_MANIFEST, get_manifest};
 use crate::digest::Digest;
 use crate::push::backend::Check;
 use crate::push::error::PushError;
-use crate::push::http::get_following_redirects;
+use crate::push::http::get_following_redirects_within;
 use crate::push::ollama_image::ImageBlob;
 use crate::push::progress::Progress;
 use crate::push::retry::{check_response, with_retries};
@@ -188,13 +188,12 @@ pub(super) fn config(
     let authorization = client.authorization();
     let headers = HeaderMap::new();
     let (response, redirected) = with_retries(client.retry(), progress, &what, |_| {
-        let (response, redirected) = get_following_redirects(
+        let (response, redirected) = get_following_redirects_within(
             client.http(),
-            Method::GET,
-            &url,
-            &headers,
+            (Method::GET, &url, &headers),
             authorization.as_ref(),
             &what,
+            client.settings().timeout,
         )?;
         Ok((check_response(&what, response)?, redirected))
     })?;

@@ -13,11 +13,12 @@ use super::error::OllamaApiError;
 use super::show_parameters;
 use super::text_check::{check, text_check};
 use crate::digest::Digest;
+use crate::http::HttpSettings;
 use crate::ollama::{DEFAULT_HOST, DEFAULT_NAMESPACE, ModelName, NameError};
 use crate::push::skeleton::{Outgoing, make_in_order, prune, send_side_by_side, transfer};
 use crate::push::{
     Action, Backend, BlobSource, Check, ItemKind, ItemOutcome, OllamaModel, Plan, PlanItem,
-    PushContext, PushError, PushReport, Release, RetryPolicy, StaleItem, VerifyReport,
+    PushContext, PushError, PushReport, Release, StaleItem, VerifyReport,
 };
 
 /// Where the ollama backend sends models, and whether it publishes them.
@@ -81,7 +82,7 @@ impl OllamaBackend {
     /// A backend for `target`; each call retries per the command's
     /// [`TransferOptions::retry`](crate::push::TransferOptions::retry).
     pub fn new(target: OllamaTarget) -> Result<Self, PushError> {
-        let client = OllamaClient::new(target.host.clone(), RetryPolicy::default())?;
+        let client = OllamaClient::new(target.host.clone(), HttpSettings::default())?;
         Ok(Self { target, client })
     }
 
@@ -92,7 +93,7 @@ impl OllamaBackend {
 
     /// The client with this command's retry policy.
     fn api(&self, ctx: &PushContext<'_>) -> OllamaClient {
-        self.client.with_retry(ctx.options.retry)
+        self.client.with_settings(ctx.options.http())
     }
 
     fn local_blobs(

@@ -12,10 +12,11 @@ use super::OllamaHost;
 use super::error::OllamaApiError;
 use super::ndjson::{StreamContext, read_stream};
 use crate::digest::Digest;
-use crate::push::http::{refuse_redirect, transfer_timeout};
+use crate::http::{HttpSettings, read_capped};
+use crate::push::http::refuse_redirect;
 use crate::push::upload_body::send_whole;
 use crate::push::{
-    BlobSource, Progress, PushError, RetryPolicy, check_response, check_send_error, with_retries,
+    BlobSource, Progress, PushError, check_response, check_send_error, with_retries,
 };
 
 /// The backend name used in errors.
@@ -110,7 +111,7 @@ struct VersionResponse {
 pub struct OllamaClient {
     host: OllamaHost,
     http: Client,
-    retry: RetryPolicy,
+    settings: HttpSettings,
 }
 
 fn wrap(err: OllamaApiError) -> PushError {
@@ -121,20 +122,21 @@ fn wrap(err: OllamaApiError) -> PushError {
 }
 
 impl OllamaClient {
-    /// The same client retrying per `retry` (the HTTP connection pool is shared).
-    pub fn with_retry(&self, retry: RetryPolicy) -> Self {
+    /// The same client with the time limits and retries of `settings` (the HTTP connection
+    /// pool is shared).
+    pub fn with_settings(&self, settings: HttpSettings) -> Self {
         Self {
-            retry,
+            settings,
             ..self.clone()
         }
     }
 
-    /// A client for the server at `host`, retrying per `retry`.
-    pub fn new(host: OllamaHost, retry: RetryPolicy) -> Result<Self, PushError> {
+    /// A client for the server at `host`, with the time limits and retries of `settings`.
+    pub fn new(host: OllamaHost, settings: HttpSettings) -> Result<Self, PushError> {
         Ok(Self {
             host,
-            http: crate::push::http::client()?,
-            retry,
+            http: crate::push::http::client_with(&settings)?,
+            settings,
         })
     }
 
@@ -151,7 +153,7 @@ impl OllamaClient {
         progress: &dyn Progress,
         build: impl Fn(&Client) -> Result<RequestBuilder, PushError>,
     ) -> Result<Response, PushError> {
-        with_retries(&self.retry, progress, what, |_| {
+        with_retries(&self.settings.retry, progress, what, |_| {
             let request = build(&self.http)?;
             let response = request
                 .send()
@@ -165,7 +167,9 @@ impl OllamaClient {
         let url = self.host.api("/api/version");
         let what = "asking the Ollama server for its version";
         let response = self.call(what, &url, progress, |http| {
-            Ok(http.get(url.clone()).timeout(transfer_timeout(0)))
+            Ok(http
+                .get(url.clone())
+                .timeout(self.settings.transfer_timeout(0)))
         })?;
         let body: VersionResponse = read_json(what, &url, response)?;
         ServerVersion::parse(&body.version).ok_or_else(|| PushError::Protocol {
@@ -183,11 +187,11 @@ impl OllamaClient {
     pub fn blob_exists(&self, digest: &Digest, progress: &dyn Progress) -> Result<bool, PushError> {
         let url = self.blob_url(digest);
         let what = format!("checking blob {digest}");
-        with_retries(&self.retry, progress, &what, |_| {
+        with_retries(&self.settings.retry, progress, &what, |_| {
             let response = self
                 .http
                 .head(url.clone())
-                .timeout(transfer_timeout(0))
+                .timeout(self.settings.transfer_timeout(0))
                 .send()
                 .map_err(|e| check_send_error(&what, url.as_str(), e))?;
             if response.status() == reqwest::StatusCode::NOT_FOUND {
@@ -211,12 +215,19 @@ impl OllamaClient {
         let url = self.blob_url(digest);
         let what = format!("uploading {name} ({digest})");
         let mut sent = 0u64;
-        with_retries(&self.retry, progress, &what, |attempt| {
+        with_retries(&self.settings.retry, progress, &what, |attempt| {
             if attempt > 1 && self.blob_exists(digest, progress)? {
                 return Ok(());
             }
             let request = self.http.post(url.clone());
-            send_whole(request, &url, source, (name, &what), progress, &mut sent)?;
+            send_whole(
+                request,
+                (&url, &self.settings),
+                source,
+                (name, &what),
+                progress,
+                &mut sent,
+            )?;
             Ok(())
         })?;
         Ok(sent)
@@ -270,7 +281,7 @@ impl OllamaClient {
             Ok(http
                 .post(url.clone())
                 .json(&body)
-                .timeout(transfer_timeout(0)))
+                .timeout(self.settings.transfer_timeout(0)))
         })?;
         Ok(())
     }
@@ -295,12 +306,12 @@ impl OllamaClient {
         let url = self.host.api("/api/show");
         let what = format!("reading `{model}` back");
         let body = json!({ "model": model });
-        let response = with_retries(&self.retry, progress, &what, |_| {
+        let response = with_retries(&self.settings.retry, progress, &what, |_| {
             let response = self
                 .http
                 .post(url.clone())
                 .json(&body)
-                .timeout(transfer_timeout(0))
+                .timeout(self.settings.transfer_timeout(0))
                 .send()
                 .map_err(|e| check_send_error(&what, url.as_str(), e))?;
             if response.status() == reqwest::StatusCode::NOT_FOUND {
@@ -319,7 +330,9 @@ impl OllamaClient {
         let url = self.host.api("/api/tags");
         let what = "listing the server's models";
         let response = self.call(what, &url, progress, |http| {
-            Ok(http.get(url.clone()).timeout(transfer_timeout(0)))
+            Ok(http
+                .get(url.clone())
+                .timeout(self.settings.transfer_timeout(0)))
         })?;
         let tags: TagsResponse = read_json(what, &url, response)?;
         Ok(tags.models)
@@ -330,12 +343,12 @@ impl OllamaClient {
         let url = self.host.api("/api/delete");
         let what = format!("deleting `{model}`");
         let body = json!({ "model": model });
-        with_retries(&self.retry, progress, &what, |_| {
+        with_retries(&self.settings.retry, progress, &what, |_| {
             let response = self
                 .http
                 .request(Method::DELETE, url.clone())
                 .json(&body)
-                .timeout(transfer_timeout(0))
+                .timeout(self.settings.transfer_timeout(0))
                 .send()
                 .map_err(|e| check_send_error(&what, url.as_str(), e))?;
             if response.status() == reqwest::StatusCode::NOT_FOUND {
@@ -353,16 +366,11 @@ fn read_json<T: serde::de::DeserializeOwned>(
     url: &Url,
     response: Response,
 ) -> Result<T, PushError> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    response
-        .take(16 << 20)
-        .read_to_end(&mut bytes)
-        .map_err(|e| PushError::Protocol {
-            what: what.to_string(),
-            url: url.to_string(),
-            message: format!("reading the answer failed: {e}"),
-        })?;
+    let bytes = read_capped(response, 16 << 20).map_err(|e| PushError::Protocol {
+        what: what.to_string(),
+        url: url.to_string(),
+        message: e.to_string(),
+    })?;
     serde_json::from_slice(&bytes).map_err(|e| PushError::Protocol {
         what: what.to_string(),
         url: url.to_string(),

@@ -9,16 +9,19 @@
 //! head and each `read` of the body (a per-read deadline, which is the idle timeout), while
 //! `RequestBuilder::timeout` bounds one request from connecting to the body's last byte.
 
-use std::io::Read;
 use std::ops::Range;
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
-use reqwest::header::{AUTHORIZATION, LOCATION, RANGE, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, HeaderValue, RANGE, RETRY_AFTER};
 use url::Url;
 
-use super::{HubError, HubSettings};
+use super::{HubEndpoint, HubError, HubSettings};
+use crate::http::{
+    BodyError, Failure, Followed, HttpSettings, RedirectError, RetryPolicy, follow_redirects,
+    is_retryable_status, read_capped, retry_after,
+};
 
 /// Limits on what one client does, so that every loop, allocation and wait is bounded.
 ///
@@ -70,7 +73,10 @@ impl Default for HubLimits {
     }
 }
 
-/// A client for one Hub endpoint with one (optional) token.
+/// The crate's one client of the Hub, for one endpoint with one (optional) token: reads
+/// (model info, tree listings, ranged header reads, downloads) within [`HubLimits`], and the
+/// writes of the huggingface backend (repository creation, preupload, LFS, commits; see
+/// [`crate::push::huggingface`]) within the [`HttpSettings`] of a push.
 ///
 /// Blocking: the command line reads a handful of headers, one after another, so a runtime
 /// would add nothing. `Debug` shows no token (see [`crate::secret::Secret`]).
@@ -79,6 +85,7 @@ pub struct HubClient {
     http: Client,
     settings: HubSettings,
     limits: HubLimits,
+    transfer: HttpSettings,
 }
 
 /// How long one request may keep the caller waiting.
@@ -98,28 +105,48 @@ pub(crate) struct Answer {
 }
 
 impl HubClient {
-    /// A client with the default [`HubLimits`].
+    /// A client within the settings' own [`HubSettings::limits`].
     pub fn new(settings: HubSettings) -> Result<Self, HubError> {
-        HubClient::with_limits(settings, HubLimits::default())
+        let limits = settings.limits.clone();
+        HubClient::with_limits(settings, limits)
     }
 
-    /// A client with explicit limits.
+    /// A client with explicit limits (the settings' own are not used).
     pub fn with_limits(settings: HubSettings, limits: HubLimits) -> Result<Self, HubError> {
-        let http = Client::builder()
-            // Redirects are followed in `get` so the token never leaves the Hub's origin.
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(limits.connect_timeout)
-            // Per wait, not per request (see the module doc): the idle timeout. Metadata
-            // requests add their whole-request timeout in `send_with_retries`.
-            .timeout(limits.idle_timeout)
-            .user_agent(crate::USER_AGENT)
-            .build()
+        // Per wait, not per request (see the module doc): the idle timeout. Metadata requests
+        // add their whole-request timeout in `send_with_retries`, uploads their own limits.
+        let http = crate::http::build_client(limits.connect_timeout, Some(limits.idle_timeout))
             .map_err(HubError::Client)?;
         Ok(HubClient {
             http,
             settings,
             limits,
+            transfer: HttpSettings::default(),
         })
+    }
+
+    /// The same client with the time limits and retries of `transfer` for writes (the HTTP
+    /// connection pool is shared).
+    pub fn with_transfer_settings(&self, transfer: HttpSettings) -> Self {
+        HubClient {
+            transfer,
+            ..self.clone()
+        }
+    }
+
+    /// The Hub.
+    pub fn endpoint(&self) -> &HubEndpoint {
+        &self.settings.endpoint
+    }
+
+    /// The HTTP client (no automatic redirects).
+    pub(crate) fn http(&self) -> &Client {
+        &self.http
+    }
+
+    /// The time limits and retries of writes.
+    pub(crate) fn transfer(&self) -> &HttpSettings {
+        &self.transfer
     }
 
     /// The settings this client was made with.
@@ -143,42 +170,34 @@ impl HubClient {
             })
     }
 
-    /// GET `url` (optionally a byte range), following redirects, and fail on any status that
-    /// is not a success. `wait` says how long the answer may take.
+    /// GET `url` (optionally a byte range), following redirects (the token only to the
+    /// Hub's own origin), and fail on any status that is not a success. `wait` says how long
+    /// the answer may take.
     pub(crate) fn get(
         &self,
         url: Url,
         range: Option<Range<u64>>,
         wait: Wait,
     ) -> Result<Answer, HubError> {
-        let mut current = url;
-        for _ in 0..=self.limits.max_redirects {
-            let response = self.send_with_retries(&current, range.clone(), wait)?;
-            if is_redirect(response.status()) {
-                let next = response
-                    .headers()
-                    .get(LOCATION)
-                    .and_then(|value| value.to_str().ok())
-                    .and_then(|location| current.join(location).ok())
-                    .filter(|next| matches!(next.scheme(), "http" | "https"))
-                    .ok_or_else(|| HubError::BadRedirect {
-                        url: current.to_string(),
-                    })?;
-                current = next;
-                continue;
+        let followed = follow_redirects(
+            &url,
+            self.settings.endpoint.base_url(),
+            self.limits.max_redirects,
+            |hop, credentials| self.send_with_retries(hop, range.clone(), wait, credentials),
+        );
+        match followed {
+            Ok(Followed { response, url, .. }) => {
+                if !response.status().is_success() {
+                    return Err(self.status_error(&url, &response));
+                }
+                Ok(Answer { url, response })
             }
-            if !response.status().is_success() {
-                return Err(self.status_error(&current, &response));
+            Err(RedirectError::Send(err)) => Err(err),
+            Err(RedirectError::BadLocation { url, .. }) => Err(HubError::BadRedirect { url }),
+            Err(RedirectError::TooMany { url, limit }) => {
+                Err(HubError::TooManyRedirects { url, limit })
             }
-            return Ok(Answer {
-                url: current,
-                response,
-            });
         }
-        Err(HubError::TooManyRedirects {
-            url: current.to_string(),
-            limit: self.limits.max_redirects,
-        })
     }
 
     /// Reads a JSON answer of at most [`HubLimits::max_json_bytes`].
@@ -187,21 +206,16 @@ impl HubClient {
         url: Url,
     ) -> Result<(T, Answer), HubError> {
         let mut answer = self.get(url, None, Wait::Whole)?;
-        let limit = self.limits.max_json_bytes;
-        let mut body = Vec::new();
-        (&mut answer.response)
-            .take(limit + 1)
-            .read_to_end(&mut body)
-            .map_err(|err| HubError::InvalidResponse {
-                url: answer.url.to_string(),
-                reason: self.read_failure(&err),
+        let body =
+            read_capped(&mut answer.response, self.limits.max_json_bytes).map_err(|err| {
+                HubError::InvalidResponse {
+                    url: answer.url.to_string(),
+                    reason: match &err {
+                        BodyError::Read(err) => self.read_failure(err),
+                        BodyError::TooLarge { .. } => err.to_string(),
+                    },
+                }
             })?;
-        if body.len() as u64 > limit {
-            return Err(HubError::InvalidResponse {
-                url: answer.url.to_string(),
-                reason: format!("the answer is larger than {limit} bytes"),
-            });
-        }
         let value = serde_json::from_slice(&body).map_err(|err| HubError::InvalidResponse {
             url: answer.url.to_string(),
             reason: err.to_string(),
@@ -227,49 +241,78 @@ impl HubClient {
         self.settings.token.is_some() && self.settings.endpoint.is_own_origin(url)
     }
 
+    /// The `Authorization` value for the token, if there is one.
+    pub(crate) fn bearer(&self) -> Result<Option<HeaderValue>, HubError> {
+        let Some(token) = &self.settings.token else {
+            return Ok(None);
+        };
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+            .map_err(|_| HubError::InvalidToken)?;
+        value.set_sensitive(true);
+        Ok(Some(value))
+    }
+
+    /// One GET of `url` (with the token when `credentials`), retried on network failures,
+    /// 429 and passing 5xx answers per [`HubLimits::retries`]; the last attempt's answer is
+    /// returned whatever its status, so it can be mapped to a typed error.
     fn send_with_retries(
         &self,
         url: &Url,
         range: Option<Range<u64>>,
         wait: Wait,
+        credentials: bool,
     ) -> Result<Response, HubError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let mut request = self.http.get(url.clone());
-            if wait == Wait::Whole {
-                request = request.timeout(self.limits.timeout);
-            }
-            if let Some(token) = self
-                .settings
-                .token
-                .as_ref()
-                .filter(|_| self.sends_token(url))
-            {
-                let mut value =
-                    reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-                        .map_err(|_| HubError::InvalidToken)?;
-                value.set_sensitive(true);
-                request = request.header(AUTHORIZATION, value);
-            }
-            if let Some(range) = &range {
-                request = request.header(RANGE, format!("bytes={}-{}", range.start, range.end - 1));
-            }
-            let retry_left = attempt <= self.limits.retries;
-            match request.send() {
-                Ok(response) if retry_left && is_transient(response.status()) => {}
-                Ok(response) => return Ok(response),
-                Err(err) if retry_left && (err.is_connect() || err.is_timeout()) => {}
-                Err(source) => {
-                    return Err(HubError::Network {
-                        url: url.to_string(),
-                        attempts: attempt,
-                        source,
-                    });
+        let policy = RetryPolicy {
+            max_attempts: self.limits.retries.saturating_add(1),
+            initial_delay: self.limits.retry_delay,
+            max_delay: RetryPolicy::default().max_delay,
+        };
+        let authorization = if credentials { self.bearer()? } else { None };
+        let sent = crate::http::run_with_retries(
+            &policy,
+            |_| {},
+            |attempt| {
+                let mut request = self.http.get(url.clone());
+                if wait == Wait::Whole {
+                    request = request.timeout(self.limits.timeout);
                 }
-            }
-            std::thread::sleep(self.limits.retry_delay * 2u32.saturating_pow(attempt - 1));
-        }
+                if let Some(value) = &authorization {
+                    request = request.header(AUTHORIZATION, value.clone());
+                }
+                if let Some(range) = &range {
+                    request =
+                        request.header(RANGE, format!("bytes={}-{}", range.start, range.end - 1));
+                }
+                match request.send() {
+                    Ok(response) if !attempt.last && is_retryable_status(response.status()) => {
+                        Err(Failure::Retryable {
+                            reason: format!("{url} answered {}", response.status()),
+                            retry_after: retry_after(response.headers()),
+                        })
+                    }
+                    Ok(response) => Ok(response),
+                    Err(err) if !attempt.last && (err.is_connect() || err.is_timeout()) => {
+                        Err(Failure::Retryable {
+                            reason: err.to_string(),
+                            retry_after: None,
+                        })
+                    }
+                    Err(source) => Err(Failure::Fatal(HubError::Network {
+                        url: url.to_string(),
+                        attempts: attempt.number,
+                        source,
+                    })),
+                }
+            },
+        );
+        sent.map_err(|stopped| {
+            // The last attempt returns its answer or a fatal error, so giving up cannot
+            // happen; should it, the reason is kept.
+            stopped.unwrap_or_else(|gave_up| HubError::InvalidResponse {
+                url: url.to_string(),
+                reason: gave_up.last,
+            })
+        })
     }
 
     /// Maps an unsuccessful answer to a variant, using the Hub's `X-Error-Code` first.
@@ -349,13 +392,4 @@ pub(crate) fn timed_out(err: &std::io::Error) -> bool {
             .get_ref()
             .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
             .is_some_and(reqwest::Error::is_timeout)
-}
-
-fn is_redirect(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
-}
-
-/// Answers worth another try: rate limiting and server-side failures.
-fn is_transient(status: StatusCode) -> bool {
-    status == StatusCode::TOO_MANY_REQUESTS || matches!(status.as_u16(), 500 | 502 | 503 | 504)
 }

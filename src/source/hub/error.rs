@@ -1,4 +1,5 @@
-//! What can go wrong talking to the Hub, one variant per situation a caller acts on.
+//! What can go wrong talking to the Hub, reading or writing, one variant per situation a
+//! caller acts on.
 
 use crate::gguf::HeaderError;
 
@@ -210,6 +211,39 @@ pub enum HubError {
     /// The HTTP client could not be set up (TLS initialisation).
     #[error("cannot set up the HTTP client")]
     Client(#[source] reqwest::Error),
+    /// The repository does not exist and creating it was not asked for (a push).
+    #[error(
+        "the Hub repository `{repo}` does not exist on {endpoint}; create it or pass the option to create it"
+    )]
+    Missing {
+        /// The repository.
+        repo: String,
+        /// The Hub.
+        endpoint: String,
+    },
+    /// The LFS batch refused one object (a push).
+    #[error("the Hub's LFS batch refused {path} ({oid}): {code} {message}")]
+    LfsObject {
+        /// The file.
+        path: String,
+        /// Its sha256.
+        oid: String,
+        /// The object's error code.
+        code: i64,
+        /// The object's error message.
+        message: String,
+    },
+    /// A multipart action whose header is not what the protocol says (a push).
+    #[error("the Hub's multipart upload of {path} is malformed: {reason}")]
+    BadMultipart {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The existing or generated card has broken markers (a push).
+    #[error("cannot update the generated section of README.md: {0}")]
+    Card(String),
 }
 
 impl HubError {

@@ -5,6 +5,7 @@ use url::Url;
 
 use super::{HubClient, HubError};
 use crate::digest::Digest;
+use crate::http::next_link;
 use crate::source::{RepoId, Revision};
 
 /// One file in a repository, as the Hub lists it.
@@ -136,20 +137,9 @@ impl HubClient {
                     sha256,
                 });
             }
-            let next = answer
-                .response
-                .headers()
-                .get_all(reqwest::header::LINK)
-                .iter()
-                .filter_map(|value| value.to_str().ok())
-                .find_map(next_link);
+            let next = next_link(answer.response.headers(), &answer.url);
             match next {
-                Some(next) => {
-                    url = answer.url.join(&next).map_err(|source| HubError::Url {
-                        input: next.clone(),
-                        source,
-                    })?;
-                }
+                Some(next) => url = next,
                 None => return Ok(files),
             }
         }
@@ -168,42 +158,4 @@ fn parse_oid(oid: &str, url: &Url) -> Result<Digest, HubError> {
         url: url.to_string(),
         reason: format!("the LFS sha256 `{oid}` is not 64 hex digits"),
     })
-}
-
-/// The target of the `rel="next"` entry in a `Link` header (RFC 8288), if any.
-fn next_link(header: &str) -> Option<String> {
-    header.split(',').find_map(|link| {
-        let (target, params) = link.trim().split_once(';')?;
-        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
-        params
-            .split(';')
-            .filter_map(|param| param.trim().split_once('='))
-            .any(|(key, value)| {
-                key.trim().eq_ignore_ascii_case("rel")
-                    && value
-                        .trim()
-                        .trim_matches('"')
-                        .split_whitespace()
-                        .any(|rel| rel.eq_ignore_ascii_case("next"))
-            })
-            .then(|| target.to_owned())
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::next_link;
-
-    #[test]
-    fn link_header() {
-        assert_eq!(
-            next_link(r#"<https://h/api/x?cursor=abc>; rel="next""#).as_deref(),
-            Some("https://h/api/x?cursor=abc")
-        );
-        assert_eq!(
-            next_link(r#"<https://h/p>; rel="prev", <https://h/n>; rel=next"#).as_deref(),
-            Some("https://h/n")
-        );
-        assert_eq!(next_link(r#"<https://h/p>; rel="prev""#), None);
-    }
 }

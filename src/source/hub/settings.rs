@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use super::HubEndpoint;
+use super::{HubEndpoint, HubLimits};
 use crate::secret::Secret;
 use crate::source::SourceError;
 
@@ -21,6 +21,9 @@ pub struct HubSettings {
     /// Where the token came from (a variable name or the token file's path), so a rejected
     /// token can be traced.
     pub token_source: Option<String>,
+    /// The time limits and retries of a client made with [`HubClient::new`](super::HubClient::new)
+    /// (the command line's `--timeout` and `--retries`). By default, [`HubLimits::default`].
+    pub limits: HubLimits,
 }
 
 impl HubSettings {
@@ -44,6 +47,7 @@ impl HubSettings {
                     endpoint,
                     token: Some(token),
                     token_source: Some(name.to_owned()),
+                    ..HubSettings::default()
                 });
             }
         }
@@ -62,6 +66,7 @@ impl HubSettings {
             endpoint,
             token_source: token.as_ref().map(|_| path.display().to_string()),
             token,
+            ..HubSettings::default()
         })
     }
 }
