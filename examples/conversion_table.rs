@@ -96,6 +96,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         report.tools.conversations
                     );
                 }
+                for (part_name, part) in [("plain", &report.plain), ("tools", &report.tools)] {
+                    if part.rests_on_one_conversation() {
+                        if !reason.is_empty() {
+                            reason.push_str("; ");
+                        }
+                        let _ = write!(
+                            reason,
+                            "{part_name}: the claim rests on one conversation only (the template refused {} others)",
+                            part.skipped.len()
+                        );
+                    }
+                }
                 for item in &conversion.unsupported {
                     if !reason.is_empty() {
                         reason.push_str("; ");

@@ -111,8 +111,10 @@ fn verified_rate_on_the_plain_suite_meets_the_target() {
 
 /// Templates that mention `tools` whose converted template renders every tool conversation of
 /// the suite the same (up to JSON formatting, and argument order for arguments written key
-/// by key) at the time of writing; the rate must not drop.
-const TOOLS_EQUIVALENT_FLOOR: usize = 27;
+/// by key) at the time of writing; the rate must not drop. It was 27 before the suite gained
+/// `parallel_tool_calls` (issue #14 item 24): the nine templates that write arguments key by
+/// key now show the reordering, and Kimi-K2 its call numbering, so they lost the claim.
+const TOOLS_EQUIVALENT_FLOOR: usize = 17;
 
 #[test]
 fn tools_rate_meets_the_floor() {

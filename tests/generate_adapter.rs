@@ -319,6 +319,7 @@ fn init_check_all_and_push_carry_the_adapter() {
         "{}",
         String::from_utf8_lossy(&init.stderr)
     );
+    support::fill_placeholders(&dir.path().join("ruvltra.toml"));
     assert_ok(&run_bin(dir.path(), &["check", "ruvltra.toml"]), "check");
     let explain = run_bin(dir.path(), &["explain"]);
     assert_ok(&explain, "explain");
@@ -399,7 +400,7 @@ fn init_check_all_and_push_carry_the_adapter() {
         &["push", "--to", "bundle", "--dir", store.to_str().unwrap()],
     );
     assert_ok(&push, "push --to bundle");
-    let tags = store.join("manifests/registry.ollama.ai/YOUR-HUB-USER/ruvltra-small");
+    let tags = store.join("manifests/registry.ollama.ai/ruv/ruvltra-small");
     let mut seen = 0;
     for entry in std::fs::read_dir(&tags).unwrap() {
         let manifest: Value =

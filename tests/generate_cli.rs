@@ -280,6 +280,7 @@ fn init_writes_a_manifest_that_checks_and_never_overwrites() {
         "{text}"
     );
     assert!(text.contains("local = \"fixtures\""), "{text}");
+    support::fill_placeholders(&dir.path().join("ruvltra.toml"));
     let check = run_in(dir.path(), &["check", "ruvltra.toml"]);
     assert!(
         check.status.success(),

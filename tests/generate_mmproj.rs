@@ -529,6 +529,7 @@ fn init_pairs_the_projector_and_every_output_names_it() {
         5,
         "{text}"
     );
+    support::fill_placeholders(&dir.path().join("ruvltra.toml"));
     assert_ok(&run_bin(dir.path(), &["check", "ruvltra.toml"]), "check");
     assert_ok(&run_bin(dir.path(), &["all"]), "all");
 
@@ -612,6 +613,7 @@ fn init_from_the_hub_names_the_projector_by_its_repository_path() {
     assert_eq!(manifest.models.len(), 1);
     assert_eq!(manifest.models[0].projector.as_deref(), Some(PROJECTOR));
     assert_eq!(manifest.models[0].variants.len(), 2);
+    support::fill_placeholders(&dir.path().join("ruvltra.toml"));
     assert_ok(&run(&["check", "ruvltra.toml"]), "check");
     assert_ok(&run(&["all", "--from", "hub"]), "all");
     let presets = std::fs::read_to_string(dir.path().join("dist/llamacpp/presets.ini")).unwrap();

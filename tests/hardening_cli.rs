@@ -290,3 +290,27 @@ fn jinja_memory_is_bounded_under_a_one_gib_cap() {
         assert!(err.contains("chat template stopped"), "{what}: {err}");
     }
 }
+
+/// Item 24: Kimi-K2 numbers parallel calls (`functions.get_current_time:1`), which the
+/// conversion wrote as the literal `:0`; the suite's parallel-calls conversation shows it, so
+/// `template convert` no longer claims its tools equivalent. A claim that rests on one
+/// conversation (Gemma 2 refuses every tool conversation but the offer) says so.
+#[test]
+fn tool_claims_rest_on_conversations_that_can_see_the_difference() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = support::corpus_dir().join("chat-templates");
+    let kimi = corpus.join("moonshotai-Kimi-K2.jinja");
+    let (code, out, err) = run_str(dir.path(), &["template", "convert", kimi.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("tools: NOT verified"), "{out}");
+    assert!(out.contains("mismatch in `parallel_tool_calls`"), "{out}");
+    assert!(!out.contains("tools: equivalent"), "{out}");
+
+    let gemma = corpus.join("google-gemma-2-2b-it.jinja");
+    let (code, out, err) = run_str(
+        dir.path(),
+        &["template", "convert", gemma.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("this rests on one conversation only"), "{out}");
+}

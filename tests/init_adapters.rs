@@ -94,6 +94,7 @@ fn assert_ok(out: &Output, what: &str) {
 fn init_check_resolve(dir: &Path) -> (String, Manifest, String) {
     let init = run_bin(dir, &["init", "models"]);
     assert_ok(&init, "init");
+    support::fill_placeholders(&dir.join("ruvltra.toml"));
     let text = std::fs::read_to_string(dir.join("ruvltra.toml")).unwrap();
     assert_ok(&run_bin(dir, &["check", "ruvltra.toml"]), "check");
     assert_ok(&run_bin(dir, &["explain"]), &format!("explain\n{text}"));

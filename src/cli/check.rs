@@ -145,6 +145,12 @@ fn check_preset_file(path: &Path, content: &[u8]) -> u8 {
 
 fn check_manifest(path: &Path) -> anyhow::Result<u8> {
     match Manifest::load(path) {
+        Ok(manifest) if !manifest.placeholders.is_empty() => {
+            for placeholder in &manifest.placeholders {
+                println!("{placeholder}");
+            }
+            Ok(EXIT_FAILED)
+        }
         Ok(manifest) => {
             eprintln!(
                 "`{}`: a valid manifest ({} models, {} variants)",

@@ -70,6 +70,9 @@ pub fn run(args: &GenerateArgs, targets: &[Target]) -> anyhow::Result<u8> {
     tree.write_atomically(&args.out)
         .with_context(|| format!("nothing under `{}` was changed", args.out.display()))?;
     report(&resolved, &tree, &args.out, args.send.quiet);
+    for placeholder in placeholders(&resolved) {
+        eprintln!("warning: {placeholder}");
+    }
     if !args.push {
         return Ok(EXIT_OK);
     }
@@ -88,6 +91,14 @@ pub fn push(
     hub_preset: bool,
     send: &SendArgs,
 ) -> anyhow::Result<u8> {
+    let placeholders = placeholders(resolved);
+    if !placeholders.is_empty() {
+        let lines: Vec<String> = placeholders.iter().map(ToString::to_string).collect();
+        bail!(
+            "nothing was pushed: the manifest still has `init`'s placeholders; edit these lines first:\n{}",
+            lines.join("\n")
+        );
+    }
     let registry_settings = settings::registries(send);
     let options = send.push_options(settings::cache_dir());
     let progress = progress(send);
@@ -100,6 +111,14 @@ pub fn push(
     let summary = pipeline.push(resolved, tree, registries, hub_preset)?;
     print_summary(&summary, send);
     Ok(exit_code(&summary))
+}
+
+/// The placeholders `init` left in the manifest `resolved` was read from (none when it cannot
+/// be read again: resolution already reported on it).
+fn placeholders(resolved: &Resolved) -> Vec<crate::manifest::ManifestError> {
+    crate::manifest::Manifest::load(Path::new(&resolved.manifest))
+        .map(|m| m.placeholders)
+        .unwrap_or_default()
 }
 
 /// Says what was written (on stderr, so `--json` keeps stdout for JSON lines; not with

@@ -104,6 +104,17 @@ pub enum ManifestErrorKind {
         /// Every defined name.
         defined: Vec<String>,
     },
+    /// A value `init` wrote for the publisher to replace (`TODO`, `YOUR-HUB-USER`): `check`
+    /// and every push refuse it, the generators only warn.
+    #[error("`{key}` is still the placeholder `{value}` that `init` wrote: {hint}")]
+    Placeholder {
+        /// The dotted key.
+        key: String,
+        /// The value as written.
+        value: String,
+        /// What to write instead.
+        hint: String,
+    },
     /// Two entries that must differ are the same.
     #[error("`{key}`: `{value}` is already used by `{first}`")]
     Duplicate {

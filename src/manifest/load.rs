@@ -115,7 +115,10 @@ impl Manifest {
         }
         let manifest = reader.manifest(&root, path);
         match manifest {
-            Some(manifest) if reader.errors.is_empty() => Ok(manifest),
+            Some(mut manifest) if reader.errors.is_empty() => {
+                manifest.placeholders = std::mem::take(&mut reader.placeholders);
+                Ok(manifest)
+            }
             _ => Err(reader.finish()),
         }
     }
@@ -201,6 +204,7 @@ impl Reader<'_> {
             card: card?,
             llamacpp: llamacpp?,
             oci: oci?,
+            placeholders: Vec::new(),
         };
         self.cross_checks(&manifest, root);
         Some(manifest)
@@ -221,6 +225,14 @@ impl Reader<'_> {
             "the Hub user or organisation",
             "family.publisher",
         );
+        if let (Some(p), Some(v)) = (&publisher, t.table.get("publisher")) {
+            self.placeholder(
+                v.span(),
+                "family.publisher",
+                p,
+                "your Hub user or organisation",
+            );
+        }
         let license = self
             .required(t, "license", "a Hub license id such as `\"apache-2.0\"`, or `{ name = \"...\", link = \"...\" }`")
             .and_then(|v| self.license(v));
@@ -228,8 +240,8 @@ impl Reader<'_> {
             let s = r.string(v, k)?;
             r.repo_id(v, k, &s).then_some(s)
         });
-        let languages = self.optional(t, "languages", Self::strings);
-        let tags = self.optional(t, "tags", Self::strings);
+        let languages = self.optional(t, "languages", Self::languages);
+        let tags = self.optional(t, "tags", Self::tags);
         // Resolved against the models once they are read.
         let default_model = self
             .optional(t, "default_model", Self::non_empty_string)
@@ -248,9 +260,23 @@ impl Reader<'_> {
 
     fn license(&mut self, value: &Value<'_>) -> Option<License> {
         match value.get_ref() {
-            DeValue::String(_) => self
-                .non_empty_string(value, "family.license")
-                .map(License::Id),
+            DeValue::String(_) => {
+                let id = self.non_empty_string(value, "family.license")?;
+                if super::starter::is_placeholder(&id) {
+                    self.placeholder(value.span(), "family.license", &id, "a Hub license id such as `\"apache-2.0\"`, or `{ name = \"...\", link = \"https://...\" }`");
+                } else if !super::hub_license::is_hub_license(&id) {
+                    self.invalid(
+                        value.span(),
+                        "family.license",
+                        format!(
+                            "`{id}` is not a Hub license id{}; for a license the Hub does not list write `{{ name = \"...\", link = \"https://...\" }}`",
+                            super::error::did_you_mean(super::hub_license::suggest_hub_license(&id))
+                        ),
+                    );
+                    return None;
+                }
+                Some(License::Id(id))
+            }
             DeValue::Table(table) => {
                 let t = TableRef {
                     table,
@@ -316,6 +342,12 @@ impl Reader<'_> {
             .required(t, "repo", "e.g. `repo = \"ruv/ruvltra\"`")
             .and_then(|v| {
                 let s = self.string(v, "hub.repo")?;
+                self.placeholder(
+                    v.span(),
+                    "hub.repo",
+                    &s,
+                    "the Hub repository `owner/name` the GGUF files are published in",
+                );
                 self.repo_id(v, "hub.repo", &s).then_some(s)
             });
         let revision = self
@@ -410,6 +442,10 @@ impl Reader<'_> {
             if param == Parameter::Stop {
                 settings.stop = self.claim(value, &dotted_key, |r, v, k| {
                     let stops = r.strings(v, k)?;
+                    if stops.is_empty() {
+                        r.invalid(v.span(), k, "an empty list removes every stop token, so the model never stops: leave `stop` out to keep the template's own");
+                        return None;
+                    }
                     match stops.iter().find(|s| s.is_empty()) {
                         Some(_) => {
                             r.invalid(v.span(), k, "a stop sequence must not be empty");
@@ -719,6 +755,42 @@ impl Reader<'_> {
         Some(s)
     }
 
+    /// `family.languages`: ISO 639-1, 639-2 or 639-3 codes (`en`, `fra`), as the Hub's
+    /// `language:` and ModelScope want them, optionally with a region (`zh-hans`).
+    fn languages(&mut self, v: &Value<'_>, k: &str) -> Option<Vec<String>> {
+        let languages = self.strings(v, k)?;
+        let code_ok = |code: &str| {
+            let mut parts = code.split('-');
+            let language = parts.next().unwrap_or_default();
+            (2..=3).contains(&language.len())
+                && language.chars().all(|c| c.is_ascii_lowercase())
+                && parts.all(|p| {
+                    (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric())
+                })
+        };
+        match languages.iter().find(|l| !code_ok(l)) {
+            Some(bad) => {
+                self.invalid(
+                    v.span(),
+                    k,
+                    format!("`{bad}` is not an ISO 639 language code: write two or three lower-case letters, e.g. `en` for English, `zh` for Chinese, `fra` for French"),
+                );
+                None
+            }
+            None => Some(languages),
+        }
+    }
+
+    /// `family.tags`: non-empty strings (the Hub and ModelScope refuse an empty tag).
+    fn tags(&mut self, v: &Value<'_>, k: &str) -> Option<Vec<String>> {
+        let tags = self.strings(v, k)?;
+        if tags.iter().any(|t| t.trim().is_empty()) {
+            self.invalid(v.span(), k, "a tag must not be empty");
+            return None;
+        }
+        Some(tags)
+    }
+
     fn size_label(&mut self, value: &Value<'_>, key: &str) -> Option<String> {
         let s = self.non_empty_string(value, key)?;
         let lower = s.to_ascii_lowercase();
@@ -742,7 +814,11 @@ impl Reader<'_> {
 
     fn ollama(&mut self, t: TableRef<'_, '_>) -> (Option<String>, Option<String>, TagScheme) {
         self.only_keys(t, &["namespace", "basename", "tag_scheme"]);
-        let namespace = self.optional(t, "namespace", Self::non_empty_string);
+        let namespace = self.optional(t, "namespace", |r, v, k| {
+            let s = r.non_empty_string(v, k)?;
+            r.placeholder(v.span(), k, &s, "your Ollama user or organisation");
+            Some(s)
+        });
         let basename = self.optional(t, "basename", Self::non_empty_string);
         let tag_scheme = self
             .optional(t, "tag_scheme", |r, v, k| {
@@ -774,6 +850,14 @@ impl Reader<'_> {
             "the ModelScope user or organisation",
             "modelscope.owner",
         );
+        if let (Some(o), Some(v)) = (&owner, t.table.get("owner")) {
+            self.placeholder(
+                v.span(),
+                "modelscope.owner",
+                o,
+                "your ModelScope user or organisation",
+            );
+        }
         let visibility = self
             .optional(t, "visibility", |r, v, k| {
                 let s = r.string(v, k)?;

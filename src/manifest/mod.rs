@@ -47,6 +47,7 @@
 //! ```
 
 mod error;
+mod hub_license;
 mod load;
 mod provenance;
 mod reader;

@@ -59,6 +59,9 @@ pub(super) struct Reader<'t> {
     lines: LineIndex<'t>,
     path: String,
     pub(super) errors: Vec<ManifestError>,
+    /// Values `init` left for the publisher to fill in (not errors: see
+    /// [`ManifestErrorKind::Placeholder`]).
+    pub(super) placeholders: Vec<ManifestError>,
 }
 
 impl<'t> Reader<'t> {
@@ -67,6 +70,7 @@ impl<'t> Reader<'t> {
             lines: LineIndex::new(text),
             path: path.display().to_string(),
             errors: Vec::new(),
+            placeholders: Vec::new(),
         }
     }
 
@@ -85,6 +89,23 @@ impl<'t> Reader<'t> {
             path: self.path.clone(),
             location,
             kind,
+        });
+    }
+
+    /// Records `value` of `key` as a placeholder when it is one of `init`'s.
+    pub(super) fn placeholder(&mut self, span: Range<usize>, key: &str, value: &str, hint: &str) {
+        if !super::starter::is_placeholder(value) {
+            return;
+        }
+        let location = self.at(&span);
+        self.placeholders.push(ManifestError {
+            path: self.path.clone(),
+            location,
+            kind: ManifestErrorKind::Placeholder {
+                key: key.to_owned(),
+                value: value.to_owned(),
+                hint: hint.to_owned(),
+            },
         });
     }
 

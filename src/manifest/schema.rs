@@ -50,6 +50,9 @@ pub struct Manifest {
     /// `[oci]`: which artifact formats `push --to oci` writes, and the registry the card's
     /// pull commands name.
     pub oci: OciSettings,
+    /// Values `init` wrote for the publisher to replace, each with its line: `check` and
+    /// every push refuse them, the generators warn.
+    pub placeholders: Vec<super::ManifestError>,
 }
 
 /// `[family]`.

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::RenderContext;
 use super::error::RenderError;
+use super::llamacpp::catalog::{file_names_quant, quant_is_ambiguous};
 use super::ollama::FromStyle;
 use super::output::OutputTree;
 use crate::manifest::{OllamaChat, ResolvedModel, ResolvedVariant};
@@ -113,7 +114,13 @@ pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderEr
             kv_contexts => KV_CONTEXTS,
             benchmarks => benchmarks,
             lost_roles => lost_roles,
-            ambiguous => resolved.variants().any(|(_, a)| resolved.variants().filter(|(_, b)| b.quant.value == a.quant.value).count() > 1),
+            ambiguous => if resolved.variants().any(|(_, v)| quant_is_ambiguous(resolved, v)) {
+                Some("shared")
+            } else if resolved.variants().any(|(_, v)| !file_names_quant(v)) {
+                Some("unnamed")
+            } else {
+                None
+            },
             root_model => root.map(|(m, v)| json!({"model": m.key, "variant": v.key, "file": v.file, "names": v.ollama_names})),
             own_modelfile => own_modelfile,
             prompt_builders => prompt_builders,

@@ -75,6 +75,45 @@ fn weather_tool() -> Tool {
     }
 }
 
+/// The clock tool the parallel-calls conversation offers beside the weather tool.
+fn time_tool() -> Tool {
+    Tool {
+        kind: "function".into(),
+        function: ToolFunction {
+            name: "get_current_time".into(),
+            description: "Get the current time in a time zone".into(),
+            parameters: json!({
+                "type": "object",
+                "properties": {
+                    "timezone": {"type": "string", "description": "An IANA time zone"},
+                    "format": {"type": "string", "enum": ["12h", "24h"]}
+                },
+                "required": ["timezone"]
+            }),
+        },
+    }
+}
+
+/// The id of the second call of the parallel-calls conversation.
+pub const SECOND_CALL_ID: &str = "call00002";
+
+/// A call to the clock tool, second in its turn, with its arguments in an order that is not
+/// sorted (`timezone` before `format`): a template that writes them one by one in the
+/// caller's order and one that sorts them render differently.
+fn time_call() -> ToolCall {
+    let mut arguments = serde_json::Map::new();
+    arguments.insert("timezone".into(), json!("Europe/Paris"));
+    arguments.insert("format".into(), json!("24h"));
+    ToolCall {
+        id: Some(SECOND_CALL_ID.into()),
+        function: ToolCallFunction {
+            index: Some(1),
+            name: "get_current_time".into(),
+            arguments,
+        },
+    }
+}
+
 /// The id of the suite's tool call and of the result that answers it: nine letters and
 /// digits, the only form Mistral's templates accept (they refuse `call_1`), and an ordinary
 /// id to every other template.
@@ -232,6 +271,34 @@ pub fn conversations() -> Vec<Conversation> {
             },
         ],
     ));
+    // Two calls to different functions in one turn, each answered: a template that numbers
+    // calls (`functions.get_current_time:1`) or pairs results with calls by position shows
+    // whether the conversion kept the loop index.
+    suite.push(Conversation {
+        name: "parallel_tool_calls",
+        kind: SuiteKind::Tools,
+        request: ChatRequest {
+            messages: vec![
+                msg("user", "What is the weather and the time in Paris?"),
+                Message {
+                    tool_calls: vec![weather_call(), time_call()],
+                    ..msg("assistant", "")
+                },
+                Message {
+                    tool_name: Some("get_weather".into()),
+                    tool_call_id: Some(CALL_ID.into()),
+                    ..msg("tool", "{\"temperature\": 18, \"unit\": \"celsius\"}")
+                },
+                Message {
+                    tool_name: Some("get_current_time".into()),
+                    tool_call_id: Some(SECOND_CALL_ID.into()),
+                    ..msg("tool", "{\"time\": \"14:05\"}")
+                },
+            ],
+            tools: vec![weather_tool(), time_tool()],
+            think: Some(Think::Enabled(false)),
+        },
+    });
     let thinking = |name, messages| Conversation {
         name,
         kind: SuiteKind::Thinking,

@@ -72,3 +72,14 @@ pub fn fixture_family() -> tempfile::TempDir {
     }
     dir
 }
+
+/// Fills in the placeholders `init` writes (`YOUR-HUB-USER`, `license = "TODO"`) the way a
+/// publisher would, so a test can go on from `init` to `check`, `all` and pushes (which
+/// refuse placeholders).
+pub fn fill_placeholders(manifest: &std::path::Path) {
+    let text = std::fs::read_to_string(manifest).unwrap();
+    let filled = text
+        .replace("YOUR-HUB-USER", "ruv")
+        .replace("license = \"TODO\"", "license = \"apache-2.0\"");
+    std::fs::write(manifest, filled).unwrap();
+}

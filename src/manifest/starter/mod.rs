@@ -286,7 +286,7 @@ fn starter(
     let family = slug(&family);
     let publisher = repo
         .and_then(|r| r.split('/').next())
-        .unwrap_or("YOUR-HUB-USER")
+        .unwrap_or(PLACEHOLDER_USER)
         .to_owned();
     let repo = repo
         .map(str::to_owned)
@@ -294,7 +294,7 @@ fn starter(
     let license = files
         .iter()
         .find_map(|f| f.license.clone())
-        .unwrap_or_else(|| "apache-2.0".into());
+        .unwrap_or_else(|| PLACEHOLDER_LICENSE.into());
     let mut models: Vec<(String, Vec<&FoundFile>)> = Vec::new();
     for &f in &files {
         let key = f.model_key(&family);
@@ -350,12 +350,28 @@ fn starter(
         "description = {}",
         q(&format!("The {family} models in GGUF format."))
     );
+    if publisher == PLACEHOLDER_USER {
+        let _ = writeln!(
+            out,
+            "# TODO: your Hub user or organisation (also in [hub] repo and [ollama] namespace)."
+        );
+    }
     let _ = writeln!(out, "publisher = {}", q(&publisher));
     let _ = writeln!(
         out,
         "# TODO: the Hub id of the model these are quantized from."
     );
     let _ = writeln!(out, "# base_model = \"owner/model\"");
+    if license == PLACEHOLDER_LICENSE {
+        let _ = writeln!(
+            out,
+            "# TODO: no GGUF header names a license: a Hub license id such as \"apache-2.0\","
+        );
+        let _ = writeln!(
+            out,
+            "# or {{ name = \"...\", link = \"https://...\" }}. `check` and `push` refuse TODO."
+        );
+    }
     let _ = writeln!(out, "license = {}", q(&license));
     let _ = writeln!(out, "languages = [\"en\"]");
     let _ = writeln!(out, "tags = []");
@@ -457,6 +473,19 @@ fn toml_key(s: &str) -> String {
     } else {
         toml_string(s)
     }
+}
+
+/// The publisher `init` writes when it cannot tell it (no Hub repository given): `check` and
+/// every push refuse it until it is replaced.
+pub const PLACEHOLDER_USER: &str = "YOUR-HUB-USER";
+
+/// The license `init` writes when no header names one: a placeholder, never a guess.
+pub const PLACEHOLDER_LICENSE: &str = "TODO";
+
+/// Whether a manifest value is one of `init`'s placeholders (it is, or contains,
+/// [`PLACEHOLDER_USER`], or it is [`PLACEHOLDER_LICENSE`]).
+pub fn is_placeholder(value: &str) -> bool {
+    value.contains(PLACEHOLDER_USER) || value.trim() == PLACEHOLDER_LICENSE
 }
 
 /// The GGUF files of one source, each detected from its header: what a starter manifest is

@@ -11,7 +11,7 @@ use crate::manifest::{Resolved, ResolvedModel, ResolvedVariant};
 /// names one file of the repository, else `-hf repo -hff FILE`.
 pub fn commands(resolved: &Resolved, variant: &ResolvedVariant, ambiguous: bool) -> Vec<String> {
     let repo = &resolved.hub.repo;
-    let source = if ambiguous {
+    let source = if ambiguous || !file_names_quant(variant) {
         format!("-hf {repo} -hff {}", variant.file)
     } else {
         format!("-hf {repo}:{}", variant.quant.value)
@@ -48,6 +48,16 @@ pub fn jinja_file_name_for(variant: &ResolvedVariant) -> String {
         "chat-template-{}.jinja",
         &variant.chat.jinja_sha256[..12.min(variant.chat.jinja_sha256.len())]
     )
+}
+
+/// Whether the variant's file name contains its quant (case-insensitively), which is how
+/// `-hf repo:QUANT` finds a file: a quant forced in the manifest onto a file named otherwise
+/// needs `-hff FILE`.
+pub fn file_names_quant(variant: &ResolvedVariant) -> bool {
+    variant
+        .file
+        .to_ascii_lowercase()
+        .contains(&variant.quant.value.to_ascii_lowercase())
 }
 
 /// Whether more than one selected file shares this variant's quant (so `-hf repo:QUANT`

@@ -169,6 +169,22 @@ pub fn convert(input: &ConvertInput<'_>) -> Result<Conversion, ConvertError> {
             report.tools.json_equivalent.join(", ")
         ));
     }
+    for (name, part) in [
+        ("plain", &report.plain),
+        ("tools", &report.tools),
+        ("thinking", &report.thinking),
+    ] {
+        if part.rests_on_one_conversation() {
+            notes.push(format!(
+                "{name}: the claim rests on one conversation only; the template refused the others ({})",
+                part.skipped
+                    .iter()
+                    .map(|s| s.conversation.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
     let unsupported = unsupported(input.jinja, &structure, &report);
     let tool_call_tag = structure.tools.map(|_| {
         emit::model_written_prefix(&structure).map_or_else(|| "{".to_owned(), |(tag, _)| tag)

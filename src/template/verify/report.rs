@@ -20,8 +20,9 @@ pub enum Verdict {
     /// As [`Verdict::JsonEquivalent`] (or byte for byte), for a template that writes tool-call
     /// arguments one by one: Ollama's Go template visits them in sorted key order while Jinja
     /// keeps the caller's, so a caller whose argument keys are not sorted sees them
-    /// reordered. The suite's keys are sorted, so it cannot show the difference; the
-    /// converter sets this verdict, the verifier never does.
+    /// reordered. The suite's `parallel_tool_calls` has unsorted keys and shows that as a
+    /// mismatch; only when the Jinja template refuses that conversation can the rest match,
+    /// and then the converter sets this verdict (the verifier never does).
     ArgumentOrder,
     /// Some conversation renders differently, or none was compared.
     #[default]
@@ -151,6 +152,12 @@ impl SuiteReport {
         )
     }
 
+    /// Whether the part is claimed equivalent on a single compared conversation (the
+    /// template refused the others, which do not count): such a claim says so.
+    pub fn rests_on_one_conversation(&self) -> bool {
+        self.equivalent() && self.conversations == 1
+    }
+
     /// Sets `verified` and `verdict` from the conversations compared.
     pub(super) fn conclude(&mut self) {
         let matched = self.conversations > 0 && self.mismatches.is_empty();
@@ -204,6 +211,12 @@ impl fmt::Display for VerifyReport {
                     format!(", {} skipped", part.skipped.len())
                 }
             )?;
+            if part.rests_on_one_conversation() {
+                writeln!(
+                    f,
+                    "  this rests on one conversation only: the template refused the others"
+                )?;
+            }
             for skipped in &part.skipped {
                 writeln!(
                     f,
