@@ -116,3 +116,80 @@ fn unknown_and_missing_files_fail() {
         "{output:?}"
     );
 }
+
+/// `tests/data/typed.toml` with the fixtures it names, the role of the message saying
+/// `content` replaced by `role`; returns the folder, the manifest's path and the `line:col` of
+/// the bad role's value.
+fn family_with_role(content: &str, role: &str) -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(support::root().join("tests/data/typed.toml")).unwrap();
+    let mut at = None;
+    let lines: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let said = format!(", content = \"{content}\"");
+            match (line.find("role = \""), line.find(&said)) {
+                (Some(start), Some(end)) if start < end => {
+                    at = Some(format!("{}:{}", i + 1, start + "role = ".len() + 1));
+                    format!("{}role = \"{role}\"{}", &line[..start], &line[end..])
+                }
+                _ => line.to_owned(),
+            }
+        })
+        .collect();
+    let at = at.unwrap_or_else(|| panic!("typed.toml has no message `{content}`"));
+    let path = dir.path().join("ruvltra.toml");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    std::fs::create_dir(dir.path().join("fixtures")).unwrap();
+    for file in [
+        "ruvltra-small-0.5b-q4_k_m.gguf",
+        "ruvltra-small-0.5b-q8_0.gguf",
+    ] {
+        std::fs::copy(
+            support::root().join("fixtures").join(file),
+            dir.path().join("fixtures").join(file),
+        )
+        .unwrap();
+    }
+    (dir, path, at)
+}
+
+/// A message role Ollama does not know (`tool`, `developer`) or spells differently (`User`)
+/// is an error at its place that lists the roles a Modelfile `MESSAGE` takes, from `check`
+/// and from `all` (which writes nothing then): never a message silently left out.
+#[test]
+fn an_unknown_message_role_is_an_error_with_its_place_and_the_roles() {
+    for (content, role, key) in [
+        (
+            "Only this one.",
+            "tool",
+            "models.small.variants.q8_0.messages[].role",
+        ),
+        ("Hi.", "developer", "defaults.messages[].role"),
+        ("Be terse.", "User", "defaults.messages[].role"),
+    ] {
+        let (dir, path, at) = family_with_role(content, role);
+        let expected = format!(
+            "{}:{at}: `{key}`: must be `system`, `user` or `assistant` (lower-case), found `{role}`",
+            path.display()
+        );
+        let output = check(&path);
+        assert_eq!(output.status.code(), Some(1), "{role}: {output:?}");
+        assert_eq!(stdout(&output), format!("{expected}\n"), "{role}");
+
+        let out = dir.path().join("dist");
+        let output = Command::new(env!("CARGO_BIN_EXE_ruvltra-export"))
+            .arg("all")
+            .arg("--manifest")
+            .arg(&path)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{role}: {stderr}");
+        assert!(stderr.contains(&expected), "{role}: {stderr}");
+        assert!(!out.exists(), "{role}: `all` wrote outputs");
+    }
+}

@@ -568,3 +568,129 @@ fn oci_layout_holds_every_format_and_skopeo_reads_it() {
     assert!(again.is_up_to_date(), "{again:#?}");
     assert!(Path::new(&dir).join("index.json").is_file());
 }
+
+/// The checked-in manifest, written into `dir` with its fixtures folder made absolute, the
+/// Ollama namespace `namespace` and `oci` appended as its `[oci]` table.
+fn manifest_with_oci(dir: &Path, namespace: &str, oci: &str) -> PathBuf {
+    let text = std::fs::read_to_string(support::root().join("ruvltra.toml")).unwrap();
+    let fixtures = support::root().join("fixtures");
+    let text = text
+        .replace(
+            "local = \"fixtures\"",
+            &format!("local = {:?}", fixtures.display().to_string()),
+        )
+        .replace("namespace = \"ruv\"", &format!("namespace = {namespace:?}"));
+    let path = dir.join("ruvltra.toml");
+    std::fs::write(&path, format!("{text}\n[oci]\n{oci}\n")).unwrap();
+    path
+}
+
+/// Runs the binary with a private cache; `(success, stdout, stderr)`.
+fn run(args: &[&str], cache: &Path) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_ruvltra-export"))
+        .args(args)
+        .env("XDG_CACHE_HOME", cache)
+        .env("DOCKER_CONFIG", cache.join("no-docker"))
+        .env_remove("REGISTRY_USERNAME")
+        .env_remove("REGISTRY_PASSWORD")
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn the_manifest_chooses_formats_and_the_card_and_usage_print_the_pull_commands() {
+    let registry = logged_registry();
+    let cache = tempfile::tempdir().unwrap();
+    let namespace = unique("cli");
+    let oci = format!("registry = {registry:?}\nformats = [\"ollama\", \"docker\", \"modelpack\"]");
+    let manifest = manifest_with_oci(cache.path(), &namespace, &oci);
+    let manifest = manifest.to_str().unwrap();
+
+    // The generated card and usage.md name each format's pull command.
+    let out = cache.path().join("out");
+    let (ok, stdout, stderr) = run(
+        &[
+            "all",
+            "--manifest",
+            manifest,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        cache.path(),
+    );
+    assert!(ok, "{stdout}{stderr}");
+    let docker =
+        format!("docker model pull {registry}/{namespace}/ruvltra-small-docker:0.5b-q4_K_M");
+    let ramalama =
+        format!("ramalama pull oci://{registry}/{namespace}/ruvltra-small-modelpack:0.5b-q4_K_M");
+    let ollama = format!("ollama pull {registry}/{namespace}/ruvltra-small:0.5b-q4_K_M");
+    for file in ["hub/README.md", "llamacpp/usage.md"] {
+        let text = std::fs::read_to_string(out.join(file)).unwrap();
+        for command in [&docker, &ramalama, &ollama] {
+            assert!(
+                text.contains(command.as_str()),
+                "{file} lacks `{command}`:\n{text}"
+            );
+        }
+    }
+
+    // The push writes the manifest's formats and prints the same commands.
+    let push = [
+        "push",
+        "--to",
+        "oci",
+        "--registry",
+        &registry,
+        "--insecure",
+        "--manifest",
+        manifest,
+        "--variant",
+        "small/q4_k_m",
+    ];
+    let (ok, stdout, stderr) = run(&push, cache.path());
+    assert!(ok, "{stdout}{stderr}");
+    assert!(stdout.contains("pull with:"), "{stdout}");
+    for command in [&docker, &ramalama, &ollama] {
+        assert!(stdout.contains(command.as_str()), "{stdout}");
+    }
+    let raw = skopeo(&[
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        &format!("docker://{registry}/{namespace}/ruvltra-small-modelpack:0.5b-q4_K_M"),
+    ]);
+    let raw: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+    assert_eq!(
+        raw["artifactType"],
+        "application/vnd.cncf.model.manifest.v1+json"
+    );
+
+    // `--format` replaces the manifest's list; an unknown one is refused by name.
+    let mut only_docker = push.to_vec();
+    only_docker.extend(["--format", "docker", "--dry-run"]);
+    let (ok, stdout, stderr) = run(&only_docker, cache.path());
+    assert!(ok, "{stdout}{stderr}");
+    assert!(stdout.contains("docker: "), "{stdout}");
+    assert!(!stdout.contains("modelpack: "), "{stdout}");
+    let mut bogus = push.to_vec();
+    bogus.extend(["--format", "gguf"]);
+    let (ok, _, stderr) = run(&bogus, cache.path());
+    assert!(!ok);
+    assert!(stderr.contains("unknown OCI format `gguf`"), "{stderr}");
+
+    // A misspelt format in the manifest is an error with a suggestion.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = manifest_with_oci(dir.path(), "ruv", "formats = [\"dockr\"]");
+    let (ok, stdout, stderr) = run(&["check", bad.to_str().unwrap()], cache.path());
+    assert!(!ok, "{stdout}");
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        all.contains("`oci.formats`: must list formats from `ollama`, `docker`, `modelpack`, found `dockr` (did you mean `docker`?)"),
+        "{all}"
+    );
+}

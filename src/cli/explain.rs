@@ -140,8 +140,8 @@ pub fn provenance_table(resolved: &Resolved) -> String {
             }
             for p in &v.parameters {
                 rows.push((
-                    format!("param {}", p.name),
-                    p.value.to_string(),
+                    format!("param {}", p.parameter),
+                    p.value.to_json().to_string(),
                     &p.provenance,
                 ));
             }
@@ -200,7 +200,11 @@ pub fn provenance_table(resolved: &Resolved) -> String {
                 out,
                 "    {:<20} {}",
                 "ollama names",
-                v.ollama_names.join(", ")
+                v.ollama_names
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
     }

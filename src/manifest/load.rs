@@ -861,14 +861,9 @@ impl Reader<'_> {
         let visibility = self
             .optional(t, "visibility", |r, v, k| {
                 let s = r.string(v, k)?;
-                let visibility = match s.as_str() {
-                    "public" => Some(Visibility::Public),
-                    "internal" => Some(Visibility::Internal),
-                    "private" => Some(Visibility::Private),
-                    _ => None,
-                };
+                let visibility = Visibility::from_name(&s);
                 if visibility.is_none() {
-                    let names = ["public", "internal", "private"];
+                    let names = Visibility::ALL.map(Visibility::as_str);
                     r.invalid(
                         v.span(),
                         k,

@@ -63,10 +63,9 @@ pub use error::{LoadError, Location, ManifestError, ManifestErrorKind, ManifestE
 pub use load::MAX_MANIFEST_BYTES;
 pub use provenance::{Conflict, Provenance, Sourced, reconcile};
 pub use resolve::{
-    CardBenchmark, CardTarget, LOCK_VERSION, ModelScopeTarget, ModelShape, OciTarget, OllamaChat,
-    OllamaTarget, Origin, Resolved, ResolvedAdapter, ResolvedChat, ResolvedFamily, ResolvedHub,
-    ResolvedLicense, ResolvedMessage, ResolvedModel, ResolvedParameter, ResolvedProjector,
-    ResolvedVariant, Targets,
+    CardBenchmark, CardTarget, LOCK_VERSION, ModelShape, OciTarget, OllamaChat, Origin, Resolved,
+    ResolvedAdapter, ResolvedChat, ResolvedFamily, ResolvedHub, ResolvedLicense, ResolvedMessage,
+    ResolvedModel, ResolvedParameter, ResolvedProjector, ResolvedValue, ResolvedVariant, Targets,
 };
 pub use resolve_build::{MAX_TEXT_FILE_BYTES, resolve};
 pub use resolve_chat::{
@@ -78,6 +77,6 @@ pub use resolve_files::{FileFacts, FileSource, HubFiles, LocalFiles};
 pub use schema::{
     Benchmark, CardSettings, ChatTemplateSource, Claim, CompanionFile, Family, HubSettings,
     License, LlamaCppSettings, Manifest, ManifestMessage, ModelEntry, ModelScopeSettings,
-    OciSettings, OllamaSettings, Settings, SourceSettings, UnknownVariant, VariantEntry,
-    Visibility,
+    OciSettings, OllamaSettings, Settings, SourceSettings, UnknownVariant, UnknownVisibility,
+    VariantEntry, Visibility,
 };

@@ -2,13 +2,21 @@
 //! value tagged with its [`Provenance`]. Every output is rendered from one [`Resolved`], which
 //! is also written as `metadata.lock.json` (its serde shape is documented in
 //! `docs/outputs.md`).
+//!
+//! Values stay typed from the manifest to the renderers: parameters as [`Parameter`] and
+//! [`ParamValue`], message roles as [`MessageRole`], Ollama names as [`ModelName`], the
+//! `[ollama]` and `[modelscope]` settings (with their [`TagScheme`](crate::ollama::TagScheme)
+//! and [`Visibility`](super::Visibility)) as the manifest states them. The lock file is their
+//! serde form, so nothing is written to text to be parsed again.
 
 use std::path::PathBuf;
 
 use serde::Serialize;
 
 use super::provenance::{Provenance, Sourced};
-use crate::ollama::Parameters;
+use super::schema::{ModelScopeSettings, OllamaSettings};
+use crate::modelfile::MessageRole;
+use crate::ollama::{ModelName, ParamValue, Parameter, Parameters};
 use crate::push::oci::OciFormat;
 
 /// Version of the `metadata.lock.json` shape; bumped when a field changes meaning.
@@ -121,7 +129,7 @@ pub struct ResolvedModel {
     /// The key of the preferred variant.
     pub default_variant: String,
     /// The Ollama model name without a tag, e.g. `ruv/ruvltra-claude-code`.
-    pub ollama_model: String,
+    pub ollama_model: ModelName,
     /// The ModelScope repository name, when ModelScope output is configured.
     pub modelscope_repo: Option<String>,
     /// The selected variants, in manifest order.
@@ -165,7 +173,7 @@ pub struct ResolvedVariant {
     /// A starting conversation (Modelfile `MESSAGE` lines).
     pub messages: Vec<ResolvedMessage>,
     /// Every Ollama name this variant is published under (`:size-quant`, `:size`, `:latest`).
-    pub ollama_names: Vec<String>,
+    pub ollama_names: Vec<ModelName>,
     /// The multimodal projector (mmproj GGUF) the variant runs with, if any. Left out of
     /// `metadata.lock.json` when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -241,19 +249,49 @@ impl ModelShape {
 /// One sampling parameter with its source.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ResolvedParameter {
-    /// Ollama's name, e.g. `temperature`.
-    pub name: String,
-    /// The value as JSON (a number, bool, or an array of strings for `stop`).
-    pub value: serde_json::Value,
+    /// The parameter, written as Ollama's name (`temperature`).
+    #[serde(rename = "name")]
+    pub parameter: Parameter,
+    /// The checked value.
+    pub value: ResolvedValue,
     /// Where it came from.
     pub provenance: Provenance,
+}
+
+/// A resolved parameter's value: one typed value, or the whole `stop` list. Written as the
+/// bare JSON value (`0.7`, `40`, `true`, `["<|im_end|>"]`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ResolvedValue {
+    /// The value of a parameter other than `stop`.
+    One(ParamValue),
+    /// `stop`: every sequence, in order.
+    Stop(Vec<String>),
+}
+
+impl ResolvedValue {
+    /// The value of an integer parameter (`num_ctx`, `top_k`, ...).
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            ResolvedValue::One(ParamValue::Int(n)) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// The value as JSON, as the lock file writes it.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            ResolvedValue::One(value) => value.to_json(),
+            ResolvedValue::Stop(stops) => serde_json::Value::from(stops.clone()),
+        }
+    }
 }
 
 /// One message of a starting conversation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ResolvedMessage {
-    /// `system`, `user` or `assistant`.
-    pub role: String,
+    /// Who speaks.
+    pub role: MessageRole,
     /// The text.
     pub content: String,
 }
@@ -315,40 +353,24 @@ pub enum OllamaChat {
 }
 
 impl ResolvedVariant {
-    /// The resolved parameters as Ollama's typed set (the manifest checked every value).
+    /// The resolved parameters as Ollama's typed set.
     pub fn ollama_parameters(&self) -> Parameters {
         let mut params = Parameters::new();
         for p in &self.parameters {
-            if p.name == "stop" {
-                let stops = p
-                    .value
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|s| s.as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                // Checked when resolved.
-                let _ = params.set_stop(stops);
-            } else if let Ok(param) = crate::ollama::Parameter::from_name(&p.name) {
-                let text = match &p.value {
-                    serde_json::Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                if let Ok(value) = param.parse_value(&text) {
-                    let _ = params.set(param, value);
-                }
-            }
+            // The manifest loader checked every value against its parameter's range.
+            let _ = match &p.value {
+                ResolvedValue::One(value) => params.set(p.parameter, value.clone()).map(drop),
+                ResolvedValue::Stop(stops) => params.set_stop(stops.clone()),
+            };
         }
         params
     }
 
-    /// A parameter's resolved JSON value by Ollama name.
-    pub fn parameter(&self, name: &str) -> Option<&serde_json::Value> {
+    /// A parameter's resolved value, if the manifest or the converter set it.
+    pub fn parameter(&self, parameter: Parameter) -> Option<&ResolvedValue> {
         self.parameters
             .iter()
-            .find(|p| p.name == name)
+            .find(|p| p.parameter == parameter)
             .map(|p| &p.value)
     }
 }
@@ -356,10 +378,10 @@ impl ResolvedVariant {
 /// Per-target settings carried into the resolved model.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Targets {
-    /// Ollama naming.
-    pub ollama: OllamaTarget,
-    /// ModelScope, when configured.
-    pub modelscope: Option<ModelScopeTarget>,
+    /// `[ollama]`: naming.
+    pub ollama: OllamaSettings,
+    /// `[modelscope]`, when configured.
+    pub modelscope: Option<ModelScopeSettings>,
     /// The Hub model card.
     pub card: CardTarget,
     /// Whether to write the Hub-root `preset.ini`.
@@ -384,26 +406,6 @@ impl OciTarget {
     pub fn is_unset(&self) -> bool {
         self.registry.is_none() && self.formats == [OciFormat::Ollama]
     }
-}
-
-/// `[ollama]`, resolved.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OllamaTarget {
-    /// Namespace on ollama.com.
-    pub namespace: String,
-    /// Model-name stem.
-    pub basename: String,
-    /// `size-quant` or `quant`.
-    pub tag_scheme: String,
-}
-
-/// `[modelscope]`, resolved.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ModelScopeTarget {
-    /// Owner of the repositories.
-    pub owner: String,
-    /// `public`, `internal` or `private`.
-    pub visibility: String,
 }
 
 /// `[card]`, resolved.

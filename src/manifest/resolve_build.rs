@@ -8,10 +8,9 @@ use sha2::{Digest, Sha256};
 use super::error::Location;
 use super::provenance::{Conflict, Provenance, Sourced, reconcile};
 use super::resolve::{
-    CardBenchmark, CardTarget, LOCK_VERSION, ModelScopeTarget, ModelShape, OciTarget, OllamaChat,
-    OllamaTarget, Origin, Resolved, ResolvedAdapter, ResolvedChat, ResolvedFamily, ResolvedHub,
-    ResolvedLicense, ResolvedMessage, ResolvedModel, ResolvedParameter, ResolvedProjector,
-    ResolvedVariant, Targets,
+    CardBenchmark, CardTarget, LOCK_VERSION, ModelShape, OciTarget, OllamaChat, Origin, Resolved,
+    ResolvedAdapter, ResolvedChat, ResolvedFamily, ResolvedHub, ResolvedLicense, ResolvedMessage,
+    ResolvedModel, ResolvedParameter, ResolvedProjector, ResolvedValue, ResolvedVariant, Targets,
 };
 use super::resolve_chat::{
     ChatCheck, ChatConverter, ChatInput, check_chat, check_roles, default_template,
@@ -19,11 +18,11 @@ use super::resolve_chat::{
 use super::resolve_error::ResolveError;
 use super::resolve_files::{FileFacts, FileSource};
 use super::schema::{
-    ChatTemplateSource, CompanionFile, License, Manifest, ModelEntry, VariantEntry, Visibility,
+    ChatTemplateSource, CompanionFile, License, Manifest, ModelEntry, VariantEntry,
 };
 use super::starter::Width;
 use crate::gguf::{GgufHeader, ModelKind, Quant, QuantMismatch, SplitName, check_quant};
-use crate::ollama::{ParamValue, Parameter};
+use crate::ollama::{ModelName, ParamValue, Parameter};
 use crate::push::oci::OciFormat;
 
 /// The largest license or chat-template file the manifest may name.
@@ -74,13 +73,13 @@ pub fn resolve(
         match models.iter_mut().find(|m| m.key == model.key) {
             Some(m) => m.variants.push(resolved),
             None => {
-                let ollama_model = manifest
-                    .ollama_name(model)
-                    .map_err(|source| ResolveError::Name {
-                        model: model.key.clone(),
-                        source,
-                    })?
-                    .to_string();
+                let ollama_model =
+                    manifest
+                        .ollama_name(model)
+                        .map_err(|source| ResolveError::Name {
+                            model: model.key.clone(),
+                            source,
+                        })?;
                 models.push(ResolvedModel {
                     key: model.key.clone(),
                     name: Sourced::new(String::new(), Provenance::BuiltInDefault),
@@ -358,10 +357,7 @@ fn resolve_variant(
         .map_err(|source| ResolveError::Name {
             model: model.key.clone(),
             source,
-        })?
-        .into_iter()
-        .map(|n| n.to_string())
-        .collect();
+        })?;
 
     Ok(ResolvedVariant {
         key: variant.key.clone(),
@@ -745,7 +741,7 @@ fn resolve_settings(
                 .messages
                 .iter()
                 .map(|m| ResolvedMessage {
-                    role: m.role.as_str().to_owned(),
+                    role: m.role,
                     content: m.content.clone(),
                 })
                 .collect();
@@ -769,17 +765,17 @@ fn resolve_settings(
     }
     let mut parameters: Vec<ResolvedParameter> = scalars
         .into_iter()
-        .map(|(param, value)| ResolvedParameter {
-            name: param.name().to_owned(),
-            value: value.value.to_json(),
+        .map(|(parameter, value)| ResolvedParameter {
+            parameter,
+            value: ResolvedValue::One(value.value),
             provenance: value.provenance,
         })
         .collect();
     if let OllamaChat::Converted { stop, .. } = &chat.ollama {
         if !stop.value.is_empty() {
             parameters.push(ResolvedParameter {
-                name: "stop".into(),
-                value: serde_json::Value::from(stop.value.clone()),
+                parameter: Parameter::Stop,
+                value: ResolvedValue::Stop(stop.value.clone()),
                 provenance: stop.provenance.clone(),
             });
         }
@@ -838,14 +834,15 @@ fn known_license_link(id: &str) -> Option<&'static str> {
 }
 
 fn check_unique_names(models: &[ResolvedModel]) -> Result<(), ResolveError> {
-    let mut seen: HashMap<String, String> = HashMap::new();
+    // Names compare case-insensitively, as Ollama compares them.
+    let mut seen: HashMap<&ModelName, String> = HashMap::new();
     for model in models {
         for variant in &model.variants {
             let owner = format!("{}/{}", model.key, variant.key);
             for name in &variant.ollama_names {
-                if let Some(first) = seen.insert(name.to_ascii_lowercase(), owner.clone()) {
+                if let Some(first) = seen.insert(name, owner.clone()) {
                     return Err(ResolveError::DuplicateName {
-                        name: name.clone(),
+                        name: name.to_string(),
                         first,
                         second: owner,
                     });
@@ -859,20 +856,8 @@ fn check_unique_names(models: &[ResolvedModel]) -> Result<(), ResolveError> {
 fn targets(manifest: &Manifest) -> Targets {
     let card = &manifest.card;
     Targets {
-        ollama: OllamaTarget {
-            namespace: manifest.ollama.namespace.clone(),
-            basename: manifest.ollama.basename.clone(),
-            tag_scheme: manifest.ollama.tag_scheme.as_str().to_owned(),
-        },
-        modelscope: manifest.modelscope.as_ref().map(|m| ModelScopeTarget {
-            owner: m.owner.clone(),
-            visibility: match m.visibility {
-                Visibility::Public => "public",
-                Visibility::Internal => "internal",
-                Visibility::Private => "private",
-            }
-            .to_owned(),
-        }),
+        ollama: manifest.ollama.clone(),
+        modelscope: manifest.modelscope.clone(),
         card: CardTarget {
             title: card
                 .title

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use serde::Serialize;
+
 use super::error::Location;
 use crate::modelfile::MessageRole;
 use crate::ollama::{ModelName, NameError, ParamValue, Parameter, Parameters, TagScheme};
@@ -226,8 +228,9 @@ impl std::ops::Deref for CompanionFile {
     }
 }
 
-/// `[ollama]`.
-#[derive(Debug, Clone, PartialEq)]
+/// `[ollama]`: how Ollama names are spelled. Resolution carries it as is, and the lock file
+/// writes it as `targets.ollama`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OllamaSettings {
     /// The namespace on ollama.com (default: the family's publisher).
     pub namespace: String,
@@ -237,20 +240,45 @@ pub struct OllamaSettings {
     pub tag_scheme: TagScheme,
 }
 
-/// ModelScope visibility, with the numbers its API uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Who may see a ModelScope repository the modelscope backend creates: `[modelscope]
+/// visibility` in the manifest, kept typed through resolution and the lock file (written
+/// lower-case) to the API call (as ModelScope's number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Visibility {
-    /// 1.
+    /// Only the owner (1).
     Private,
-    /// 3.
+    /// Members of the organization (3).
     Internal,
-    /// 5.
+    /// Everyone (5). The default.
+    #[default]
     Public,
 }
 
 impl Visibility {
+    /// Every visibility, in the order messages list them.
+    pub const ALL: [Visibility; 3] = [
+        Visibility::Public,
+        Visibility::Internal,
+        Visibility::Private,
+    ];
+
+    /// The name in the manifest and the lock file (`public`, `internal`, `private`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Private => "private",
+            Visibility::Internal => "internal",
+            Visibility::Public => "public",
+        }
+    }
+
+    /// Looks a visibility up by its manifest name (exact, lower-case).
+    pub fn from_name(name: &str) -> Option<Visibility> {
+        Self::ALL.into_iter().find(|v| v.as_str() == name)
+    }
+
     /// The number ModelScope's API takes.
-    pub fn api_value(self) -> u8 {
+    pub fn code(self) -> u8 {
         match self {
             Visibility::Private => 1,
             Visibility::Internal => 3,
@@ -259,8 +287,34 @@ impl Visibility {
     }
 }
 
-/// `[modelscope]`.
-#[derive(Debug, Clone, PartialEq)]
+impl std::fmt::Display for Visibility {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Reads a visibility name in any case (`Private`), for values typed by people.
+impl std::str::FromStr for Visibility {
+    type Err = UnknownVisibility;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        Self::from_name(&input.to_ascii_lowercase()).ok_or_else(|| UnknownVisibility {
+            input: input.to_owned(),
+        })
+    }
+}
+
+/// A name that is no ModelScope visibility.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{input}` is not a ModelScope visibility (expected `public`, `internal` or `private`)")]
+pub struct UnknownVisibility {
+    /// The text given.
+    pub input: String,
+}
+
+/// `[modelscope]`: who owns the ModelScope repositories. Resolution carries it as is, and the
+/// lock file writes it as `targets.modelscope`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelScopeSettings {
     /// The user or organisation owning the repositories.
     pub owner: String,

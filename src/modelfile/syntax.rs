@@ -22,7 +22,8 @@ use super::printable::is_print;
 pub const MAX_MODELFILE_BYTES: usize = 16 * 1024 * 1024;
 
 /// A `MESSAGE` role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum MessageRole {
     /// `system`
     System,

@@ -121,6 +121,13 @@ impl Hash for ModelName {
     }
 }
 
+/// Written as displayed (`ns/model:tag`), as the lock file records names.
+impl serde::Serialize for ModelName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 impl fmt::Display for ModelName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(host) = &self.host {
@@ -232,7 +239,8 @@ fn check_part(input: &str, part: NamePart, value: &str) -> Result<(), NameError>
 }
 
 /// How generated tags are spelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum TagScheme {
     /// `size-quant`, e.g. `0.5b-q4_K_M` (Ollama library habit); the default.
     #[default]

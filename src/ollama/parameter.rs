@@ -301,14 +301,22 @@ fn fits_f32(x: f64) -> bool {
     x.is_finite() && x.abs() <= f64::from(f32::MAX)
 }
 
+/// Written as Ollama's name (`temperature`).
+impl serde::Serialize for Parameter {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
 impl fmt::Display for Parameter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
 }
 
-/// A typed parameter value.
-#[derive(Debug, Clone, PartialEq)]
+/// A typed parameter value; serialised as the bare JSON value (`0.7`, `40`, `true`, `"x"`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
 pub enum ParamValue {
     /// An integer.
     Int(i64),

@@ -149,12 +149,7 @@ fn modelscope_jobs(
         })?;
         let mut target = ModelScopeTarget::new(repo, token.clone());
         target.endpoint = endpoint.clone();
-        target.visibility = ms.visibility.parse().map_err(|e| {
-            PipelineError::invalid(
-                format!("`[modelscope] visibility = \"{}\"`", ms.visibility),
-                e,
-            )
-        })?;
+        target.visibility = ms.visibility;
         target.license = modelscope_license(&resolved.family.license);
         jobs.push(Job {
             registry: Registry::Modelscope,

@@ -18,9 +18,11 @@ use super::error::PushError;
 use super::oci::{ModelFacts, SourceRepository, creation_seconds, gguf_general_keys, rfc3339};
 use super::release::{ArtifactFile, ModelConfig, OllamaMessage, OllamaModel, Release};
 use crate::gguf::GgufHeader;
-use crate::manifest::{Origin, Resolved, ResolvedModel, ResolvedVariant};
+use crate::manifest::{
+    Origin, Resolved, ResolvedModel, ResolvedValue, ResolvedVariant, Visibility,
+};
 use crate::modelfile::Modelfile;
-use crate::ollama::ModelName;
+use crate::ollama::Parameter;
 use crate::render::OutputTree;
 use crate::template::ollama::OllamaTemplate;
 
@@ -35,8 +37,8 @@ pub struct ModelScopeRelease {
     pub model: String,
     /// `owner/name`.
     pub repo: String,
-    /// `public`, `internal` or `private`, from the manifest.
-    pub visibility: String,
+    /// Who may see the repository if the backend creates it, from the manifest.
+    pub visibility: Visibility,
     /// The generated files and the GGUFs.
     pub release: Release,
 }
@@ -141,13 +143,7 @@ pub fn ollama_models(
         let files = gguf.iter().chain(&projector).chain(&adapter);
         let facts = model_facts(resolved, tree, model, variant, &modelfile, files)?;
         for name in &variant.ollama_names {
-            let name: ModelName = name.parse().map_err(|e| {
-                PushError::input(format!(
-                    "`{}/{}`: the Ollama name `{name}` is not valid: {e}",
-                    model.key, variant.key
-                ))
-            })?;
-            let mut ollama = OllamaModel::new(name, gguf[0].clone());
+            let mut ollama = OllamaModel::new(name.clone(), gguf[0].clone());
             ollama.gguf = gguf.clone();
             ollama.projectors = projector.iter().cloned().collect();
             ollama.adapters = adapter.iter().cloned().collect();
@@ -230,8 +226,9 @@ fn model_facts<'a>(
         parameter_count: variant.parameter_count.value,
         quantization: variant.quant.value.clone(),
         context_size: variant
-            .parameter("num_ctx")
-            .and_then(serde_json::Value::as_u64)
+            .parameter(Parameter::NumCtx)
+            .and_then(ResolvedValue::as_int)
+            .and_then(|n| u64::try_from(n).ok())
             .or(Some(variant.context_length.value)),
         gguf_general: gguf_general_keys(&header),
         chat_template: Some(variant.chat.jinja.value.clone()),
@@ -296,7 +293,7 @@ pub fn modelscope_releases(
         releases.push(ModelScopeRelease {
             model: model.key.clone(),
             repo: format!("{}/{repo}", target.owner),
-            visibility: target.visibility.clone(),
+            visibility: target.visibility,
             release: Release {
                 models: Vec::new(),
                 files,

@@ -5,7 +5,6 @@
 use serde::Serialize;
 
 use crate::manifest::Resolved;
-use crate::ollama::ModelName;
 
 /// The pull commands of one variant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -27,7 +26,7 @@ pub fn pull_rows(resolved: &Resolved) -> Vec<PullRow> {
     resolved
         .variants()
         .filter_map(|(model, variant)| {
-            let name: ModelName = variant.ollama_names.first()?.parse().ok()?;
+            let name = variant.ollama_names.first()?;
             let commands = resolved
                 .targets
                 .oci

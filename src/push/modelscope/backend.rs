@@ -3,10 +3,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::client::{CommitAction, MAX_BATCH, MAX_COMMIT, ModelScopeClient, RemoteFile};
-use super::endpoint::{ModelScopeEndpoint, Visibility};
+use super::endpoint::ModelScopeEndpoint;
 use super::error::ModelScopeError;
 use crate::digest::Digest;
 use crate::http::HttpSettings;
+use crate::manifest::Visibility;
 use crate::push::lfs::LfsAction;
 use crate::push::ollama_api::text_check::check;
 use crate::push::skeleton::transfer;

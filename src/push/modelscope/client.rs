@@ -8,10 +8,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use url::Url;
 
-use super::endpoint::{ModelScopeEndpoint, Visibility};
+use super::endpoint::ModelScopeEndpoint;
 use super::error::ModelScopeError;
 use crate::digest::Digest;
 use crate::http::{HttpSettings, read_capped};
+use crate::manifest::Visibility;
 use crate::origin::same_origin;
 use crate::push::lfs::{LfsAction, LfsObject, batch_objects};
 use crate::push::upload_body::send_whole;

@@ -1,7 +1,6 @@
 //! Where ModelScope is, and which repository: both parsed once, valid afterwards.
 
 use std::fmt;
-use std::str::FromStr;
 
 use url::Url;
 
@@ -78,57 +77,10 @@ impl fmt::Display for ModelScopeEndpoint {
     }
 }
 
-/// Who may see a new repository; the numbers are ModelScope's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Visibility {
-    /// Only the owner (1).
-    Private,
-    /// Members of the organization (3).
-    Internal,
-    /// Everyone (5). The default.
-    #[default]
-    Public,
-}
-
-impl Visibility {
-    /// The number the API takes.
-    pub fn code(self) -> u8 {
-        match self {
-            Self::Private => 1,
-            Self::Internal => 3,
-            Self::Public => 5,
-        }
-    }
-}
-
-impl fmt::Display for Visibility {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Private => "private",
-            Self::Internal => "internal",
-            Self::Public => "public",
-        })
-    }
-}
-
-impl FromStr for Visibility {
-    type Err = ModelScopeError;
-
-    fn from_str(input: &str) -> Result<Self, Self::Err> {
-        match input.to_ascii_lowercase().as_str() {
-            "private" => Ok(Self::Private),
-            "internal" => Ok(Self::Internal),
-            "public" => Ok(Self::Public),
-            _ => Err(ModelScopeError::BadVisibility {
-                input: input.to_string(),
-            }),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifest::Visibility;
 
     #[test]
     fn domains_and_urls() {

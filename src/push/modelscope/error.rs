@@ -47,14 +47,6 @@ pub enum ModelScopeError {
         /// Why not.
         reason: String,
     },
-    /// A bad visibility name.
-    #[error(
-        "`{input}` is not a ModelScope visibility (expected `public`, `internal` or `private`)"
-    )]
-    BadVisibility {
-        /// The text given.
-        input: String,
-    },
     /// The repository does not exist and creating it was not allowed.
     #[error(
         "the ModelScope repository `{repo}` does not exist on {endpoint}; create it there or allow the backend to create it"

@@ -15,9 +15,10 @@ mod client;
 mod endpoint;
 mod error;
 
+pub use crate::manifest::Visibility;
 /// ModelScope repositories are named like the Hub's: the crate's one repository-id type.
 pub use crate::source::RepoId;
 pub use backend::{LFS_THRESHOLD, ModelScopeBackend, ModelScopeTarget, is_lfs};
 pub use client::{CommitAction, MAX_BATCH, MAX_COMMIT, ModelScopeClient, RemoteFile};
-pub use endpoint::{ModelScopeEndpoint, Visibility};
+pub use endpoint::ModelScopeEndpoint;
 pub use error::ModelScopeError;

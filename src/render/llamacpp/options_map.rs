@@ -14,12 +14,16 @@ pub fn mapped_parameters(
     let mut options = Map::new();
     let mut unmapped = Vec::new();
     for p in &variant.parameters {
-        match map(&p.name) {
+        let name = p.parameter.name();
+        match map(name) {
             ParameterMapping::Option(key) => {
-                options.insert(key.to_owned(), Value::String(value_text(&p.value)));
+                options.insert(
+                    key.to_owned(),
+                    Value::String(value_text(&p.value.to_json())),
+                );
             }
             ParameterMapping::Unmappable(reason) => {
-                unmapped.push(json!({"parameter": p.name, "reason": reason}));
+                unmapped.push(json!({"parameter": name, "reason": reason}));
             }
         }
     }
