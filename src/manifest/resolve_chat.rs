@@ -438,15 +438,15 @@ pub fn check_roles(
         if message.content.trim().is_empty() {
             continue;
         }
-        if let Some(l) = Role::parse(&message.role).and_then(lost_role) {
+        let role = message.role.as_str();
+        if let Some(l) = Role::parse(role).and_then(lost_role) {
             return Err(ResolveError::DroppedRole {
                 variant: label.to_owned(),
-                what: format!("a {} MESSAGE (`messages`)", message.role),
-                role: message.role.clone(),
+                what: format!("a {role} MESSAGE (`messages`)"),
+                role: role.to_owned(),
                 verdict: l.verdict.to_string(),
                 hint: format!(
-                    "remove the {} message from `messages`, or set `chat_template_file` to a template that keeps {} messages",
-                    message.role, message.role
+                    "remove the {role} message from `messages`, or set `chat_template_file` to a template that keeps {role} messages"
                 ),
             });
         }
