@@ -34,6 +34,10 @@ echo "==> cargo clippy"
 cargo clippy --all-targets -- -D warnings
 echo "==> cargo test"
 cargo test --all-targets
+echo "==> seeded fuzz targets (tests/fuzz_seeded.rs), 60 s each"
+# Six targets x 60 s on two test threads is about 3 minutes of wall time (under the 6-minute
+# bound) while each target still gets the full 60 s the hardening issue allows.
+RUVLTRA_FUZZ_SECONDS=60 cargo test --test fuzz_seeded -- --test-threads=2
 cargo test --doc
 echo "==> cargo doc (broken links and markup are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet

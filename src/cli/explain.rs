@@ -10,6 +10,7 @@ use super::settings;
 use crate::manifest::{OllamaChat, Provenance, Resolved};
 use crate::ollama::VersionRange;
 use crate::render::ollama::{prompt_selection, variant_parser};
+use crate::template::llamacpp::{AFFECTED_RUNTIMES, llamacpp_differences};
 
 /// Arguments of `explain`.
 #[derive(Debug, Clone, Args)]
@@ -187,6 +188,14 @@ pub fn provenance_table(resolved: &Resolved) -> String {
                     range.label(),
                     selection.builder,
                     selection.reason
+                );
+            }
+            for difference in llamacpp_differences(&v.chat.jinja.value) {
+                let _ = writeln!(
+                    out,
+                    "    {:<20} differs: {} (affects {AFFECTED_RUNTIMES})",
+                    "llama.cpp prompt",
+                    difference.describe()
                 );
             }
             if let Some(row) = variant_parser(v) {

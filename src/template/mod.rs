@@ -7,6 +7,7 @@ pub mod defaults;
 pub mod fit;
 pub mod gotmpl;
 pub mod jinja;
+pub mod llamacpp;
 pub mod ollama;
 pub mod suite;
 pub mod verify;

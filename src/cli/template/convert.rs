@@ -15,6 +15,7 @@ use crate::source::{HubClient, Source};
 use crate::template::convert::{Conversion, ConvertInput, convert};
 use crate::template::fit::{self, Fit, Roles, Vocabulary};
 use crate::template::jinja::JinjaTemplate;
+use crate::template::llamacpp::{AFFECTED_RUNTIMES, llamacpp_differences};
 
 /// `template convert` arguments.
 #[derive(Debug, Args)]
@@ -224,6 +225,7 @@ fn to_json(conversion: &Conversion, loaded: &Loaded, checked: &Checked) -> serde
         "method": conversion.method,
         "origin": loaded.origin,
         "notes": conversion.notes,
+        "llamacpp_differences": llamacpp_differences(&loaded.jinja),
         "named_templates": loaded.named,
         "tools": report.tools,
         "tool_call_tag": conversion.tool_call_tag,
@@ -287,6 +289,16 @@ fn to_text(conversion: &Conversion, loaded: &Loaded, checked: &Checked) -> Strin
         let _ = writeln!(out, "\n# notes");
         for note in &conversion.notes {
             let _ = writeln!(out, "- {note}");
+        }
+    }
+    let differences = llamacpp_differences(&loaded.jinja);
+    if !differences.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n# llama.cpp renders this template differently ({AFFECTED_RUNTIMES})"
+        );
+        for difference in differences {
+            let _ = writeln!(out, "- {}", difference.describe());
         }
     }
     if !conversion.unsupported.is_empty() {

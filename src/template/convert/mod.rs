@@ -325,9 +325,11 @@ mod tests {
     fn arguments_written_key_by_key_are_ranged_in_sorted_order() {
         let jinja = key_by_key("v | tojson if v is not string else v");
         let conversion = convert(&ConvertInput::new(&jinja)).unwrap();
+        // The suite's `parallel_tool_calls` passes unsorted argument keys, which Go's sorted
+        // range reorders: the difference is visible, so no equivalence is claimed.
         assert_eq!(
             conversion.report.tools.verdict,
-            Verdict::ArgumentOrder,
+            Verdict::NotVerified,
             "{:?}\n{}",
             conversion.report.tools,
             conversion.template

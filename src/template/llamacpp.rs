@@ -1,0 +1,171 @@
+//! Where llama.cpp's rendering of a Jinja chat template will differ from transformers', read
+//! from the template's text.
+//!
+//! llama.cpp renders `tokenizer.chat_template` with its own Jinja engine and chat layer, and so
+//! do LM Studio, Docker Model Runner, RamaLama and Ollama v0.30+ whenever the GGUF's Jinja
+//! builds the prompt. Measured on the corpus (`../shared/reference/gguf-and-llamacpp.md`), it
+//! renders what jinja2 renders for 55 of 71 templates; the differences come from a few
+//! constructs this module recognises, so `template convert` and `explain` can say which
+//! prompt llama.cpp users will get before anyone runs it.
+
+use serde::Serialize;
+
+/// The runtimes that render a GGUF's Jinja with llama.cpp's engine.
+pub const AFFECTED_RUNTIMES: &str = "llama.cpp, LM Studio, Docker Model Runner, RamaLama, and Ollama v0.30+ when the GGUF's Jinja builds the prompt";
+
+/// A construct whose rendering differs in llama.cpp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LlamaCppDifference {
+    /// The template has no branch for a system message (it ignores the role, or raises):
+    /// llama.cpp then merges the system prompt into the first user turn.
+    NoSystemBranch,
+    /// Tool-call arguments are used as a mapping (`| tojson`, `.items()`): llama.cpp passes
+    /// them as a JSON string.
+    ArgumentsAsMapping,
+    /// `date_string` has a default in the template: llama.cpp sets it to today.
+    DefaultedDateString,
+    /// `list.append`: llama.cpp allows it, transformers' sandbox refuses it.
+    ListAppend,
+    /// An engine construct llama.cpp's Jinja renders differently or refuses (`//`,
+    /// `tojson(sort_keys=true)`, `'%s' % x`).
+    EngineConstruct,
+}
+
+impl LlamaCppDifference {
+    /// What differs, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            LlamaCppDifference::NoSystemBranch => {
+                "the template has no branch for a system message, so llama.cpp merges the system prompt into the first user turn"
+            }
+            LlamaCppDifference::ArgumentsAsMapping => {
+                "the template uses tool-call arguments as a mapping, but llama.cpp passes them as a JSON string (quoted twice by `tojson`, or an error for `.items()`)"
+            }
+            LlamaCppDifference::DefaultedDateString => {
+                "the template defaults `date_string`, but llama.cpp sets it to today's date"
+            }
+            LlamaCppDifference::ListAppend => {
+                "the template calls `append` on a list: llama.cpp runs it, transformers' sandbox refuses it"
+            }
+            LlamaCppDifference::EngineConstruct => {
+                "the template uses `//`, `tojson(sort_keys=...)` or `'%s' % x`, which llama.cpp's Jinja engine refuses or renders differently"
+            }
+        }
+    }
+}
+
+/// The differences llama.cpp's rendering of `jinja` will show, in the order of
+/// [`LlamaCppDifference`].
+pub fn llamacpp_differences(jinja: &str) -> Vec<LlamaCppDifference> {
+    let compact: String = jinja.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut found = Vec::new();
+    if no_system_branch(jinja) {
+        found.push(LlamaCppDifference::NoSystemBranch);
+    }
+    let mapping = [
+        "arguments|tojson",
+        "arguments.items()",
+        "arguments|items",
+        "arguments|dictsort",
+    ];
+    // A template that tests the type handles both forms.
+    let tests_type = [
+        "argumentsisstring",
+        "argumentsismapping",
+        "argumentsisnotstring",
+    ];
+    if mapping.iter().any(|p| compact.contains(p))
+        && !tests_type.iter().any(|p| compact.contains(p))
+    {
+        found.push(LlamaCppDifference::ArgumentsAsMapping);
+    }
+    let defaulted = [
+        "date_stringisnotdefined",
+        "date_string|default",
+        "setdate_string=",
+    ];
+    if defaulted.iter().any(|p| compact.contains(p)) {
+        found.push(LlamaCppDifference::DefaultedDateString);
+    }
+    if compact.contains(".append(") {
+        found.push(LlamaCppDifference::ListAppend);
+    }
+    if jinja.contains(" // ") || compact.contains("sort_keys") || percent_format(&compact) {
+        found.push(LlamaCppDifference::EngineConstruct);
+    }
+    found
+}
+
+/// Whether every mention of `system` is in a line that raises: the template has no branch
+/// that writes a system message.
+fn no_system_branch(jinja: &str) -> bool {
+    jinja
+        .lines()
+        .filter(|line| line.contains("system"))
+        .all(|line| line.contains("raise_exception"))
+}
+
+/// Whether a string literal holding `%` is followed by the `%` operator (`'%s' % x`).
+fn percent_format(compact: &str) -> bool {
+    for quote in ['\'', '"'] {
+        let mut parts = compact.split(quote);
+        // Every other part is inside quotes: the one after a literal starts with `%`.
+        let _ = parts.next();
+        while let (Some(inside), Some(after)) = (parts.next(), parts.clone().next()) {
+            if inside.contains('%') && after.starts_with('%') {
+                return true;
+            }
+            let _ = parts.next();
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_construct_is_recognised() {
+        let chatml = "{% for m in messages %}{% if m.role == 'system' %}S{% endif %}{{ m.content }}{% endfor %}";
+        assert!(llamacpp_differences(chatml).is_empty());
+        let gemma2 = "{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}{% for m in messages %}{{ m.content }}{% endfor %}";
+        assert_eq!(
+            llamacpp_differences(gemma2),
+            [LlamaCppDifference::NoSystemBranch]
+        );
+        let args = "system{{ tool_call.arguments | tojson }}";
+        assert_eq!(
+            llamacpp_differences(args),
+            [LlamaCppDifference::ArgumentsAsMapping]
+        );
+        let both = "system{% if tool_call.arguments is string %}{{ tool_call.arguments }}{% else %}{{ tool_call.arguments | tojson }}{% endif %}";
+        assert!(llamacpp_differences(both).is_empty());
+        let date = "system{% if date_string is not defined %}{% set date_string = '26 Jul 2024' %}{% endif %}";
+        assert_eq!(
+            llamacpp_differences(date),
+            [LlamaCppDifference::DefaultedDateString]
+        );
+        assert_eq!(
+            llamacpp_differences("system{% set _ = ns.items.append(1) %}"),
+            [LlamaCppDifference::ListAppend]
+        );
+        for engine in [
+            "system{{ n // 2 }}",
+            "system{{ x | tojson(sort_keys=true) }}",
+            "system{{ '%s' % x }}",
+        ] {
+            assert_eq!(
+                llamacpp_differences(engine),
+                [LlamaCppDifference::EngineConstruct],
+                "{engine}"
+            );
+        }
+        // A date format is not the `%` operator, a URL is not `//`.
+        assert!(
+            llamacpp_differences("system{{ strftime_now('%d %B %Y') }} https://x.y").is_empty()
+        );
+    }
+}
