@@ -256,3 +256,51 @@ fn no_languages_writes_no_empty_language_and_a_renamed_file_gets_hff() {
         );
     }
 }
+
+/// Item 13: `card --variant X` (and a Hub push limited to one variant) once replaced the
+/// repository card with a card listing only X; it is refused like `--hub-preset --variant`.
+#[test]
+fn a_card_limited_to_one_variant_is_refused() {
+    let dir = folder(FIXTURE);
+    std::fs::copy(
+        support::root().join("fixtures/ruvltra-small-0.5b-q8_0.gguf"),
+        dir.path().join("models/ruvltra-small-0.5b-q8_0.gguf"),
+    )
+    .unwrap();
+    let two = manifest("license = \"mit\"", "", "", FIXTURE)
+        + "\n[models.small.variants.q8_0]\nfile = \"ruvltra-small-0.5b-q8_0.gguf\"\n";
+    std::fs::write(dir.path().join("ruvltra.toml"), &two).unwrap();
+    for args in [
+        &["card", "--variant", "small/q8_0"][..],
+        &["card", "--variant", "small/q8_0", "--push", "--dry-run"],
+        &[
+            "push",
+            "--to",
+            "huggingface",
+            "--variant",
+            "small/q8_0",
+            "--dry-run",
+        ],
+    ] {
+        let out = run(dir.path(), args);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            text(&out.stdout)
+        );
+        assert!(
+            text(&out.stderr).contains("describes every variant of the repository"),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(!dir.path().join("dist/hub/README.md").exists(), "{args:?}");
+    }
+    let whole = run(dir.path(), &["card"]);
+    assert!(whole.status.success(), "{}", text(&whole.stderr));
+    let card = std::fs::read_to_string(dir.path().join("dist/hub/README.md")).unwrap();
+    assert!(
+        card.contains("| small | q8_0 |") && card.contains("| small | q4_k_m |"),
+        "{card}"
+    );
+}

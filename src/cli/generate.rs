@@ -61,6 +61,9 @@ pub fn run(args: &GenerateArgs, targets: &[Target]) -> anyhow::Result<u8> {
         bail!("`--publish` is for the Ollama server: use it with `ollama --push` or `all --push`");
     }
     let resolved = settings::resolve(&args.resolve)?;
+    if targets.contains(&Target::Card) {
+        crate::render::card::check_whole_family(&resolved)?;
+    }
     let options = RenderOptions {
         allow_unverified: args.allow_unverified,
         hub_preset: args.hub_preset,

@@ -38,6 +38,7 @@ pub struct ReleaseArgs {
 /// the arguments configure, verify, print one summary table.
 pub fn run(args: &ReleaseArgs) -> anyhow::Result<u8> {
     let resolved = settings::resolve(&args.resolve)?;
+    crate::render::card::check_whole_family(&resolved)?;
     let options = RenderOptions {
         allow_unverified: args.allow_unverified,
         hub_preset: args.hub_preset,

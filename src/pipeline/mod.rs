@@ -48,6 +48,9 @@ pub fn render_for(
     hub_preset: bool,
     allow_unverified: bool,
 ) -> Result<OutputTree, PipelineError> {
+    if registries.contains(&Registry::Huggingface) {
+        crate::render::card::check_whole_family(resolved)?;
+    }
     let mut targets: Vec<Target> = registries.iter().map(|r| r.render_target()).collect();
     if hub_preset && registries.contains(&Registry::Huggingface) {
         targets.push(Target::LlamaCpp);

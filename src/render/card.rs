@@ -27,6 +27,19 @@ pub const END: &str = "<!-- ruvltra-export:end -->";
 /// Context sizes the hardware table estimates the KV cache for (capped at the model's).
 pub const KV_CONTEXTS: [u64; 4] = [2048, 4096, 8192, 32768];
 
+/// Refuses a card for a run limited with `--variant`: the Hub card is the repository's one
+/// page, so it must list every variant (checked wherever a card would reach the Hub or the
+/// output folder; a ModelPack README inside one artifact may describe that artifact only).
+pub fn check_whole_family(resolved: &crate::manifest::Resolved) -> Result<(), RenderError> {
+    if resolved.selection.is_empty() {
+        Ok(())
+    } else {
+        Err(RenderError::PartialCard {
+            selection: resolved.selection.clone(),
+        })
+    }
+}
+
 /// Adds the card and the root files to `tree`.
 pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderError> {
     let resolved = ctx.resolved;

@@ -67,6 +67,16 @@ pub enum RenderError {
         /// The `--variant` names.
         selection: Vec<String>,
     },
+    /// The Hub repository card must list every variant, but the run was limited with
+    /// `--variant`: a one-variant card would replace the repository's card.
+    #[error(
+        "the Hub model card (`hub/README.md`) describes every variant of the repository, but this run is limited to {}: a card from it would replace the repository's card with one that lists only those; drop `--variant`, or render only `ollama`, `llamacpp` or `modelscope`",
+        selection.join(", ")
+    )]
+    PartialCard {
+        /// The `--variant` names.
+        selection: Vec<String>,
+    },
     /// A local GGUF path is needed but unknown (`--from local` expected).
     #[error("`{variant}`: no local path for its GGUF file")]
     NoLocalPath {

@@ -60,6 +60,12 @@ impl Source {
         if let Some(rest) = input.strip_prefix(HUB_SCHEME) {
             return HubReference::parse_after_scheme(input, rest).map(Source::Hub);
         }
+        if let Some(reason) = url_source_hint(input) {
+            return Err(SourceError::InvalidReference {
+                input: input.to_owned(),
+                reason,
+            });
+        }
         if input.is_empty() {
             return Err(SourceError::InvalidReference {
                 input: input.to_owned(),
@@ -68,6 +74,48 @@ impl Source {
             });
         }
         Ok(Source::Local(PathBuf::from(input)))
+    }
+}
+
+/// Why a URL typed as a source is not one, with the `hf://` reference to use instead when
+/// it points at the Hub (`https://huggingface.co/owner/repo[/blob|resolve/REV/FILE]`).
+fn url_source_hint(input: &str) -> Option<String> {
+    let lower = input.to_ascii_lowercase();
+    let rest = ["https://", "http://"]
+        .iter()
+        .find_map(|scheme| lower.starts_with(scheme).then(|| &input[scheme.len()..]))?;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = host.to_ascii_lowercase();
+    let on_hub = matches!(
+        host.as_str(),
+        "huggingface.co" | "www.huggingface.co" | "hf.co"
+    );
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    match (on_hub, parts.as_slice()) {
+        (true, [owner, repo, kind, revision, file @ ..])
+            if matches!(*kind, "blob" | "resolve" | "tree") =>
+        {
+            let at = if *revision == "main" {
+                String::new()
+            } else {
+                format!("@{}", revision.replace('/', "%2F"))
+            };
+            let file = if file.is_empty() || *kind == "tree" {
+                String::new()
+            } else {
+                format!("/{}", file.join("/"))
+            };
+            Some(format!(
+                "a URL is not a source: use `{HUB_SCHEME}{owner}/{repo}{at}{file}`"
+            ))
+        }
+        (true, [owner, repo, ..]) => Some(format!(
+            "a URL is not a source: use `{HUB_SCHEME}{owner}/{repo}`"
+        )),
+        _ => Some(
+            "a URL is not a source: give a local `.gguf` file or folder, or `hf://owner/repo` for the Hub"
+                .to_owned(),
+        ),
     }
 }
 

@@ -142,6 +142,12 @@ pub enum Fault {
     Cut,
     /// Wait, then forward normally (a slow server).
     Delay(Duration),
+    /// Drain the body and answer `202 Accepted` with `Range: 0-0` and the request's own URL
+    /// as `Location`: a registry that takes chunks and never stores them.
+    Stuck,
+    /// Forward normally, then replace this header of the registry's answer: a registry that
+    /// claims to have stored other bytes.
+    Rewrite(&'static str, String),
 }
 
 /// A fault for requests whose method and path match: the first `skip` matches pass, the next
@@ -346,7 +352,7 @@ fn handle(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::R
         chosen
     };
     let mut client = client;
-    match fault {
+    match &fault {
         Some(Fault::Cut) => {
             let mut half = vec![0u8; (length / 2) as usize];
             reader.read_exact(&mut half)?;
@@ -380,8 +386,21 @@ fn handle(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::R
                 .push(format!("{method} {path} -> {code}"));
             return Ok(());
         }
-        Some(Fault::Delay(wait)) => std::thread::sleep(wait),
-        None => {}
+        Some(Fault::Stuck) => {
+            std::io::copy(&mut (&mut reader).take(length), &mut std::io::sink())?;
+            let head = format!(
+                "HTTP/1.1 202 Accepted\r\nLocation: {target}\r\nRange: 0-0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            client.write_all(head.as_bytes())?;
+            state
+                .lock()
+                .unwrap()
+                .log
+                .push(format!("{method} {path} -> 202 stuck"));
+            return Ok(());
+        }
+        Some(Fault::Delay(wait)) => std::thread::sleep(*wait),
+        Some(Fault::Rewrite(..)) | None => {}
     }
     let mut server = TcpStream::connect(upstream)?;
     let mut head = format!("{method} {target} HTTP/1.1\r\n");
@@ -400,6 +419,9 @@ fn handle(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::R
         .or_default() += sent;
     let mut response = Vec::new();
     server.read_to_end(&mut response)?;
+    if let Some(Fault::Rewrite(name, value)) = &fault {
+        response = rewrite_header(&response, name, value);
+    }
     let status = String::from_utf8_lossy(&response[..response.len().min(12)])
         .split_whitespace()
         .nth(1)
@@ -412,6 +434,28 @@ fn handle(client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::R
         .push(format!("{method} {path} -> {status}"));
     client.write_all(&response)?;
     Ok(())
+}
+
+/// `response` with header `name` set to `value` (added when missing).
+fn rewrite_header(response: &[u8], name: &str, value: &str) -> Vec<u8> {
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(response.len());
+    let head = String::from_utf8_lossy(&response[..split]);
+    let mut lines: Vec<String> = head
+        .split("\r\n")
+        .filter(|line| {
+            !line
+                .to_ascii_lowercase()
+                .starts_with(&format!("{}:", name.to_ascii_lowercase()))
+        })
+        .map(str::to_string)
+        .collect();
+    lines.push(format!("{name}: {value}"));
+    let mut out = lines.join("\r\n").into_bytes();
+    out.extend_from_slice(&response[split..]);
+    out
 }
 
 /// A one-route HTTP server on 127.0.0.1 that records each request's head and answers with a

@@ -16,7 +16,7 @@ use crate::http::{HttpSettings, read_capped};
 use crate::push::http::refuse_redirect;
 use crate::push::upload_body::send_whole;
 use crate::push::{
-    BlobSource, Progress, PushError, check_response, check_send_error, with_retries,
+    BlobSource, Failure, Progress, PushError, check_response, check_send_error, with_retries,
 };
 
 /// The backend name used in errors.
@@ -145,6 +145,17 @@ impl OllamaClient {
         &self.host
     }
 
+    /// Sorts a transport error like [`check_send_error`], except that a refused connection
+    /// fails at once: nothing listens at the host, and retrying only makes the user wait.
+    fn send_error(&self, what: &str, url: &Url, err: reqwest::Error) -> Failure {
+        if connection_refused(&err) {
+            return Failure::Fatal(wrap(OllamaApiError::Unreachable {
+                host: self.host.to_string(),
+            }));
+        }
+        check_send_error(what, url.as_str(), err)
+    }
+
     /// Sends a request built by `build` with retries; `build` runs once per attempt.
     fn call(
         &self,
@@ -155,9 +166,7 @@ impl OllamaClient {
     ) -> Result<Response, PushError> {
         with_retries(&self.settings.retry, progress, what, |_| {
             let request = build(&self.http)?;
-            let response = request
-                .send()
-                .map_err(|e| check_send_error(what, url.as_str(), e))?;
+            let response = request.send().map_err(|e| self.send_error(what, url, e))?;
             refuse_redirect(what, check_response(what, response)?)
         })
     }
@@ -193,7 +202,7 @@ impl OllamaClient {
                 .head(url.clone())
                 .timeout(self.settings.transfer_timeout(0))
                 .send()
-                .map_err(|e| check_send_error(&what, url.as_str(), e))?;
+                .map_err(|e| self.send_error(&what, &url, e))?;
             if response.status() == reqwest::StatusCode::NOT_FOUND {
                 return Ok(false);
             }
@@ -313,7 +322,7 @@ impl OllamaClient {
                 .json(&body)
                 .timeout(self.settings.transfer_timeout(0))
                 .send()
-                .map_err(|e| check_send_error(&what, url.as_str(), e))?;
+                .map_err(|e| self.send_error(&what, &url, e))?;
             if response.status() == reqwest::StatusCode::NOT_FOUND {
                 return Ok(None);
             }
@@ -350,7 +359,7 @@ impl OllamaClient {
                 .json(&body)
                 .timeout(self.settings.transfer_timeout(0))
                 .send()
-                .map_err(|e| check_send_error(&what, url.as_str(), e))?;
+                .map_err(|e| self.send_error(&what, &url, e))?;
             if response.status() == reqwest::StatusCode::NOT_FOUND {
                 return Ok(false);
             }
@@ -358,6 +367,21 @@ impl OllamaClient {
             Ok(true)
         })
     }
+}
+
+/// Whether `err` (or a cause of it) is a refused TCP connection.
+fn connection_refused(err: &reqwest::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(current) = cause {
+        if current
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
 }
 
 /// Reads a JSON answer of at most 16 MiB.

@@ -5,6 +5,14 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OllamaApiError {
+    /// Nothing listens at the server's address (the connection was refused).
+    #[error(
+        "cannot reach the Ollama server at {host}: connection refused; is Ollama running at OLLAMA_HOST? (start it with `ollama serve`, or set OLLAMA_HOST to where it listens)"
+    )]
+    Unreachable {
+        /// The server's base URL.
+        host: String,
+    },
     /// A streamed answer carried an `{"error"}` line (possibly after a 200 and other lines).
     #[error("{operation} `{model}` failed on {url}: {message} (after status `{last_status}`)")]
     ErrorLine {
