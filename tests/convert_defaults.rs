@@ -1,8 +1,11 @@
 //! Every architecture default template converts to a verified Go template with the family's
 //! end-of-turn marker in its stop list.
 
+use ruvltra_export::gguf::{Array, GgufHeader, GgufWriter, StringArray, Value};
 use ruvltra_export::template::convert::{ConvertInput, convert};
-use ruvltra_export::template::defaults::{self, for_architecture};
+use ruvltra_export::template::defaults::{self, DefaultTemplate};
+use ruvltra_export::template::fit::{self, Vocabulary};
+use ruvltra_export::template::jinja::{FixedDateTime, JinjaTemplate};
 use ruvltra_export::template::suite::{self, SuiteKind};
 
 /// The tokens each family's GGUFs name as BOS and EOS, and the stop the template must yield.
@@ -46,28 +49,110 @@ fn every_default_converts_and_verifies() {
     }
 }
 
+/// A vocabulary holding exactly `tokens` as control tokens (plus one plain token), with BOS
+/// and EOS at the given positions.
+fn vocabulary(architecture: &str, tokens: &[&str], bos: usize, eos: usize) -> GgufHeader {
+    let mut w = GgufWriter::new();
+    w.set("general.architecture", Value::String(architecture.into()));
+    w.set("tokenizer.ggml.model", Value::String("gpt2".into()));
+    let mut list: StringArray = tokens.iter().copied().collect();
+    list.push("a");
+    let mut types = vec![3; tokens.len()];
+    types.push(1);
+    w.set("tokenizer.ggml.tokens", Value::Array(Array::String(list)));
+    w.set("tokenizer.ggml.token_type", Value::Array(Array::I32(types)));
+    w.set("tokenizer.ggml.bos_token_id", Value::U32(bos as u32));
+    w.set("tokenizer.ggml.eos_token_id", Value::U32(eos as u32));
+    let mut bytes = Vec::new();
+    w.write_to(&mut bytes).unwrap();
+    GgufHeader::read(bytes.as_slice(), None).unwrap()
+}
+
 #[test]
-fn architectures_map_to_their_family() {
-    for (arch, name) in [
-        ("qwen2", "chatml"),
-        ("qwen3", "chatml"),
-        ("llama", "llama3"),
-        ("gemma2", "gemma"),
-        ("gemma3", "gemma"),
-        ("phi3", "phi3"),
-        ("mistral", "mistral"),
-        ("command-r", "command-r"),
-    ] {
-        assert_eq!(for_architecture(arch).map(|d| d.name), Some(name), "{arch}");
+fn each_family_names_the_markers_its_prompts_use_and_is_chosen_by_them() {
+    for default in defaults::ALL {
+        let (bos, eos, _) = tokens(default.name);
+        let jinja = JinjaTemplate::new(default.jinja).unwrap();
+        let renderings = fit::jinja_prompts(&jinja, bos, eos, FixedDateTime::default());
+        let prompts = fit::texts(&renderings, false);
+        for marker in default.markers {
+            assert!(
+                prompts.iter().any(|p| p.contains(marker)),
+                "{}: no prompt contains {marker}",
+                default.name
+            );
+        }
+        let mut tokens: Vec<&str> = default.markers.to_vec();
+        let bos_at = tokens.len();
+        tokens.push(if bos.is_empty() { eos } else { bos });
+        tokens.push(eos);
+        let header = vocabulary("some-arch", &tokens, bos_at, bos_at + 1);
+        let vocabulary = Vocabulary::from_header(&header).unwrap();
+        let fit = fit::check_renderings(&renderings, &[], &vocabulary);
+        assert!(fit.fits(), "{}: {}", default.name, fit.missing());
+        let choice = fit::choose_default(&vocabulary, "some-arch").unwrap();
+        assert_eq!(choice.template.name, default.name);
+        // Without its first marker the template does not fit; `[INST]`, plain text in Llama
+        // 2's vocabulary, only warns.
+        let header = vocabulary_without(&tokens[1..]);
+        let vocabulary = Vocabulary::from_header(&header).unwrap();
+        let fit = fit::check(&prompts, &[], &vocabulary);
+        if default.sentencepiece_text_tags {
+            assert!(fit.fits(), "{}", default.name);
+            assert!(fit.warnings.iter().any(|w| w.contains(default.markers[0])));
+        } else {
+            assert!(
+                fit.missing().contains(default.markers[0]),
+                "{}: {}",
+                default.name,
+                fit.missing()
+            );
+        }
     }
-    assert_eq!(for_architecture("bert"), None);
+}
+
+fn vocabulary_without(tokens: &[&str]) -> GgufHeader {
+    vocabulary("some-arch", tokens, tokens.len() - 2, tokens.len() - 1)
+}
+
+#[test]
+fn the_architecture_breaks_a_tie_and_never_decides_alone() {
+    // A vocabulary with both ChatML's and Llama 3's markers: the architecture decides.
+    let both = [
+        "<|im_start|>",
+        "<|im_end|>",
+        "<|start_header_id|>",
+        "<|end_header_id|>",
+        "<|eot_id|>",
+    ];
+    let header = vocabulary("qwen2", &both, 4, 4);
+    let v = Vocabulary::from_header(&header).unwrap();
+    assert_eq!(
+        fit::choose_default(&v, "qwen2").unwrap().template.name,
+        "chatml"
+    );
+    assert_eq!(
+        fit::choose_default(&v, "llama").unwrap().template.name,
+        "llama3"
+    );
+    // `llama` with ChatML's markers only gets ChatML, not Llama 3.
+    let header = vocabulary("llama", &["<|im_start|>", "<|im_end|>"], 1, 1);
+    let v = Vocabulary::from_header(&header).unwrap();
+    assert_eq!(
+        fit::choose_default(&v, "llama").unwrap().template.name,
+        "chatml"
+    );
+}
+
+fn chatml() -> DefaultTemplate {
+    *defaults::ALL.iter().find(|t| t.name == "chatml").unwrap()
 }
 
 #[test]
 fn the_chatml_default_converts_qwens_tool_calling() {
     // What a Qwen-based GGUF without a chat template (RuvLTRA among them) gets: tools listed
     // in the system turn, calls in `<tool_call>`, results in `<tool_response>`.
-    let default = for_architecture("qwen2").unwrap();
+    let default = chatml();
     let input = ConvertInput {
         eos_token: "<|im_end|>",
         ..ConvertInput::new(default.jinja)

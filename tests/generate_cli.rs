@@ -13,24 +13,7 @@ fn bin() -> Command {
 }
 
 fn family() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        support::root().join("ruvltra.toml"),
-        dir.path().join("ruvltra.toml"),
-    )
-    .unwrap();
-    std::fs::create_dir(dir.path().join("fixtures")).unwrap();
-    for entry in std::fs::read_dir(support::root().join("fixtures")).unwrap() {
-        let entry = entry.unwrap();
-        if entry.path().extension().is_some_and(|e| e == "gguf") {
-            std::fs::copy(
-                entry.path(),
-                dir.path().join("fixtures").join(entry.file_name()),
-            )
-            .unwrap();
-        }
-    }
-    dir
+    support::fixture_family()
 }
 
 fn run_in(dir: &Path, args: &[&str]) -> Output {

@@ -157,6 +157,23 @@ pub fn provenance_table(resolved: &Resolved) -> String {
                 OllamaChat::Failed { reason } => format!("not converted: {reason}"),
             };
             let _ = writeln!(out, "    {:<20} {verdict}", "ollama template");
+            if let Some(reason) = &v.chat.default_reason {
+                let _ = writeln!(out, "    {:<20} {reason}", "template choice");
+            }
+            let roles = if v.chat.lost_roles.is_empty() {
+                "system, user, assistant and tool content reach the prompt".to_owned()
+            } else {
+                v.chat
+                    .lost_roles
+                    .iter()
+                    .map(|l| format!("{} messages {}", l.role, l.verdict))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            let _ = writeln!(out, "    {:<20} {roles}", "roles");
+            for warning in &v.chat.fit_warnings {
+                let _ = writeln!(out, "    {:<20} {warning}", "vocabulary");
+            }
             let template = match &v.chat.ollama {
                 OllamaChat::Converted { template, .. } => Some(template.as_str()),
                 OllamaChat::Failed { .. } => None,

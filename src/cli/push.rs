@@ -126,6 +126,7 @@ fn release(args: &PushArgs) -> anyhow::Result<Release> {
             model.params.insert(key.to_string(), value);
         }
     }
+    check_fit(args, &model)?;
     model.config.model_family = args.family.clone();
     model.config.model_type = args.model_type.clone();
     model.config.file_type = args.file_type.clone();
@@ -133,6 +134,54 @@ fn release(args: &PushArgs) -> anyhow::Result<Release> {
         models: vec![model],
         files: Vec::new(),
     })
+}
+
+/// Refuses a `--template` or marker-like `stop` that does not fit the GGUF's vocabulary.
+fn check_fit(args: &PushArgs, model: &OllamaModel) -> anyhow::Result<()> {
+    let stops: Vec<String> = model
+        .params
+        .get("stop")
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let go = match (&model.template, &args.template) {
+        (Some(text), Some(path)) => crate::template::ollama::OllamaTemplate::parse(text)
+            .with_context(|| {
+                format!(
+                    "`--template {}` is not an Ollama Go template",
+                    path.display()
+                )
+            })?,
+        _ => crate::template::ollama::OllamaTemplate::parse("")?,
+    };
+    let gguf = &args.gguf[0];
+    let header = match crate::gguf::GgufHeader::read_path(gguf) {
+        Ok(header) => header,
+        Err(e) => {
+            eprintln!(
+                "warning: the template's fit to the vocabulary is not checked: cannot read the header of `{}`: {e}",
+                gguf.display()
+            );
+            return Ok(());
+        }
+    };
+    if let Some(fit) = crate::template::fit::check_go(&go, &stops, &header) {
+        if !fit.fits() {
+            bail!(
+                "the template and stops do not fit the vocabulary of `{}`: {}; write the markers exactly as the model's vocabulary has them",
+                gguf.display(),
+                fit.missing()
+            );
+        }
+        for warning in &fit.warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
+    Ok(())
 }
 
 fn read_text(path: &Path) -> anyhow::Result<String> {

@@ -48,6 +48,7 @@ const SETTINGS_KEYS: &[&str] = &[
     "system",
     "chat_template",
     "chat_template_file",
+    "ollama_template_file",
     "parameters",
     "messages",
 ];
@@ -387,6 +388,11 @@ impl Reader<'_> {
             self.claim(v, &dotted(t.name, "chat_template_file"), |r, v, k| {
                 r.non_empty_string(v, k)
                     .map(|s| ChatTemplateSource::File(PathBuf::from(s)))
+            })
+        });
+        settings.ollama_template_file = t.table.get("ollama_template_file").and_then(|v| {
+            self.claim(v, &dotted(t.name, "ollama_template_file"), |r, v, k| {
+                r.non_empty_string(v, k).map(PathBuf::from)
             })
         });
         settings.chat_template = match (inline, file) {

@@ -68,7 +68,10 @@ pub use resolve::{
     ResolvedModel, ResolvedParameter, ResolvedProjector, ResolvedValue, ResolvedVariant, Targets,
 };
 pub use resolve_build::{MAX_TEXT_FILE_BYTES, resolve};
-pub use resolve_chat::{ChatConverter, ChatInput, ChatOutput, default_template};
+pub use resolve_chat::{
+    ChatAnalysis, ChatCheck, ChatConverter, ChatInput, ChatOutput, CheckedChat, ChosenDefault,
+    check_chat, check_roles, default_template,
+};
 pub use resolve_error::ResolveError;
 pub use resolve_files::{FileFacts, FileSource, HubFiles, LocalFiles};
 pub use schema::{

@@ -313,6 +313,18 @@ pub struct ResolvedChat {
     pub eos_token: Option<String>,
     /// The converted Go template and its stop list, or why conversion failed.
     pub ollama: OllamaChat,
+    /// For a built-in default: why the vocabulary chose it ("vocabulary has <start_of_turn>,
+    /// <end_of_turn>").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_reason: Option<String>,
+    /// Roles whose content the template never lets reach the model (the per-role verdict,
+    /// separate from "verified").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lost_roles: Vec<crate::template::fit::LostRole>,
+    /// Tags the vocabulary reads as plain text (`[INST]` in a Llama 2 vocabulary): shown by
+    /// `explain`, not locked (a diagnostic, not a resolved value).
+    #[serde(skip)]
+    pub fit_warnings: Vec<String>,
 }
 
 /// The chat-template converter's result for Ollama.

@@ -12,7 +12,9 @@ use super::resolve::{
     ResolvedAdapter, ResolvedChat, ResolvedFamily, ResolvedHub, ResolvedLicense, ResolvedMessage,
     ResolvedModel, ResolvedParameter, ResolvedProjector, ResolvedValue, ResolvedVariant, Targets,
 };
-use super::resolve_chat::{ChatConverter, ChatInput, default_template};
+use super::resolve_chat::{
+    ChatCheck, ChatConverter, ChatInput, check_chat, check_roles, default_template,
+};
 use super::resolve_error::ResolveError;
 use super::resolve_files::{FileFacts, FileSource};
 use super::schema::{
@@ -350,6 +352,7 @@ fn resolve_variant(
     let chat = resolve_chat(manifest, model, variant, header, converter)?;
     let (parameters, system, messages) =
         resolve_settings(manifest, model, variant, &chat, &context_length, conflicts);
+    check_roles(&label, &chat.lost_roles, system.as_ref(), &messages)?;
 
     let ollama_names = manifest
         .ollama_variant_names(model, variant, &size_label.value, &quant.value)
@@ -608,6 +611,7 @@ fn resolve_chat(
         .into_iter()
         .rev()
         .find_map(|s| s.chat_template.as_ref());
+    let mut default_reason = None;
     let jinja = match over {
         Some(claim) => {
             let text = match &claim.value {
@@ -632,14 +636,14 @@ fn resolve_chat(
         None => match header.chat_template() {
             Some(t) => Sourced::new(t.to_owned(), header_at(file, "tokenizer.chat_template")),
             None => {
-                let arch = header.architecture().unwrap_or_default();
-                let (_, text) =
-                    default_template(arch).ok_or_else(|| ResolveError::NoChatTemplate {
+                let chosen =
+                    default_template(header).map_err(|reason| ResolveError::NoChatTemplate {
                         file: file.to_owned(),
-                        architecture: arch.to_owned(),
+                        reason,
                         model: model.key.clone(),
                     })?;
-                Sourced::new(text, Provenance::BuiltInDefault)
+                default_reason = Some(format!("built-in `{}`: {}", chosen.name, chosen.reason));
+                Sourced::new(chosen.jinja, Provenance::BuiltInDefault)
             }
         },
     };
@@ -676,6 +680,18 @@ fn resolve_chat(
         }
         Err(reason) => OllamaChat::Failed { reason },
     };
+    let checked = check_chat(
+        ChatCheck {
+            manifest,
+            model,
+            variant,
+            header,
+            input: &input,
+            provenance: &jinja.provenance,
+        },
+        ollama,
+        converter,
+    )?;
     Ok(ResolvedChat {
         jinja_sha256: hex::encode(Sha256::digest(jinja.value.as_bytes())),
         in_gguf: header.chat_template().is_some()
@@ -683,11 +699,14 @@ fn resolve_chat(
         jinja,
         bos_token: input.bos_token,
         eos_token: input.eos_token,
-        ollama,
+        ollama: checked.ollama,
+        default_reason,
+        lost_roles: checked.lost_roles,
+        fit_warnings: checked.fit_warnings,
     })
 }
 
-fn read_text_file(path: &std::path::Path) -> Result<String, std::io::Error> {
+pub(super) fn read_text_file(path: &std::path::Path) -> Result<String, std::io::Error> {
     let size = std::fs::metadata(path)?.len();
     if size > MAX_TEXT_FILE_BYTES {
         return Err(std::io::Error::new(

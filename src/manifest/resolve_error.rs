@@ -93,17 +93,59 @@ pub enum ResolveError {
     /// Sources disagree (every conflict is listed).
     #[error("{}", Conflicts(.0))]
     Conflicts(Vec<Conflict>),
-    /// The GGUF carries no chat template and no default is known for its architecture.
+    /// The GGUF carries no chat template and no built-in family fits its vocabulary.
     #[error(
-        "`{file}` has no `tokenizer.chat_template` and there is no built-in template for architecture `{architecture}`: set `chat_template_file` for model `{model}` in the manifest"
+        "`{file}` has no `tokenizer.chat_template` and {reason}: set `chat_template_file` for model `{model}` in the manifest, or embed the model's template into the GGUF with `ruvltra-export gguf embed-template {file} --template T.jinja --out {file}`"
     )]
     NoChatTemplate {
         /// The GGUF file.
         file: String,
-        /// Its architecture.
-        architecture: String,
+        /// Why no built-in template applies.
+        reason: String,
         /// The model key.
         model: String,
+    },
+    /// The chat template's prompts use markers the model's vocabulary does not hold as
+    /// single tokens: the model would read them as text and answer gibberish.
+    #[error(
+        "variant `{variant}`: the chat template ({source_name}) does not fit the vocabulary of `{file}`: {missing}; {hint}"
+    )]
+    TemplateMisfit {
+        /// `MODEL/VARIANT`.
+        variant: String,
+        /// The GGUF whose vocabulary was checked.
+        file: String,
+        /// Where the template came from (`the manifest's chat_template`, ...).
+        source_name: String,
+        /// The failed markers, each with why.
+        missing: String,
+        /// What to do.
+        hint: String,
+    },
+    /// The manifest gives content for a role the chat template drops: it would never reach
+    /// the model although the outputs advertise it.
+    #[error(
+        "variant `{variant}`: the manifest gives {what}, but the chat template drops {role} messages ({verdict}), so it would never reach the model; {hint}"
+    )]
+    DroppedRole {
+        /// `MODEL/VARIANT`.
+        variant: String,
+        /// `a system prompt`, `a system MESSAGE`.
+        what: String,
+        /// The role.
+        role: String,
+        /// The per-role verdict.
+        verdict: String,
+        /// What to do.
+        hint: String,
+    },
+    /// A hand-written Ollama template (`ollama_template_file`) cannot be read or parsed.
+    #[error("`{}` (`ollama_template_file`): {reason}", path.display())]
+    OllamaTemplateFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
     },
     /// A chat template file named in the manifest cannot be read.
     #[error("cannot read the chat template `{}` named in the manifest", path.display())]

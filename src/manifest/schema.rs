@@ -126,6 +126,9 @@ pub struct Settings {
     pub stop: Option<Claim<Vec<String>>>,
     /// A conversation the model starts with (Modelfile `MESSAGE` lines).
     pub messages: Vec<ManifestMessage>,
+    /// A hand-written Ollama Go template (`ollama_template_file`, relative to the manifest)
+    /// used instead of the converted one, for templates the converter cannot reproduce.
+    pub ollama_template_file: Option<Claim<PathBuf>>,
 }
 
 /// Where an overriding chat template comes from.

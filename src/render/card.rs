@@ -110,6 +110,14 @@ pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderEr
             tags.push(extra.to_owned());
         }
     }
+    let lost_roles: Vec<_> = resolved
+        .variants()
+        .filter(|(_, v)| !v.chat.lost_roles.is_empty())
+        .map(|(m, v)| {
+            let roles: Vec<&str> = v.chat.lost_roles.iter().map(|l| l.role.as_str()).collect();
+            json!({"model": m.key, "variant": v.key, "roles": roles.join(", ")})
+        })
+        .collect();
     let generated = ctx.templates.render(
         "card/README.md",
         minijinja::context! {
@@ -118,6 +126,7 @@ pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderEr
             hardware => hardware,
             kv_contexts => KV_CONTEXTS,
             benchmarks => benchmarks,
+            lost_roles => lost_roles,
             ambiguous => if resolved.variants().any(|(_, v)| quant_is_ambiguous(resolved, v)) {
                 Some("shared")
             } else if resolved.variants().any(|(_, v)| !file_names_quant(v)) {

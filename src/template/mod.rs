@@ -4,6 +4,7 @@
 pub mod chat;
 pub mod convert;
 pub mod defaults;
+pub mod fit;
 pub mod gotmpl;
 pub mod jinja;
 pub mod llamacpp;

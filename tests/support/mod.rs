@@ -55,6 +55,24 @@ pub fn go() -> PathBuf {
     tool("RUVLTRA_TEST_GO", "go")
 }
 
+/// A scratch copy of the checked-in family: `ruvltra.toml` and the GGUF fixtures it names.
+pub fn fixture_family() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(root().join("ruvltra.toml"), dir.path().join("ruvltra.toml")).unwrap();
+    std::fs::create_dir(dir.path().join("fixtures")).unwrap();
+    for entry in std::fs::read_dir(root().join("fixtures")).unwrap() {
+        let entry = entry.unwrap();
+        if entry.path().extension().is_some_and(|e| e == "gguf") {
+            std::fs::copy(
+                entry.path(),
+                dir.path().join("fixtures").join(entry.file_name()),
+            )
+            .unwrap();
+        }
+    }
+    dir
+}
+
 /// Fills in the placeholders `init` writes (`YOUR-HUB-USER`, `license = "TODO"`) the way a
 /// publisher would, so a test can go on from `init` to `check`, `all` and pushes (which
 /// refuse placeholders).

@@ -13,7 +13,8 @@ use crate::cli::settings;
 use crate::gguf::GgufHeader;
 use crate::source::{HubClient, Source};
 use crate::template::convert::{Conversion, ConvertInput, convert};
-use crate::template::defaults;
+use crate::template::fit::{self, Fit, Roles, Vocabulary};
+use crate::template::jinja::JinjaTemplate;
 use crate::template::llamacpp::{AFFECTED_RUNTIMES, llamacpp_differences};
 
 /// `template convert` arguments.
@@ -52,6 +53,16 @@ struct Loaded {
     origin: String,
     /// Named templates the GGUF also offers.
     named: Vec<String>,
+    /// The GGUF header, whose vocabulary the template must fit (none for a `.jinja` file).
+    header: Option<GgufHeader>,
+    /// Why the vocabulary chose a built-in default.
+    default_reason: Option<String>,
+}
+
+/// The template's fit to the GGUF's vocabulary and its per-role verdict.
+struct Checked {
+    fit: Option<Fit>,
+    roles: Roles,
 }
 
 /// Runs `template convert`; exit code 0 when the template verified, 1 when not.
@@ -67,13 +78,22 @@ pub fn run(args: ConvertArgs) -> Result<u8> {
     };
     let conversion = convert(&input)
         .with_context(|| format!("cannot convert the chat template of `{}`", args.input))?;
+    let checked = check(&input, &conversion, &loaded)?;
+    if let Some(fit) = checked.fit.as_ref().filter(|f| !f.fits()) {
+        bail!(
+            "the chat template ({}) does not fit the vocabulary of `{}`: {}; give the model's own template (a `.jinja` file) or embed it with `ruvltra-export gguf embed-template`",
+            loaded.origin,
+            args.input,
+            fit.missing()
+        );
+    }
     if args.json {
         write_stdout(&format!(
             "{}\n",
-            serde_json::to_string_pretty(&to_json(&conversion, &loaded))?
+            serde_json::to_string_pretty(&to_json(&conversion, &loaded, &checked))?
         ))?;
     } else {
-        write_stdout(&to_text(&conversion, &loaded))?;
+        write_stdout(&to_text(&conversion, &loaded, &checked))?;
     }
     Ok(if conversion.verified {
         EXIT_OK
@@ -101,6 +121,8 @@ fn load(args: &ConvertArgs) -> Result<Loaded> {
             add_bos: None,
             origin: "file".to_owned(),
             named: Vec::new(),
+            header: None,
+            default_reason: None,
         });
     }
     let header = read_first_header(&args.input)?;
@@ -111,6 +133,7 @@ fn load(args: &ConvertArgs) -> Result<Loaded> {
         .into_iter()
         .map(|(n, t)| (n.to_owned(), t.to_owned()))
         .collect();
+    let mut default_reason = None;
     let (jinja, origin) = match (&args.name, header.chat_template()) {
         (Some(name), _) => match named.iter().find(|(n, _)| n == name) {
             Some((_, jinja)) => (jinja.clone(), format!("named:{name}")),
@@ -121,19 +144,16 @@ fn load(args: &ConvertArgs) -> Result<Loaded> {
             ),
         },
         (None, Some(jinja)) => (jinja.to_owned(), "gguf".to_owned()),
-        (None, None) => {
-            let arch = header.architecture().unwrap_or("");
-            match defaults::for_architecture(arch) {
-                Some(default) => (
-                    default.jinja.to_owned(),
-                    format!("default:{}", default.name),
-                ),
-                None => bail!(
-                    "`{}` has no `tokenizer.chat_template` and its architecture `{arch}` has no default template; convert a `.jinja` file instead",
-                    args.input
-                ),
+        (None, None) => match crate::manifest::default_template(&header) {
+            Ok(default) => {
+                default_reason = Some(default.reason);
+                (default.jinja, format!("default:{}", default.name))
             }
-        }
+            Err(reason) => bail!(
+                "`{}` has no `tokenizer.chat_template` and {reason}; convert the model's own template (a `.jinja` file) instead, or embed it with `ruvltra-export gguf embed-template`",
+                args.input
+            ),
+        },
     };
     Ok(Loaded {
         jinja,
@@ -147,6 +167,24 @@ fn load(args: &ConvertArgs) -> Result<Loaded> {
         add_bos: header.add_bos_token(),
         origin,
         named: named.into_iter().map(|(n, _)| n).collect(),
+        header: Some(header),
+        default_reason,
+    })
+}
+
+/// Renders the template over the suite for the fit check (with a GGUF at hand) and the
+/// per-role verdict.
+fn check(input: &ConvertInput<'_>, conversion: &Conversion, loaded: &Loaded) -> Result<Checked> {
+    let jinja = JinjaTemplate::new(input.jinja).context("the chat template does not parse")?;
+    let renderings = fit::jinja_prompts(&jinja, input.bos_token, input.eos_token, input.date);
+    let fit = loaded
+        .header
+        .as_ref()
+        .and_then(Vocabulary::from_header)
+        .map(|v| fit::check_renderings(&renderings, &conversion.stop, &v));
+    Ok(Checked {
+        fit,
+        roles: Roles::from_renderings(&renderings),
     })
 }
 
@@ -174,7 +212,7 @@ fn read_first_header(input: &str) -> Result<GgufHeader> {
     Ok(file.read_header(hub.as_ref())?.header)
 }
 
-fn to_json(conversion: &Conversion, loaded: &Loaded) -> serde_json::Value {
+fn to_json(conversion: &Conversion, loaded: &Loaded, checked: &Checked) -> serde_json::Value {
     let report = &conversion.report;
     json!({
         "template": conversion.template,
@@ -192,10 +230,13 @@ fn to_json(conversion: &Conversion, loaded: &Loaded) -> serde_json::Value {
         "tools": report.tools,
         "tool_call_tag": conversion.tool_call_tag,
         "thinking": report.thinking,
+        "default_reason": loaded.default_reason,
+        "fit": checked.fit,
+        "roles": checked.roles,
     })
 }
 
-fn to_text(conversion: &Conversion, loaded: &Loaded) -> String {
+fn to_text(conversion: &Conversion, loaded: &Loaded, checked: &Checked) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let _ = writeln!(
@@ -219,6 +260,30 @@ fn to_text(conversion: &Conversion, loaded: &Loaded) -> String {
             out,
             "\n# tool calls: Ollama reads a call after {tag:?} in the model's output"
         );
+    }
+    if let Some(reason) = &loaded.default_reason {
+        let _ = writeln!(out, "\n# built-in template chosen because the {reason}");
+    }
+    if let Some(fit) = &checked.fit {
+        let _ = writeln!(
+            out,
+            "\n# fits the vocabulary: {}",
+            if fit.markers.is_empty() {
+                "no markers to check".to_owned()
+            } else {
+                format!("{} each one token", fit.markers.join(", "))
+            }
+        );
+        for warning in &fit.warnings {
+            let _ = writeln!(out, "- warning: {warning}");
+        }
+    }
+    let lost = checked.roles.lost();
+    if !lost.is_empty() {
+        let _ = writeln!(out, "\n# roles the template drops");
+        for role in &lost {
+            let _ = writeln!(out, "- {role}");
+        }
     }
     if !conversion.notes.is_empty() {
         let _ = writeln!(out, "\n# notes");
