@@ -77,9 +77,9 @@ fn html_summary(page: &str) -> Option<String> {
     let lower = page.to_ascii_lowercase();
     let element = |tag: &str| {
         let open = lower.find(&format!("<{tag}"))?;
-        let start = open + lower[open..].find('>')? + 1;
-        let end = start + lower[start..].find(&format!("</{tag}"))?;
-        Some(strip_tags(&page[start..end]))
+        let start = open + lower.get(open..)?.find('>')? + 1;
+        let end = start + lower.get(start..)?.find(&format!("</{tag}"))?;
+        Some(strip_tags(page.get(start..end)?))
     };
     element("title")
         .or_else(|| element("h1"))
@@ -130,20 +130,20 @@ pub fn redact(text: &str) -> String {
         let next = CREDENTIAL_NAMES
             .iter()
             .chain(CREDENTIAL_SCHEMES.iter())
-            .filter_map(|word| lower[at..].find(word).map(|pos| (at + pos, *word)))
+            .filter_map(|word| tail(&lower, at).find(word).map(|pos| (at + pos, *word)))
             .min_by_key(|(pos, _)| *pos);
         let Some((pos, word)) = next else {
-            out.push_str(&text[at..]);
+            out.push_str(tail(text, at));
             break;
         };
         let after = pos + word.len();
-        out.push_str(&text[at..after]);
+        out.push_str(text.get(at..after).unwrap_or_default());
         let value_start;
         let value_end;
         if CREDENTIAL_SCHEMES.contains(&word) {
             value_start = after;
             value_end = after
-                + text[after..]
+                + tail(text, after)
                     .find(|c: char| !(c.is_ascii_alphanumeric() || "+/=._-~".contains(c)))
                     .unwrap_or(text.len() - after);
             if value_end - value_start < 8 {
@@ -152,17 +152,17 @@ pub fn redact(text: &str) -> String {
             }
         } else {
             // Separators: quotes, spaces, and at least one `:` or `=`.
-            let separators = text[after..]
+            let separators = tail(text, after)
                 .find(|c: char| !"\"' :=".contains(c))
                 .unwrap_or(text.len() - after);
-            let between = &text[after..after + separators];
+            let between = text.get(after..after + separators).unwrap_or_default();
             if !between.contains([':', '=']) {
                 at = after;
                 continue;
             }
             value_start = after + separators;
             value_end = value_start
-                + text[value_start..]
+                + tail(text, value_start)
                     .find(['"', '\'', ',', ';', '&', '}', '\n', '\r'])
                     .unwrap_or(text.len() - value_start);
             out.push_str(between);
@@ -177,9 +177,30 @@ pub fn redact(text: &str) -> String {
     out
 }
 
+/// `text` from byte `at` on, or nothing when `at` is past the end or not a character
+/// boundary: offsets here come from ASCII matches, but a slice must never be able to panic.
+fn tail(text: &str, at: usize) -> &str {
+    text.get(at..).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_ascii_text_around_credentials_and_tags_is_kept_whole() {
+        assert_eq!(
+            redact("modèle: Authorization: Bearer sk-ééé-1234567890\n千问 token=秘密値"),
+            "modèle: Authorization: [redacted]\n千问 token=[redacted]"
+        );
+        assert_eq!(
+            error_text(
+                None,
+                "<html><title>Erreur 502 — passerelle</title>é</html>".as_bytes()
+            ),
+            "Erreur 502 — passerelle (an HTML error page)"
+        );
+    }
 
     #[test]
     fn html_pages_become_their_title() {
