@@ -31,12 +31,15 @@ pub const SOFT_TAGS: &[&str] = &[
 pub fn bar_markers(text: &str, out: &mut BTreeSet<String>) {
     for (open, close) in [("<|", "|>"), ("<｜", "｜>")] {
         let mut rest = text;
-        while let Some(start) = rest.find(open) {
-            let after = &rest[start + open.len()..];
-            match marker_body(after, close) {
-                Some(len) => {
-                    out.insert(format!("{open}{}{close}", &after[..len]));
-                    rest = &after[len + close.len()..];
+        // `split_once` and `split_at_checked` keep every cut on a character boundary.
+        while let Some((_, after)) = rest.split_once(open) {
+            let found = marker_body(after, close)
+                .and_then(|len| after.split_at_checked(len))
+                .and_then(|(body, tail)| Some((body, tail.strip_prefix(close)?)));
+            match found {
+                Some((body, tail)) => {
+                    out.insert(format!("{open}{body}{close}"));
+                    rest = tail;
                 }
                 None => rest = after,
             }
