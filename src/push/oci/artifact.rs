@@ -182,6 +182,32 @@ pub(super) struct Layer {
     pub filepath: Option<String>,
 }
 
+impl Layer {
+    /// A model file's blob under this format's `media_type` (the bytes and digest stay).
+    pub fn file(blob: &ImageBlob, media_type: &'static str, filepath: Option<String>) -> Self {
+        Layer {
+            blob: ImageBlob {
+                media_type,
+                ..blob.clone()
+            },
+            filepath,
+        }
+    }
+
+    /// A generated text file (chat template, license, README).
+    pub fn text(
+        media_type: &'static str,
+        label: &str,
+        bytes: Vec<u8>,
+        filepath: Option<String>,
+    ) -> Self {
+        Layer {
+            blob: text_blob(media_type, label, bytes),
+            filepath,
+        }
+    }
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Manifest<'a> {
@@ -249,8 +275,14 @@ pub(super) fn oci_artifact(
     })
 }
 
-/// `serde_json` for a config blob, with the format named in the error.
-pub(super) fn config_json(format: OciFormat, value: &impl Serialize) -> Result<Vec<u8>, PushError> {
-    serde_json::to_vec(value)
-        .map_err(|e| PushError::input(format!("cannot serialize the {format} config: {e}")))
+/// The config blob of `format`: `value` as JSON under `media_type`, with the format named in
+/// the error.
+pub(super) fn config_blob(
+    format: OciFormat,
+    media_type: &'static str,
+    value: &impl Serialize,
+) -> Result<ImageBlob, PushError> {
+    let bytes = serde_json::to_vec(value)
+        .map_err(|e| PushError::input(format!("cannot serialize the {format} config: {e}")))?;
+    Ok(text_blob(media_type, "config", bytes))
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::artifact::{Layer, ModelParts, OciArtifact, config_json, oci_artifact, text_blob};
+use super::artifact::{Layer, ModelParts, OciArtifact, config_blob, oci_artifact};
 use super::facts::ModelFacts;
 use super::format::OciFormat;
 use crate::digest::Digest;
@@ -97,47 +97,29 @@ pub(super) fn build(
     parts: &ModelParts<'_>,
     facts: &ModelFacts,
 ) -> Result<OciArtifact, PushError> {
-    let mut layers = Vec::new();
-    let file_layer = |(blob, _): &(&crate::push::ImageBlob, String), media_type| Layer {
-        blob: crate::push::ImageBlob {
-            media_type,
-            ..(*blob).clone()
-        },
-        filepath: None,
+    let files = |list: &[(&crate::push::ImageBlob, String)], media_type| {
+        list.iter()
+            .map(move |(blob, _)| Layer::file(blob, media_type, None))
+            .collect::<Vec<_>>()
     };
-    layers.extend(
-        parts
-            .weights
-            .iter()
-            .map(|p| file_layer(p, media_type::GGUF)),
-    );
-    layers.extend(
-        parts
-            .adapters
-            .iter()
-            .map(|p| file_layer(p, media_type::LORA)),
-    );
-    layers.extend(
-        parts
-            .projectors
-            .iter()
-            .map(|p| file_layer(p, media_type::MMPROJ)),
-    );
+    let mut layers = files(&parts.weights, media_type::GGUF);
+    layers.extend(files(&parts.adapters, media_type::LORA));
+    layers.extend(files(&parts.projectors, media_type::MMPROJ));
     if let Some(template) = &facts.chat_template {
-        layers.push(Layer {
-            blob: text_blob(
-                media_type::CHAT_TEMPLATE,
-                "chat template",
-                template.clone().into_bytes(),
-            ),
-            filepath: None,
-        });
+        layers.push(Layer::text(
+            media_type::CHAT_TEMPLATE,
+            "chat template",
+            template.clone().into_bytes(),
+            None,
+        ));
     }
     for license in parts.licenses {
-        layers.push(Layer {
-            blob: text_blob(media_type::LICENSE, "license", license.clone().into_bytes()),
-            filepath: None,
-        });
+        layers.push(Layer::text(
+            media_type::LICENSE,
+            "license",
+            license.clone().into_bytes(),
+            None,
+        ));
     }
     let size: u64 = parts.weights.iter().map(|(b, _)| b.size()).sum();
     let config = DockerConfig {
@@ -158,11 +140,7 @@ pub(super) fn build(
             diff_ids: layers.iter().map(|l| l.blob.digest).collect(),
         },
     };
-    let config = text_blob(
-        CONFIG_MEDIA_TYPE,
-        "config",
-        config_json(OciFormat::Docker, &config)?,
-    );
+    let config = config_blob(OciFormat::Docker, CONFIG_MEDIA_TYPE, &config)?;
     oci_artifact(
         OciFormat::Docker,
         OciFormat::Docker.repository(base),

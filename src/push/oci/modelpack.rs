@@ -7,14 +7,13 @@
 
 use serde::Serialize;
 
-use super::artifact::{Layer, ModelParts, OciArtifact, config_json, oci_artifact, text_blob};
+use super::artifact::{Layer, ModelParts, OciArtifact, config_blob, oci_artifact};
 use super::facts::ModelFacts;
 use super::format::OciFormat;
 use super::spdx::spdx_for_hub_license;
 use crate::digest::Digest;
 use crate::push::error::PushError;
 use crate::push::from_resolved::ollama_model_type;
-use crate::push::ollama_image::ImageBlob;
 
 /// The manifest's `artifactType`.
 pub const ARTIFACT_TYPE: &str = "application/vnd.cncf.model.manifest.v1+json";
@@ -152,25 +151,20 @@ pub(super) fn build(
     facts: &ModelFacts,
 ) -> Result<OciArtifact, PushError> {
     let license = spdx_license(facts)?;
-    let file_layer = |(blob, name): &(&ImageBlob, String)| Layer {
-        blob: ImageBlob {
-            media_type: media_type::WEIGHT,
-            ..(*blob).clone()
-        },
-        filepath: Some(name.clone()),
-    };
     let mut layers: Vec<Layer> = parts
         .weights
         .iter()
         .chain(&parts.projectors)
         .chain(&parts.adapters)
-        .map(file_layer)
+        .map(|(blob, name)| Layer::file(blob, media_type::WEIGHT, Some(name.clone())))
         .collect();
     let mut text = |media_type, label: &str, path: &str, bytes: Vec<u8>| {
-        layers.push(Layer {
-            blob: text_blob(media_type, label, bytes),
-            filepath: Some(path.to_string()),
-        });
+        layers.push(Layer::text(
+            media_type,
+            label,
+            bytes,
+            Some(path.to_string()),
+        ));
     };
     if let Some(template) = &facts.chat_template {
         text(
@@ -230,11 +224,7 @@ pub(super) fn build(
             diff_ids: layers.iter().map(|l| l.blob.digest).collect(),
         },
     };
-    let config = text_blob(
-        CONFIG_MEDIA_TYPE,
-        "config",
-        config_json(OciFormat::Modelpack, &config)?,
-    );
+    let config = config_blob(OciFormat::Modelpack, CONFIG_MEDIA_TYPE, &config)?;
     oci_artifact(
         OciFormat::Modelpack,
         OciFormat::Modelpack.repository(base),
