@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::store::{write_atomically, write_blob};
+use super::store::{check_stored_blob, write_atomically, write_blob};
 use crate::digest::Digest;
 use crate::push::backend::{
     Action, Check, ItemKind, Plan, PlanItem, PushContext, PushReport, StaleItem, VerifyReport,
@@ -313,23 +313,7 @@ pub(super) fn verify(dir: &Path, artifacts: &[OciArtifact]) -> Result<VerifyRepo
     for blob in all_blobs(artifacts) {
         let name = blob_path(&blob.digest);
         let path: PathBuf = dir.join(&name);
-        let check = match fs::File::open(&path).and_then(|mut f| Digest::of_reader(&mut f)) {
-            Ok((actual, len)) => Check {
-                name,
-                ok: actual == blob.digest && len == blob.size(),
-                detail: format!(
-                    "expected {} ({} bytes), found {actual} ({len} bytes)",
-                    blob.digest,
-                    blob.size()
-                ),
-            },
-            Err(err) => Check {
-                name,
-                ok: false,
-                detail: format!("cannot read it: {err}"),
-            },
-        };
-        checks.push(check);
+        checks.push(check_stored_blob(name, &path, &blob));
     }
     Ok(VerifyReport {
         backend: "bundle".into(),

@@ -244,6 +244,26 @@ pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PushErro
     Ok(())
 }
 
+/// Whether the file at `path` holds exactly `blob` (its digest and size), reported as `name`.
+pub(super) fn check_stored_blob(name: String, path: &Path, blob: &ImageBlob) -> Check {
+    match File::open(path).and_then(|mut f| Digest::of_reader(&mut f)) {
+        Ok((actual, len)) => Check {
+            name,
+            ok: actual == blob.digest && len == blob.size(),
+            detail: format!(
+                "expected {} ({} bytes), found {actual} ({len} bytes)",
+                blob.digest,
+                blob.size()
+            ),
+        },
+        Err(err) => Check {
+            name,
+            ok: false,
+            detail: format!("cannot read it: {err}"),
+        },
+    }
+}
+
 pub(super) fn verify(dir: &Path, images: &[OllamaImage]) -> Result<VerifyReport, PushError> {
     let mut checks = Vec::new();
     let mut seen = HashSet::new();
@@ -271,23 +291,7 @@ pub(super) fn verify(dir: &Path, images: &[OllamaImage]) -> Result<VerifyReport,
             }
             let name = blob_path(blob);
             let path = dir.join(&name);
-            let check = match File::open(&path).and_then(|mut f| Digest::of_reader(&mut f)) {
-                Ok((actual, len)) => Check {
-                    name,
-                    ok: actual == blob.digest && len == blob.size(),
-                    detail: format!(
-                        "expected {} ({} bytes), found {actual} ({len} bytes)",
-                        blob.digest,
-                        blob.size()
-                    ),
-                },
-                Err(err) => Check {
-                    name,
-                    ok: false,
-                    detail: format!("cannot read it: {err}"),
-                },
-            };
-            checks.push(check);
+            checks.push(check_stored_blob(name, &path, blob));
         }
     }
     Ok(VerifyReport {
