@@ -83,21 +83,41 @@ pub struct OllamaImage {
     pub manifest_digest: Digest,
 }
 
+/// An image manifest's JSON (schema 2): Ollama's images and the OCI artifacts (which add
+/// `artifactType` and layer annotations; absent fields are not written, so an Ollama manifest
+/// stays byte for byte what Ollama writes).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Manifest<'a> {
-    schema_version: u32,
-    media_type: &'static str,
-    config: Descriptor<'a>,
-    layers: Vec<Descriptor<'a>>,
+pub(crate) struct ManifestJson<'a> {
+    pub schema_version: u32,
+    pub media_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<&'static str>,
+    pub config: DescriptorJson<'a>,
+    pub layers: Vec<DescriptorJson<'a>>,
 }
 
+/// One blob as a manifest names it.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Descriptor<'a> {
-    media_type: &'a str,
-    digest: Digest,
-    size: u64,
+pub(crate) struct DescriptorJson<'a> {
+    pub media_type: &'a str,
+    pub digest: Digest,
+    pub size: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<std::collections::BTreeMap<&'static str, &'a str>>,
+}
+
+impl<'a> DescriptorJson<'a> {
+    /// `blob`'s media type, digest and size, without annotations.
+    pub fn of(blob: &'a ImageBlob) -> Self {
+        DescriptorJson {
+            media_type: blob.media_type,
+            digest: blob.digest,
+            size: blob.size(),
+            annotations: None,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -224,22 +244,12 @@ impl OllamaImage {
             os: &model.config.os,
         })?;
         let config = ImageBlob::from_bytes(CONFIG_MEDIA_TYPE, "config", config_bytes);
-        let manifest = go_json_line(&Manifest {
+        let manifest = go_json_line(&ManifestJson {
             schema_version: 2,
             media_type: MANIFEST_MEDIA_TYPE,
-            config: Descriptor {
-                media_type: config.media_type,
-                digest: config.digest,
-                size: config.size(),
-            },
-            layers: layers
-                .iter()
-                .map(|layer| Descriptor {
-                    media_type: layer.media_type,
-                    digest: layer.digest,
-                    size: layer.size(),
-                })
-                .collect(),
+            artifact_type: None,
+            config: DescriptorJson::of(&config),
+            layers: layers.iter().map(DescriptorJson::of).collect(),
         })?;
         Ok(Self {
             name: model.name.clone(),

@@ -14,7 +14,9 @@ use crate::digest::Digest;
 use crate::push::backend::PushContext;
 use crate::push::blob_source::BlobSource;
 use crate::push::error::PushError;
-use crate::push::ollama_image::{ImageBlob, MANIFEST_MEDIA_TYPE, OllamaImage};
+use crate::push::ollama_image::{
+    DescriptorJson, ImageBlob, MANIFEST_MEDIA_TYPE, ManifestJson, OllamaImage,
+};
 use crate::push::release::{OllamaModel, Release};
 
 /// The OCI image manifest media type (Docker Model Runner and ModelPack manifests).
@@ -208,27 +210,6 @@ impl Layer {
     }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Manifest<'a> {
-    schema_version: u32,
-    media_type: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    artifact_type: Option<&'static str>,
-    config: Descriptor<'a>,
-    layers: Vec<Descriptor<'a>>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Descriptor<'a> {
-    media_type: &'a str,
-    digest: Digest,
-    size: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    annotations: Option<std::collections::BTreeMap<&'static str, &'a str>>,
-}
-
 /// An OCI image manifest artifact of `format` from its config and layers.
 pub(super) fn oci_artifact(
     format: OciFormat,
@@ -238,26 +219,19 @@ pub(super) fn oci_artifact(
     config: ImageBlob,
     layers: Vec<Layer>,
 ) -> Result<OciArtifact, PushError> {
-    let manifest = Manifest {
+    let manifest = ManifestJson {
         schema_version: 2,
         media_type: OCI_MANIFEST_MEDIA_TYPE,
         artifact_type,
-        config: Descriptor {
-            media_type: config.media_type,
-            digest: config.digest,
-            size: config.size(),
-            annotations: None,
-        },
+        config: DescriptorJson::of(&config),
         layers: layers
             .iter()
-            .map(|layer| Descriptor {
-                media_type: layer.blob.media_type,
-                digest: layer.blob.digest,
-                size: layer.blob.size(),
+            .map(|layer| DescriptorJson {
                 annotations: layer
                     .filepath
                     .as_deref()
                     .map(|path| [(FILEPATH_ANNOTATION, path)].into_iter().collect()),
+                ..DescriptorJson::of(&layer.blob)
             })
             .collect(),
     };
