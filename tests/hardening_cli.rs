@@ -34,6 +34,33 @@ fn run_str(dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// Writes `template` as `file` and a one-message conversation into a new folder, for
+/// `template render --jinja|--go FILE --messages m.json` run there.
+fn template_dir(file: &str, template: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(file), template).unwrap();
+    std::fs::write(
+        dir.path().join("m.json"),
+        r#"[{"role":"user","content":"Hi"}]"#,
+    )
+    .unwrap();
+    dir
+}
+
+/// `template render` of `t.jinja` over `m.json` in `dir`: exit code, stdout, stderr.
+fn render_jinja(dir: &Path) -> (i32, String, String) {
+    run_str(dir, &RENDER_JINJA)
+}
+
+const RENDER_JINJA: [&str; 6] = [
+    "template",
+    "render",
+    "--jinja",
+    "t.jinja",
+    "--messages",
+    "m.json",
+];
+
 fn fixture() -> std::path::PathBuf {
     support::root()
         .join("fixtures")
@@ -91,24 +118,8 @@ fn init_writes_non_ascii_names_and_refuses_non_utf8_ones() {
 /// `{% generation %}` rewrite.
 #[test]
 fn overlapping_tag_delimiters_are_a_syntax_error() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("t.jinja"), "generation {%}").unwrap();
-    std::fs::write(
-        dir.path().join("m.json"),
-        r#"[{"role":"user","content":"Hi"}]"#,
-    )
-    .unwrap();
-    let (code, _, err) = run_str(
-        dir.path(),
-        &[
-            "template",
-            "render",
-            "--jinja",
-            "t.jinja",
-            "--messages",
-            "m.json",
-        ],
-    );
+    let dir = template_dir("t.jinja", "generation {%}");
+    let (code, _, err) = render_jinja(dir.path());
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("syntax error"), "{err}");
 }
@@ -117,17 +128,10 @@ fn overlapping_tag_delimiters_are_a_syntax_error() {
 /// the digits.
 #[test]
 fn go_printf_with_a_huge_precision_prints_the_digits() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("t.go"),
+    let dir = template_dir(
+        "t.go",
         r#"{{ printf "%.70000f|%.66000e|%.70000g" 1.5 1.5 1.5 }}"#,
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("m.json"),
-        r#"[{"role":"user","content":"Hi"}]"#,
-    )
-    .unwrap();
+    );
     let (code, out, err) = run_str(
         dir.path(),
         &["template", "render", "--go", "t.go", "--messages", "m.json"],
@@ -175,25 +179,9 @@ fn tensor_size_past_u64_is_an_error() {
 /// the expression is refused before it is compiled.
 #[test]
 fn long_operator_chain_is_refused_not_a_stack_overflow() {
-    let dir = tempfile::tempdir().unwrap();
     let chain = vec!["1"; 50_001].join(" ~ ");
-    std::fs::write(dir.path().join("t.jinja"), format!("{{{{ {chain} }}}}")).unwrap();
-    std::fs::write(
-        dir.path().join("m.json"),
-        r#"[{"role":"user","content":"Hi"}]"#,
-    )
-    .unwrap();
-    let (code, _, err) = run_str(
-        dir.path(),
-        &[
-            "template",
-            "render",
-            "--jinja",
-            "t.jinja",
-            "--messages",
-            "m.json",
-        ],
-    );
+    let dir = template_dir("t.jinja", &format!("{{{{ {chain} }}}}"));
+    let (code, _, err) = render_jinja(dir.path());
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("more than 2000 tokens"), "{err}");
 }
@@ -231,12 +219,7 @@ fn run_capped(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
 /// 1 GiB address space, instead of being killed or running out of memory.
 #[test]
 fn jinja_memory_is_bounded_under_a_one_gib_cap() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("m.json"),
-        r#"[{"role":"user","content":"Hi"}]"#,
-    )
-    .unwrap();
+    let dir = template_dir("t.jinja", "");
     let raw = "r".repeat(2048);
     let cases = [
         ("center", "{{ 'x'|center(3000000000) }}".to_owned()),
@@ -275,17 +258,7 @@ fn jinja_memory_is_bounded_under_a_one_gib_cap() {
     ];
     for (what, template) in cases {
         std::fs::write(dir.path().join("t.jinja"), &template).unwrap();
-        let (code, err) = run_capped(
-            dir.path(),
-            &[
-                "template",
-                "render",
-                "--jinja",
-                "t.jinja",
-                "--messages",
-                "m.json",
-            ],
-        );
+        let (code, err) = run_capped(dir.path(), &RENDER_JINJA);
         assert_eq!(code, Some(1), "{what}: {err}");
         assert!(err.contains("chat template stopped"), "{what}: {err}");
     }
