@@ -1,5 +1,7 @@
-//! The real `llama-server` for the preset tests: where the binary is, a tiny GGUF it can load,
-//! starting it in router mode on 127.0.0.1 and stopping it, and reading its `--help`.
+//! The real `llama-server` and `llama-tokenize` for the preset and real-engine tests: where the
+//! binaries and the real Gemma model are, a tiny GGUF llama.cpp can load, starting the server in
+//! router mode on 127.0.0.1 and stopping it, tokenizing with a vocabulary-only GGUF, and
+//! reading the server's `--help`.
 //!
 //! Nothing here reaches beyond 127.0.0.1: the server gets an empty model cache of its own and
 //! `HF_ENDPOINT`/`MODEL_ENDPOINT` pointing at a closed local port, so even a bug that made it
@@ -24,23 +26,86 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a model process may take to load the tiny model on a busy 2-core machine.
 pub const LOAD_TIMEOUT: Duration = Duration::from_secs(180);
 
-/// The `llama-server` built by `scripts/setup/50-llama-server.sh` (`$RUVLTRA_LLAMA_SERVER`).
-pub fn binary() -> PathBuf {
-    let path = std::env::var_os("RUVLTRA_LLAMA_SERVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let cache = std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-                .unwrap_or_default();
-            cache.join("ruvltra-export/llama-server-11434/bin/llama-server")
-        });
+/// A file a setup script provides: `$var`, or where the script caches it under
+/// `~/.cache/ruvltra-export/` (`cached`). Missing is a failure naming the script, never a skip.
+fn provided(var: &str, cached: &str, what: &str, script: &str) -> PathBuf {
+    let path = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
+        let cache = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+            .unwrap_or_default();
+        cache.join("ruvltra-export").join(cached)
+    });
     assert!(
         path.is_file(),
-        "llama-server is missing at {} (set RUVLTRA_LLAMA_SERVER, or run `bash scripts/setup/50-llama-server.sh` with RUVLTRA_TOOLS set, which builds it)",
+        "{what} is missing at {} (set {var}, or run `bash scripts/setup/{script}` with RUVLTRA_TOOLS set, which provides it; `scripts/test.sh` runs it)",
         path.display()
     );
     path
+}
+
+/// The `llama-server` built by `scripts/setup/50-llama-server.sh` (`$RUVLTRA_LLAMA_SERVER`).
+pub fn binary() -> PathBuf {
+    provided(
+        "RUVLTRA_LLAMA_SERVER",
+        "llama-server-11434/bin/llama-server",
+        "llama-server",
+        "50-llama-server.sh",
+    )
+}
+
+/// The `llama-tokenize` of the same build (`$RUVLTRA_LLAMA_TOKENIZE`): llama.cpp's own
+/// tokenizer on a vocabulary-only GGUF, which `llama-server` cannot load.
+pub fn tokenizer_binary() -> PathBuf {
+    provided(
+        "RUVLTRA_LLAMA_TOKENIZE",
+        "llama-server-11434/bin/llama-tokenize",
+        "llama-tokenize",
+        "50-llama-server.sh",
+    )
+}
+
+/// The real Gemma 3 270M Q4_K_M GGUF (no chat template) assembled by
+/// `scripts/setup/60-gemma.sh` (`$RUVLTRA_GEMMA_GGUF`).
+pub fn gemma_model() -> PathBuf {
+    provided(
+        "RUVLTRA_GEMMA_GGUF",
+        "gemma3-270m/gemma-3-270m-q4_k_m.gguf",
+        "the Gemma 3 270M GGUF",
+        "60-gemma.sh",
+    )
+}
+
+/// The token ids llama.cpp's tokenizer gives `text` with the vocabulary of `vocab` (special
+/// tokens parsed, no BOS added), through `llama-tokenize`, which loads the vocabulary only.
+/// `work` holds the text file it reads.
+pub fn tokenize_ids(vocab: &Path, text: &str, work: &Path) -> Vec<u32> {
+    let input = work.join("llama-tokenize-input.txt");
+    std::fs::write(&input, text).unwrap();
+    let output = Command::new(tokenizer_binary())
+        .arg("--model")
+        .arg(vocab)
+        .arg("--file")
+        .arg(&input)
+        .args(["--ids", "--no-bos", "--log-disable"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "llama-tokenize on {} failed: {}\n{stdout}",
+        vocab.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // `--ids` prints one Python-style list: `[2, 106, 1645]`.
+    let list = stdout
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('['))
+        .unwrap_or_else(|| panic!("no id list from llama-tokenize: {stdout}"));
+    serde_json::from_str(list.trim())
+        .unwrap_or_else(|e| panic!("llama-tokenize printed {list:?}: {e}"))
 }
 
 /// A scratch folder under `target/` for one test, emptied first.
