@@ -87,7 +87,7 @@ pub fn tokenize_ids(vocab: &Path, text: &str, work: &Path) -> Vec<u32> {
         .arg(vocab)
         .arg("--file")
         .arg(&input)
-        .args(["--ids", "--no-bos", "--log-disable"])
+        .args(["--ids", "--no-bos", "--no-escape", "--log-disable"])
         .stdin(Stdio::null())
         .output()
         .unwrap();
