@@ -28,6 +28,7 @@ mod backend;
 mod blob_source;
 pub mod bundle;
 mod error;
+pub mod from_gguf;
 pub mod from_resolved;
 pub mod http;
 pub mod huggingface;
