@@ -2,7 +2,7 @@
 //! (`tests/support/fake_ollama.rs`): `OLLAMA_HOST` from the environment, a typed create, a
 //! second run that sends nothing, `--publish`, and a typed error for a bad `OLLAMA_HOST`;
 //! `push --gguf` checks its parameters, warns about a missing template and fills the image
-//! config from the header (#14 item 14).
+//! config from the header (#14 item 14); a failed push's summary shows what was sent (item 23).
 
 #[path = "support/fake_ollama.rs"]
 mod fake_ollama;
@@ -119,6 +119,64 @@ fn a_bad_ollama_host_is_a_clear_error() {
     );
     assert!(!ok, "{all}");
     assert!(all.contains("is not a usable OLLAMA_HOST"), "{all}");
+}
+
+/// #14 item 23: a push that fails half-way shows in its summary what was sent before the
+/// failure, not the planned bytes.
+#[test]
+fn a_failed_push_shows_the_bytes_sent_not_the_planned_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = fake_gguf(dir.path(), "split-00001-of-00002.gguf", 150_000, 6);
+    let second = fake_gguf(dir.path(), "split-00002-of-00002.gguf", 60_000, 7);
+    let second_hex = sha256_hex(&std::fs::read(&second).unwrap());
+    let args = [
+        "--gguf",
+        first.to_str().unwrap(),
+        "--gguf",
+        second.to_str().unwrap(),
+        "--name",
+        "ruv/split:q4",
+    ];
+
+    let server = FakeOllama::start("0.12.0");
+    let blob_path = format!("/api/blobs/sha256:{second_hex}");
+    server
+        .faults
+        .inject("POST", &blob_path, fault_injection::Fault::Status(400), 1);
+    let (ok, events, all) = push(&server.url(), dir.path(), &args);
+    assert!(!ok, "{all}");
+    assert_eq!(server.faults.fired(), 1, "{all}");
+    let planned: u64 = event(&events, "plan")["plan"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|item| item["size"].as_u64())
+        .sum();
+    assert_eq!(planned, 210_000, "both shards were planned");
+    let row = &event(&events, "summary")["summary"][0];
+    assert_eq!(row["status"], "failed", "{row}");
+    assert_eq!(row["bytes"], 150_000, "only the first shard went: {all}");
+
+    // The table a user reads says the same.
+    let server = FakeOllama::start("0.12.0");
+    server
+        .faults
+        .inject("POST", &blob_path, fault_injection::Fault::Status(400), 1);
+    let output = Command::new(env!("CARGO_BIN_EXE_ruvltra-export"))
+        .args(["push", "--to", "ollama"])
+        .args(args)
+        .env("OLLAMA_HOST", server.url())
+        .env("XDG_CACHE_HOME", dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("ollama ") && l.ends_with("failed"))
+        .unwrap_or_else(|| panic!("no failed row: {stdout}"));
+    let sent = ruvltra_export::push::human_bytes(150_000);
+    let planned = ruvltra_export::push::human_bytes(210_000);
+    assert!(line.contains(&sent) && !line.contains(&planned), "{line}");
 }
 
 /// #14 item 14: `--param` goes through the same checks as a manifest's `[parameters]`: a

@@ -104,10 +104,12 @@ pub fn send_all(
                     Status::NotVerified
                 }
             }
-            Err(source) => {
+            Err(failed) => {
+                // What went before the failure, not what the plan meant to send.
+                row.bytes = failed.bytes_sent;
                 sink.failed(&PipelineError::Send {
                     target: plan.target.clone(),
-                    source,
+                    source: failed.error,
                 });
                 Status::Failed
             }

@@ -67,4 +67,4 @@ pub use retry::{
     server_message, with_retries,
 };
 pub use shared_read::{SharedFile, SharedReads};
-pub use side_by_side::{PlannedPush, push_side_by_side};
+pub use side_by_side::{FailedPush, PlannedPush, push_side_by_side};
