@@ -927,3 +927,61 @@ file = "ruvltra-small-0.5b-q4_k_m.gguf"
         r.all
     );
 }
+
+/// #14 item 21: a push the Hub or ModelScope refuses with 401 says which token to check and
+/// where a new one comes from, and never prints the rejected token.
+#[test]
+fn rejected_tokens_get_a_hint_naming_what_to_check() {
+    const WRONG_HF: &str = "hf_wrongtoken789";
+    const WRONG_MS: &str = "ms-wrong-token-789";
+    let cache = tempfile::tempdir().unwrap();
+    let m = manifest();
+    let hub = fake_hf_upload::FakeHub::start(HF_TOKEN);
+    hub.seed_repo("ruv/ruvltra", &[]);
+    let url = hub.url();
+    let r = run(
+        &[
+            "push",
+            "--to",
+            "huggingface",
+            "--manifest",
+            m.to_str().unwrap(),
+        ],
+        cache.path(),
+        &[("HF_ENDPOINT", url.as_str()), ("HF_TOKEN", WRONG_HF)],
+    );
+    assert!(!r.ok, "{}", r.all);
+    assert!(r.all.contains("401"), "{}", r.all);
+    assert!(
+        r.all.contains("hint: the Hub rejected the token")
+            && r.all.contains("`HF_TOKEN`")
+            && r.all.contains(&format!("{url}/settings/tokens")),
+        "{}",
+        r.all
+    );
+    assert!(!r.all.contains(WRONG_HF), "{}", r.all);
+
+    let modelscope = fake_modelscope::FakeModelScope::start(MS_TOKEN);
+    let url = modelscope.url();
+    let r = run(
+        &[
+            "push",
+            "--to",
+            "modelscope",
+            "--manifest",
+            m.to_str().unwrap(),
+        ],
+        cache.path(),
+        &[
+            ("MODELSCOPE_API_TOKEN", WRONG_MS),
+            ("MODELSCOPE_ENDPOINT", url.as_str()),
+        ],
+    );
+    assert!(!r.ok, "{}", r.all);
+    assert!(
+        r.all.contains("hint: ModelScope rejected the token: set `MODELSCOPE_API_TOKEN`"),
+        "{}",
+        r.all
+    );
+    assert!(!r.all.contains(WRONG_MS), "{}", r.all);
+}

@@ -283,3 +283,34 @@ fn gguf_config_defaults_to_the_header() {
 fn support_root() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// #14 item 21: a publish ollama.com refuses (the server's key is not on the account) says
+/// where to add the key.
+#[test]
+fn a_refused_publish_says_where_the_key_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let gguf = fake_gguf(dir.path(), "ruvltra-Q8_0.gguf", 20_000, 9);
+    let server = FakeOllama::start("0.12.0");
+    server.fail_after_200(
+        "push",
+        "you are not authorized to push to this namespace, create the model under a namespace you own",
+    );
+    let (ok, _, all) = push(
+        &server.url(),
+        dir.path(),
+        &[
+            "--gguf",
+            gguf.to_str().unwrap(),
+            "--name",
+            "ruvltra:q8_0",
+            "--publish",
+            "ruv",
+        ],
+    );
+    assert!(!ok, "{all}");
+    assert!(
+        all.contains("hint: the Ollama server publishes with its own key")
+            && all.contains("https://ollama.com/settings/keys"),
+        "{all}"
+    );
+}
