@@ -435,7 +435,13 @@ fn echoed_credentials_and_html_pages_are_never_printed() {
     let credential = seen.first().expect("the credentials were sent").clone();
     let encoded = credential.trim_start_matches("Basic ").to_owned();
     assert!(!encoded.is_empty(), "{credential}");
-    for leak in [PASSWORD, encoded.as_str(), "ECHO-PAGE-BODY", "<pre>", "<html"] {
+    for leak in [
+        PASSWORD,
+        encoded.as_str(),
+        "ECHO-PAGE-BODY",
+        "<pre>",
+        "<html",
+    ] {
         assert!(!all.contains(leak), "`{leak}` was printed:\n{all}");
     }
     assert!(

@@ -979,7 +979,8 @@ fn rejected_tokens_get_a_hint_naming_what_to_check() {
     );
     assert!(!r.ok, "{}", r.all);
     assert!(
-        r.all.contains("hint: ModelScope rejected the token: set `MODELSCOPE_API_TOKEN`"),
+        r.all
+            .contains("hint: ModelScope rejected the token: set `MODELSCOPE_API_TOKEN`"),
         "{}",
         r.all
     );

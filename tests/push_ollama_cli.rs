@@ -190,7 +190,10 @@ fn gguf_params_are_checked_before_anything_is_sent() {
     for (param, says) in [
         ("temprature=0.5", "did you mean `temperature`?"),
         ("num_ctx=abc", "`num_ctx` takes an int, found `abc`"),
-        ("top_p=7", "`top_p` must be a number between 0 and 1, found 7"),
+        (
+            "top_p=7",
+            "`top_p` must be a number between 0 and 1, found 7",
+        ),
     ] {
         let (ok, _, all) = push(
             &server.url(),
@@ -266,7 +269,10 @@ fn gguf_config_defaults_to_the_header() {
             &std::fs::read(store.join("manifests/registry.ollama.ai/ruv/small/q4")).unwrap(),
         )
         .unwrap();
-        let digest = manifest["config"]["digest"].as_str().unwrap().replace(':', "-");
+        let digest = manifest["config"]["digest"]
+            .as_str()
+            .unwrap()
+            .replace(':', "-");
         serde_json::from_slice(&std::fs::read(store.join("blobs").join(digest)).unwrap()).unwrap()
     };
     let config_of_header = config(&[]);

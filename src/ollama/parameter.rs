@@ -562,7 +562,10 @@ mod tests {
         params.set_text("stop", r#"["<|a|>","<|b|>"]"#).unwrap();
         params.set_text("temperature", r#""0.5""#).unwrap();
         assert_eq!(params.stop(), ["<|im_end|>", "<|a|>", "<|b|>"]);
-        assert_eq!(params.get(Parameter::Temperature), Some(&ParamValue::Float(0.5)));
+        assert_eq!(
+            params.get(Parameter::Temperature),
+            Some(&ParamValue::Float(0.5))
+        );
         assert!(matches!(
             params.set_text("temprature", "0.5"),
             Err(ParamError::Unknown {

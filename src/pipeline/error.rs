@@ -265,7 +265,8 @@ fn refusal(error: &PushError) -> Option<(&str, u16)> {
         PushError::Unauthorized { url, status, .. } => Some((url, *status)),
         PushError::Backend { source, .. } => match source.downcast_ref::<HubError>() {
             Some(
-                HubError::Unauthorized { url, status, .. } | HubError::Forbidden { url, status, .. },
+                HubError::Unauthorized { url, status, .. }
+                | HubError::Forbidden { url, status, .. },
             ) => Some((url, *status)),
             _ => None,
         },

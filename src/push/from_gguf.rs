@@ -65,7 +65,9 @@ impl GgufModelSpec {
                 )));
             };
             params.set_text(key, value).map_err(|e| {
-                PushError::input(format!("`--param {param}`: {e}; fix or leave out the value"))
+                PushError::input(format!(
+                    "`--param {param}`: {e}; fix or leave out the value"
+                ))
             })?;
         }
         let mut model = OllamaModel::new(self.name.clone(), first.clone());
