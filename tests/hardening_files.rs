@@ -223,3 +223,42 @@ fn devices_and_fifos_end_with_a_message_not_a_hang() {
     assert_eq!(run.code, Some(1), "{}", run.err);
     assert!(run.err.contains("larger than 1048576 bytes"), "{}", run.err);
 }
+
+/// Item 10: `init FILE.gguf` once wrote `local = "models/FILE.gguf"`, which `check`
+/// accepted and `explain` refused ("Not a directory"); it writes the file's folder.
+#[test]
+fn init_of_one_gguf_names_its_folder() {
+    let dir = family("");
+    std::fs::remove_file(dir.path().join("ruvltra.toml")).unwrap();
+    let run1 = run(
+        dir.path(),
+        &["init", "models/ruvltra-small-0.5b-q4_k_m.gguf"],
+    );
+    assert_eq!(run1.code, Some(0), "{}", run1.err);
+    let written = std::fs::read_to_string(dir.path().join("ruvltra.toml")).unwrap();
+    assert!(written.contains("local = \"models\"\n"), "{written}");
+    support::fill_placeholders(&dir.path().join("ruvltra.toml"));
+    let run2 = run(dir.path(), &["explain"]);
+    assert_eq!(run2.code, Some(0), "{}", run2.err);
+}
+
+/// Item 10: a `local` that names a file is refused by `check` at its line, with the folder
+/// to write instead.
+#[test]
+fn check_refuses_a_local_that_is_a_file() {
+    let text = manifest(r#""apache-2.0""#, "").replace(
+        "local = \"models\"",
+        "local = \"models/ruvltra-small-0.5b-q4_k_m.gguf\"",
+    );
+    let line = 1 + text.lines().position(|l| l.starts_with("local =")).unwrap();
+    let dir = family(&text);
+    let run = run(dir.path(), &["check", "ruvltra.toml"]);
+    assert_eq!(run.code, Some(1), "{}{}", run.out, run.err);
+    assert!(
+        run.out.contains(&format!("ruvltra.toml:{line}:"))
+            && run.out.contains("is a file: `local` names the folder")
+            && run.out.contains("local = \"models\""),
+        "{}",
+        run.out
+    );
+}

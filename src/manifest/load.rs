@@ -135,7 +135,7 @@ impl Reader<'_> {
             .and_then(|v| self.sub_table(v, "hub"))
             .and_then(|t| self.hub(t));
         let source = match root.table.get("source") {
-            Some(v) => self.sub_table(v, "source").map(|t| self.source(t)),
+            Some(v) => self.sub_table(v, "source").map(|t| self.source(t, path)),
             None => Some(SourceSettings::default()),
         };
         let defaults = match root.table.get("defaults") {
@@ -346,12 +346,33 @@ impl Reader<'_> {
         })
     }
 
-    fn source(&mut self, t: TableRef<'_, '_>) -> SourceSettings {
+    /// `[source]`; `path` is the manifest's, which `local` is relative to.
+    fn source(&mut self, t: TableRef<'_, '_>, path: &Path) -> SourceSettings {
         self.only_keys(t, &["local", "fixtures"]);
         SourceSettings {
-            local: self
-                .optional(t, "local", Self::non_empty_string)
-                .map(PathBuf::from),
+            local: self.optional(t, "local", |r, v, k| {
+                let local = PathBuf::from(r.non_empty_string(v, k)?);
+                // A file here passes every other check and fails only when `--from local`
+                // lists the folder ("Not a directory"): say so where the value is written.
+                let base = path.parent().unwrap_or(Path::new(""));
+                if base.join(&local).is_file() {
+                    let folder = local
+                        .parent()
+                        .filter(|p| !p.as_os_str().is_empty())
+                        .unwrap_or(Path::new("."));
+                    r.invalid(
+                        v.span(),
+                        k,
+                        format!(
+                            "`{}` is a file: `local` names the folder that holds the GGUF files, e.g. `local = \"{}\"`",
+                            local.display(),
+                            folder.display()
+                        ),
+                    );
+                    return None;
+                }
+                Some(local)
+            }),
             fixtures: self.optional(t, "fixtures", Self::bool).unwrap_or(false),
         }
     }
