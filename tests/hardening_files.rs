@@ -262,3 +262,50 @@ fn check_refuses_a_local_that_is_a_file() {
         run.out
     );
 }
+
+/// Item 12: with `--from local`, `presets.ini` once named the models absolutely and the
+/// `.jinja` file relatively (resolved against llama-server's working directory), and our own
+/// `check` warned about our own output. Every path is absolute, names the shipped file, and
+/// `check` is silent.
+#[test]
+fn local_presets_name_every_file_absolutely_and_pass_check() {
+    let dir = family(&manifest(r#""apache-2.0""#, ""));
+    let gguf = dir.path().join("models/ruvltra-small-0.5b-q4_k_m.gguf");
+    std::fs::copy(
+        support::root().join("fixtures/no-template/ruvltra-small-0.5b-q4_k_m.gguf"),
+        &gguf,
+    )
+    .unwrap();
+    let run1 = run(
+        dir.path(),
+        &["llamacpp", "--from", "local", "--out", "dist"],
+    );
+    assert_eq!(run1.code, Some(0), "{}", run1.err);
+    let presets = dir.path().join("dist/llamacpp/presets.ini");
+    let text = std::fs::read_to_string(&presets).unwrap();
+    let template = text
+        .lines()
+        .find_map(|l| l.strip_prefix("chat-template-file = "))
+        .unwrap_or_else(|| panic!("a GGUF without a template gets one: {text}"));
+    let template = Path::new(template);
+    assert!(template.is_absolute(), "{text}");
+    assert_eq!(
+        template,
+        dir.path()
+            .canonicalize()
+            .unwrap()
+            .join("dist/llamacpp")
+            .join(template.file_name().unwrap()),
+        "{text}"
+    );
+    assert!(template.is_file(), "{text}");
+
+    let run2 = run(dir.path(), &["check", presets.to_str().unwrap()]);
+    assert_eq!(run2.code, Some(0), "{}{}", run2.out, run2.err);
+    assert!(
+        !format!("{}{}", run2.out, run2.err).contains("warning"),
+        "{}{}",
+        run2.out,
+        run2.err
+    );
+}
