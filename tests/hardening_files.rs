@@ -309,3 +309,67 @@ fn local_presets_name_every_file_absolutely_and_pass_check() {
         run2.err
     );
 }
+
+/// Item 15: Ctrl-C during `push --to bundle` once left a `.partial-*` file (up to a whole
+/// GGUF) that later runs never removed, and the store's files were 0600 where Ollama writes
+/// 0644. A later push removes a stale partial (but not one a running push may still be
+/// writing), and every file it writes is 0644 under umask 022.
+#[test]
+fn bundle_push_removes_stale_partials_and_writes_readable_files() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let blobs = store.join("blobs");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    let stale = blobs.join(".partial-interrupted");
+    let file = std::fs::File::create(&stale).unwrap();
+    file.set_len(1 << 20).unwrap();
+    file.set_modified(an_hour_ago).unwrap();
+    drop(file);
+    // A partial another push may be writing: written to a moment ago.
+    let fresh = blobs.join(".partial-running");
+    std::fs::write(&fresh, b"being written").unwrap();
+
+    let run = run(
+        dir.path(),
+        &[
+            "push",
+            "--to",
+            "bundle",
+            "--dir",
+            store.to_str().unwrap(),
+            "--gguf",
+            fixture().to_str().unwrap(),
+            "--name",
+            "ruv/small:q4",
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{}{}", run.out, run.err);
+    assert!(!stale.exists(), "the stale partial is still there");
+    assert!(fresh.exists(), "a partial that may be in use was removed");
+    std::fs::remove_file(&fresh).unwrap();
+
+    let mut files = Vec::new();
+    let mut folders = vec![store.clone()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    assert!(
+        files.iter().any(|f| f.starts_with(store.join("manifests")))
+            && files.iter().filter(|f| f.starts_with(&blobs)).count() >= 2,
+        "{files:?}"
+    );
+    for file in files {
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "{}: {mode:o}", file.display());
+    }
+}
