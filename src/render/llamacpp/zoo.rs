@@ -255,6 +255,14 @@ fn preset(
         comments.push(format!("`{param}` ({which}) is not carried over: {reason}"));
     }
     comments.extend(adapters_not_carried);
+    // llama.cpp fetches only the Hub-root preset from a repository, and a relative
+    // `chat-template-file` is read from the server's working directory.
+    if what == "preset.ini" && resolved.variants().any(|(_, v)| !v.chat.in_gguf) {
+        comments.push(format!(
+            "`chat-template-file` names a `.jinja` file pushed next to this preset at the repository root; llama-server reads it from its working directory, so download it there first (`hf download {} FILE.jinja --local-dir .`)",
+            resolved.hub.repo
+        ));
+    }
     Ok(Preset {
         comments,
         defaults: Default::default(),
