@@ -896,7 +896,10 @@ file = "ruvltra-small-0.5b-q4_k_m.gguf"
         jinja.starts_with("chat-template-") && jinja.ends_with(".jinja"),
         "{jinja}"
     );
-    assert!(preset.contains("hf download ruv/ruvltra"), "{preset}");
+    assert!(
+        preset.contains(&format!("hf download ruv/ruvltra {jinja} --local-dir .")),
+        "the preset says how to fetch it: {preset}"
+    );
 
     let server = fake_hf_upload::FakeHub::start(HF_TOKEN);
     server.seed_repo("ruv/ruvltra", &[]);

@@ -143,6 +143,9 @@ fn check_manifest(path: &Path) -> anyhow::Result<u8> {
             Ok(EXIT_FAILED)
         }
         Ok(manifest) => {
+            for warning in crate::template::llamacpp::manifest_warnings(&manifest) {
+                println!("{warning}");
+            }
             eprintln!(
                 "`{}`: a valid manifest ({} models, {} variants)",
                 path.display(),

@@ -257,10 +257,18 @@ fn preset(
     comments.extend(adapters_not_carried);
     // llama.cpp fetches only the Hub-root preset from a repository, and a relative
     // `chat-template-file` is read from the server's working directory.
-    if what == "preset.ini" && resolved.variants().any(|(_, v)| !v.chat.in_gguf) {
+    let mut jinja_files: Vec<String> = resolved
+        .variants()
+        .filter(|(_, v)| !v.chat.in_gguf)
+        .map(|(_, v)| jinja_file_name_for(v))
+        .collect();
+    jinja_files.sort();
+    jinja_files.dedup();
+    if what == "preset.ini" && !jinja_files.is_empty() {
         comments.push(format!(
-            "`chat-template-file` names a `.jinja` file pushed next to this preset at the repository root; llama-server reads it from its working directory, so download it there first (`hf download {} FILE.jinja --local-dir .`)",
-            resolved.hub.repo
+            "`chat-template-file` names a `.jinja` file pushed next to this preset at the repository root; llama-server reads it from its working directory, so download it there first (`hf download {} {} --local-dir .`)",
+            resolved.hub.repo,
+            jinja_files.join(" ")
         ));
     }
     Ok(Preset {
