@@ -195,6 +195,10 @@ fn devices_and_fifos_end_with_a_message_not_a_hang() {
         "{}",
         run1.err
     );
+    // `check` reads the template too (for its llama.cpp warnings) and leaves errors to
+    // `explain`: it ends.
+    let checked = run(dir.path(), &["check", "ruvltra.toml"]);
+    assert_eq!(checked.code, Some(0), "{}", checked.err);
 
     mkfifo(&dir.path().join("fifo.toml"));
     for args in [
