@@ -28,6 +28,7 @@ mod backend;
 mod blob_source;
 pub mod bundle;
 mod error;
+pub mod from_gguf;
 pub mod from_resolved;
 pub mod http;
 pub mod huggingface;
@@ -48,7 +49,7 @@ pub(crate) mod upload_body;
 pub use crate::digest::DigestCache;
 pub use backend::{
     Action, Backend, Check, ItemKind, ItemOutcome, Plan, PlanItem, PushContext, PushReport,
-    StaleItem, TransferOptions, VerifyReport,
+    ReadBackReport, StaleItem, TransferOptions,
 };
 pub use blob_source::BlobSource;
 pub use error::PushError;
@@ -60,10 +61,10 @@ pub use progress::{
     JsonProgress, PlainProgress, Progress, ProgressEvent, ProgressReader, QuietProgress,
     TerminalProgress, human_bytes,
 };
-pub use release::{ArtifactFile, FileSource, ModelConfig, OllamaMessage, OllamaModel, Release};
+pub use release::{ArtifactFile, FileBytes, ModelConfig, OllamaMessage, OllamaModel, Release};
 pub use retry::{
     Failure, RetryPolicy, check_response, check_send_error, error_chain, parse_retry_after,
     server_message, with_retries,
 };
 pub use shared_read::{SharedFile, SharedReads};
-pub use side_by_side::{PlannedPush, push_side_by_side};
+pub use side_by_side::{FailedPush, PlannedPush, push_side_by_side};
