@@ -444,10 +444,11 @@ fn the_marker_check_fails_for_a_forced_wrong_family_and_the_tool_names_the_same_
 
     std::fs::create_dir_all(work.join("models")).unwrap();
     std::fs::copy(&path, work.join("models/model-f16.gguf")).unwrap();
+    // A template file must lie inside the manifest's folder.
+    std::fs::write(work.join("llama3.jinja"), llama3.jinja).unwrap();
     std::fs::write(
         work.join("ruvltra.toml"),
-        format!(
-            r#"[family]
+        r#"[family]
 name = "Forced"
 description = "Llama 3's template forced on Llama 2's vocabulary."
 publisher = "ruv"
@@ -462,16 +463,12 @@ local = "models"
 [models.m]
 name = "Forced"
 context_length = 4096
-chat_template_file = {:?}
+chat_template_file = "llama3.jinja"
 
 [models.m.variants.f16]
 file = "model-f16.gguf"
 quant = "F16"
 "#,
-            support::root()
-                .join("templates/chat/llama3.jinja")
-                .display()
-        ),
     )
     .unwrap();
     let out = run_in(&work, &["explain"]);
