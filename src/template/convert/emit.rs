@@ -13,10 +13,10 @@ use super::structure::{Piece, Structure, ToolStructure};
 use super::transform::{Strip, Transform};
 
 /// How many edge bytes one step of a strip sub-template examines before it calls itself on
-/// the rest: each examined byte costs two function calls (`slice`, `eq`), and a step nests
-/// this many `if`s, so longer whitespace recurses once per this many bytes (Go allows
-/// 100,000 nested template calls, our verifier's engine 150 levels of calls and blocks).
-const WINDOW: usize = 8;
+/// the rest: each examined byte costs two function calls (`slice`, `eq`) only when it is
+/// reached, and each step nests two levels, so whitespace runs of about a kilobyte fit in our
+/// verifier's engine (150 levels of calls and blocks; Go allows 100,000 template calls).
+const WINDOW: usize = 16;
 
 /// The single characters stripped, as Go string literals for `eq`.
 fn strip_chars(strip: Strip) -> &'static str {
@@ -82,28 +82,26 @@ fn strip_defines(name: &str, left: Strip, right: Strip) -> String {
 /// The leading side's sub-template `name`; the rest goes to `then` (a sub-template that
 /// strips the trailing side) or is written as it is.
 fn strip_leading(out: &mut String, name: &str, strip: Strip, then: Option<&str>) {
-    let finish = |text: &str| match then {
-        Some(then) => format!("{{{{- template \"{then}\" {text} }}}}\n"),
-        None => format!("{{{{- {text} }}}}\n"),
-    };
     let chars = strip_chars(strip);
     let _ = writeln!(out, "{{{{- define \"{name}\" }}}}");
-    let _ = writeln!(out, "{{{{- if ge . {} }}}}", strip_floor(strip));
-    out.push_str(&finish("."));
-    out.push_str("{{- else }}\n");
+    out.push_str(STEP_VARIABLES);
+    let _ = writeln!(
+        out,
+        "{{{{- if ge . {} }}}}\n{{{{- else }}}}",
+        strip_floor(strip)
+    );
     // Padded with ASCII so every slice of the window is in range.
     let _ = writeln!(
         out,
         "{{{{- $p := print . {} }}}}",
         go_string(&"x".repeat(WINDOW))
     );
-    out.push_str("{{- $s := . }}\n{{- $more := false }}\n");
     for k in 0..WINDOW {
         let _ = writeln!(out, "{{{{- if eq (slice $p {k} {}) {chars} }}}}", k + 1);
     }
     let _ = writeln!(
         out,
-        "{{{{- $s = slice . {WINDOW} }}}}\n{{{{- $more = true }}}}"
+        "{{{{- $rest = slice . {WINDOW} }}}}\n{{{{- $more = true }}}}"
     );
     for k in (1..WINDOW).rev() {
         let _ = writeln!(
@@ -111,27 +109,38 @@ fn strip_leading(out: &mut String, name: &str, strip: Strip, then: Option<&str>)
             "{{{{- else }}}}\n{{{{- $s = slice . {k} }}}}\n{{{{- end }}}}"
         );
     }
-    out.push_str("{{- end }}\n");
-    // The call comes after the `if`s close, so each step nests only one level.
+    out.push_str("{{- end }}\n{{- end }}\n");
     let _ = writeln!(
         out,
-        "{{{{- if $more }}}}\n{{{{- template \"{name}\" $s }}}}\n{{{{- else }}}}"
+        "{{{{- if $more }}}}\n{{{{- template \"{name}\" $rest }}}}\n{{{{- else }}}}"
     );
-    out.push_str(&finish("$s"));
-    out.push_str("{{- end }}\n{{- end }}\n{{- end }}\n");
+    match then {
+        Some(then) => {
+            let _ = writeln!(out, "{{{{- template \"{then}\" $s }}}}");
+        }
+        None => out.push_str("{{- $s }}\n"),
+    }
+    out.push_str("{{- end }}\n{{- end }}\n");
 }
+
+/// The variables of one strip step: the text to write (`$s`), and whether a whole window
+/// was whitespace (`$more`), so the step calls itself on the text less that window
+/// (`$rest`). The call comes after every test's `if` has closed, so a step nests only two
+/// levels whatever the window.
+const STEP_VARIABLES: &str = "{{- $s := . }}\n{{- $rest := \"\" }}\n{{- $more := false }}\n";
 
 /// The trailing side's sub-template `name`. The window is the last [`WINDOW`] bytes of the
 /// padded text; indexes into it count from its start, which is the same in both engines
-/// only when the window starts on an ASCII byte (`lt $t "\x7f"`; `"\x80"` is no UTF-8 string, and DEL
-/// just takes the slow way). Otherwise one byte is
-/// tested, from positions counted in the padding (`len (slice $p 1)`), and dropped.
+/// only when the window starts on an ASCII byte (`lt $t "\x7f"`; `"\x80"` is no UTF-8
+/// string, and DEL just takes the slow way). Otherwise one byte is tested, from positions
+/// counted in the padding (`len (slice $p 1)`), and dropped.
 fn strip_trailing(out: &mut String, name: &str, strip: Strip) {
     let chars = strip_chars(strip);
     let _ = writeln!(out, "{{{{- define \"{name}\" }}}}");
+    out.push_str(STEP_VARIABLES);
     let _ = writeln!(
         out,
-        "{{{{- if lt {} (slice (print \"x\" .) (len .)) }}}}\n{{{{- . }}}}\n{{{{- else }}}}",
+        "{{{{- if lt {} (slice (print \"x\" .) (len .)) }}}}\n{{{{- else }}}}",
         strip_ceiling(strip)
     );
     let _ = writeln!(
@@ -139,8 +148,7 @@ fn strip_trailing(out: &mut String, name: &str, strip: Strip) {
         "{{{{- $p := print {} . }}}}",
         go_string(&"x".repeat(WINDOW))
     );
-    out.push_str("{{- $t := slice $p (len .) }}\n{{- $s := . }}\n{{- $more := false }}\n");
-    out.push_str("{{- if lt $t \"\\x7f\" }}\n");
+    out.push_str("{{- $t := slice $p (len .) }}\n{{- if lt $t \"\\x7f\" }}\n");
     for k in (0..WINDOW).rev() {
         let _ = writeln!(out, "{{{{- if eq (slice $t {k} {}) {chars} }}}}", k + 1);
     }
@@ -148,7 +156,7 @@ fn strip_trailing(out: &mut String, name: &str, strip: Strip) {
     let without = |k: usize| format!("slice $p {WINDOW} (len (slice $p {k}))");
     let _ = writeln!(
         out,
-        "{{{{- $s = {} }}}}\n{{{{- $more = true }}}}",
+        "{{{{- $rest = {} }}}}\n{{{{- $more = true }}}}",
         without(WINDOW)
     );
     for k in (1..WINDOW).rev() {
@@ -161,14 +169,14 @@ fn strip_trailing(out: &mut String, name: &str, strip: Strip) {
     out.push_str("{{- end }}\n");
     let _ = writeln!(
         out,
-        "{{{{- else if eq (slice $p (len (slice $p 1))) {chars} }}}}\n{{{{- $s = {} }}}}\n{{{{- $more = true }}}}\n{{{{- end }}}}",
+        "{{{{- else if eq (slice $p (len (slice $p 1))) {chars} }}}}\n{{{{- $rest = {} }}}}\n{{{{- $more = true }}}}\n{{{{- end }}}}\n{{{{- end }}}}",
         without(1)
     );
     let _ = writeln!(
         out,
-        "{{{{- if $more }}}}\n{{{{- template \"{name}\" $s }}}}\n{{{{- else }}}}\n{{{{- $s }}}}\n{{{{- end }}}}"
+        "{{{{- if $more }}}}\n{{{{- template \"{name}\" $rest }}}}\n{{{{- else }}}}\n{{{{- $s }}}}\n{{{{- end }}}}"
     );
-    out.push_str("{{- end }}\n{{- end }}\n");
+    out.push_str("{{- end }}\n");
 }
 
 /// Writes the Go template for `structure`.
