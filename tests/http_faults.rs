@@ -323,3 +323,135 @@ fn not_implemented_is_not_retried() {
     assert!(all.contains("answered 501"), "{all}");
     assert!(!all.contains("gave up after"), "501 is not retried: {all}");
 }
+
+/// A registry that asks for Basic credentials and answers every request that carries them
+/// with an error page echoing the request's headers, as some proxies do: a HEAD or GET is
+/// 404 (nothing there yet), the first upload a 503 HTML page (retried), later ones a 403 in
+/// plain text. Returns its address and the `Authorization` values it received.
+fn echoing_registry() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::Read;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let uploads = Arc::new(AtomicUsize::new(0));
+    let record = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let (record, uploads) = (record.clone(), uploads.clone());
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                loop {
+                    let mut request = String::new();
+                    if reader.read_line(&mut request).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let mut headers = String::new();
+                    let (mut length, mut authorization) = (0u64, None);
+                    loop {
+                        let mut header = String::new();
+                        if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                            break;
+                        }
+                        let lower = header.to_ascii_lowercase();
+                        if let Some(value) = lower.strip_prefix("content-length:") {
+                            length = value.trim().parse().unwrap_or(0);
+                        }
+                        if lower.starts_with("authorization:") {
+                            authorization =
+                                header.split_once(':').map(|(_, v)| v.trim().to_owned());
+                        }
+                        headers.push_str(&header);
+                    }
+                    let _ = std::io::copy(&mut (&mut reader).take(length), &mut std::io::sink());
+                    let method = request.split(' ').next().unwrap_or("").to_owned();
+                    let answer = match authorization {
+                        None => "HTTP/1.1 401 Unauthorized\r\nWww-Authenticate: Basic realm=\"echo\"\r\nContent-Length: 0\r\n\r\n".to_owned(),
+                        Some(value) => {
+                            record.lock().unwrap().push(value);
+                            let (status, kind, body) = if method == "HEAD" || method == "GET" {
+                                ("404 Not Found", "text/plain", String::new())
+                            } else if uploads.fetch_add(1, Ordering::SeqCst) == 0 {
+                                let page = format!(
+                                    "<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head><body><h1>Service Unavailable</h1><p>ECHO-PAGE-BODY your request was:</p><pre>{request}{headers}</pre></body></html>"
+                                );
+                                ("503 Service Unavailable", "text/html; charset=utf-8", page)
+                            } else {
+                                ("403 Forbidden", "text/plain", format!("denied: {request}{headers}"))
+                            };
+                            format!(
+                                "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n\r\n{body}",
+                                body.len()
+                            )
+                        }
+                    };
+                    if stream.write_all(answer.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr, seen)
+}
+
+/// #14 item 21: a server that echoes the request's headers in an HTML error page and in a
+/// plain-text one puts neither the page nor the credential into what the binary prints, on
+/// the retry lines or in the final error; a 403 says what to check.
+#[test]
+fn echoed_credentials_and_html_pages_are_never_printed() {
+    const PASSWORD: &str = "echo-pass-s3cret";
+    let (registry, seen) = echoing_registry();
+    let name = format!("ruvltra/{}:q4", unique("echo"));
+    let file = gguf("ggml-vocab-llama-spm.gguf");
+    let args = [
+        "push",
+        "--gguf",
+        &file,
+        "--to",
+        "oci",
+        "--registry",
+        &registry,
+        "--insecure",
+        "--name",
+        &name,
+        "--retries",
+        "2",
+        "--parallel",
+        "1",
+    ];
+    let (ok, all, _) = run(
+        &args,
+        &[
+            ("REGISTRY_USERNAME", "echo-user"),
+            ("REGISTRY_PASSWORD", PASSWORD),
+        ],
+        None,
+    );
+    assert!(!ok, "{all}");
+    let seen = seen.lock().unwrap().clone();
+    let credential = seen.first().expect("the credentials were sent").clone();
+    let encoded = credential.trim_start_matches("Basic ").to_owned();
+    assert!(!encoded.is_empty(), "{credential}");
+    for leak in [
+        PASSWORD,
+        encoded.as_str(),
+        "ECHO-PAGE-BODY",
+        "<pre>",
+        "<html",
+    ] {
+        assert!(!all.contains(leak), "`{leak}` was printed:\n{all}");
+    }
+    assert!(
+        all.contains("503 Service Unavailable (an HTML error page)"),
+        "{all}"
+    );
+    assert!(all.contains("answered 403"), "{all}");
+    assert!(all.contains("[redacted]"), "{all}");
+    assert!(
+        all.contains("hint: the credentials may not push to this repository"),
+        "{all}"
+    );
+}

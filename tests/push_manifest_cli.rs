@@ -831,3 +831,161 @@ fn a_projector_goes_with_its_model_to_ollama_stores_and_modelscope() {
     let file = &repo.files["ruvltra-small-0.5b-mmproj-f16.gguf"];
     assert_eq!(file.size, projector.len() as u64);
 }
+
+/// #14 item 11: with `--hub-preset`, a GGUF without a chat template gets
+/// `chat-template-file = chat-template-<sha12>.jinja` in the root `preset.ini`, and the push
+/// commits that `.jinja` next to it with the bytes the generator wrote.
+#[test]
+fn hub_preset_push_sends_the_jinja_file_the_preset_names() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path().join("family");
+    std::fs::create_dir_all(dir.join("models")).unwrap();
+    std::fs::copy(
+        support::root().join("fixtures/no-template/ruvltra-small-0.5b-q4_k_m.gguf"),
+        dir.join("models/ruvltra-small-0.5b-q4_k_m.gguf"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("ruvltra.toml"),
+        r#"[family]
+name = "RuvLTRA"
+description = "A RuvLTRA model whose GGUF carries no chat template."
+publisher = "ruv"
+license = "apache-2.0"
+languages = ["en"]
+default_model = "small"
+
+[hub]
+repo = "ruv/ruvltra"
+
+[source]
+local = "models"
+
+[models.small]
+name = "RuvLTRA Small"
+description = "The general-purpose 0.5B RuvLTRA model."
+default_variant = "q4_k_m"
+
+[models.small.variants.q4_k_m]
+file = "ruvltra-small-0.5b-q4_k_m.gguf"
+"#,
+    )
+    .unwrap();
+    let m = dir.join("ruvltra.toml");
+    let out = cache.path().join("llamacpp-out");
+    let r = run(
+        &[
+            "llamacpp",
+            "--manifest",
+            m.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--hub-preset",
+        ],
+        cache.path(),
+        &[],
+    );
+    assert!(r.ok, "{}", r.all);
+    let preset = std::fs::read_to_string(out.join("llamacpp/preset.ini")).unwrap();
+    let jinja = preset
+        .lines()
+        .find_map(|l| l.strip_prefix("chat-template-file = "))
+        .unwrap_or_else(|| panic!("no chat-template-file: {preset}"))
+        .to_owned();
+    assert!(
+        jinja.starts_with("chat-template-") && jinja.ends_with(".jinja"),
+        "{jinja}"
+    );
+    assert!(
+        preset.contains(&format!("hf download ruv/ruvltra {jinja} --local-dir .")),
+        "the preset says how to fetch it: {preset}"
+    );
+
+    let server = fake_hf_upload::FakeHub::start(HF_TOKEN);
+    server.seed_repo("ruv/ruvltra", &[]);
+    let url = server.url();
+    let env = [("HF_ENDPOINT", url.as_str()), ("HF_TOKEN", HF_TOKEN)];
+    let r = run(
+        &[
+            "push",
+            "--to",
+            "huggingface",
+            "--manifest",
+            m.to_str().unwrap(),
+            "--hub-preset",
+        ],
+        cache.path(),
+        &env,
+    );
+    assert!(r.ok, "{}", r.all);
+    assert_eq!(
+        server.file("ruv/ruvltra", "main", "preset.ini").as_deref(),
+        Some(preset.as_bytes())
+    );
+    let meant = std::fs::read(out.join("llamacpp").join(&jinja)).unwrap();
+    assert_eq!(
+        server.file("ruv/ruvltra", "main", &jinja).as_deref(),
+        Some(&meant[..]),
+        "`{jinja}` is committed next to preset.ini\n{}",
+        r.all
+    );
+}
+
+/// #14 item 21: a push the Hub or ModelScope refuses with 401 says which token to check and
+/// where a new one comes from, and never prints the rejected token.
+#[test]
+fn rejected_tokens_get_a_hint_naming_what_to_check() {
+    const WRONG_HF: &str = "hf_wrongtoken789";
+    const WRONG_MS: &str = "ms-wrong-token-789";
+    let cache = tempfile::tempdir().unwrap();
+    let m = manifest();
+    let hub = fake_hf_upload::FakeHub::start(HF_TOKEN);
+    hub.seed_repo("ruv/ruvltra", &[]);
+    let url = hub.url();
+    let r = run(
+        &[
+            "push",
+            "--to",
+            "huggingface",
+            "--manifest",
+            m.to_str().unwrap(),
+        ],
+        cache.path(),
+        &[("HF_ENDPOINT", url.as_str()), ("HF_TOKEN", WRONG_HF)],
+    );
+    assert!(!r.ok, "{}", r.all);
+    assert!(r.all.contains("401"), "{}", r.all);
+    assert!(
+        r.all.contains("hint: the Hub rejected the token")
+            && r.all.contains("`HF_TOKEN`")
+            && r.all.contains(&format!("{url}/settings/tokens")),
+        "{}",
+        r.all
+    );
+    assert!(!r.all.contains(WRONG_HF), "{}", r.all);
+
+    let modelscope = fake_modelscope::FakeModelScope::start(MS_TOKEN);
+    let url = modelscope.url();
+    let r = run(
+        &[
+            "push",
+            "--to",
+            "modelscope",
+            "--manifest",
+            m.to_str().unwrap(),
+        ],
+        cache.path(),
+        &[
+            ("MODELSCOPE_API_TOKEN", WRONG_MS),
+            ("MODELSCOPE_ENDPOINT", url.as_str()),
+        ],
+    );
+    assert!(!r.ok, "{}", r.all);
+    assert!(
+        r.all
+            .contains("hint: ModelScope rejected the token: set `MODELSCOPE_API_TOKEN`"),
+        "{}",
+        r.all
+    );
+    assert!(!r.all.contains(WRONG_MS), "{}", r.all);
+}

@@ -66,6 +66,22 @@ fn push_with_env_credentials_json_events_and_no_leaks() {
     let (ok, _, all) = push(&args, cache.path(), &[]);
     assert!(!ok, "no credentials: the push fails\n{all}");
     assert!(all.contains("401"), "{all}");
+    assert!(
+        all.contains("hint: the registry rejected the credentials")
+            && all.contains("`REGISTRY_USERNAME`"),
+        "#14 item 21: a refused push says what to set\n{all}"
+    );
+    let wrong = [
+        ("REGISTRY_USERNAME", user.as_str()),
+        ("REGISTRY_PASSWORD", "not-the-password-42"),
+    ];
+    let (ok, _, all) = push(&args, cache.path(), &wrong);
+    assert!(!ok, "a wrong password: the push fails\n{all}");
+    assert!(
+        all.contains("hint: the registry rejected the credentials"),
+        "{all}"
+    );
+    assert!(!all.contains("not-the-password-42"), "{all}");
 
     let (ok, events_first, all) = push(&args, cache.path(), &creds);
     assert!(ok, "{all}");

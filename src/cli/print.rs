@@ -27,9 +27,10 @@ pub fn report(err: &anyhow::Error) {
     report_error(err.as_ref());
 }
 
-/// [`report`] for any error.
+/// [`report`] for any error, with the library's hint for a refused credential.
 fn report_error(err: &(dyn std::error::Error + 'static)) {
-    if let Some(text) = err.downcast_ref::<PipelineError>().and_then(wording) {
+    let pipeline = err.downcast_ref::<PipelineError>();
+    if let Some(text) = pipeline.and_then(wording) {
         eprintln!("error: {text}");
         return;
     }
@@ -38,6 +39,9 @@ fn report_error(err: &(dyn std::error::Error + 'static)) {
     while let Some(err) = cause {
         eprintln!("  Caused by: {err}");
         cause = err.source();
+    }
+    if let Some(hint) = pipeline.and_then(PipelineError::hint) {
+        eprintln!("  hint: {hint}");
     }
 }
 

@@ -6,17 +6,17 @@
 //! With `--gguf`, one model is built from a GGUF path plus optional template, system and
 //! license files and parameters, for the Ollama-image registries.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Args;
 
 use super::args::{ResolveArgs, SendArgs};
 use super::print::{Printer, exit_code, print_summary, progress};
 use super::settings;
-use crate::ollama::ModelName;
 use crate::pipeline::{Job, Pipeline, Registry, RegistrySettings, backend, render_for};
-use crate::push::{OllamaModel, Release};
+use crate::push::Release;
+use crate::push::from_gguf::GgufModelSpec;
 
 /// Arguments of `push`.
 #[derive(Debug, Args)]
@@ -49,18 +49,19 @@ pub struct PushArgs {
     /// A license file (repeatable; one layer each).
     #[arg(long)]
     pub license: Vec<PathBuf>,
-    /// A parameter `name=value` (repeatable; values are JSON when they parse, `stop` repeats).
+    /// A parameter `name=value`, checked like a Modelfile's `PARAMETER` (repeatable; `stop`
+    /// repeats or takes a JSON array).
     #[arg(long = "param")]
     pub params: Vec<String>,
-    /// `model_family` for the image config (e.g. `qwen2`).
-    #[arg(long, default_value = "")]
-    pub family: String,
-    /// `model_type` for the image config (e.g. `494.03M`).
-    #[arg(long, default_value = "")]
-    pub model_type: String,
-    /// `file_type` for the image config (e.g. `Q4_K_M`).
-    #[arg(long, default_value = "")]
-    pub file_type: String,
+    /// `model_family` for the image config (e.g. `qwen2`); by default the GGUF's architecture.
+    #[arg(long)]
+    pub family: Option<String>,
+    /// `model_type` for the image config (e.g. `494.03M`); by default from the GGUF's tensors.
+    #[arg(long)]
+    pub model_type: Option<String>,
+    /// `file_type` for the image config (e.g. `Q4_K_M`); by default the GGUF's file type.
+    #[arg(long)]
+    pub file_type: Option<String>,
     /// Where and how to send (registry, bundle destination, plan and output options).
     #[command(flatten)]
     pub send: SendArgs,
@@ -91,101 +92,28 @@ pub fn run(args: PushArgs) -> anyhow::Result<u8> {
     Ok(exit_code(&summary))
 }
 
+/// The one model `--gguf` describes, built and checked by the library; its warnings go to
+/// stderr before anything is sent.
 fn release(args: &PushArgs) -> anyhow::Result<Release> {
     let Some(name) = &args.name else {
         bail!("`--gguf` needs `--name [host/][namespace/]model[:tag]`");
     };
-    let name: ModelName = name.parse()?;
-    let mut model = OllamaModel::new(name, args.gguf[0].clone());
-    model.gguf = args.gguf.clone();
-    model.template = args.template.as_deref().map(read_text).transpose()?;
-    model.system = args.system.as_deref().map(read_text).transpose()?;
-    model.licenses = args
-        .license
-        .iter()
-        .map(|p| read_text(p))
-        .collect::<anyhow::Result<_>>()?;
-    for param in &args.params {
-        let Some((key, value)) = param.split_once('=') else {
-            bail!("`--param {param}` is not `name=value`, e.g. `--param num_ctx=4096`");
-        };
-        let value = serde_json::from_str(value)
-            .unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
-        if key == "stop" {
-            let entry = model
-                .params
-                .entry("stop")
-                .or_insert_with(|| serde_json::json!([]));
-            if let Some(list) = entry.as_array_mut() {
-                match value {
-                    serde_json::Value::Array(items) => list.extend(items),
-                    other => list.push(other),
-                }
-            }
-        } else {
-            model.params.insert(key.to_string(), value);
-        }
-    }
-    check_fit(args, &model)?;
-    model.config.model_family = args.family.clone();
-    model.config.model_type = args.model_type.clone();
-    model.config.file_type = args.file_type.clone();
-    Ok(Release {
-        models: vec![model],
-        files: Vec::new(),
-    })
-}
-
-/// Refuses a `--template` or marker-like `stop` that does not fit the GGUF's vocabulary.
-fn check_fit(args: &PushArgs, model: &OllamaModel) -> anyhow::Result<()> {
-    let stops: Vec<String> = model
-        .params
-        .get("stop")
-        .and_then(|v| v.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    let go = match (&model.template, &args.template) {
-        (Some(text), Some(path)) => crate::template::ollama::OllamaTemplate::parse(text)
-            .with_context(|| {
-                format!(
-                    "`--template {}` is not an Ollama Go template",
-                    path.display()
-                )
-            })?,
-        _ => crate::template::ollama::OllamaTemplate::parse("")?,
+    let spec = GgufModelSpec {
+        name: name.parse()?,
+        gguf: args.gguf.clone(),
+        template: args.template.clone(),
+        system: args.system.clone(),
+        licenses: args.license.clone(),
+        params: args.params.clone(),
+        family: args.family.clone(),
+        model_type: args.model_type.clone(),
+        file_type: args.file_type.clone(),
     };
-    let gguf = &args.gguf[0];
-    let header = match crate::gguf::GgufHeader::read_path(gguf) {
-        Ok(header) => header,
-        Err(e) => {
-            eprintln!(
-                "warning: the template's fit to the vocabulary is not checked: cannot read the header of `{}`: {e}",
-                gguf.display()
-            );
-            return Ok(());
-        }
-    };
-    if let Some(fit) = crate::template::fit::check_go(&go, &stops, &header) {
-        if !fit.fits() {
-            bail!(
-                "the template and stops do not fit the vocabulary of `{}`: {}; write the markers exactly as the model's vocabulary has them",
-                gguf.display(),
-                fit.missing()
-            );
-        }
-        for warning in &fit.warnings {
-            eprintln!("warning: {warning}");
-        }
+    let model = spec.build()?;
+    for warning in &model.warnings {
+        eprintln!("warning: {warning}");
     }
-    Ok(())
-}
-
-fn read_text(path: &Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))
+    Ok(model.release)
 }
 
 /// One job per `--to` registry, each sending `release`.

@@ -12,6 +12,7 @@ use super::print::{EXIT_FAILED, EXIT_OK, write_stdout};
 use super::settings;
 use crate::template::chat::{ChatRequest, Message};
 use crate::template::jinja::{FixedDateTime, JinjaTemplate};
+use crate::template::llamacpp::conformance::{Conformance, check_binary};
 use crate::template::ollama::{Date, OllamaTemplate, RenderOptions};
 use crate::template::verify::{self, VerifyOptions};
 
@@ -58,6 +59,10 @@ pub struct VerifyArgs {
     /// Print the report as JSON
     #[arg(long)]
     pub json: bool,
+    /// Also render the suite with llama.cpp: start this llama-server binary on 127.0.0.1 with
+    /// the Jinja template and compare its `/apply-template` prompts with the reference
+    #[arg(long, value_name = "PATH")]
+    pub llama_server: Option<PathBuf>,
 }
 
 /// `template render` arguments.
@@ -92,13 +97,18 @@ fn run_verify(args: VerifyArgs) -> Result<u8> {
     let jinja = load_jinja(&args.jinja)?;
     let go = load_go(&args.go)?;
     let options = verify_options(&args.tokens)?;
-    let report = verify::verify(&jinja, &go, &options)?;
+    let mut report = verify::verify(&jinja, &go, &options)?;
+    if let Some(binary) = &args.llama_server {
+        let (bos, eos) = (&args.tokens.bos, &args.tokens.eos);
+        report.llamacpp = Some(check_binary(binary, &read(&args.jinja)?, bos, eos)?);
+    }
     if args.json {
         write_stdout(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
     } else {
         write_stdout(&report.to_string())?;
     }
-    Ok(if report.verified() {
+    let llamacpp_same = report.llamacpp.as_ref().is_none_or(Conformance::same);
+    Ok(if report.verified() && llamacpp_same {
         EXIT_OK
     } else {
         EXIT_FAILED

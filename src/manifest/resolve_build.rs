@@ -617,9 +617,8 @@ fn resolve_chat(
             let text = match &claim.value {
                 ChatTemplateSource::Inline(text) => text.clone(),
                 ChatTemplateSource::File(rel) => {
-                    let full = manifest.base_dir().join(rel);
-                    read_text_file(&full).map_err(|source| ResolveError::TemplateFile {
-                        path: full.clone(),
+                    read_text_file(manifest, rel).map_err(|source| ResolveError::TemplateFile {
+                        path: manifest.base_dir().join(rel),
                         source,
                     })?
                 }
@@ -706,15 +705,14 @@ fn resolve_chat(
     })
 }
 
-pub(super) fn read_text_file(path: &std::path::Path) -> Result<String, std::io::Error> {
-    let size = std::fs::metadata(path)?.len();
-    if size > MAX_TEXT_FILE_BYTES {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("{size} bytes; at most {MAX_TEXT_FILE_BYTES} are read"),
-        ));
-    }
-    std::fs::read_to_string(path)
+/// The text of a license or template file the manifest names, `relative` to the manifest's
+/// folder: confined to that folder and capped at [`MAX_TEXT_FILE_BYTES`], so a manifest
+/// publishes only files beside it and a device or FIFO cannot hang or exhaust the run.
+pub(super) fn read_text_file(
+    manifest: &Manifest,
+    relative: &std::path::Path,
+) -> Result<String, crate::text_file::ReadError> {
+    crate::text_file::read_text_inside(&manifest.base_dir(), relative, MAX_TEXT_FILE_BYTES)
 }
 
 type Settings = (
@@ -798,15 +796,12 @@ fn license(manifest: &Manifest) -> Result<ResolvedLicense, ResolveError> {
         },
         License::Custom { name, link, file } => {
             let text = match file {
-                Some(rel) => {
-                    let full = manifest.base_dir().join(rel);
-                    Some(
-                        read_text_file(&full).map_err(|e| ResolveError::LicenseFile {
-                            path: full.clone(),
-                            reason: e.to_string(),
-                        })?,
-                    )
-                }
+                Some(rel) => Some(read_text_file(manifest, rel).map_err(|source| {
+                    ResolveError::LicenseFile {
+                        path: manifest.base_dir().join(rel),
+                        source,
+                    }
+                })?),
                 None => None,
             };
             ResolvedLicense {

@@ -399,6 +399,39 @@ impl Parameters {
         }
     }
 
+    /// Sets one parameter given as `name` and `value` text, as on `push --param name=value`:
+    /// the name is looked up and the value parsed and range-checked exactly as a Modelfile's
+    /// `PARAMETER` line and a manifest's `[parameters]` are, so a typo or a value Ollama would
+    /// fail on at run time is refused here. A value written as a JSON string (`"<|im_end|>"`)
+    /// is taken without its quotes, and `stop` also takes a JSON array of sequences.
+    pub fn set_text(&mut self, name: &str, value: &str) -> Result<(), ParamError> {
+        let param = Parameter::from_name(name)?;
+        match serde_json::from_str::<JsonValue>(value) {
+            Ok(JsonValue::String(text)) => {
+                self.set(param, param.parse_value(&text)?)?;
+            }
+            Ok(JsonValue::Array(items)) if param == Parameter::Stop => {
+                for item in items {
+                    let found = match item {
+                        JsonValue::String(text) => ParamValue::Str(text),
+                        other => {
+                            return Err(ParamError::Type {
+                                param,
+                                expected: ParamType::String,
+                                found: format!("`{other}`"),
+                            });
+                        }
+                    };
+                    self.set(param, found)?;
+                }
+            }
+            _ => {
+                self.set(param, param.parse_value(value)?)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Replaces the stop sequences with a new list (each checked).
     pub fn set_stop(&mut self, stops: Vec<String>) -> Result<(), ParamError> {
         for stop in &stops {
@@ -519,6 +552,36 @@ mod tests {
         for p in Parameter::ALL {
             assert_eq!(Parameter::from_name(p.name()).unwrap(), p);
         }
+    }
+
+    #[test]
+    fn text_values_are_checked_like_modelfile_lines() {
+        let mut params = Parameters::new();
+        params.set_text("num_ctx", "8192").unwrap();
+        params.set_text("stop", "<|im_end|>").unwrap();
+        params.set_text("stop", r#"["<|a|>","<|b|>"]"#).unwrap();
+        params.set_text("temperature", r#""0.5""#).unwrap();
+        assert_eq!(params.stop(), ["<|im_end|>", "<|a|>", "<|b|>"]);
+        assert_eq!(
+            params.get(Parameter::Temperature),
+            Some(&ParamValue::Float(0.5))
+        );
+        assert!(matches!(
+            params.set_text("temprature", "0.5"),
+            Err(ParamError::Unknown {
+                suggestion: Some("temperature"),
+                ..
+            })
+        ));
+        assert!(matches!(
+            params.set_text("num_ctx", "abc"),
+            Err(ParamError::Type { .. })
+        ));
+        assert!(matches!(
+            params.set_text("top_p", "7"),
+            Err(ParamError::Range { .. })
+        ));
+        assert!(params.set_text("stop", "[1]").is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use super::registry::Registry;
 use crate::digest::Digest;
 use crate::manifest::{LoadError, ResolveError};
 use crate::push::PushError;
+use crate::push::ollama_api::OllamaApiError;
 use crate::render::RenderError;
 use crate::source::{HubError, SourceError};
 
@@ -68,6 +69,8 @@ pub enum PipelineError {
     /// Planning a push failed.
     #[error("planning the {backend} push")]
     Plan {
+        /// The registry, for [`PipelineError::hint`].
+        registry: Registry,
         /// The backend's name.
         backend: String,
         /// Why.
@@ -77,6 +80,8 @@ pub enum PipelineError {
     /// Pushing failed.
     #[error("pushing to {target}")]
     Send {
+        /// The registry, for [`PipelineError::hint`].
+        registry: Registry,
         /// Where it was going.
         target: String,
         /// Why.
@@ -86,6 +91,8 @@ pub enum PipelineError {
     /// Reading a push back failed.
     #[error("verifying the {backend} push")]
     Verify {
+        /// The registry, for [`PipelineError::hint`].
+        registry: Registry,
         /// The backend's name.
         backend: String,
         /// Why.
@@ -208,4 +215,91 @@ impl PipelineError {
             source: source.into(),
         }
     }
+
+    /// The next step for a registry that refused the credentials (which token or variable to
+    /// check, and where a new one comes from), when this error is such a refusal: a bare
+    /// "401" leaves a user guessing which of several tokens was wrong.
+    pub fn hint(&self) -> Option<String> {
+        let (registry, source) = match self {
+            PipelineError::Plan {
+                registry, source, ..
+            }
+            | PipelineError::Send {
+                registry, source, ..
+            }
+            | PipelineError::Verify {
+                registry, source, ..
+            } => (*registry, source),
+            _ => return None,
+        };
+        if let Some((url, status)) = refusal(source) {
+            return rejected_hint(registry, url, status);
+        }
+        // Ollama reports a refused publish as an error line of its `/api/push` answer.
+        let refused_publish = match source {
+            PushError::Backend { source, .. } => match source.downcast_ref::<OllamaApiError>() {
+                Some(OllamaApiError::ErrorLine {
+                    operation: "push",
+                    message,
+                    ..
+                }) => {
+                    let message = message.to_ascii_lowercase();
+                    ["unauthorized", "not authorized", "ollama key"]
+                        .iter()
+                        .any(|word| message.contains(word))
+                }
+                _ => false,
+            },
+            _ => false,
+        };
+        (registry == Registry::Ollama && refused_publish).then(|| {
+            "the Ollama server publishes with its own key: add the public key of the user running `ollama serve` (`~/.ollama/id_ed25519.pub`) to your account at https://ollama.com/settings/keys, and `--publish` to a namespace that account owns".to_owned()
+        })
+    }
+}
+
+/// The URL and status (401 or 403) of a refused credential: the push layer's own, or the Hub
+/// client's that the huggingface backend wraps.
+fn refusal(error: &PushError) -> Option<(&str, u16)> {
+    match error {
+        PushError::Unauthorized { url, status, .. } => Some((url, *status)),
+        PushError::Backend { source, .. } => match source.downcast_ref::<HubError>() {
+            Some(
+                HubError::Unauthorized { url, status, .. }
+                | HubError::Forbidden { url, status, .. },
+            ) => Some((url, *status)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// What to check when `registry` answered `status` (401 or 403) at `url`.
+fn rejected_hint(registry: Registry, url: &str, status: u16) -> Option<String> {
+    let origin = url::Url::parse(url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|_| url.to_owned());
+    let host = url::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| u.port().map_or(h.to_owned(), |p| format!("{h}:{p}")))
+        })
+        .unwrap_or_else(|| url.to_owned());
+    Some(match (registry, status) {
+        (Registry::Huggingface, 401) => format!(
+            "the Hub rejected the token (or none was found): set `HF_TOKEN` (or `HUGGING_FACE_HUB_TOKEN`, `HUGGINGFACE_API_KEY`, `$HF_HOME/token`) to a current token with write access from {origin}/settings/tokens"
+        ),
+        (Registry::Huggingface, _) => format!(
+            "the token may not write to this repository: use a token with write access to it (a fine-grained token must list the repository or its owner) from {origin}/settings/tokens"
+        ),
+        (Registry::Modelscope, _) => "ModelScope rejected the token: set `MODELSCOPE_API_TOKEN` to a current access token (ModelScope account settings, Access Token) of an account that may write to the repository; a token works only on the site it comes from (`MODELSCOPE_DOMAIN`, by default www.modelscope.cn)".to_owned(),
+        (Registry::Oci, 401) => format!(
+            "the registry rejected the credentials (or none were found): set `REGISTRY_USERNAME` and `REGISTRY_PASSWORD`, or run `docker login {host}` (read from `$DOCKER_CONFIG/config.json`)"
+        ),
+        (Registry::Oci, _) => format!(
+            "the credentials may not push to this repository of {host}: use an account with push access to it, or a repository it owns"
+        ),
+        (Registry::Ollama | Registry::Bundle, _) => return None,
+    })
 }

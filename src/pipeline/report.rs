@@ -63,7 +63,8 @@ pub struct SummaryRow {
     pub items: usize,
     /// Items already there.
     pub skipped: usize,
-    /// Bytes sent (planned, in a dry run).
+    /// Bytes sent: for a push that failed, those of the transfers that finished before the
+    /// failure; 0 when planning failed; the planned bytes in a dry run.
     pub bytes: u64,
     /// How it ended.
     pub status: Status,

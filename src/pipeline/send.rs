@@ -72,6 +72,7 @@ pub fn send_all(
             }
             Err(source) => {
                 sink.failed(&PipelineError::Plan {
+                    registry: job.registry,
                     backend: job.backend.name().to_owned(),
                     source,
                 });
@@ -104,10 +105,13 @@ pub fn send_all(
                     Status::NotVerified
                 }
             }
-            Err(source) => {
+            Err(failed) => {
+                // What went before the failure, not what the plan meant to send.
+                row.bytes = failed.bytes_sent;
                 sink.failed(&PipelineError::Send {
+                    registry: job.registry,
                     target: plan.target.clone(),
-                    source,
+                    source: failed.error,
                 });
                 Status::Failed
             }
@@ -129,6 +133,7 @@ fn verify(job: &Job, ctx: &PushContext<'_>, sink: &dyn Sink) -> Status {
         }
         Err(source) => {
             sink.failed(&PipelineError::Verify {
+                registry: job.registry,
                 backend: job.backend.name().to_owned(),
                 source,
             });

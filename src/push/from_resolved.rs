@@ -304,8 +304,10 @@ pub fn modelscope_releases(
 }
 
 /// The Hub repository's files: everything under `hub/` (the card `README.md`, `template`,
-/// `system`, `params`, `.jinja` files and the per-variant Modelfiles the card links to), plus
-/// `llamacpp/preset.ini` as the root `preset.ini` only when `hub_preset` is set.
+/// `system`, `params` and the per-variant Modelfiles the card links to), plus, only when
+/// `hub_preset` is set, `llamacpp/preset.ini` as the root `preset.ini` and next to it the
+/// `chat-template-<sha12>.jinja` files its `chat-template-file` keys name (one per GGUF
+/// without a chat template): a preset naming a file the repository lacks serves no one.
 pub fn hub_release(tree: &OutputTree, hub_preset: bool) -> Release {
     let prefix = format!("{}/", crate::render::card::DIR);
     let mut files: Vec<ArtifactFile> = tree
@@ -317,6 +319,12 @@ pub fn hub_release(tree: &OutputTree, hub_preset: bool) -> Release {
         .collect();
     if hub_preset && let Some(preset) = tree.get("llamacpp/preset.ini") {
         files.push(ArtifactFile::inline("preset.ini", preset.to_vec()));
+        let llamacpp = format!("{}/", crate::render::llamacpp::DIR);
+        files.extend(tree.files().filter_map(|(path, bytes)| {
+            path.strip_prefix(&llamacpp)
+                .filter(|name| name.ends_with(".jinja") && !name.contains('/'))
+                .map(|name| ArtifactFile::inline(name, bytes.to_vec()))
+        }));
     }
     Release {
         models: Vec::new(),
@@ -394,13 +402,19 @@ mod tests {
         tree.insert("hub/README.md", "card");
         tree.insert("hub/template", "t");
         tree.insert("llamacpp/preset.ini", "[x]");
+        tree.insert("llamacpp/chat-template-0123456789ab.jinja", "{{ x }}");
         tree.insert("ollama/a.Modelfile", "FROM x");
         let paths =
             |r: &Release| -> Vec<String> { r.files.iter().map(|f| f.repo_path.clone()).collect() };
         assert_eq!(paths(&hub_release(&tree, false)), ["README.md", "template"]);
         assert_eq!(
             paths(&hub_release(&tree, true)),
-            ["README.md", "template", "preset.ini"]
+            [
+                "README.md",
+                "template",
+                "preset.ini",
+                "chat-template-0123456789ab.jinja"
+            ]
         );
     }
 }

@@ -28,6 +28,7 @@ mod backend;
 mod blob_source;
 pub mod bundle;
 mod error;
+pub mod from_gguf;
 pub mod from_resolved;
 pub mod http;
 pub mod huggingface;
@@ -66,4 +67,4 @@ pub use retry::{
     server_message, with_retries,
 };
 pub use shared_read::{SharedFile, SharedReads};
-pub use side_by_side::{PlannedPush, push_side_by_side};
+pub use side_by_side::{FailedPush, PlannedPush, push_side_by_side};

@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::backend::{Action, Backend, Plan, PushContext, PushReport};
 use super::error::PushError;
@@ -24,6 +25,17 @@ pub struct PlannedPush<'a> {
     pub plan: &'a Plan,
 }
 
+/// A target's push that failed, and what it had sent by then: a summary must not show the
+/// plan's bytes as sent when the push stopped half-way.
+#[derive(Debug)]
+pub struct FailedPush {
+    /// Why it failed.
+    pub error: PushError,
+    /// Bytes of the transfers that finished before the failure (what the registry took);
+    /// 0 when none did.
+    pub bytes_sent: u64,
+}
+
 /// Carries out every plan at once and returns each target's result in order. One target's
 /// failure does not stop the others. With several targets, item names in progress events
 /// start with the backend's name (`oci: ...`), so two targets sending the same file show as
@@ -31,7 +43,7 @@ pub struct PlannedPush<'a> {
 pub fn push_side_by_side(
     pushes: &[PlannedPush<'_>],
     ctx: &PushContext<'_>,
-) -> Vec<Result<PushReport, PushError>> {
+) -> Vec<Result<PushReport, FailedPush>> {
     share_files(pushes, ctx);
     let several = pushes.len() > 1;
     let labels = labels(pushes);
@@ -45,13 +57,22 @@ pub fn push_side_by_side(
                         label,
                         inner: ctx.progress,
                     };
+                    let counted = Counted {
+                        inner: if several { &tagged } else { ctx.progress },
+                        sent: AtomicU64::new(0),
+                    };
                     let own = PushContext {
                         digests: ctx.digests,
-                        progress: if several { &tagged } else { ctx.progress },
+                        progress: &counted,
                         options: ctx.options.clone(),
                         reads: ctx.reads.clone(),
                     };
-                    p.backend.push(p.plan, p.release, &own)
+                    p.backend
+                        .push(p.plan, p.release, &own)
+                        .map_err(|error| FailedPush {
+                            error,
+                            bytes_sent: counted.sent.load(Ordering::Relaxed),
+                        })
                 })
             })
             .collect();
@@ -113,6 +134,22 @@ fn share_files(pushes: &[PlannedPush<'_>], ctx: &PushContext<'_>) {
     }
     for (path, (size, count)) in readers {
         ctx.reads.share(&path, size, count);
+    }
+}
+
+/// One target's progress, counting the bytes of its finished transfers: a push that fails
+/// returns no report, and this count is what it sent.
+struct Counted<'a> {
+    inner: &'a dyn Progress,
+    sent: AtomicU64,
+}
+
+impl Progress for Counted<'_> {
+    fn emit(&self, event: ProgressEvent) {
+        if let ProgressEvent::TransferFinished { sent, .. } = &event {
+            self.sent.fetch_add(*sent, Ordering::Relaxed);
+        }
+        self.inner.emit(event);
     }
 }
 

@@ -8,7 +8,13 @@
 //! constructs this module recognises, so `template convert` and `explain` can say which
 //! prompt llama.cpp users will get before anyone runs it.
 
+pub mod conformance;
+pub mod server;
+
 use serde::Serialize;
+
+use crate::gguf::GgufHeader;
+use crate::manifest::{ChatTemplateSource, Manifest};
 
 /// The runtimes that render a GGUF's Jinja with llama.cpp's engine.
 pub const AFFECTED_RUNTIMES: &str = "llama.cpp, LM Studio, Docker Model Runner, RamaLama, and Ollama v0.30+ when the GGUF's Jinja builds the prompt";
@@ -96,6 +102,83 @@ pub fn llamacpp_differences(jinja: &str) -> Vec<LlamaCppDifference> {
         found.push(LlamaCppDifference::EngineConstruct);
     }
     found
+}
+
+/// A llama.cpp difference in a chat template a manifest uses, for `check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestWarning {
+    /// Where the template comes from: the manifest line that sets it (`path:line:col`), or
+    /// the GGUF file in the local source folder that carries it.
+    pub origin: String,
+    /// What llama.cpp renders differently.
+    pub difference: LlamaCppDifference,
+}
+
+impl std::fmt::Display for ManifestWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: warning: llama.cpp renders this chat template differently: {} (affects {AFFECTED_RUNTIMES})",
+            self.origin,
+            self.difference.describe()
+        )
+    }
+}
+
+/// The llama.cpp differences of every chat template `manifest` uses that can be read without
+/// the network: for each variant, the `chat_template`/`chat_template_file` that applies to it
+/// (variant, model, then `[defaults]`), else the template embedded in its GGUF in the
+/// `[source] local` folder. Templates that cannot be read are left to `explain` and the
+/// generators, which report them as errors.
+pub fn manifest_warnings(manifest: &Manifest) -> Vec<ManifestWarning> {
+    let shown = manifest.path.display().to_string();
+    let base = manifest.base_dir();
+    let mut templates: Vec<(String, String)> = Vec::new();
+    for model in &manifest.models {
+        for variant in &model.variants {
+            let claim = [&variant.settings, &model.settings, &manifest.defaults]
+                .into_iter()
+                .find_map(|s| s.chat_template.as_ref());
+            let found = match claim {
+                Some(claim) => {
+                    let at = &claim.location;
+                    let text = match &claim.value {
+                        ChatTemplateSource::Inline(text) => Some(text.clone()),
+                        // Bounded like resolution's read: a FIFO or device here must not hang
+                        // or exhaust `check`.
+                        ChatTemplateSource::File(rel) => crate::text_file::read_text_inside(
+                            &base,
+                            rel,
+                            crate::manifest::MAX_TEXT_FILE_BYTES,
+                        )
+                        .ok(),
+                    };
+                    text.map(|text| (format!("{shown}:{}:{}", at.line, at.column), text))
+                }
+                None => manifest.source.local.as_ref().and_then(|local| {
+                    let path = base.join(local).join(&variant.file);
+                    let header = GgufHeader::read_path(&path).ok()?;
+                    let text = header.chat_template()?.to_owned();
+                    Some((path.display().to_string(), text))
+                }),
+            };
+            templates.extend(found);
+        }
+    }
+    // Variants usually share a template: warn once per text, at its first use.
+    let mut seen = std::collections::HashSet::new();
+    templates
+        .into_iter()
+        .filter(|(_, text)| seen.insert(text.clone()))
+        .flat_map(|(origin, text)| {
+            llamacpp_differences(&text)
+                .into_iter()
+                .map(move |difference| ManifestWarning {
+                    origin: origin.clone(),
+                    difference,
+                })
+        })
+        .collect()
 }
 
 /// Whether every mention of `system` is in a line that raises: the template has no branch

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::store::{check_stored_blob, write_atomically, write_blob};
+use super::store::{check_stored_blob, remove_stale_partials, write_atomically, write_blob};
 use crate::digest::Digest;
 use crate::push::backend::{
     Action, Check, ItemKind, Plan, PlanItem, PushContext, PushReport, StaleItem, VerifyReport,
@@ -236,6 +236,7 @@ pub(super) fn push(
         .collect();
     let blobs_dir = dir.join("blobs").join("sha256");
     fs::create_dir_all(&blobs_dir).map_err(|e| PushError::io("creating", &blobs_dir, e))?;
+    remove_stale_partials(&blobs_dir);
     let mut outcomes = send_side_by_side(&blobs, ctx, |item| {
         write_blob(
             &blobs_dir.join(item.work.digest.hex()),

@@ -97,9 +97,7 @@ pub(super) fn write(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| PushError::io("creating", parent, e))?;
-    let temp = tempfile::Builder::new()
-        .prefix(".partial-")
-        .tempfile_in(parent)
+    let temp = super::store::temp_file_in(parent, ".partial-")
         .map_err(|e| PushError::io("creating a temporary file in", parent, e))?;
     let mut builder = tar::Builder::new(BufWriter::with_capacity(1 << 20, temp));
     let mut items = Vec::new();

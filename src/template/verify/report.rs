@@ -4,6 +4,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::template::llamacpp::conformance::Conformance;
+
 /// How many bytes of each rendering are shown on either side of the first difference.
 const CONTEXT_BYTES: usize = 80;
 
@@ -140,6 +142,10 @@ pub struct VerifyReport {
     pub tools: SuiteReport,
     /// Thinking on.
     pub thinking: SuiteReport,
+    /// What llama.cpp renders, when a `llama-server` was asked (`template verify
+    /// --llama-server`): the prompt most runtimes build from the same Jinja template.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llamacpp: Option<Conformance>,
 }
 
 impl SuiteReport {
@@ -179,6 +185,16 @@ impl VerifyReport {
 
 impl fmt::Display for VerifyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_parts(f)?;
+        match &self.llamacpp {
+            Some(llamacpp) => write!(f, "{llamacpp}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl VerifyReport {
+    fn write_parts(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(reason) = &self.not_renderable {
             return writeln!(
                 f,
