@@ -9,7 +9,7 @@ use std::path::Path;
 use super::{blob_path, manifest_path};
 use crate::digest::{Digest, HashingReader};
 use crate::push::backend::{
-    Action, Check, ItemKind, Plan, PlanItem, PushContext, PushReport, StaleItem, VerifyReport,
+    Action, Check, ItemKind, Plan, PlanItem, PushContext, PushReport, ReadBackReport, StaleItem,
 };
 use crate::push::error::PushError;
 use crate::push::ollama_image::{ImageBlob, OllamaImage};
@@ -303,7 +303,7 @@ pub(super) fn check_stored_blob(name: String, path: &Path, blob: &ImageBlob) -> 
     }
 }
 
-pub(super) fn verify(dir: &Path, images: &[OllamaImage]) -> Result<VerifyReport, PushError> {
+pub(super) fn verify(dir: &Path, images: &[OllamaImage]) -> Result<ReadBackReport, PushError> {
     let mut checks = Vec::new();
     let mut seen = HashSet::new();
     for image in images {
@@ -333,7 +333,7 @@ pub(super) fn verify(dir: &Path, images: &[OllamaImage]) -> Result<VerifyReport,
             checks.push(check_stored_blob(name, &path, blob));
         }
     }
-    Ok(VerifyReport {
+    Ok(ReadBackReport {
         backend: "bundle".into(),
         target: dir.display().to_string(),
         checks,

@@ -10,7 +10,7 @@ use std::path::Path;
 use super::{blob_path, manifest_path};
 use crate::digest::{Digest, HashingReader};
 use crate::push::backend::{
-    Action, Check, ItemKind, ItemOutcome, Plan, PlanItem, PushContext, PushReport, VerifyReport,
+    Action, Check, ItemKind, ItemOutcome, Plan, PlanItem, PushContext, PushReport, ReadBackReport,
 };
 use crate::push::blob_source::BlobSource;
 use crate::push::error::PushError;
@@ -168,7 +168,7 @@ pub(super) fn write(
     })
 }
 
-pub(super) fn verify(path: &Path, images: &[OllamaImage]) -> Result<VerifyReport, PushError> {
+pub(super) fn verify(path: &Path, images: &[OllamaImage]) -> Result<ReadBackReport, PushError> {
     let (blobs, manifests) = entries(images);
     let mut expected: BTreeMap<String, (Digest, u64)> = blobs
         .iter()
@@ -218,7 +218,7 @@ pub(super) fn verify(path: &Path, images: &[OllamaImage]) -> Result<VerifyReport
             detail: format!("missing from the archive (expected {digest}, {size} bytes)"),
         });
     }
-    Ok(VerifyReport {
+    Ok(ReadBackReport {
         backend: "bundle".into(),
         target: path.display().to_string(),
         checks,
