@@ -62,8 +62,9 @@
 //!
 //! Below the stages sit small modules that any stage may use and that use none of them:
 //! [`digest`] (the one SHA-256 digest type and streaming hashing), [`secret`] (credentials that
-//! never print), [`origin`] (whether a token may follow a URL to another server) and [`http`]
-//! (the one HTTP layer: clients, retries, redirects, pagination, capped bodies, error text).
+//! never print), [`origin`] (whether a token may follow a URL to another server), [`http`]
+//! (the one HTTP layer: clients, retries, redirects, pagination, capped bodies, error text)
+//! and [`text_file`] (small files the user names, read in bounded time and memory).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -85,3 +86,4 @@ pub mod render;
 pub mod secret;
 pub mod source;
 pub mod template;
+pub mod text_file;

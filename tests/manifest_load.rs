@@ -397,9 +397,12 @@ fn load_reports_unreadable_files() {
     let path = dir.path().join("bad.toml");
     std::fs::write(&path, b"[family]\nname = \"\xff\"\n").unwrap();
     let err = Manifest::load(&path).unwrap_err();
+    let cause = std::error::Error::source(&err).map(ToString::to_string);
     assert!(
-        err.to_string()
-            .contains("is not UTF-8 text (invalid byte at offset 17)"),
-        "{err}"
+        err.to_string().contains("cannot read the manifest")
+            && cause.as_ref().is_some_and(
+                |c| c.contains("not UTF-8 text (the first invalid byte is at offset 17)")
+            ),
+        "{err}: {cause:?}"
     );
 }

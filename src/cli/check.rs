@@ -70,17 +70,8 @@ impl FileKind {
 /// Runs `check`: prints problems to stdout and returns the exit code (1 on any error).
 pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     let path = &args.file;
-    let metadata =
-        std::fs::metadata(path).with_context(|| format!("cannot read `{}`", path.display()))?;
-    if metadata.len() > MAX_MODELFILE_BYTES as u64 {
-        anyhow::bail!(
-            "`{}` is {} bytes, too large for a Modelfile or manifest",
-            path.display(),
-            metadata.len()
-        );
-    }
-    let content =
-        std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    let content = crate::text_file::read_bytes(path, MAX_MODELFILE_BYTES as u64)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
     let shown = path.display().to_string();
     match FileKind::detect(path, &content) {
         Some(FileKind::Modelfile) => Ok(check_modelfile(&shown, &content)),

@@ -9,8 +9,8 @@ use serde::Serialize;
 use super::args::SendOptions;
 use crate::pipeline::{Missing, PipelineError, PushSummary, Registry, Sink};
 use crate::push::{
-    Action, JsonProgress, PlainProgress, Plan, Progress, PushReport, QuietProgress,
-    TerminalProgress, VerifyReport, human_bytes,
+    Action, JsonProgress, PlainProgress, Plan, Progress, PushReport, QuietProgress, ReadBackReport,
+    TerminalProgress, human_bytes,
 };
 use crate::source::hub::Downloaded;
 
@@ -179,7 +179,7 @@ impl Sink for Printer<'_> {
         }
     }
 
-    fn verified(&self, verify: &VerifyReport) {
+    fn verified(&self, verify: &ReadBackReport) {
         if self.options.json {
             return json_line("verify", verify);
         }

@@ -154,32 +154,14 @@ impl std::error::Error for ManifestErrors {}
 /// Reading or checking a manifest failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    /// The file could not be read.
+    /// The file could not be read: missing, not a regular file, too large or not UTF-8.
     #[error("cannot read the manifest `{}`", path.display())]
     Read {
         /// The path.
         path: PathBuf,
         /// The cause.
         #[source]
-        source: std::io::Error,
-    },
-    /// The file is too large to be a manifest.
-    #[error("`{}` is {size} bytes; a manifest is at most {max} bytes", path.display())]
-    TooLarge {
-        /// The path.
-        path: PathBuf,
-        /// Its size.
-        size: u64,
-        /// The limit.
-        max: u64,
-    },
-    /// The file is not UTF-8 text.
-    #[error("`{}` is not UTF-8 text (invalid byte at offset {offset})", path.display())]
-    NotUtf8 {
-        /// The path.
-        path: PathBuf,
-        /// Offset of the first invalid byte.
-        offset: usize,
+        source: crate::text_file::ReadError,
     },
     /// The file has errors (all of them are listed).
     #[error("{}", summary(.0))]

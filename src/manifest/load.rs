@@ -76,22 +76,11 @@ const VARIANT_KEYS: &[&str] = &[
 impl Manifest {
     /// Reads and checks a manifest file.
     pub fn load(path: &Path) -> Result<Manifest, LoadError> {
-        let read = |source| LoadError::Read {
-            path: path.to_owned(),
-            source,
-        };
-        let size = std::fs::metadata(path).map_err(read)?.len();
-        if size > MAX_MANIFEST_BYTES {
-            return Err(LoadError::TooLarge {
+        let text = crate::text_file::read_text(path, MAX_MANIFEST_BYTES).map_err(|source| {
+            LoadError::Read {
                 path: path.to_owned(),
-                size,
-                max: MAX_MANIFEST_BYTES,
-            });
-        }
-        let bytes = std::fs::read(path).map_err(read)?;
-        let text = String::from_utf8(bytes).map_err(|e| LoadError::NotUtf8 {
-            path: path.to_owned(),
-            offset: e.utf8_error().valid_up_to(),
+                source,
+            }
         })?;
         Manifest::parse(&text, path).map_err(LoadError::Invalid)
     }
@@ -146,7 +135,7 @@ impl Reader<'_> {
             .and_then(|v| self.sub_table(v, "hub"))
             .and_then(|t| self.hub(t));
         let source = match root.table.get("source") {
-            Some(v) => self.sub_table(v, "source").map(|t| self.source(t)),
+            Some(v) => self.sub_table(v, "source").map(|t| self.source(t, path)),
             None => Some(SourceSettings::default()),
         };
         let defaults = match root.table.get("defaults") {
@@ -296,9 +285,7 @@ impl Reader<'_> {
                         }
                     }
                 });
-                let file = self
-                    .optional(t, "file", Self::non_empty_string)
-                    .map(PathBuf::from);
+                let file = self.optional(t, "file", Self::file_beside);
                 // A present but invalid `link` or `file` has been reported already.
                 if !t.table.contains_key("link") && !t.table.contains_key("file") {
                     self.invalid(value.span(), "family.license", "a named license needs `link` (a URL) or `file` (its text, relative to the manifest)");
@@ -359,12 +346,33 @@ impl Reader<'_> {
         })
     }
 
-    fn source(&mut self, t: TableRef<'_, '_>) -> SourceSettings {
+    /// `[source]`; `path` is the manifest's, which `local` is relative to.
+    fn source(&mut self, t: TableRef<'_, '_>, path: &Path) -> SourceSettings {
         self.only_keys(t, &["local", "fixtures"]);
         SourceSettings {
-            local: self
-                .optional(t, "local", Self::non_empty_string)
-                .map(PathBuf::from),
+            local: self.optional(t, "local", |r, v, k| {
+                let local = PathBuf::from(r.non_empty_string(v, k)?);
+                // A file here passes every other check and fails only when `--from local`
+                // lists the folder ("Not a directory"): say so where the value is written.
+                let base = path.parent().unwrap_or(Path::new(""));
+                if base.join(&local).is_file() {
+                    let folder = local
+                        .parent()
+                        .filter(|p| !p.as_os_str().is_empty())
+                        .unwrap_or(Path::new("."));
+                    r.invalid(
+                        v.span(),
+                        k,
+                        format!(
+                            "`{}` is a file: `local` names the folder that holds the GGUF files, e.g. `local = \"{}\"`",
+                            local.display(),
+                            folder.display()
+                        ),
+                    );
+                    return None;
+                }
+                Some(local)
+            }),
             fixtures: self.optional(t, "fixtures", Self::bool).unwrap_or(false),
         }
     }
@@ -386,14 +394,15 @@ impl Reader<'_> {
         });
         let file = t.table.get("chat_template_file").and_then(|v| {
             self.claim(v, &dotted(t.name, "chat_template_file"), |r, v, k| {
-                r.non_empty_string(v, k)
-                    .map(|s| ChatTemplateSource::File(PathBuf::from(s)))
+                r.file_beside(v, k).map(ChatTemplateSource::File)
             })
         });
         settings.ollama_template_file = t.table.get("ollama_template_file").and_then(|v| {
-            self.claim(v, &dotted(t.name, "ollama_template_file"), |r, v, k| {
-                r.non_empty_string(v, k).map(PathBuf::from)
-            })
+            self.claim(
+                v,
+                &dotted(t.name, "ollama_template_file"),
+                Self::file_beside,
+            )
         });
         settings.chat_template = match (inline, file) {
             (Some(_), Some(_)) => {
@@ -744,11 +753,26 @@ impl Reader<'_> {
             self.invalid(v.span(), k, format!("`{s}` is not a `.gguf` file name"));
             return None;
         }
-        if s.contains("..") || s.starts_with('/') || s.contains('\\') {
+        self.confined(v, k, s, "the repository")
+    }
+
+    /// A file beside the manifest (a license, a chat template): no `..`, no absolute path,
+    /// so a manifest cannot publish a file from elsewhere on the machine.
+    fn file_beside(&mut self, v: &Value<'_>, k: &str) -> Option<PathBuf> {
+        let s = self.non_empty_string(v, k)?;
+        self.confined(v, k, s, "the manifest's folder")
+            .map(PathBuf::from)
+    }
+
+    /// `s` if it stays inside `inside` (no `..`, not absolute, no `\`); every key that names a
+    /// file goes through this one check.
+    fn confined(&mut self, v: &Value<'_>, k: &str, s: String, inside: &str) -> Option<String> {
+        if s.contains("..") || s.starts_with('/') || s.contains('\\') || Path::new(&s).is_absolute()
+        {
             self.invalid(
                 v.span(),
                 k,
-                format!("`{s}` must be a path inside the repository, without `..`"),
+                format!("`{s}` must be a path inside {inside}, without `..`"),
             );
             return None;
         }

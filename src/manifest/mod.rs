@@ -56,6 +56,7 @@ mod resolve_build;
 mod resolve_chat;
 mod resolve_error;
 mod resolve_files;
+mod resolve_variant;
 mod schema;
 pub mod starter;
 

@@ -6,22 +6,18 @@ use std::collections::{BTreeMap, HashMap};
 use sha2::{Digest, Sha256};
 
 use super::error::Location;
-use super::provenance::{Conflict, Provenance, Sourced, reconcile};
+use super::provenance::{Conflict, Provenance, Sourced};
 use super::resolve::{
-    CardBenchmark, CardTarget, LOCK_VERSION, ModelShape, OciTarget, OllamaChat, Origin, Resolved,
-    ResolvedAdapter, ResolvedChat, ResolvedFamily, ResolvedHub, ResolvedLicense, ResolvedMessage,
-    ResolvedModel, ResolvedParameter, ResolvedProjector, ResolvedValue, ResolvedVariant, Targets,
+    CardBenchmark, CardTarget, LOCK_VERSION, OciTarget, OllamaChat, Origin, Resolved, ResolvedChat,
+    ResolvedFamily, ResolvedHub, ResolvedLicense, ResolvedMessage, ResolvedModel,
+    ResolvedParameter, ResolvedValue, Targets,
 };
-use super::resolve_chat::{
-    ChatCheck, ChatConverter, ChatInput, check_chat, check_roles, default_template,
-};
+use super::resolve_chat::{ChatCheck, ChatConverter, ChatInput, check_chat, default_template};
 use super::resolve_error::ResolveError;
-use super::resolve_files::{FileFacts, FileSource};
-use super::schema::{
-    ChatTemplateSource, CompanionFile, License, Manifest, ModelEntry, VariantEntry,
-};
-use super::starter::Width;
-use crate::gguf::{GgufHeader, ModelKind, Quant, QuantMismatch, SplitName, check_quant};
+use super::resolve_files::FileSource;
+use super::resolve_variant::VariantResolver;
+use super::schema::{ChatTemplateSource, License, Manifest, ModelEntry, VariantEntry};
+use crate::gguf::GgufHeader;
 use crate::ollama::{ModelName, ParamValue, Parameter};
 use crate::push::oci::OciFormat;
 
@@ -43,16 +39,13 @@ pub fn resolve(
     let wanted: Vec<&str> = selected.iter().map(|(_, v)| v.file.as_str()).collect();
     files.prepare(&wanted);
     let path = manifest.path.display().to_string();
-    let mut conflicts = Vec::new();
     let mut models: Vec<ResolvedModel> = Vec::new();
     let mut first_header_name: HashMap<String, String> = HashMap::new();
     let mut base_model_from_header = None;
-    // Variants usually share one projector: read and hash it once.
-    let mut projectors: HashMap<String, (ResolvedProjector, Option<Width>)> = HashMap::new();
-    let mut adapters: HashMap<String, ResolvedAdapter> = HashMap::new();
+    let mut variants = VariantResolver::new(manifest, files, converter);
     for (model, variant) in selected {
         let label = format!("{}/{}", model.key, variant.key);
-        let facts = files.facts(&variant.file, &label)?;
+        let facts = variants.files().facts(&variant.file, &label)?;
         if let Some(name) = facts.header.name() {
             first_header_name
                 .entry(model.key.clone())
@@ -61,17 +54,7 @@ pub fn resolve(
         if base_model_from_header.is_none() {
             base_model_from_header = header_base_model(&facts.header, &variant.file);
         }
-        let resolved = resolve_variant(
-            manifest,
-            model,
-            variant,
-            facts,
-            files,
-            converter,
-            &mut conflicts,
-            &mut projectors,
-            &mut adapters,
-        )?;
+        let resolved = variants.resolve(model, variant, facts)?;
         match models.iter_mut().find(|m| m.key == model.key) {
             Some(m) => m.variants.push(resolved),
             None => {
@@ -97,6 +80,7 @@ pub fn resolve(
     for model in &mut models {
         model.name = model_name(manifest, &model.key, &path, &first_header_name);
     }
+    let conflicts = variants.take_conflicts();
     if !conflicts.is_empty() {
         return Err(ResolveError::Conflicts(conflicts));
     }
@@ -125,14 +109,14 @@ pub fn resolve(
         hub: ResolvedHub {
             repo: manifest.hub.repo.clone(),
             revision: manifest.hub.revision.clone(),
-            commit: files.commit(),
+            commit: variants.files().commit(),
         },
         models,
         targets: targets(manifest),
     })
 }
 
-fn manifest_at(path: &str, location: Location) -> Provenance {
+pub(super) fn manifest_at(path: &str, location: Location) -> Provenance {
     Provenance::Manifest {
         path: path.to_owned(),
         location,
@@ -140,7 +124,7 @@ fn manifest_at(path: &str, location: Location) -> Provenance {
     }
 }
 
-fn header_at(file: &str, key: &str) -> Provenance {
+pub(super) fn header_at(file: &str, key: &str) -> Provenance {
     Provenance::GgufHeader {
         file: file.to_owned(),
         key: key.to_owned(),
@@ -195,287 +179,9 @@ fn header_base_model(header: &GgufHeader, file: &str) -> Option<Sourced<String>>
     ))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn resolve_variant(
-    manifest: &Manifest,
-    model: &ModelEntry,
-    variant: &VariantEntry,
-    facts: FileFacts,
-    files: &mut dyn FileSource,
-    converter: &mut ChatConverter,
-    conflicts: &mut Vec<Conflict>,
-    projectors: &mut HashMap<String, (ResolvedProjector, Option<Width>)>,
-    adapters: &mut HashMap<String, ResolvedAdapter>,
-) -> Result<ResolvedVariant, ResolveError> {
-    let path = manifest.path.display().to_string();
-    let label = format!("{}/{}", model.key, variant.key);
-    let file = variant.file.as_str();
-    let header = &facts.header;
-    if header.model_kind() == ModelKind::Mmproj {
-        return Err(ResolveError::WrongKind {
-            file: file.to_owned(),
-            variant: label,
-            role: "the model file".into(),
-            found: "mmproj".into(),
-            hint: "a projector goes in `projector = \"...\"` next to `file`, which names the language model".into(),
-        });
-    }
-    if header.model_kind() == ModelKind::Adapter {
-        return Err(ResolveError::WrongKind {
-            file: file.to_owned(),
-            variant: label,
-            role: "the model file".into(),
-            found: "adapter".into(),
-            hint: "a LoRA adapter goes in `adapter = \"...\"` next to `file`, which names its base model".into(),
-        });
-    }
-    let projector = match model.projector_for(variant) {
-        Some(entry) => {
-            let (found, width) = match projectors.get(&entry.file) {
-                Some(known) => known.clone(),
-                None => {
-                    let found = resolve_projector(&entry.file, &label, files)?;
-                    projectors.insert(entry.file.clone(), found.clone());
-                    found
-                }
-            };
-            // llama.cpp refuses the pair at load time; `init` never writes it.
-            let model_width = Width::of_model(header);
-            if Width::refuses(width.as_ref(), model_width.as_ref())
-                && let (Some(projector_width), Some(model_width)) = (&width, &model_width)
-            {
-                return Err(ResolveError::ProjectorWidth {
-                    at: format!("{path}:{}:{}", entry.location.line, entry.location.column),
-                    projector: entry.file.clone(),
-                    projector_width: format!("{} = {}", projector_width.key, projector_width.value),
-                    model: format!("`{file}` (variant `{label}`)"),
-                    model_width: format!("{} = {}", model_width.key, model_width.value),
-                });
-            }
-            Some(found)
-        }
-        None => None,
-    };
-
-    let parts = split_parts(file, header);
-    let mut size_bytes = facts.size.clone();
-    for part in parts.iter().skip(1) {
-        let more = files.facts(part, &label)?;
-        size_bytes.value = size_bytes.value.saturating_add(more.size.value);
-    }
-
-    let architecture = header
-        .architecture()
-        .map(|a| Sourced::new(a.to_owned(), header_at(file, "general.architecture")))
-        .ok_or_else(|| ResolveError::MissingFact {
-            file: file.to_owned(),
-            key: "general.architecture".into(),
-            hint: String::new(),
-        })?;
-    let arch = architecture.value.clone();
-    let adapter = match model.adapter_for(variant) {
-        Some(entry) => {
-            let found = match adapters.get(&entry.file) {
-                Some(known) => known.clone(),
-                None => {
-                    let found = resolve_adapter(entry, &path, &label, files)?;
-                    adapters.insert(entry.file.clone(), found.clone());
-                    found
-                }
-            };
-            if found.architecture.value != arch {
-                return Err(ResolveError::AdapterArchitecture {
-                    at: manifest_at(&path, entry.location).to_string(),
-                    adapter: entry.file.clone(),
-                    adapter_arch: found.architecture.value,
-                    model: format!("`{file}` (variant `{label}`)"),
-                    model_arch: arch,
-                });
-            }
-            Some(found)
-        }
-        None => None,
-    };
-
-    let quant = resolve_quant(&path, variant, header, conflicts)?;
-
-    let header_size = header
-        .size_label()
-        .map(|s| Sourced::new(s.to_owned(), header_at(file, "general.size_label")))
-        .unwrap_or_else(|| {
-            Sourced::new(
-                size_label_from_count(header.parameter_count()),
-                header_at(file, "tensor dimensions (parameter count)"),
-            )
-        });
-    let claim = variant.size.as_ref().or(model.size.as_ref());
-    let size_label = keep(
-        conflicts,
-        reconcile(
-            &format!("size label of `{file}`"),
-            claim.map(|c| Sourced::from_claim(c, &path).map(|s| s.to_ascii_uppercase())),
-            header_size.clone().map(|s| s.to_ascii_uppercase()),
-        ),
-        header_size.clone().map(|s| s.to_ascii_uppercase()),
-    );
-    // Keep the header's spelling when both agree.
-    let size_label = if size_label.value == header_size.value.to_ascii_uppercase() {
-        Sourced::new(header_size.value, size_label.provenance)
-    } else {
-        size_label
-    };
-
-    let context_key = format!("{arch}.context_length");
-    let claim = variant
-        .context_length
-        .as_ref()
-        .or(model.context_length.as_ref())
-        .map(|c| Sourced::from_claim(c, &path));
-    let context_length = match header.context_length() {
-        Some(found) => keep(
-            conflicts,
-            reconcile(
-                &format!("context length of `{file}`"),
-                claim,
-                Sourced::new(found, header_at(file, &context_key)),
-            ),
-            Sourced::new(found, header_at(file, &context_key)),
-        ),
-        None => claim.ok_or_else(|| ResolveError::MissingFact {
-            file: file.to_owned(),
-            key: context_key.clone(),
-            hint: format!(": add `context_length = N` to `[models.{}]`", model.key),
-        })?,
-    };
-
-    let shape = shape(header, &arch);
-    let chat = resolve_chat(manifest, model, variant, header, converter)?;
-    let (parameters, system, messages) =
-        resolve_settings(manifest, model, variant, &chat, &context_length, conflicts);
-    check_roles(&label, &chat.lost_roles, system.as_ref(), &messages)?;
-
-    let ollama_names = manifest
-        .ollama_variant_names(model, variant, &size_label.value, &quant.value)
-        .map_err(|source| ResolveError::Name {
-            model: model.key.clone(),
-            source,
-        })?;
-
-    Ok(ResolvedVariant {
-        key: variant.key.clone(),
-        file: file.to_owned(),
-        parts,
-        local_path: facts.local_path,
-        size_bytes,
-        sha256: facts.sha256,
-        quant,
-        architecture,
-        size_label,
-        parameter_count: Sourced::new(
-            header.parameter_count(),
-            header_at(file, "tensor dimensions"),
-        ),
-        context_length,
-        shape,
-        chat,
-        system,
-        parameters,
-        messages,
-        ollama_names,
-        projector,
-        adapter,
-    })
-}
-
-/// Reads an adapter's header and checks that it is an adapter GGUF with an architecture.
-fn resolve_adapter(
-    entry: &CompanionFile,
-    manifest: &str,
-    label: &str,
-    files: &mut dyn FileSource,
-) -> Result<ResolvedAdapter, ResolveError> {
-    let file = entry.file.as_str();
-    let facts = files.facts(file, label)?;
-    let at = || manifest_at(manifest, entry.location).to_string();
-    let kind = facts.header.model_kind();
-    let found = (kind != ModelKind::Adapter).then(|| kind.as_str().to_owned());
-    if let Some(found) = found {
-        return Err(ResolveError::NotAnAdapter {
-            at: at(),
-            file: file.to_owned(),
-            variant: label.to_owned(),
-            hint: match found.as_str() {
-                "mmproj" => "a multimodal projector goes in `projector = \"...\"`".into(),
-                _ => "`adapter` must name a LoRA adapter GGUF (`general.type = adapter`), such as the one llama.cpp's `convert_lora_to_gguf.py` writes; a model file goes in a variant's `file`".into(),
-            },
-            found,
-        });
-    }
-    let architecture = match facts.header.architecture() {
-        Some(a) => Sourced::new(a.to_owned(), header_at(file, "general.architecture")),
-        None => {
-            return Err(ResolveError::MissingFact {
-                file: file.to_owned(),
-                key: "general.architecture".into(),
-                hint: format!(
-                    " ({}: `adapter`): without it the adapter cannot be matched to its base model; regenerate it with llama.cpp's `convert_lora_to_gguf.py`",
-                    at()
-                ),
-            });
-        }
-    };
-    let adapter_type = facts
-        .header
-        .get("adapter.type")
-        .and_then(|v| v.as_str())
-        .map(str::to_owned);
-    Ok(ResolvedAdapter {
-        file: file.to_owned(),
-        local_path: facts.local_path,
-        size_bytes: facts.size,
-        sha256: facts.sha256,
-        architecture,
-        adapter_type,
-    })
-}
-
-/// Reads a projector's header and checks that it is an mmproj GGUF; also returns its
-/// projection width, which must equal the model's.
-fn resolve_projector(
-    file: &str,
-    label: &str,
-    files: &mut dyn FileSource,
-) -> Result<(ResolvedProjector, Option<Width>), ResolveError> {
-    let facts = files.facts(file, label)?;
-    let kind = facts.header.model_kind();
-    let found = (kind != ModelKind::Mmproj).then(|| kind.as_str().to_owned());
-    if let Some(found) = found {
-        return Err(ResolveError::WrongKind {
-            file: file.to_owned(),
-            variant: label.to_owned(),
-            role: "the projector".into(),
-            found,
-            hint: "`projector` must name an mmproj GGUF (`general.type = mmproj`), such as the `mmproj-*.gguf` llama.cpp's converter writes".into(),
-        });
-    }
-    let architecture = facts
-        .header
-        .architecture()
-        .map(|a| Sourced::new(a.to_owned(), header_at(file, "general.architecture")));
-    let width = Width::of_projector(&facts.header);
-    let projector = ResolvedProjector {
-        file: file.to_owned(),
-        local_path: facts.local_path,
-        size_bytes: facts.size,
-        sha256: facts.sha256,
-        architecture,
-    };
-    Ok((projector, width))
-}
-
 /// The value reconciled, or (recording the conflict) the files' value so resolution can go
 /// on and report every conflict at once.
-fn keep<T>(
+pub(super) fn keep<T>(
     conflicts: &mut Vec<Conflict>,
     result: Result<Sourced<T>, Box<Conflict>>,
     fallback: Sourced<T>,
@@ -489,115 +195,7 @@ fn keep<T>(
     }
 }
 
-fn split_parts(file: &str, header: &GgufHeader) -> Vec<String> {
-    match (header.split(), SplitName::parse(file)) {
-        (Some(split), Some(name)) if split.count > 1 && name.number == 1 => {
-            (1..=name.count).map(|n| name.part_file_name(n)).collect()
-        }
-        _ => vec![file.to_owned()],
-    }
-}
-
-fn resolve_quant(
-    path: &str,
-    variant: &VariantEntry,
-    header: &GgufHeader,
-    conflicts: &mut Vec<Conflict>,
-) -> Result<Sourced<String>, ResolveError> {
-    let file = variant.file.as_str();
-    let claim = variant
-        .quant
-        .as_ref()
-        .map(|c| Sourced::from_claim(c, path).map(|q| q.to_ascii_uppercase()));
-    let from_name = Quant::from_file_name(file);
-    let from_header = header
-        .file_type()
-        .and_then(|ft| ft.name())
-        .map(|n| Sourced::new(n.to_owned(), header_at(file, "general.file_type")));
-    let claim_intended = claim.as_ref().is_some_and(Sourced::is_intended_override);
-    if let (Some(name), Some(found)) = (from_name, &from_header) {
-        if let Some(QuantMismatch::Contradiction { .. }) = check_quant(name, header.file_type()) {
-            if !claim_intended {
-                conflicts.push(Conflict {
-                    what: format!("quant of `{file}`"),
-                    ours: name.to_string(),
-                    ours_source: Provenance::FileName {
-                        file: file.to_owned(),
-                    },
-                    theirs: found.value.clone(),
-                    theirs_source: found.provenance.clone(),
-                    hint: " (rename the file, or state `quant = { value = ..., intended = true }` for the variant)"
-                        .into(),
-                });
-            }
-        }
-    }
-    let found = match (from_header, from_name) {
-        (Some(found), _) => found,
-        (None, Some(name)) => Sourced::new(
-            name.to_string(),
-            Provenance::FileName {
-                file: file.to_owned(),
-            },
-        ),
-        (None, None) => {
-            return claim.ok_or_else(|| ResolveError::MissingFact {
-                file: file.to_owned(),
-                key: "general.file_type".into(),
-                hint: format!(
-                    " (nor the file name): add `quant = \"Q4_K_M\"` to `[models.*.variants.{}]`",
-                    variant.key
-                ),
-            });
-        }
-    };
-    Ok(keep(
-        conflicts,
-        reconcile(&format!("quant of `{file}`"), claim, found.clone()),
-        found,
-    ))
-}
-
-/// `general.size_label` style from a parameter count: `494M` -> `0.5B`, `7.6B` -> `8B`.
-fn size_label_from_count(count: u64) -> String {
-    let n = count as f64;
-    if n >= 1e9 {
-        let b = n / 1e9;
-        if b >= 10.0 {
-            format!("{:.0}B", b)
-        } else {
-            format!("{:.1}B", b).replace(".0B", "B")
-        }
-    } else if n >= 1e6 {
-        format!("{:.0}M", n / 1e6)
-    } else {
-        format!("{:.0}K", n / 1e3)
-    }
-}
-
-fn shape(header: &GgufHeader, arch: &str) -> ModelShape {
-    let heads = header.head_count();
-    let (head_size, head_size_source) = match header.key_length() {
-        Some(k) => (Some(k), Some(format!("{arch}.attention.key_length"))),
-        None => match (header.embedding_length(), heads) {
-            (Some(e), Some(h)) if h > 0 => (
-                Some(e / h),
-                Some(format!(
-                    "{arch}.embedding_length / {arch}.attention.head_count"
-                )),
-            ),
-            _ => (None, None),
-        },
-    };
-    ModelShape {
-        layers: header.block_count(),
-        kv_heads: header.head_count_kv().or(heads),
-        head_size,
-        head_size_source,
-    }
-}
-
-fn resolve_chat(
+pub(super) fn resolve_chat(
     manifest: &Manifest,
     model: &ModelEntry,
     variant: &VariantEntry,
@@ -617,9 +215,8 @@ fn resolve_chat(
             let text = match &claim.value {
                 ChatTemplateSource::Inline(text) => text.clone(),
                 ChatTemplateSource::File(rel) => {
-                    let full = manifest.base_dir().join(rel);
-                    read_text_file(&full).map_err(|source| ResolveError::TemplateFile {
-                        path: full.clone(),
+                    read_text_file(manifest, rel).map_err(|source| ResolveError::TemplateFile {
+                        path: manifest.base_dir().join(rel),
                         source,
                     })?
                 }
@@ -706,15 +303,14 @@ fn resolve_chat(
     })
 }
 
-pub(super) fn read_text_file(path: &std::path::Path) -> Result<String, std::io::Error> {
-    let size = std::fs::metadata(path)?.len();
-    if size > MAX_TEXT_FILE_BYTES {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("{size} bytes; at most {MAX_TEXT_FILE_BYTES} are read"),
-        ));
-    }
-    std::fs::read_to_string(path)
+/// The text of a license or template file the manifest names, `relative` to the manifest's
+/// folder: confined to that folder and capped at [`MAX_TEXT_FILE_BYTES`], so a manifest
+/// publishes only files beside it and a device or FIFO cannot hang or exhaust the run.
+pub(super) fn read_text_file(
+    manifest: &Manifest,
+    relative: &std::path::Path,
+) -> Result<String, crate::text_file::ReadError> {
+    crate::text_file::read_text_inside(&manifest.base_dir(), relative, MAX_TEXT_FILE_BYTES)
 }
 
 type Settings = (
@@ -723,7 +319,7 @@ type Settings = (
     Vec<ResolvedMessage>,
 );
 
-fn resolve_settings(
+pub(super) fn resolve_settings(
     manifest: &Manifest,
     model: &ModelEntry,
     variant: &VariantEntry,
@@ -798,15 +394,12 @@ fn license(manifest: &Manifest) -> Result<ResolvedLicense, ResolveError> {
         },
         License::Custom { name, link, file } => {
             let text = match file {
-                Some(rel) => {
-                    let full = manifest.base_dir().join(rel);
-                    Some(
-                        read_text_file(&full).map_err(|e| ResolveError::LicenseFile {
-                            path: full.clone(),
-                            reason: e.to_string(),
-                        })?,
-                    )
-                }
+                Some(rel) => Some(read_text_file(manifest, rel).map_err(|source| {
+                    ResolveError::LicenseFile {
+                        path: manifest.base_dir().join(rel),
+                        source,
+                    }
+                })?),
                 None => None,
             };
             ResolvedLicense {
@@ -896,6 +489,8 @@ fn targets(manifest: &Manifest) -> Targets {
 mod tests {
     use super::*;
     use crate::gguf::{GgufWriter, Value};
+    use crate::manifest::resolve::ModelShape;
+    use crate::manifest::resolve_files::FileFacts;
 
     /// Headers by file name, sized 1 KiB each.
     struct Headers(Vec<(&'static str, GgufHeader)>);
@@ -1021,15 +616,6 @@ file = "small-q4_k_m.gguf"
             matches!(&err, ResolveError::MissingFact { file, key, hint } if file == "lora.gguf" && key == "general.architecture" && hint.contains("`ruvltra.toml`:9:11")),
             "{err:?}"
         );
-    }
-
-    #[test]
-    fn size_labels_from_counts() {
-        assert_eq!(size_label_from_count(494_032_768), "494M");
-        assert_eq!(size_label_from_count(1_100_000_000), "1.1B");
-        assert_eq!(size_label_from_count(7_000_000_000), "7B");
-        assert_eq!(size_label_from_count(70_600_000_000), "71B");
-        assert_eq!(size_label_from_count(421_632), "422K");
     }
 
     #[test]

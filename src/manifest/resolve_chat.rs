@@ -4,7 +4,7 @@
 //! out. Which built-in template a GGUF without one gets is decided here, by its vocabulary.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::Path;
 use std::rc::Rc;
 
 use super::provenance::{Provenance, Sourced};
@@ -257,8 +257,7 @@ pub fn check_chat(
     let hand_written = narrowest(check, |s| s.ollama_template_file.as_ref());
     let (ollama, go_renderings) = match hand_written {
         Some(claim) => {
-            let full = check.manifest.base_dir().join(&claim.value);
-            let (chat, renderings) = hand_written_chat(check, full, ollama, converter)?;
+            let (chat, renderings) = hand_written_chat(check, &claim.value, ollama, converter)?;
             (chat, Some(renderings))
         }
         None => (ollama, None),
@@ -348,15 +347,17 @@ fn jinja_source(provenance: &Provenance, model: &str) -> (String, String) {
 /// `--allow-unverified`).
 fn hand_written_chat(
     check: ChatCheck<'_>,
-    full: PathBuf,
+    relative: &Path,
     converted: OllamaChat,
     converter: &mut ChatConverter,
 ) -> Result<(OllamaChat, Vec<fit::Rendering>), ResolveError> {
+    let full = check.manifest.base_dir().join(relative);
     let bad = |reason: String| ResolveError::OllamaTemplateFile {
         path: full.clone(),
         reason,
     };
-    let text = super::resolve_build::read_text_file(&full).map_err(|e| bad(e.to_string()))?;
+    let text = super::resolve_build::read_text_file(check.manifest, relative)
+        .map_err(|e| bad(e.to_string()))?;
     let go = OllamaTemplate::parse(&text).map_err(|e| bad(format!("not a Go template: {e}")))?;
     let renderings = fit::go_prompts(&go, converter.go_date());
     let path = check.manifest.path.display().to_string();

@@ -148,21 +148,22 @@ pub enum ResolveError {
         reason: String,
     },
     /// A chat template file named in the manifest cannot be read.
-    #[error("cannot read the chat template `{}` named in the manifest", path.display())]
+    #[error("cannot read the chat template `{}` named in the manifest (`chat_template_file`)", path.display())]
     TemplateFile {
         /// The file.
         path: PathBuf,
         /// The cause.
         #[source]
-        source: std::io::Error,
+        source: crate::text_file::ReadError,
     },
-    /// A license file named in the manifest cannot be read or is too large.
-    #[error("cannot read the license file `{}`: {reason}", path.display())]
+    /// A license file named in the manifest cannot be read.
+    #[error("cannot read the license file `{}` named in the manifest (`family.license.file`)", path.display())]
     LicenseFile {
         /// The file.
         path: PathBuf,
-        /// Why.
-        reason: String,
+        /// The cause.
+        #[source]
+        source: crate::text_file::ReadError,
     },
     /// An Ollama name cannot be formed.
     #[error("model `{model}`: cannot form an Ollama name")]

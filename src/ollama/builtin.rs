@@ -11,8 +11,9 @@
 //! it. Each row is tested on the corpus template of its family (`tests/ollama_parsers.rs`);
 //! families without a corpus template (OLMo 3, for `olmo3`) have no row.
 
+use super::OllamaVersion;
 use super::error::BuiltinError;
-use super::prompt_builder::{DRAFT_SINCE, OllamaVersion, RENDERER_SINCE, REQUIRES_SINCE};
+use super::prompt_builder::{DRAFT_SINCE, RENDERER_SINCE, REQUIRES_SINCE};
 
 /// Built-in RENDERER names (v0.33).
 pub const RENDERERS: &[&str] = &[

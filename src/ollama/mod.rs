@@ -1,5 +1,6 @@
-//! Ollama's vocabulary: model names, parameter names and types, media types, and which
-//! prompt builder a server version uses for a model (`prompt_builder`).
+//! Ollama's vocabulary: model names, parameter names and types, media types, server versions
+//! and the features they bring (`version`), and which prompt builder a server version uses for
+//! a model (`prompt_builder`).
 //!
 //! Everything here follows Ollama v0.33's rules (see `docs/modelfile.md`): a value of these
 //! types has been checked once and is valid afterwards.
@@ -10,6 +11,7 @@ mod media_type;
 mod name;
 mod parameter;
 mod prompt_builder;
+mod version;
 
 pub use builtin::{
     FAMILY_PARSERS, FamilyParser, PARSERS, ParserName, RENDERERS, check_renderer, family_parser,
@@ -25,10 +27,11 @@ pub use parameter::{
     IGNORED_PARAMETERS, ParamType, ParamValue, Parameter, Parameters, REMOVED_PARAMETERS,
 };
 pub use prompt_builder::{
-    CAPABILITY_COMPARISON_SINCE, Capability, DRAFT_SINCE, LLAMA_SERVER_SINCE, OllamaVersion,
-    PromptBuilder, PromptFacts, RENDERER_SINCE, REQUIRES_SINCE, Selection, TemplateFacts,
-    VersionRange, select, select_all,
+    CAPABILITY_COMPARISON_SINCE, Capability, DRAFT_SINCE, LLAMA_SERVER_SINCE, PromptBuilder,
+    PromptFacts, RENDERER_SINCE, REQUIRES_SINCE, Selection, TemplateFacts, VersionRange, select,
+    select_all,
 };
+pub use version::OllamaVersion;
 
 /// The candidate nearest to `input` if it is close enough to be a likely typo (case
 /// differences count as near), for "did you mean" hints.

@@ -22,52 +22,9 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use super::OllamaVersion;
+
 use serde::Serialize;
-
-/// An Ollama server version (`GET /api/version`), `major.minor.patch`; pre-release suffixes
-/// (`-rc2`) are ignored, as the rule only changes at releases.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct OllamaVersion {
-    /// The major version.
-    pub major: u32,
-    /// The minor version.
-    pub minor: u32,
-    /// The patch version.
-    pub patch: u32,
-}
-
-impl OllamaVersion {
-    /// A version from its parts.
-    pub const fn new(major: u32, minor: u32, patch: u32) -> OllamaVersion {
-        OllamaVersion {
-            major,
-            minor,
-            patch,
-        }
-    }
-
-    /// Parses `0.30.11`, `v0.33.0-rc2` or `0.12` (a missing patch is 0); `None` otherwise.
-    pub fn parse(text: &str) -> Option<OllamaVersion> {
-        let text = text.trim();
-        let text = text.strip_prefix('v').unwrap_or(text);
-        let core = text.split(['-', '+']).next()?;
-        let mut parts = core.split('.');
-        let mut number = || -> Option<u32> {
-            match parts.next() {
-                Some(part) => part.parse().ok(),
-                None => Some(0),
-            }
-        };
-        let version = OllamaVersion::new(number()?, number()?, number()?);
-        parts.next().is_none().then_some(version)
-    }
-}
-
-impl fmt::Display for OllamaVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
-    }
-}
 
 /// The first version that reads RENDERER and PARSER.
 pub const RENDERER_SINCE: OllamaVersion = OllamaVersion::new(0, 12, 0);

@@ -144,10 +144,7 @@ fn modelscope_jobs(
     let endpoint = settings.modelscope_endpoint.clone()?;
     let mut jobs = Vec::new();
     for ms in releases {
-        let repo = ms.repo.parse().map_err(|e| {
-            PipelineError::invalid(format!("the ModelScope repository `{}`", ms.repo), e)
-        })?;
-        let mut target = ModelScopeTarget::new(repo, token.clone());
+        let mut target = ModelScopeTarget::new(ms.repo, token.clone());
         target.endpoint = endpoint.clone();
         target.visibility = ms.visibility;
         target.license = modelscope_license(&resolved.family.license);

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use super::error::PipelineError;
-use crate::push::{Plan, PushReport, VerifyReport};
+use crate::push::{Plan, PushReport, ReadBackReport};
 use crate::source::hub::Downloaded;
 
 /// Receives the steps of a release as they happen. Every method does nothing by default.
@@ -22,7 +22,7 @@ pub trait Sink {
     }
 
     /// A backend read the release back.
-    fn verified(&self, report: &VerifyReport) {
+    fn verified(&self, report: &ReadBackReport) {
         let _ = report;
     }
 

@@ -39,7 +39,8 @@ pub trait Backend: Send + Sync {
     ) -> Result<PushReport, PushError>;
 
     /// Reads the pushed release back and compares it with what was meant.
-    fn verify(&self, release: &Release, ctx: &PushContext<'_>) -> Result<VerifyReport, PushError>;
+    fn verify(&self, release: &Release, ctx: &PushContext<'_>)
+    -> Result<ReadBackReport, PushError>;
 }
 
 /// What every backend call shares within one push command.
@@ -307,7 +308,7 @@ impl ItemOutcome {
 
 /// The result of reading a release back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct VerifyReport {
+pub struct ReadBackReport {
     /// The backend's name.
     pub backend: String,
     /// Where it was read from.
@@ -318,7 +319,7 @@ pub struct VerifyReport {
     pub warnings: Vec<String>,
 }
 
-impl VerifyReport {
+impl ReadBackReport {
     /// Whether every check passed.
     pub fn is_ok(&self) -> bool {
         self.checks.iter().all(|check| check.ok)

@@ -24,6 +24,7 @@ use crate::manifest::{
 use crate::modelfile::Modelfile;
 use crate::ollama::Parameter;
 use crate::render::OutputTree;
+use crate::source::RepoId;
 use crate::template::ollama::OllamaTemplate;
 
 /// Where each GGUF lives on this machine, keyed by its file name in the Hub repository
@@ -35,8 +36,8 @@ pub type GgufPaths = BTreeMap<String, PathBuf>;
 pub struct ModelScopeRelease {
     /// The model's manifest key.
     pub model: String,
-    /// `owner/name`.
-    pub repo: String,
+    /// The repository, `owner/name`.
+    pub repo: RepoId,
     /// Who may see the repository if the backend creates it, from the manifest.
     pub visibility: Visibility,
     /// The generated files and the GGUFs.
@@ -290,9 +291,15 @@ pub fn modelscope_releases(
                 }
             }
         }
+        let repo = RepoId::new(&target.owner, &repo).map_err(|reason| {
+            PushError::input(format!(
+                "the ModelScope repository `{}/{repo}` of `{}` is not a repository id: {reason}",
+                target.owner, model.key
+            ))
+        })?;
         releases.push(ModelScopeRelease {
             model: model.key.clone(),
-            repo: format!("{}/{repo}", target.owner),
+            repo,
             visibility: target.visibility,
             release: Release {
                 models: Vec::new(),

@@ -49,7 +49,7 @@ pub(crate) mod upload_body;
 pub use crate::digest::DigestCache;
 pub use backend::{
     Action, Backend, Check, ItemKind, ItemOutcome, Plan, PlanItem, PushContext, PushReport,
-    StaleItem, TransferOptions, VerifyReport,
+    ReadBackReport, StaleItem, TransferOptions,
 };
 pub use blob_source::BlobSource;
 pub use error::PushError;
@@ -61,7 +61,7 @@ pub use progress::{
     JsonProgress, PlainProgress, Progress, ProgressEvent, ProgressReader, QuietProgress,
     TerminalProgress, human_bytes,
 };
-pub use release::{ArtifactFile, FileSource, ModelConfig, OllamaMessage, OllamaModel, Release};
+pub use release::{ArtifactFile, FileBytes, ModelConfig, OllamaMessage, OllamaModel, Release};
 pub use retry::{
     Failure, RetryPolicy, check_response, check_send_error, error_chain, parse_retry_after,
     server_message, with_retries,

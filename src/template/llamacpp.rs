@@ -144,9 +144,14 @@ pub fn manifest_warnings(manifest: &Manifest) -> Vec<ManifestWarning> {
                     let at = &claim.location;
                     let text = match &claim.value {
                         ChatTemplateSource::Inline(text) => Some(text.clone()),
-                        ChatTemplateSource::File(rel) => {
-                            std::fs::read_to_string(base.join(rel)).ok()
-                        }
+                        // Bounded like resolution's read: a FIFO or device here must not hang
+                        // or exhaust `check`.
+                        ChatTemplateSource::File(rel) => crate::text_file::read_text_inside(
+                            &base,
+                            rel,
+                            crate::manifest::MAX_TEXT_FILE_BYTES,
+                        )
+                        .ok(),
                     };
                     text.map(|text| (format!("{shown}:{}:{}", at.line, at.column), text))
                 }

@@ -588,12 +588,21 @@ impl Survey {
             .count()
     }
 
-    /// The starter manifest for a file written at `manifest_path`: a local folder is named
-    /// relative to it, a Hub repository by its id.
+    /// The starter manifest for a file written at `manifest_path`: a local folder (a local
+    /// file's folder) is named relative to it, a Hub repository by its id.
     pub fn manifest(&self, manifest_path: &Path) -> StarterManifest {
         let (repo, local) = match &self.location {
             Source::Hub(r) => (Some(r.repo.to_string()), None),
             Source::Local(path) => {
+                // `init FILE.gguf` lists that one file; `local` must still name its folder,
+                // which `--from local` lists.
+                let path = if path.is_file() {
+                    path.parent()
+                        .filter(|p| !p.as_os_str().is_empty())
+                        .unwrap_or(Path::new("."))
+                } else {
+                    path.as_path()
+                };
                 let base = manifest_path
                     .parent()
                     .filter(|p| !p.as_os_str().is_empty())

@@ -11,7 +11,7 @@ mod tarball;
 
 use std::path::PathBuf;
 
-use super::backend::{Backend, Plan, PushContext, PushReport, VerifyReport};
+use super::backend::{Backend, Plan, PushContext, PushReport, ReadBackReport};
 use super::error::PushError;
 use super::oci::{OciArtifact, OciFormat};
 use super::ollama_image::OllamaImage;
@@ -99,7 +99,11 @@ impl Backend for BundleBackend {
         }
     }
 
-    fn verify(&self, release: &Release, ctx: &PushContext<'_>) -> Result<VerifyReport, PushError> {
+    fn verify(
+        &self,
+        release: &Release,
+        ctx: &PushContext<'_>,
+    ) -> Result<ReadBackReport, PushError> {
         let images = || OllamaImage::build_all(release, ctx, WHAT_IT_DOES);
         match &self.target {
             BundleTarget::Dir(dir) => store::verify(dir, &images()?),

@@ -14,10 +14,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::store::{check_stored_blob, write_atomically, write_blob};
+use super::store::{check_stored_blob, remove_stale_partials, write_atomically, write_blob};
 use crate::digest::Digest;
 use crate::push::backend::{
-    Action, Check, ItemKind, Plan, PlanItem, PushContext, PushReport, StaleItem, VerifyReport,
+    Action, Check, ItemKind, Plan, PlanItem, PushContext, PushReport, ReadBackReport, StaleItem,
 };
 use crate::push::blob_source::BlobSource;
 use crate::push::error::PushError;
@@ -236,6 +236,7 @@ pub(super) fn push(
         .collect();
     let blobs_dir = dir.join("blobs").join("sha256");
     fs::create_dir_all(&blobs_dir).map_err(|e| PushError::io("creating", &blobs_dir, e))?;
+    remove_stale_partials(&blobs_dir);
     let mut outcomes = send_side_by_side(&blobs, ctx, |item| {
         write_blob(
             &blobs_dir.join(item.work.digest.hex()),
@@ -276,7 +277,7 @@ pub(super) fn push(
     Ok(report)
 }
 
-pub(super) fn verify(dir: &Path, artifacts: &[OciArtifact]) -> Result<VerifyReport, PushError> {
+pub(super) fn verify(dir: &Path, artifacts: &[OciArtifact]) -> Result<ReadBackReport, PushError> {
     let mut checks = Vec::new();
     let layout = fs::read_to_string(dir.join("oci-layout")).unwrap_or_default();
     checks.push(Check {
@@ -315,7 +316,7 @@ pub(super) fn verify(dir: &Path, artifacts: &[OciArtifact]) -> Result<VerifyRepo
         let path: PathBuf = dir.join(&name);
         checks.push(check_stored_blob(name, &path, &blob));
     }
-    Ok(VerifyReport {
+    Ok(ReadBackReport {
         backend: "bundle".into(),
         target: format!("oci:{}", dir.display()),
         checks,

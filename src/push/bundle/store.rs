@@ -9,7 +9,7 @@ use std::path::Path;
 use super::{blob_path, manifest_path};
 use crate::digest::{Digest, HashingReader};
 use crate::push::backend::{
-    Action, Check, ItemKind, Plan, PlanItem, PushContext, PushReport, StaleItem, VerifyReport,
+    Action, Check, ItemKind, Plan, PlanItem, PushContext, PushReport, ReadBackReport, StaleItem,
 };
 use crate::push::error::PushError;
 use crate::push::ollama_image::{ImageBlob, OllamaImage};
@@ -126,6 +126,7 @@ pub(super) fn push(
     }
     let blobs_dir = dir.join("blobs");
     fs::create_dir_all(&blobs_dir).map_err(|e| PushError::io("creating", &blobs_dir, e))?;
+    remove_stale_partials(&blobs_dir);
     let mut outcomes = send_side_by_side(&blobs, ctx, |item| {
         write_blob(
             &blobs_dir.join(item.work.digest.blob_file_name()),
@@ -184,9 +185,7 @@ pub(super) fn write_blob(
         size: blob.size(),
         offset: 0,
     });
-    let mut temp = tempfile::Builder::new()
-        .prefix(".partial-")
-        .tempfile_in(blobs_dir)
+    let mut temp = temp_file_in(blobs_dir, PARTIAL)
         .map_err(|e| PushError::io("creating a temporary file in", blobs_dir, e))?;
     let reader = blob.source.open_at(0)?;
     let mut reader = HashingReader::new(ProgressReader::new(reader, ctx.progress, name.clone(), 0));
@@ -216,6 +215,46 @@ pub(super) fn write_blob(
     Ok(())
 }
 
+/// How the temporary files blobs are written through begin.
+const PARTIAL: &str = ".partial-";
+
+/// How long a partial file must have gone unwritten to be left over from an interrupted
+/// push. A running push writes its partial files continuously: it reads them from local disk
+/// and waits at most a few seconds for the other targets sharing the read (the shared-read
+/// stall limit), so five minutes without a write is no running push's.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Removes from `blobs_dir` the partial files of writes that were interrupted (Ctrl-C, a
+/// crash, a full disk), which would otherwise stay forever, up to a whole GGUF each.
+/// Failures are left alone: a file another user owns is theirs to remove, and the push does
+/// not need it gone.
+pub(super) fn remove_stale_partials(blobs_dir: &Path) {
+    let Ok(entries) = fs::read_dir(blobs_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let stale = entry.file_name().to_string_lossy().starts_with(PARTIAL)
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE_AFTER));
+        if stale {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// A temporary file in `dir` whose name begins with `prefix`, with the mode Ollama gives the
+/// files of its store (0666 less the umask, usually 0644) instead of tempfile's 0600: a store
+/// shared with a service user must be readable by it.
+pub(super) fn temp_file_in(dir: &Path, prefix: &str) -> io::Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(prefix);
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    builder.tempfile_in(dir)
+}
+
 /// `io::copy` with a 1 MiB buffer (bounded memory, few syscalls).
 fn copy(reader: &mut impl io::Read, writer: &mut File) -> io::Result<u64> {
     let mut buffer = vec![0u8; crate::digest::BUFFER_SIZE];
@@ -235,7 +274,7 @@ fn copy(reader: &mut impl io::Read, writer: &mut File) -> io::Result<u64> {
 pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PushError> {
     let parent = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(|e| PushError::io("creating", parent, e))?;
-    let mut temp = tempfile::NamedTempFile::new_in(parent)
+    let mut temp = temp_file_in(parent, ".tmp")
         .map_err(|e| PushError::io("creating a temporary file in", parent, e))?;
     temp.write_all(bytes)
         .map_err(|e| PushError::io("writing", path, e))?;
@@ -264,7 +303,7 @@ pub(super) fn check_stored_blob(name: String, path: &Path, blob: &ImageBlob) -> 
     }
 }
 
-pub(super) fn verify(dir: &Path, images: &[OllamaImage]) -> Result<VerifyReport, PushError> {
+pub(super) fn verify(dir: &Path, images: &[OllamaImage]) -> Result<ReadBackReport, PushError> {
     let mut checks = Vec::new();
     let mut seen = HashSet::new();
     for image in images {
@@ -294,7 +333,7 @@ pub(super) fn verify(dir: &Path, images: &[OllamaImage]) -> Result<VerifyReport,
             checks.push(check_stored_blob(name, &path, blob));
         }
     }
-    Ok(VerifyReport {
+    Ok(ReadBackReport {
         backend: "bundle".into(),
         target: dir.display().to_string(),
         checks,

@@ -10,7 +10,7 @@ use std::path::Path;
 use super::{blob_path, manifest_path};
 use crate::digest::{Digest, HashingReader};
 use crate::push::backend::{
-    Action, Check, ItemKind, ItemOutcome, Plan, PlanItem, PushContext, PushReport, VerifyReport,
+    Action, Check, ItemKind, ItemOutcome, Plan, PlanItem, PushContext, PushReport, ReadBackReport,
 };
 use crate::push::blob_source::BlobSource;
 use crate::push::error::PushError;
@@ -97,9 +97,7 @@ pub(super) fn write(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| PushError::io("creating", parent, e))?;
-    let temp = tempfile::Builder::new()
-        .prefix(".partial-")
-        .tempfile_in(parent)
+    let temp = super::store::temp_file_in(parent, ".partial-")
         .map_err(|e| PushError::io("creating a temporary file in", parent, e))?;
     let mut builder = tar::Builder::new(BufWriter::with_capacity(1 << 20, temp));
     let mut items = Vec::new();
@@ -170,7 +168,7 @@ pub(super) fn write(
     })
 }
 
-pub(super) fn verify(path: &Path, images: &[OllamaImage]) -> Result<VerifyReport, PushError> {
+pub(super) fn verify(path: &Path, images: &[OllamaImage]) -> Result<ReadBackReport, PushError> {
     let (blobs, manifests) = entries(images);
     let mut expected: BTreeMap<String, (Digest, u64)> = blobs
         .iter()
@@ -220,7 +218,7 @@ pub(super) fn verify(path: &Path, images: &[OllamaImage]) -> Result<VerifyReport
             detail: format!("missing from the archive (expected {digest}, {size} bytes)"),
         });
     }
-    Ok(VerifyReport {
+    Ok(ReadBackReport {
         backend: "bundle".into(),
         target: path.display().to_string(),
         checks,

@@ -13,7 +13,7 @@ use crate::push::ollama_api::text_check::{check, text_check};
 use crate::push::skeleton::transfer;
 use crate::push::{
     Action, ArtifactFile, Backend, BlobSource, Check, ItemKind, ItemOutcome, Plan, PlanItem,
-    ProgressEvent, PushContext, PushError, PushReport, Release, StaleItem, VerifyReport,
+    ProgressEvent, PushContext, PushError, PushReport, ReadBackReport, Release, StaleItem,
     run_parallel,
 };
 use crate::secret::Secret;
@@ -700,7 +700,11 @@ impl Backend for HubBackend {
         ))
     }
 
-    fn verify(&self, release: &Release, ctx: &PushContext<'_>) -> Result<VerifyReport, PushError> {
+    fn verify(
+        &self,
+        release: &Release,
+        ctx: &PushContext<'_>,
+    ) -> Result<ReadBackReport, PushError> {
         let revision = self
             .pull_request()
             .unwrap_or_else(|| self.target.revision.clone());
@@ -770,7 +774,7 @@ impl Backend for HubBackend {
                 self.target.revision
             ));
         }
-        Ok(VerifyReport {
+        Ok(ReadBackReport {
             backend: self.name().to_string(),
             target: self.target_name(),
             checks,

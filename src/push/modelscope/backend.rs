@@ -13,7 +13,7 @@ use crate::push::ollama_api::text_check::check;
 use crate::push::skeleton::transfer;
 use crate::push::{
     Action, ArtifactFile, Backend, ItemKind, ItemOutcome, Plan, PlanItem, ProgressEvent,
-    PushContext, PushError, PushReport, Release, StaleItem, VerifyReport, run_parallel,
+    PushContext, PushError, PushReport, ReadBackReport, Release, StaleItem, run_parallel,
 };
 use crate::secret::Secret;
 use crate::source::RepoId;
@@ -373,7 +373,11 @@ impl Backend for ModelScopeBackend {
         ))
     }
 
-    fn verify(&self, release: &Release, ctx: &PushContext<'_>) -> Result<VerifyReport, PushError> {
+    fn verify(
+        &self,
+        release: &Release,
+        ctx: &PushContext<'_>,
+    ) -> Result<ReadBackReport, PushError> {
         let digests = self.digests(release, ctx)?;
         let remote = self.remote_files(ctx)?.unwrap_or_default();
         let checks = release
@@ -404,7 +408,7 @@ impl Backend for ModelScopeBackend {
                 ),
             })
             .collect();
-        Ok(VerifyReport {
+        Ok(ReadBackReport {
             backend: self.name().to_string(),
             target: self.target_name(),
             checks,

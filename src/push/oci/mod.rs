@@ -43,7 +43,7 @@ pub use upload::parse_range_end;
 use upload::{BlobUpload, Uploaded};
 
 use super::backend::{
-    Action, Backend, ItemKind, Plan, PlanItem, PushContext, PushReport, StaleItem, VerifyReport,
+    Action, Backend, ItemKind, Plan, PlanItem, PushContext, PushReport, ReadBackReport, StaleItem,
 };
 use super::error::PushError;
 use super::ollama_image::ImageBlob;
@@ -457,7 +457,11 @@ impl Backend for OciBackend {
         Ok(report)
     }
 
-    fn verify(&self, release: &Release, ctx: &PushContext<'_>) -> Result<VerifyReport, PushError> {
+    fn verify(
+        &self,
+        release: &Release,
+        ctx: &PushContext<'_>,
+    ) -> Result<ReadBackReport, PushError> {
         let artifacts = self.artifacts(release, ctx)?;
         let client = self.connect(ctx, &artifacts)?;
         let mut checks = Vec::new();
@@ -491,7 +495,7 @@ impl Backend for OciBackend {
             }
         }
         // The report carries the warnings; whoever prints it prints them once.
-        Ok(VerifyReport {
+        Ok(ReadBackReport {
             backend: self.name().into(),
             target: self.target(),
             checks,

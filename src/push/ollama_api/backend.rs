@@ -7,18 +7,18 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::OllamaHost;
-use super::client::{OllamaClient, ServerVersion, ShowResponse, TagEntry};
+use super::client::{OllamaClient, ShowResponse, TagEntry};
 use super::create::{ModelBlob, files_request, modelfile_request};
 use super::error::OllamaApiError;
 use super::show_parameters;
 use super::text_check::{check, text_check};
 use crate::digest::Digest;
 use crate::http::HttpSettings;
-use crate::ollama::{DEFAULT_HOST, DEFAULT_NAMESPACE, ModelName, NameError};
+use crate::ollama::{DEFAULT_HOST, DEFAULT_NAMESPACE, ModelName, NameError, OllamaVersion};
 use crate::push::skeleton::{Outgoing, make_in_order, prune, send_side_by_side, transfer};
 use crate::push::{
     Action, Backend, BlobSource, Check, ItemKind, ItemOutcome, OllamaModel, Plan, PlanItem,
-    PushContext, PushError, PushReport, Release, StaleItem, VerifyReport,
+    PushContext, PushError, PushReport, ReadBackReport, Release, StaleItem,
 };
 
 /// Where the ollama backend sends models, and whether it publishes them.
@@ -133,14 +133,14 @@ impl OllamaBackend {
 
     fn create_body(
         &self,
-        version: ServerVersion,
+        version: OllamaVersion,
         model: &OllamaModel,
         blobs: &[ModelBlob],
     ) -> Result<Value, PushError> {
         let name = display_name(&model.name);
         // A server older than the model requires refuses it: say so before sending.
-        if let Some(required) = model.requires.as_deref().and_then(ServerVersion::parse)
-            && version != ServerVersion(0, 0, 0)
+        if let Some(required) = model.requires.as_deref().and_then(OllamaVersion::parse)
+            && !version.is_development()
             && version < required
         {
             return Err(PushError::input(format!(
@@ -462,7 +462,11 @@ impl Backend for OllamaBackend {
         ))
     }
 
-    fn verify(&self, release: &Release, ctx: &PushContext<'_>) -> Result<VerifyReport, PushError> {
+    fn verify(
+        &self,
+        release: &Release,
+        ctx: &PushContext<'_>,
+    ) -> Result<ReadBackReport, PushError> {
         let mut checks = Vec::new();
         for model in &release.models {
             let name = display_name(&model.name);
@@ -492,7 +496,7 @@ impl Backend for OllamaBackend {
                 )),
             }
         }
-        Ok(VerifyReport {
+        Ok(ReadBackReport {
             backend: self.name().to_string(),
             target: self.target.host.to_string(),
             checks,

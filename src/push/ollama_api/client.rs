@@ -13,6 +13,7 @@ use super::error::OllamaApiError;
 use super::ndjson::{StreamContext, read_stream};
 use crate::digest::Digest;
 use crate::http::{HttpSettings, read_capped};
+use crate::ollama::OllamaVersion;
 use crate::push::http::refuse_redirect;
 use crate::push::upload_body::send_whole;
 use crate::push::{
@@ -23,38 +24,6 @@ use crate::push::{
 const BACKEND: &str = "ollama";
 /// Time limit for a streamed create or push answer.
 const STREAMED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2 * 3600);
-
-/// An Ollama server version, as `/api/version` reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct ServerVersion(pub u64, pub u64, pub u64);
-
-impl ServerVersion {
-    /// The first version whose `/api/create` takes the files form.
-    pub const FILES_FORM: Self = Self(0, 5, 5);
-
-    /// Parses `x.y.z` (a leading `v` and any `-suffix` ignored); `None` when it is not a version.
-    pub fn parse(text: &str) -> Option<Self> {
-        let core = text.trim().trim_start_matches('v');
-        let core = core.split(['-', '+']).next()?;
-        let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
-        Some(Self(
-            parts.next()??,
-            parts.next().unwrap_or(Some(0))?,
-            parts.next().unwrap_or(Some(0))?,
-        ))
-    }
-
-    /// Whether `/api/create` takes `files`. Development builds report `0.0.0` and are current.
-    pub fn supports_files_form(self) -> bool {
-        self >= Self::FILES_FORM || self == Self(0, 0, 0)
-    }
-}
-
-impl std::fmt::Display for ServerVersion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}.{}", self.0, self.1, self.2)
-    }
-}
 
 /// What `/api/show` says about a model (the fields verify compares).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -172,7 +141,7 @@ impl OllamaClient {
     }
 
     /// `GET /api/version`.
-    pub fn version(&self, progress: &dyn Progress) -> Result<ServerVersion, PushError> {
+    pub fn version(&self, progress: &dyn Progress) -> Result<OllamaVersion, PushError> {
         let url = self.host.api("/api/version");
         let what = "asking the Ollama server for its version";
         let response = self.call(what, &url, progress, |http| {
@@ -181,7 +150,7 @@ impl OllamaClient {
                 .timeout(self.settings.transfer_timeout(0)))
         })?;
         let body: VersionResponse = read_json(what, &url, response)?;
-        ServerVersion::parse(&body.version).ok_or_else(|| PushError::Protocol {
+        OllamaVersion::parse(&body.version).ok_or_else(|| PushError::Protocol {
             what: what.to_string(),
             url: url.to_string(),
             message: format!("`{}` is not a version", body.version),
@@ -400,22 +369,4 @@ fn read_json<T: serde::de::DeserializeOwned>(
         url: url.to_string(),
         message: format!("the answer is not the expected JSON: {e}"),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn versions() {
-        assert_eq!(ServerVersion::parse("0.5.4"), Some(ServerVersion(0, 5, 4)));
-        assert_eq!(
-            ServerVersion::parse("v0.12.3-rc1"),
-            Some(ServerVersion(0, 12, 3))
-        );
-        assert!(!ServerVersion(0, 5, 4).supports_files_form());
-        assert!(ServerVersion(0, 5, 5).supports_files_form());
-        assert!(ServerVersion(0, 0, 0).supports_files_form());
-        assert_eq!(ServerVersion::parse("dev"), None);
-    }
 }

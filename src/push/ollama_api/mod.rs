@@ -26,8 +26,8 @@ mod show_parameters;
 pub(crate) mod text_check;
 
 pub use backend::{OllamaBackend, OllamaTarget, display_name};
-pub use client::{OllamaClient, ServerVersion, ShowResponse, TagEntry};
+pub use client::{OllamaClient, ShowResponse, TagEntry};
 pub use create::{ModelBlob, check_file_name, files_request, modelfile_request};
 pub use error::OllamaApiError;
 pub use host::{OllamaHost, OllamaHostError};
-pub use show_parameters::{ParamSet, ParamValue};
+pub use show_parameters::{ParamSet, ShownValue};

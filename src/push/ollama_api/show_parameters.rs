@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 /// A parameter value as compared: numbers by value (8192 and 8192.0 match), strings exactly.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ParamValue {
+pub enum ShownValue {
     /// A number.
     Number(f64),
     /// A boolean.
@@ -17,7 +17,7 @@ pub enum ParamValue {
     Text(String),
 }
 
-impl std::fmt::Display for ParamValue {
+impl std::fmt::Display for ShownValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Number(n) => write!(f, "{n}"),
@@ -28,14 +28,14 @@ impl std::fmt::Display for ParamValue {
 }
 
 /// Parameters by name, each a list (only `stop` has more than one item).
-pub type ParamSet = BTreeMap<String, Vec<ParamValue>>;
+pub type ParamSet = BTreeMap<String, Vec<ShownValue>>;
 
-fn from_json(value: &Value) -> ParamValue {
+fn from_json(value: &Value) -> ShownValue {
     match value {
-        Value::Number(n) => ParamValue::Number(n.as_f64().unwrap_or(f64::NAN)),
-        Value::Bool(b) => ParamValue::Bool(*b),
-        Value::String(s) => ParamValue::Text(s.clone()),
-        other => ParamValue::Text(other.to_string()),
+        Value::Number(n) => ShownValue::Number(n.as_f64().unwrap_or(f64::NAN)),
+        Value::Bool(b) => ShownValue::Bool(*b),
+        Value::String(s) => ShownValue::Text(s.clone()),
+        other => ShownValue::Text(other.to_string()),
     }
 }
 
@@ -65,14 +65,14 @@ pub fn parse_show(text: &str) -> ParamSet {
         let raw = raw.trim();
         let value = if raw.starts_with('"') {
             serde_json::from_str::<String>(raw)
-                .map(ParamValue::Text)
-                .unwrap_or_else(|_| ParamValue::Text(raw.trim_matches('"').to_string()))
+                .map(ShownValue::Text)
+                .unwrap_or_else(|_| ShownValue::Text(raw.trim_matches('"').to_string()))
         } else if let Ok(b) = raw.parse::<bool>() {
-            ParamValue::Bool(b)
+            ShownValue::Bool(b)
         } else if let Ok(n) = raw.parse::<f64>() {
-            ParamValue::Number(n)
+            ShownValue::Number(n)
         } else {
-            ParamValue::Text(raw.to_string())
+            ShownValue::Text(raw.to_string())
         };
         set.entry(name.to_string()).or_default().push(value);
     }
@@ -81,7 +81,7 @@ pub fn parse_show(text: &str) -> ParamSet {
 
 /// The differences between two parameter sets, one line per parameter, both sides shown.
 pub fn differences(expected: &ParamSet, actual: &ParamSet) -> Vec<String> {
-    let render = |values: Option<&Vec<ParamValue>>| match values {
+    let render = |values: Option<&Vec<ShownValue>>| match values {
         None => "(absent)".to_string(),
         Some(values) => values
             .iter()

@@ -47,12 +47,16 @@ pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderEr
     }
     tree.insert(
         format!("{DIR}/presets.ini"),
-        preset(resolved, local, "presets.ini")?
-            .to_ini()
-            .map_err(|e| RenderError::Preset {
-                variant: "presets.ini".into(),
-                message: e.to_string(),
-            })?,
+        preset(
+            resolved,
+            local.then(|| ctx.out_dir.join(DIR)).as_deref(),
+            "presets.ini",
+        )?
+        .to_ini()
+        .map_err(|e| RenderError::Preset {
+            variant: "presets.ini".into(),
+            message: e.to_string(),
+        })?,
     );
     if ctx.options.hub_preset || resolved.targets.hub_preset {
         if !resolved.selection.is_empty() {
@@ -62,7 +66,7 @@ pub fn render(ctx: &RenderContext, tree: &mut OutputTree) -> Result<(), RenderEr
         }
         tree.insert(
             format!("{DIR}/preset.ini"),
-            preset(resolved, false, "preset.ini")?
+            preset(resolved, None, "preset.ini")?
                 .to_ini()
                 .map_err(|e| RenderError::Preset {
                     variant: "preset.ini".into(),
@@ -134,9 +138,17 @@ pub fn projector_url(resolved: &Resolved, file: &str) -> String {
     )
 }
 
-/// A router preset over every selected variant. `local` uses `model = PATH` (this
-/// machine's files); otherwise `hf-repo` + `hf-file`, which is never ambiguous.
-fn preset(resolved: &Resolved, local: bool, what: &str) -> Result<Preset, RenderError> {
+/// A router preset over every selected variant. A local preset (given `jinja_dir`, the
+/// folder it and its `.jinja` files are written to) uses this machine's files, every path
+/// absolute since llama-server resolves a relative one against its working directory;
+/// otherwise `hf-repo` + `hf-file`, which is never ambiguous, and `.jinja` files named
+/// relative to the preset.
+fn preset(
+    resolved: &Resolved,
+    jinja_dir: Option<&Path>,
+    what: &str,
+) -> Result<Preset, RenderError> {
+    let local = jinja_dir.is_some();
     let err = |variant: String| {
         move |e: super::PresetError| RenderError::Preset {
             variant,
@@ -177,8 +189,10 @@ fn preset(resolved: &Resolved, local: bool, what: &str) -> Result<Preset, Render
         let name = SectionName::new(section_name(model, variant)).map_err(err(label.clone()))?;
         let mut section = PresetSection::new(name, source);
         if !variant.chat.in_gguf {
+            let file = jinja_file_name_for(variant);
+            let path = jinja_dir.map_or_else(|| Path::new(&file).to_owned(), |d| d.join(&file));
             section = section
-                .with_chat_template_file(Path::new(&jinja_file_name_for(variant)))
+                .with_chat_template_file(&path)
                 .map_err(err(label.clone()))?;
         }
         if let Some(projector) = &variant.projector {
