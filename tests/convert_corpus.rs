@@ -311,15 +311,21 @@ const RANGED: [&str; 4] = [
 ];
 
 /// Checks that `template` loops only over [`RANGED`] collections, and that a sub-template
-/// calls itself only in a branch that compared one end of its (padded) text `$p` with
-/// literals, on that text less a fixed number of bytes at that end: its work is bounded by the whitespace
-/// at the ends of a content, never by the content's length.
+/// calls itself only in a branch that compared one end of its (padded) text `$p` (or of its
+/// window `$t`) with literals — directly, or through a `$more` flag set only in such branches
+/// — on that text less a fixed number of bytes at that end: its work is bounded by the
+/// whitespace at the ends of a content, never by the content's length.
 fn loops_only_over_edges(template: &str) -> Result<(), String> {
     // Open blocks: (keyword, the condition of the branch being walked).
     let mut blocks: Vec<(&str, &str)> = Vec::new();
     let mut define: Option<&str> = None;
     // Whether `$rest` was assigned in the current sub-template, each time to a peel.
     let (mut rest_assigned, mut rest_peels) = (false, true);
+    // Whether `$more` was set in the current sub-template, each time in a branch that
+    // compared bytes of the padded text `$p` or of its window `$t`.
+    let (mut more_set, mut more_tested) = (false, true);
+    let compares_edge =
+        |cond: &str| cond.starts_with("eq (slice $p ") || cond.starts_with("eq (slice $t ");
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
         let Some(len) = rest[start..].find("}}") else {
@@ -336,6 +342,7 @@ fn loops_only_over_edges(template: &str) -> Result<(), String> {
             "define" => {
                 define = Some(args.trim_matches('"'));
                 (rest_assigned, rest_peels) = (false, true);
+                (more_set, more_tested) = (false, true);
                 blocks.push((word, ""));
             }
             "range" => {
@@ -358,6 +365,12 @@ fn loops_only_over_edges(template: &str) -> Result<(), String> {
             }
             // Every `end` closes a block; a `define`'s ends the sub-template.
             "end" if blocks.pop().is_some_and(|(word, _)| word == "define") => define = None,
+            "$more" if args == "= true" => {
+                more_set = true;
+                more_tested &= blocks
+                    .iter()
+                    .any(|(word, cond)| *word == "if" && compares_edge(cond));
+            }
             "$rest" => {
                 let value = args
                     .strip_prefix(":= ")
@@ -375,9 +388,10 @@ fn loops_only_over_edges(template: &str) -> Result<(), String> {
                 // An enclosing `if` that compared the edge of the padded text `$p` (in the
                 // branch being walked), and an argument that is a peel, or `$rest` when every
                 // value `$rest` gets in this sub-template is one.
-                let tested = blocks
-                    .iter()
-                    .any(|(word, cond)| *word == "if" && cond.starts_with("eq (slice $p "));
+                let tested = blocks.iter().any(|(word, cond)| {
+                    *word == "if"
+                        && (compares_edge(cond) || (*cond == "$more" && more_set && more_tested))
+                });
                 let peels = if arg == "$rest" {
                     rest_assigned && rest_peels
                 } else {
@@ -408,6 +422,11 @@ fn converted_templates_never_loop_over_whole_content() {
     // A tested edge, but the whole text passed on again.
     let whole = "{{- define \"s\" }}{{- $p := . }}{{- if eq (slice $p 0 1) \"a\" }}{{- template \"s\" $p }}{{- end }}{{- end }}";
     assert!(loops_only_over_edges(whole).is_err());
+    // A flag set without a test of the edge.
+    let untested = "{{- define \"s\" }}{{- $rest := \"\" }}{{- $more := false }}{{- if . }}{{- $rest = slice . 1 }}{{- $more = true }}{{- end }}{{- if $more }}{{- template \"s\" $rest }}{{- end }}{{- end }}";
+    assert!(loops_only_over_edges(untested).is_err());
+    let flagged = untested.replace("if . ", "if eq (slice $p 0 1) \" \" ");
+    assert!(loops_only_over_edges(&flagged).is_ok());
     let mut stripping = 0;
     for (name, _, result) in corpus() {
         let Ok(conversion) = result else { continue };

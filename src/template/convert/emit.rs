@@ -12,24 +12,11 @@ use super::probe::{ArgumentsForm, CallIdPlace, GapKey, Placement, Role, ToolForm
 use super::structure::{Piece, Structure, ToolStructure};
 use super::transform::{Strip, Transform};
 
-/// How many bytes one step of a strip sub-template drops at once when they are a run of one
-/// character (`"\n\n"`, eight spaces), shortest first: long runs go in strides, so the
-/// recursion stays shallow (Go allows 100,000 nested template calls, our verifier's engine
-/// far fewer).
-const RUN_STRIDES: [usize; 3] = [2, 8, 32];
-
-/// The same for mixed whitespace (`" \t \t"`), tested byte by byte, longest first, so tried
-/// only when the edge is not a run; then two bytes, or one.
-const MIXED_STRIDES: [usize; 2] = [32, 4];
-
-/// The characters a run may repeat, for the strides.
-fn run_chars(strip: Strip) -> &'static [char] {
-    match strip {
-        Strip::Keep => &[],
-        Strip::Newlines => &['\n'],
-        Strip::Whitespace => &['\n', ' '],
-    }
-}
+/// How many edge bytes one step of a strip sub-template examines before it calls itself on
+/// the rest: each examined byte costs two function calls (`slice`, `eq`) only when it is
+/// reached, and each step nests two levels, so whitespace runs of about a kilobyte fit in our
+/// verifier's engine (150 levels of calls and blocks; Go allows 100,000 template calls).
+const WINDOW: usize = 16;
 
 /// The single characters stripped, as Go string literals for `eq`.
 fn strip_chars(strip: Strip) -> &'static str {
@@ -40,122 +27,156 @@ fn strip_chars(strip: Strip) -> &'static str {
     }
 }
 
+/// The largest byte, as a Go string literal, that may be stripped: a string whose first byte
+/// is above it (`lt`/`ge` compare strings byte by byte) has nothing to strip at that end.
+fn strip_ceiling(strip: Strip) -> &'static str {
+    match strip {
+        Strip::Keep => "",
+        Strip::Newlines => r#""\n""#,
+        Strip::Whitespace => r#"" ""#,
+    }
+}
+
+/// The first byte above [`strip_ceiling`], for `ge` on a whole string.
+fn strip_floor(strip: Strip) -> &'static str {
+    match strip {
+        Strip::Keep => "",
+        Strip::Newlines => r#""\v""#,
+        Strip::Whitespace => r#""!""#,
+    }
+}
+
 /// The sub-templates that strip `left`/`right` from a string as Python's `lstrip`/`rstrip`
 /// do, for ASCII whitespace (space, `\t`, `\n`, `\v`, `\f`, `\r`) or newlines only; Unicode
 /// spaces are kept, unlike Python.
 ///
-/// Go templates have no string functions and no arithmetic, so each sub-template looks at the
-/// bytes at one end (`index`), drops the whitespace it finds there (`slice`; `len (slice $p k)`
-/// gives positions counted from the end) and calls itself on the rest: the work is proportional to the
-/// whitespace at the ends, never to the whole content. Ollama renders the template again for
-/// every context-truncation step of a long chat, so a loop over every byte of every message
-/// costs seconds there. `name` strips the leading side, then hands over to `{name}_end` for
-/// the trailing side.
+/// Go templates have no string functions and no arithmetic, and Ollama parses and renders
+/// the template again for every context-truncation step of a long chat, where each function
+/// call costs about as much as a hand-written template spends on a whole message. So the
+/// usual content — no whitespace at either end — costs five calls: `ge` on the whole string
+/// tests its first byte, and the last byte is `slice (print "x" .) (len .)` (the `"x"` makes
+/// an empty string safe) compared with `lt`. Only when an edge byte is at or below the
+/// stripped range does a step look at up to [`WINDOW`] bytes from that end, one `slice` and
+/// `eq` each, and drop what it found; a full window calls the step again on the rest. The
+/// work is proportional to the whitespace at the ends, never to the whole content.
+///
+/// Bytes from 0x80 up (parts of multi-byte characters) are never stripped, on either path.
+/// Our verifier's engine keeps strings as UTF-8, where Go's are bytes, and turns a slice
+/// that cuts a character into U+FFFD: every test here looks at the first byte of a slice or
+/// at a one-byte slice, and both engines see a byte from 0x80 up there, so they agree.
+/// `name` strips the leading side, then hands over to `{name}_end` for the trailing side.
 fn strip_defines(name: &str, left: Strip, right: Strip) -> String {
     let mut out = String::new();
-    let done = "{{- . }}\n";
     match (left, right) {
-        (Strip::Keep, _) => strip_side(&mut out, name, right, false, done),
-        (_, Strip::Keep) => strip_side(&mut out, name, left, true, done),
+        (Strip::Keep, _) => strip_trailing(&mut out, name, right),
+        (_, Strip::Keep) => strip_leading(&mut out, name, left, None),
         _ => {
             let end_name = format!("{name}_end");
-            let then = format!("{{{{- template \"{end_name}\" . }}}}\n");
-            strip_side(&mut out, name, left, true, &then);
-            strip_side(&mut out, &end_name, right, false, done);
+            strip_leading(&mut out, name, left, Some(&end_name));
+            strip_trailing(&mut out, &end_name, right);
         }
     }
     out
 }
 
-/// One side's sub-template `name`: while the text starts (or ends) with a `strip`
-/// character, drop a run of one character, a stride of mixed whitespace, or one byte, and
-/// call itself on the rest; then write `then`.
-///
-/// Every function call costs a few microseconds in Go's reflective executor, so runs are
-/// compared with string literals (four calls, whatever their length), mixed strides are
-/// tested from their far end (which fails at once for the usual short runs), and the usual
-/// case — no whitespace at the edge — costs one test. `$p` is the text padded with ASCII as
-/// long as the longest stride (after it when leading, before it when trailing), so every
-/// slice is in range; `len (slice $p k)` is the padded length less `k`, which reaches the end
-/// without arithmetic. A slice boundary inside a multi-byte character only happens where the
-/// literal cannot match anyway, and the slices that measure lengths start in the ASCII
-/// padding, so our verifier's engine (UTF-8 strings, where Go's are bytes) counts the same.
-fn strip_side(out: &mut String, name: &str, strip: Strip, leading: bool, then: &str) {
-    let _ = writeln!(out, "{{{{- define \"{name}\" }}}}");
-    let pad = RUN_STRIDES[RUN_STRIDES.len() - 1];
-    let padding = go_string(&"x".repeat(pad));
-    // The `k` bytes at the edge, the byte `k` from the edge, and the text without `k` bytes.
-    type Slicer = fn(usize) -> String;
-    let (edge, byte, rest): (Slicer, Slicer, Slicer) = if leading {
-        let _ = writeln!(out, "{{{{- $p := print . {padding} }}}}");
-        (
-            |k| format!("slice $p 0 {k}"),
-            |k| format!("slice $p {k} {}", k + 1),
-            |k| format!("slice . {k}"),
-        )
-    } else {
-        let _ = writeln!(out, "{{{{- $p := print {padding} . }}}}");
-        (
-            |k| format!("slice $p (len (slice $p {k}))"),
-            |k| format!("slice $p (len (slice $p {})) (len (slice $p {k}))", k + 1),
-            |k| {
-                format!(
-                    "slice $p {} (len (slice $p {k}))",
-                    RUN_STRIDES[RUN_STRIDES.len() - 1]
-                )
-            },
-        )
-    };
+/// The leading side's sub-template `name`; the rest goes to `then` (a sub-template that
+/// strips the trailing side) or is written as it is.
+fn strip_leading(out: &mut String, name: &str, strip: Strip, then: Option<&str>) {
     let chars = strip_chars(strip);
-    let _ = writeln!(out, "{{{{- if eq ({}) {chars} }}}}", edge(1));
-    // The stride is chosen first and the call made once, after the choice (whose branches
-    // nest), so each step nests only two levels. Runs are tried shortest first, each inside
-    // the one before: the usual one or two newlines cost two tests.
-    out.push_str("{{- $rest := \"\" }}\n");
-    let run = |stride: usize| {
-        let runs: Vec<String> = run_chars(strip)
-            .iter()
-            .map(|c| go_string(&c.to_string().repeat(stride)))
-            .collect();
-        format!("eq ({}) {}", edge(stride), runs.join(" "))
-    };
-    for stride in RUN_STRIDES {
-        let _ = writeln!(out, "{{{{- if {} }}}}", run(stride));
+    let _ = writeln!(out, "{{{{- define \"{name}\" }}}}");
+    out.push_str(STEP_VARIABLES);
+    let _ = writeln!(
+        out,
+        "{{{{- if ge . {} }}}}\n{{{{- else }}}}",
+        strip_floor(strip)
+    );
+    // Padded with ASCII so every slice of the window is in range.
+    let _ = writeln!(
+        out,
+        "{{{{- $p := print . {} }}}}",
+        go_string(&"x".repeat(WINDOW))
+    );
+    for k in 0..WINDOW {
+        let _ = writeln!(out, "{{{{- if eq (slice $p {k} {}) {chars} }}}}", k + 1);
     }
-    let longest = RUN_STRIDES[RUN_STRIDES.len() - 1];
-    let _ = writeln!(out, "{{{{- $rest = {} }}}}", rest(longest));
-    for n in (0..RUN_STRIDES.len()).rev() {
-        out.push_str("{{- else }}\n");
-        let shorter = if n == 0 { 1 } else { RUN_STRIDES[n - 1] };
-        if n == 0 && strip == Strip::Whitespace {
-            // Mixed whitespace: only when the second byte is whitespace too.
-            let _ = writeln!(out, "{{{{- if eq ({}) {chars} }}}}", byte(1));
-            for stride in MIXED_STRIDES {
-                // The far byte first, then the ones between (the first two are known).
-                let tests: Vec<String> = std::iter::once(stride - 1)
-                    .chain(2..stride - 1)
-                    .map(|k| format!("(eq ({}) {chars})", byte(k)))
-                    .collect();
-                let _ = writeln!(out, "{{{{- if and {} }}}}", tests.join(" "));
-                let _ = writeln!(out, "{{{{- $rest = {} }}}}", rest(stride));
-                out.push_str("{{- else }}\n");
-            }
-            let _ = writeln!(out, "{{{{- $rest = {} }}}}", rest(2));
-            for _ in MIXED_STRIDES {
-                out.push_str("{{- end }}\n");
-            }
-            out.push_str("{{- else }}\n");
-        }
-        let _ = writeln!(out, "{{{{- $rest = {} }}}}", rest(shorter));
-        if n == 0 && strip == Strip::Whitespace {
-            out.push_str("{{- end }}\n");
-        }
-        out.push_str("{{- end }}\n");
+    let _ = writeln!(
+        out,
+        "{{{{- $rest = slice . {WINDOW} }}}}\n{{{{- $more = true }}}}"
+    );
+    for k in (1..WINDOW).rev() {
+        let _ = writeln!(
+            out,
+            "{{{{- else }}}}\n{{{{- $s = slice . {k} }}}}\n{{{{- end }}}}"
+        );
     }
-    let _ = writeln!(out, "{{{{- template \"{name}\" $rest }}}}");
-    out.push_str("{{- else }}\n");
-    out.push_str(then);
     out.push_str("{{- end }}\n{{- end }}\n");
+    let _ = writeln!(
+        out,
+        "{{{{- if $more }}}}\n{{{{- template \"{name}\" $rest }}}}\n{{{{- else }}}}"
+    );
+    match then {
+        Some(then) => {
+            let _ = writeln!(out, "{{{{- template \"{then}\" $s }}}}");
+        }
+        None => out.push_str("{{- $s }}\n"),
+    }
+    out.push_str("{{- end }}\n{{- end }}\n");
+}
+
+/// The variables of one strip step: the text to write (`$s`), and whether a whole window
+/// was whitespace (`$more`), so the step calls itself on the text less that window
+/// (`$rest`). The call comes after every test's `if` has closed, so a step nests only two
+/// levels whatever the window.
+const STEP_VARIABLES: &str = "{{- $s := . }}\n{{- $rest := \"\" }}\n{{- $more := false }}\n";
+
+/// The trailing side's sub-template `name`. The window is the last [`WINDOW`] bytes of the
+/// padded text; indexes into it count from its start, which is the same in both engines
+/// only when the window starts on an ASCII byte (`lt $t "\x7f"`; `"\x80"` is no UTF-8
+/// string, and DEL just takes the slow way). Otherwise one byte is tested, from positions
+/// counted in the padding (`len (slice $p 1)`), and dropped.
+fn strip_trailing(out: &mut String, name: &str, strip: Strip) {
+    let chars = strip_chars(strip);
+    let _ = writeln!(out, "{{{{- define \"{name}\" }}}}");
+    out.push_str(STEP_VARIABLES);
+    let _ = writeln!(
+        out,
+        "{{{{- if lt {} (slice (print \"x\" .) (len .)) }}}}\n{{{{- else }}}}",
+        strip_ceiling(strip)
+    );
+    let _ = writeln!(
+        out,
+        "{{{{- $p := print {} . }}}}",
+        go_string(&"x".repeat(WINDOW))
+    );
+    out.push_str("{{- $t := slice $p (len .) }}\n{{- if lt $t \"\\x7f\" }}\n");
+    for k in (0..WINDOW).rev() {
+        let _ = writeln!(out, "{{{{- if eq (slice $t {k} {}) {chars} }}}}", k + 1);
+    }
+    // Without `k` bytes: from the padding's end to the padded length less `k`.
+    let without = |k: usize| format!("slice $p {WINDOW} (len (slice $p {k}))");
+    let _ = writeln!(
+        out,
+        "{{{{- $rest = {} }}}}\n{{{{- $more = true }}}}",
+        without(WINDOW)
+    );
+    for k in (1..WINDOW).rev() {
+        let _ = writeln!(
+            out,
+            "{{{{- else }}}}\n{{{{- $s = {} }}}}\n{{{{- end }}}}",
+            without(k)
+        );
+    }
+    out.push_str("{{- end }}\n");
+    let _ = writeln!(
+        out,
+        "{{{{- else if eq (slice $p (len (slice $p 1))) {chars} }}}}\n{{{{- $rest = {} }}}}\n{{{{- $more = true }}}}\n{{{{- end }}}}\n{{{{- end }}}}",
+        without(1)
+    );
+    let _ = writeln!(
+        out,
+        "{{{{- if $more }}}}\n{{{{- template \"{name}\" $rest }}}}\n{{{{- else }}}}\n{{{{- $s }}}}\n{{{{- end }}}}"
+    );
+    out.push_str("{{- end }}\n");
 }
 
 /// Writes the Go template for `structure`.
@@ -206,10 +227,16 @@ fn turns(structure: &Structure) -> String {
             (Placement::BeforeLast, _) if user_only => "and $last (eq $m.Role \"user\")",
             (Placement::BeforeLast, _) => "$last",
         };
-        let _ = writeln!(
-            out,
-            "{{{{- if and $.System (ne $m.Role \"system\") ({condition}) }}}}"
-        );
+        // Tested in the order that fails soonest on most messages: after the first turn
+        // `$prev` is set, and testing it alone costs no function call.
+        if condition == "eq $prev \"\"" {
+            out.push_str("{{- if $prev }}\n{{- else if and $.System (ne $m.Role \"system\") }}\n");
+        } else {
+            let _ = writeln!(
+                out,
+                "{{{{- if and $.System ({condition}) (ne $m.Role \"system\") }}}}"
+            );
+        }
         write_gap(&mut out, structure, Some(Role::System));
         write_content(&mut out, structure, Role::System, "$.System");
         out.push_str("{{- $prev = \"system\" }}\n{{- end }}\n");
@@ -517,6 +544,15 @@ fn write_gap(out: &mut String, structure: &Structure, next: Option<Role>) {
             None => groups.push((vec![name], variants)),
         }
     }
+    // The gap before the first turn alone (`$prev` empty) is tested as `if $prev`, which
+    // costs no function call on every later message (Ollama renders the template again for
+    // each truncation step, so each call per message counts).
+    let first = if groups.len() > 1 && groups[0].0 == [""] {
+        out.push_str("{{- if $prev }}\n");
+        Some(groups.remove(0).1)
+    } else {
+        None
+    };
     for (n, (names, variants)) in groups.iter().enumerate() {
         let keyword = if n == 0 { "if" } else { "else if" };
         let names: Vec<String> = names.iter().map(|name| format!("\"{name}\"")).collect();
@@ -524,6 +560,11 @@ fn write_gap(out: &mut String, structure: &Structure, next: Option<Role>) {
         write_variants(out, variants);
     }
     if !by_prev.is_empty() {
+        out.push_str("{{- end }}\n");
+    }
+    if let Some(variants) = first {
+        out.push_str("{{- else }}\n");
+        write_variants(out, variants);
         out.push_str("{{- end }}\n");
     }
 }
@@ -695,7 +736,7 @@ mod tests {
         write_gap(&mut out, &structure, Some(Role::User));
         assert_eq!(
             out,
-            "{{- if eq $prev \"\" }}\n{{- \"A\" }}\n{{- else if eq $prev \"assistant\" }}\n{{- if $last }}\n{{- \"B\" }}\n{{- else }}\n{{- \"C\" }}\n{{- end }}\n{{- end }}\n"
+            "{{- if $prev }}\n{{- if eq $prev \"assistant\" }}\n{{- if $last }}\n{{- \"B\" }}\n{{- else }}\n{{- \"C\" }}\n{{- end }}\n{{- end }}\n{{- else }}\n{{- \"A\" }}\n{{- end }}\n"
         );
     }
 }
