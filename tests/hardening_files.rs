@@ -231,6 +231,62 @@ fn devices_and_fifos_end_with_a_message_not_a_hang() {
 /// Item 10: `init FILE.gguf` once wrote `local = "models/FILE.gguf"`, which `check`
 /// accepted and `explain` refused ("Not a directory"); it writes the file's folder.
 #[test]
+fn files_named_on_the_command_line_are_read_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    mkfifo(&dir.path().join("t.jinja"));
+    std::fs::write(
+        dir.path().join("m.json"),
+        r#"{"messages": [{"role": "user", "content": "Hi"}]}"#,
+    )
+    .unwrap();
+    let gguf = fixture();
+    let gguf = gguf.to_str().unwrap();
+    mkfifo(&dir.path().join("m.gguf"));
+    let run1 = run(dir.path(), &["inspect", "m.gguf"]);
+    assert_ne!(run1.code, Some(0), "{}", run1.err);
+    assert!(run1.err.contains("not a regular file"), "{}", run1.err);
+    for args in [
+        &["template", "convert", "t.jinja"][..],
+        &[
+            "template",
+            "render",
+            "--jinja",
+            "t.jinja",
+            "--messages",
+            "m.json",
+        ],
+        &[
+            "gguf",
+            "embed-template",
+            gguf,
+            "--template",
+            "t.jinja",
+            "--out",
+            "o.gguf",
+        ],
+        &[
+            "push",
+            "--to",
+            "bundle",
+            "--gguf",
+            gguf,
+            "--name",
+            "ruv/x",
+            "--template",
+            "t.jinja",
+        ],
+    ] {
+        let run = run(dir.path(), args);
+        assert_ne!(run.code, Some(0), "{args:?}: {}", run.err);
+        assert!(
+            run.err.contains("t.jinja") && run.err.contains("not a regular file: name a file"),
+            "{args:?}: {}",
+            run.err
+        );
+    }
+}
+
+#[test]
 fn init_of_one_gguf_names_its_folder() {
     let dir = family("");
     std::fs::remove_file(dir.path().join("ruvltra.toml")).unwrap();

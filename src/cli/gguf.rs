@@ -6,6 +6,8 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use crate::gguf::embed_template;
+use crate::manifest::MAX_TEXT_FILE_BYTES;
+use crate::text_file::read_text;
 
 use super::print::EXIT_OK;
 
@@ -48,7 +50,7 @@ pub fn run(args: GgufArgs) -> anyhow::Result<u8> {
 }
 
 fn embed(args: EmbedTemplateArgs) -> anyhow::Result<u8> {
-    let template = std::fs::read_to_string(&args.template)
+    let template = read_text(&args.template, MAX_TEXT_FILE_BYTES)
         .with_context(|| format!("cannot read the template `{}`", args.template.display()))?;
     let report = embed_template(&args.file, &args.out, &template)?;
     let verb = if report.replaced { "replaced" } else { "added" };

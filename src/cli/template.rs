@@ -10,11 +10,13 @@ mod convert;
 
 use super::print::{EXIT_FAILED, EXIT_OK, write_stdout};
 use super::settings;
+use crate::manifest::MAX_TEXT_FILE_BYTES;
 use crate::template::chat::{ChatRequest, Message};
 use crate::template::jinja::{FixedDateTime, JinjaTemplate};
 use crate::template::llamacpp::conformance::{Conformance, check_binary};
 use crate::template::ollama::{Date, OllamaTemplate, RenderOptions};
 use crate::template::verify::{self, VerifyOptions};
+use crate::text_file::read_text;
 
 /// `template` subcommands.
 #[derive(Debug, Subcommand)]
@@ -131,7 +133,8 @@ fn run_render(args: RenderArgs) -> Result<u8> {
 }
 
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))
+    read_text(path, MAX_TEXT_FILE_BYTES)
+        .with_context(|| format!("cannot read `{}`", path.display()))
 }
 
 fn load_jinja(path: &Path) -> Result<JinjaTemplate> {

@@ -151,6 +151,7 @@ impl GgufHeader {
             path: path.to_path_buf(),
             source,
         };
+        refuse_non_regular(path).map_err(open)?;
         let file = File::open(path).map_err(open)?;
         let len = file.metadata().map_err(open)?.len();
         GgufHeader::read(file, Some(len)).map_err(|err| ReadPathError::Header(err.with_path(path)))
@@ -476,6 +477,18 @@ impl GgufHeader {
             })
             .collect()
     }
+}
+
+/// Refuses a path that is not a regular file before it is opened: opening a FIFO waits for a
+/// writer, and a device such as `/dev/zero` never ends.
+pub fn refuse_non_regular(path: &Path) -> std::io::Result<()> {
+    if std::fs::metadata(path)?.is_file() {
+        return Ok(());
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        "not a regular file: name a GGUF file",
+    ))
 }
 
 #[cfg(test)]

@@ -40,6 +40,7 @@ pub use error::{
 };
 pub use header::{
     BaseModel, ByteOrder, GgufHeader, ModelKind, SpecialToken, SpecialTokens, SplitInfo,
+    refuse_non_regular,
 };
 pub use metadata::{Metadata, MetadataEntry};
 pub use quant::{Quant, QuantKind, QuantMismatch, Severity, UnknownQuant, check_quant};

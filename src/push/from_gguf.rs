@@ -12,6 +12,7 @@ use super::error::PushError;
 use super::from_resolved::ollama_model_type;
 use super::release::{ModelConfig, OllamaModel, Release};
 use crate::gguf::{GgufHeader, Quant};
+use crate::manifest::MAX_TEXT_FILE_BYTES;
 use crate::ollama::{ModelName, Parameters};
 use crate::template::ollama::OllamaTemplate;
 
@@ -201,5 +202,6 @@ fn config(spec: &GgufModelSpec, headers: &[GgufHeader], first: &Path) -> ModelCo
 }
 
 fn read_text(path: &Path) -> Result<String, PushError> {
-    std::fs::read_to_string(path).map_err(|e| PushError::io("reading", path, e))
+    crate::text_file::read_text(path, MAX_TEXT_FILE_BYTES)
+        .map_err(|e| PushError::input(format!("cannot read `{}`: {e}", path.display())))
 }

@@ -1,11 +1,12 @@
 //! The output templates (`templates/`), embedded in the binary and overridable file by file
 //! with `--templates DIR`, rendered with minijinja.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use minijinja::{Environment, UndefinedBehavior, Value};
 
 use super::error::RenderError;
+use crate::manifest::MAX_TEXT_FILE_BYTES;
 
 /// Every embedded output template: its name (path under `templates/`) and text.
 pub const EMBEDDED: &[(&str, &str)] = &[
@@ -74,9 +75,9 @@ impl Templates {
     }
 }
 
-fn read_override(path: &PathBuf) -> Result<String, RenderError> {
-    std::fs::read_to_string(path).map_err(|source| RenderError::Override {
-        path: path.clone(),
+fn read_override(path: &Path) -> Result<String, RenderError> {
+    crate::text_file::read_text(path, MAX_TEXT_FILE_BYTES).map_err(|source| RenderError::Override {
+        path: path.to_path_buf(),
         source,
     })
 }

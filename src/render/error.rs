@@ -48,7 +48,7 @@ pub enum RenderError {
         path: PathBuf,
         /// The cause.
         #[source]
-        source: std::io::Error,
+        source: crate::text_file::ReadError,
     },
     /// A llama.cpp preset could not be built.
     #[error("`{variant}`: cannot build its llama.cpp preset section: {message}")]

@@ -268,6 +268,7 @@ fn hub_files(reference: &HubReference, hub: &HubClient) -> Result<Vec<SourceFile
 }
 
 fn read_local_header(path: &Path) -> Result<HeaderRead, SourceError> {
+    crate::gguf::refuse_non_regular(path).map_err(io_error(path))?;
     let file = File::open(path).map_err(io_error(path))?;
     let file_size = file.metadata().map_err(io_error(path))?.len();
     let header = GgufHeader::read(

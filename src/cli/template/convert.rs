@@ -11,11 +11,13 @@ use crate::cli::print::write_stdout;
 use crate::cli::print::{EXIT_FAILED, EXIT_OK};
 use crate::cli::settings;
 use crate::gguf::GgufHeader;
+use crate::manifest::MAX_TEXT_FILE_BYTES;
 use crate::source::{HubClient, Source};
 use crate::template::convert::{Conversion, ConvertInput, convert};
 use crate::template::fit::{self, Fit, Roles, Vocabulary};
 use crate::template::jinja::JinjaTemplate;
 use crate::template::llamacpp::{AFFECTED_RUNTIMES, llamacpp_differences};
+use crate::text_file::read_text;
 
 /// `template convert` arguments.
 #[derive(Debug, Args)]
@@ -105,7 +107,7 @@ pub fn run(args: ConvertArgs) -> Result<u8> {
 fn load(args: &ConvertArgs) -> Result<Loaded> {
     let path = Path::new(&args.input);
     let is_jinja = path.extension().is_some_and(|e| e == "jinja" || e == "j2");
-    if is_jinja && path.is_file() {
+    if is_jinja {
         if args.name.is_some() {
             bail!(
                 "`--name` picks a named template inside a GGUF; `{}` is a Jinja file",
@@ -113,7 +115,7 @@ fn load(args: &ConvertArgs) -> Result<Loaded> {
             );
         }
         return Ok(Loaded {
-            jinja: std::fs::read_to_string(path)
+            jinja: read_text(path, MAX_TEXT_FILE_BYTES)
                 .with_context(|| format!("cannot read `{}`", path.display()))?,
             bos: String::new(),
             eos: String::new(),
