@@ -1,5 +1,7 @@
 //! Regenerates `docs/template-conversion-table.md`: converts every template of the shared
-//! corpus and writes one row per template (verified, method, reason) plus the totals.
+//! corpus and writes one row per template (verified, method, reason, llama.cpp) plus the totals.
+//! The llama.cpp column comes from `tests/data/llamacpp-conformance.txt`, the verdicts the real
+//! llama-server gave in `tests/llamacpp_conformance.rs` (which checks this column too).
 //!
 //! `cargo run --release --example conversion_table [CORPUS_DIR] [OUT.md]`
 //! (defaults: `$RUVLTRA_CORPUS/chat-templates` or `../shared/corpus/chat-templates`, `docs/template-conversion-table.md`).
@@ -10,6 +12,7 @@ use std::time::Instant;
 
 use ruvltra_export::template::convert::{ConvertInput, convert};
 use ruvltra_export::template::jinja::FixedDateTime;
+use ruvltra_export::template::llamacpp::conformance;
 use ruvltra_export::template::verify::{SuiteReport, Verdict};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -30,6 +33,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter(|p| p.extension().is_some_and(|e| e == "jinja"))
         .collect();
     paths.sort();
+    let llamacpp = std::fs::read_to_string("tests/data/llamacpp-conformance.txt")?;
+    let llamacpp: Vec<[&str; 3]> = llamacpp
+        .lines()
+        .filter_map(|l| {
+            let mut cells = l.split('\t');
+            Some([cells.next()?, cells.next()?, cells.next()?])
+        })
+        .collect();
+    let llamacpp_cell = |name: &str, jinja: &str| {
+        llamacpp.iter().find(|row| row[0] == name).map_or_else(
+            || "not checked".to_owned(),
+            |row| conformance::table_cell(row[1], row[2], jinja),
+        )
+    };
     let started = Instant::now();
     let mut rows = String::new();
     let (mut renderable, mut verified) = (0, 0);
@@ -116,19 +133,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 let _ = writeln!(
                     rows,
-                    "| {name} | {} | {} | {} | {} | {} |",
+                    "| {name} | {} | {} | {} | {} | {} | {} |",
                     if conversion.verified { "yes" } else { "**no**" },
                     conversion.method,
                     verdict(&report.tools),
                     verdict(&report.thinking),
-                    reason.replace('|', "\\|").replace('\n', " ")
+                    reason.replace('|', "\\|").replace('\n', " "),
+                    llamacpp_cell(&name, &jinja)
                 );
             }
             Err(err) => {
                 let _ = writeln!(
                     rows,
-                    "| {name} | not renderable | - | - | - | {} |",
-                    err.to_string().replace('|', "\\|").replace('\n', " ")
+                    "| {name} | not renderable | - | - | - | {} | {} |",
+                    err.to_string().replace('|', "\\|").replace('\n', " "),
+                    llamacpp_cell(&name, &jinja)
                 );
             }
         }
@@ -155,13 +174,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let _ = writeln!(
         doc,
-        "- Thinking suite, templates that mention `think`: {think_ok} of {think_total} verified.\n"
+        "- Thinking suite, templates that mention `think`: {think_ok} of {think_total} verified."
     );
+    let verdicts: Vec<[String; 2]> = llamacpp
+        .iter()
+        .map(|row| [row[1].to_owned(), row[2].to_owned()])
+        .collect();
+    let _ = writeln!(doc, "{}\n", conformance::table_summary(&verdicts));
     let _ = writeln!(
         doc,
-        "| template | verified (plain) | method | tools | thinking | reason |"
+        "| template | verified (plain) | method | tools | thinking | reason | llama.cpp |"
     );
-    let _ = writeln!(doc, "|---|---|---|---|---|---|");
+    let _ = writeln!(doc, "|---|---|---|---|---|---|---|");
     doc.push_str(&rows);
     std::fs::write(&out_path, doc)?;
     eprintln!(
