@@ -27,10 +27,7 @@ pub enum LlamaCppDifference {
     /// The template has no branch for a system message (it ignores the role, or raises):
     /// llama.cpp then merges the system prompt into the first user turn.
     NoSystemBranch,
-    /// Tool-call arguments are used as a mapping (`| tojson`, `.items()`): llama.cpp passes
-    /// them as a JSON string.
-    ArgumentsAsMapping,
-    /// `date_string` has a default in the template: llama.cpp sets it to today.
+    /// `date_string` has a fixed default in the template: llama.cpp sets it to today.
     DefaultedDateString,
     /// `list.append`: llama.cpp allows it, transformers' sandbox refuses it.
     ListAppend,
@@ -45,9 +42,6 @@ impl LlamaCppDifference {
         match self {
             LlamaCppDifference::NoSystemBranch => {
                 "the template has no branch for a system message, so llama.cpp merges the system prompt into the first user turn"
-            }
-            LlamaCppDifference::ArgumentsAsMapping => {
-                "the template uses tool-call arguments as a mapping, but llama.cpp passes them as a JSON string (quoted twice by `tojson`, or an error for `.items()`)"
             }
             LlamaCppDifference::DefaultedDateString => {
                 "the template defaults `date_string`, but llama.cpp sets it to today's date"
@@ -70,35 +64,24 @@ pub fn llamacpp_differences(jinja: &str) -> Vec<LlamaCppDifference> {
     if no_system_branch(jinja) {
         found.push(LlamaCppDifference::NoSystemBranch);
     }
-    let mapping = [
-        "arguments|tojson",
-        "arguments.items()",
-        "arguments|items",
-        "arguments|dictsort",
-    ];
-    // A template that tests the type handles both forms.
-    let tests_type = [
-        "argumentsisstring",
-        "argumentsismapping",
-        "argumentsisnotstring",
-    ];
-    if mapping.iter().any(|p| compact.contains(p))
-        && !tests_type.iter().any(|p| compact.contains(p))
-    {
-        found.push(LlamaCppDifference::ArgumentsAsMapping);
-    }
+    // Tool-call arguments used as a mapping (`| tojson`, `.items()`) are not a difference:
+    // measured with llama-server 11434 on the 31 corpus templates that do it, llama.cpp's chat
+    // layer hands such templates a mapping, and the prompts equal jinja2's
+    // (`tests/llamacpp_conformance.rs`).
     let defaulted = [
         "date_stringisnotdefined",
         "date_string|default",
         "setdate_string=",
     ];
-    if defaulted.iter().any(|p| compact.contains(p)) {
+    // A default taken from `strftime_now` is today's date in both engines (Llama 3.2).
+    if defaulted.iter().any(|p| compact.contains(p)) && !compact.contains("strftime_now") {
         found.push(LlamaCppDifference::DefaultedDateString);
     }
     if compact.contains(".append(") {
         found.push(LlamaCppDifference::ListAppend);
     }
-    if jinja.contains(" // ") || compact.contains("sort_keys") || percent_format(&compact) {
+    if jinja_code(jinja).contains("//") || compact.contains("sort_keys") || percent_format(&compact)
+    {
         found.push(LlamaCppDifference::EngineConstruct);
     }
     found
@@ -190,6 +173,44 @@ fn no_system_branch(jinja: &str) -> bool {
         .all(|line| line.contains("raise_exception"))
 }
 
+/// The code inside the template's `{{ }}` and `{% %}` tags without its string literals, so
+/// that `//` in text or in a string (`"// default: "`, a URL) is not taken for the operator.
+fn jinja_code(jinja: &str) -> String {
+    let mut code = String::new();
+    let mut in_tag = false;
+    let mut quote: Option<char> = None;
+    let mut chars = jinja.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (in_tag, quote) {
+            (false, _) => {
+                if c == '{' && matches!(chars.peek(), Some('{' | '%')) {
+                    chars.next();
+                    in_tag = true;
+                    code.push(' ');
+                }
+            }
+            (true, Some(q)) => {
+                if c == '\\' {
+                    chars.next();
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            (true, None) => {
+                if (c == '}' || c == '%') && chars.peek() == Some(&'}') {
+                    chars.next();
+                    in_tag = false;
+                } else if c == '\'' || c == '"' {
+                    quote = Some(c);
+                } else {
+                    code.push(c);
+                }
+            }
+        }
+    }
+    code
+}
+
 /// Whether a string literal holding `%` is followed by the `%` operator (`'%s' % x`).
 fn percent_format(compact: &str) -> bool {
     for quote in ['\'', '"'] {
@@ -219,13 +240,9 @@ mod tests {
             llamacpp_differences(gemma2),
             [LlamaCppDifference::NoSystemBranch]
         );
+        // llama.cpp hands templates that use arguments as a mapping a mapping.
         let args = "system{{ tool_call.arguments | tojson }}";
-        assert_eq!(
-            llamacpp_differences(args),
-            [LlamaCppDifference::ArgumentsAsMapping]
-        );
-        let both = "system{% if tool_call.arguments is string %}{{ tool_call.arguments }}{% else %}{{ tool_call.arguments | tojson }}{% endif %}";
-        assert!(llamacpp_differences(both).is_empty());
+        assert!(llamacpp_differences(args).is_empty());
         let date = "system{% if date_string is not defined %}{% set date_string = '26 Jul 2024' %}{% endif %}";
         assert_eq!(
             llamacpp_differences(date),
@@ -246,9 +263,14 @@ mod tests {
                 "{engine}"
             );
         }
-        // A date format is not the `%` operator, a URL is not `//`.
+        // A date format is not the `%` operator, a URL or a string is not `//`, and a default
+        // date from `strftime_now` is today's in both engines.
         assert!(
             llamacpp_differences("system{{ strftime_now('%d %B %Y') }} https://x.y").is_empty()
         );
+        assert!(llamacpp_differences("system{{- \", // default: \" + d }}").is_empty());
+        assert!(llamacpp_differences("system{{ 'a // b' ~ x }}").is_empty());
+        let today = "system{% if date_string is not defined %}{% set date_string = strftime_now('%d %b %Y') %}{% endif %}";
+        assert!(llamacpp_differences(today).is_empty());
     }
 }
