@@ -5,7 +5,6 @@ mod support;
 use std::path::Path;
 use std::process::{Command, Output};
 
-
 fn check(path: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ruvltra-export"))
         .arg("check")

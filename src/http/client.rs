@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use reqwest::blocking::Client;
+use reqwest::blocking::{Client, ClientBuilder};
 
 use super::retry::RetryPolicy;
 
@@ -50,13 +50,23 @@ pub fn build_client(
     connect_timeout: Duration,
     read_timeout: Option<Duration>,
 ) -> Result<Client, reqwest::Error> {
+    builder(connect_timeout, read_timeout).build()
+}
+
+/// A client for a server this program started on 127.0.0.1 (a `llama-server` it checks
+/// templates with): as [`build_client`], but never through a proxy from the environment,
+/// which could not reach the local port.
+pub fn build_local_client(timeout: Duration) -> Result<Client, reqwest::Error> {
+    builder(timeout, Some(timeout)).no_proxy().build()
+}
+
+fn builder(connect_timeout: Duration, read_timeout: Option<Duration>) -> ClientBuilder {
     Client::builder()
         .use_rustls_tls()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(connect_timeout)
         .timeout(read_timeout)
         .user_agent(crate::USER_AGENT)
-        .build()
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ pub mod redirect;
 pub mod retry;
 
 pub use body::{BodyError, read_capped};
-pub use client::{HttpSettings, build_client};
+pub use client::{HttpSettings, build_client, build_local_client};
 pub use error_text::{error_text, read_error_text};
 pub use link::next_link;
 pub use redirect::{Followed, RedirectError, follow_redirects};

@@ -7,6 +7,7 @@
 //! bounded: a server that neither answers nor exits is an error, not a hang.
 
 use std::fs::File;
+use std::io::{Read, Seek};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -139,14 +140,12 @@ impl LlamaServer {
                 path: binary.to_owned(),
                 source,
             })?;
-        let client = reqwest::blocking::Client::builder()
-            .no_proxy()
-            .timeout(REQUEST_TIMEOUT)
-            .build()
-            .map_err(|source| ServerError::Http {
+        let client = crate::http::build_local_client(REQUEST_TIMEOUT).map_err(|source| {
+            ServerError::Http {
                 what: "building an HTTP client".into(),
                 source,
-            })?;
+            }
+        })?;
         let mut server = LlamaServer {
             child,
             url: format!("http://127.0.0.1:{port}"),
@@ -250,10 +249,14 @@ fn read_json(
     response: reqwest::blocking::Response,
 ) -> Result<(u16, Json), ServerError> {
     let status = response.status().as_u16();
-    let text = response.text().map_err(|source| ServerError::Http {
-        what: what.into(),
-        source,
-    })?;
+    // A prompt is at most a few hundred KiB; a larger answer is not from llama-server.
+    let bytes =
+        crate::http::read_capped(response, 16 << 20).map_err(|e| ServerError::Unexpected {
+            what: what.into(),
+            status,
+            body: e.to_string(),
+        })?;
+    let text = String::from_utf8_lossy(&bytes);
     let json = serde_json::from_str(&text).map_err(|_| ServerError::Unexpected {
         what: what.into(),
         status,
@@ -271,9 +274,16 @@ fn shorten(text: &str) -> String {
 }
 
 fn log_tail(path: &Path) -> String {
-    let text = std::fs::read(path)
-        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-        .unwrap_or_default();
+    // The last 64 KiB hold the last 20 lines of any log llama-server writes.
+    let tail = || -> std::io::Result<Vec<u8>> {
+        let mut file = File::open(path)?;
+        let len = file.metadata()?.len();
+        file.seek(std::io::SeekFrom::Start(len.saturating_sub(64 << 10)))?;
+        let mut bytes = Vec::new();
+        file.take(64 << 10).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    };
+    let text = String::from_utf8_lossy(&tail().unwrap_or_default()).into_owned();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(20)..].join("\n")
 }
