@@ -20,7 +20,6 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::{Mutex, MutexGuard};
 
 use llama_server::{Router, gemma_model, scratch, tokenize_ids};
@@ -32,6 +31,7 @@ use ruvltra_export::template::fit::markers::bar_markers;
 use ruvltra_export::template::ollama::collate;
 use ruvltra_export::template::suite::{self, SuiteKind};
 use serde_json::{Value, json};
+use support::{run_in, text, vocab};
 
 /// One Gemma server at a time: each loads the 253 MB model, and CI has two cores.
 static GEMMA: Mutex<()> = Mutex::new(());
@@ -43,31 +43,6 @@ fn gemma_turn() -> MutexGuard<'static, ()> {
 
 /// How many tokens the completion test generates: enough to see a stop, short on 2 cores.
 const N_PREDICT: u64 = 24;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_ruvltra-export"))
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    bin()
-        .args(args)
-        .current_dir(dir)
-        .env_remove("SOURCE_DATE_EPOCH")
-        .output()
-        .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn vocab(name: &str) -> PathBuf {
-    support::corpus_dir().join(format!("gguf/ggml-vocab-{name}.gguf"))
-}
 
 fn family(name: &str) -> DefaultTemplate {
     *defaults::ALL

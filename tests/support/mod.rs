@@ -11,6 +11,30 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Runs the binary in `dir` with `args` (without `SOURCE_DATE_EPOCH`, so dates are today's).
+pub fn run_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ruvltra-export"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .output()
+        .unwrap()
+}
+
+/// A run's stdout then stderr, as text for messages and searches.
+pub fn text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// One of llama.cpp's vocabulary-only GGUFs in the corpus (`ggml-vocab-NAME.gguf`).
+pub fn vocab(name: &str) -> PathBuf {
+    corpus_dir().join(format!("gguf/ggml-vocab-{name}.gguf"))
+}
+
 /// The rows of the summary table a push, `release` or `--push` prints on stdout (the lines
 /// after its `REGISTRY ...` header).
 pub fn summary_rows(stdout: &str) -> Vec<&str> {
