@@ -125,17 +125,10 @@ impl DigestCache {
     /// cache directory). A missing, unreadable or oversized file starts the cache empty.
     pub fn with_disk(dir: impl Into<PathBuf>) -> Self {
         let dir = dir.into();
-        let mut entries = HashMap::new();
-        let path = dir.join(CACHE_FILE);
-        let small_enough = fs::metadata(&path).is_ok_and(|m| m.len() <= MAX_CACHE_FILE);
-        if small_enough
-            && let Ok(file) = File::open(&path)
-            && let Ok(list) = serde_json::from_reader::<_, Vec<DiskEntry>>(BufReader::new(file))
-        {
-            for entry in list {
-                entries.insert(entry.key, Arc::new(Mutex::new(Some(entry.sha256))));
-            }
-        }
+        let entries = read_disk(&dir)
+            .into_iter()
+            .map(|entry| (entry.key, Arc::new(Mutex::new(Some(entry.sha256)))))
+            .collect();
         Self {
             entries: Mutex::new(entries),
             disk: Some(dir),
@@ -274,6 +267,16 @@ impl DigestCache {
             })
             .collect();
         drop(entries);
+        // Another cache on the same folder (a second stage of this command, or another
+        // command running beside it) may have saved since this one was loaded: keep its
+        // entries instead of writing over them.
+        let ours: std::collections::HashSet<FileKey> =
+            list.iter().map(|entry| entry.key.clone()).collect();
+        list.extend(
+            read_disk(dir)
+                .into_iter()
+                .filter(|entry| !ours.contains(&entry.key)),
+        );
         list.sort_by_key(|entry| std::cmp::Reverse(entry.key.mtime_ns));
         list.truncate(MAX_ENTRIES);
         if fs::create_dir_all(dir).is_err() {
@@ -286,6 +289,19 @@ impl DigestCache {
             let _ = temp.persist(dir.join(CACHE_FILE));
         }
     }
+}
+
+/// The entries saved in `dir`; none when the file is missing, unreadable or oversized.
+fn read_disk(dir: &Path) -> Vec<DiskEntry> {
+    let path = dir.join(CACHE_FILE);
+    let small_enough = fs::metadata(&path).is_ok_and(|m| m.len() <= MAX_CACHE_FILE);
+    if small_enough
+        && let Ok(file) = File::open(&path)
+        && let Ok(list) = serde_json::from_reader::<_, Vec<DiskEntry>>(BufReader::new(file))
+    {
+        return list;
+    }
+    Vec::new()
 }
 
 /// Hashes everything `reader` yields, calling `advanced` with the running total after each
@@ -431,6 +447,29 @@ mod tests {
             second.bytes_hashed(),
             0,
             "the second command reads the digest from disk"
+        );
+    }
+
+    #[test]
+    fn caches_saving_to_one_folder_keep_each_others_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.gguf"), dir.path().join("b.gguf"));
+        fs::write(&a, b"first").unwrap();
+        fs::write(&b, b"second").unwrap();
+        let cache_dir = dir.path().join("cache");
+        // Both loaded before either saves, as two stages of a command (or two commands) are.
+        let one = DigestCache::with_disk(&cache_dir);
+        let two = DigestCache::with_disk(&cache_dir);
+        one.digest_file(&a, QUIET).unwrap();
+        two.digest_file(&b, QUIET).unwrap();
+        let later = DigestCache::with_disk(&cache_dir);
+        assert_eq!(
+            later.known(&a).map(|(d, _)| d),
+            Some(Digest::of_bytes(b"first"))
+        );
+        assert_eq!(
+            later.known(&b).map(|(d, _)| d),
+            Some(Digest::of_bytes(b"second"))
         );
     }
 
