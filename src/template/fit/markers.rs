@@ -54,7 +54,7 @@ fn marker_body(text: &str, close: &str) -> Option<usize> {
         if count > MAX_MARKER_CHARS {
             return None;
         }
-        if text[at..].starts_with(close) {
+        if text.get(at..).is_some_and(|rest| rest.starts_with(close)) {
             return (at > 0).then_some(at);
         }
         if c.is_whitespace() || matches!(c, '<' | '>' | '|' | '｜') {

@@ -63,13 +63,14 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
         let current = rest?;
         match current.find(['\r', '\n']) {
             Some(at) => {
-                let skip = if current[at..].starts_with("\r\n") {
-                    2
-                } else {
-                    1
-                };
-                rest = Some(&current[at + skip..]);
-                Some(&current[..at])
+                // `find` gives a character boundary; `split_at_checked` keeps that explicit.
+                let (line, end) = current.split_at_checked(at)?;
+                let after = end
+                    .strip_prefix("\r\n")
+                    .or_else(|| end.strip_prefix(['\r', '\n']))
+                    .unwrap_or(end);
+                rest = Some(after);
+                Some(line)
             }
             None => {
                 rest = None;
@@ -373,6 +374,20 @@ fn looks_like_hub_model(name: &str) -> bool {
 pub(super) mod tests {
     use super::*;
     use crate::render::llamacpp::preset::{PresetError, PresetOptions, PresetValue};
+
+    #[test]
+    fn lines_split_like_llama_cpp_around_non_ascii_text() {
+        let got: Vec<_> = lines("model = modèle.gguf\r\n[千问]\rx = é\ny").collect();
+        assert_eq!(
+            got,
+            [
+                (1, "model = modèle.gguf"),
+                (2, "[千问]"),
+                (3, "x = é"),
+                (4, "y")
+            ]
+        );
+    }
 
     /// The findings for `text` as printed, for the writer's tests too.
     pub(in crate::render::llamacpp::preset) fn check(text: &str) -> Vec<String> {
