@@ -53,12 +53,13 @@ fn strip_floor(strip: Strip) -> &'static str {
 /// Go templates have no string functions and no arithmetic, and Ollama parses and renders
 /// the template again for every context-truncation step of a long chat, where each function
 /// call costs about as much as a hand-written template spends on a whole message. So the
-/// usual content — no whitespace at either end — costs five calls: `ge` on the whole string
-/// tests its first byte, and the last byte is `slice (print "x" .) (len .)` (the `"x"` makes
-/// an empty string safe) compared with `lt`. Only when an edge byte is at or below the
-/// stripped range does a step look at up to [`WINDOW`] bytes from that end, one `slice` and
-/// `eq` each, and drop what it found; a full window calls the step again on the rest. The
-/// work is proportional to the whitespace at the ends, never to the whole content.
+/// usual content — no whitespace at either end — costs five calls where it is written
+/// ([`write_stripped`]), and no sub-template call: `ge` on the whole string tests its first
+/// byte, and the last byte is `slice (print "x" .) (len .)` (the `"x"` makes an empty string
+/// safe) compared with `lt`. Only when an edge byte is at or below the stripped range does
+/// a step of these sub-templates look at up to [`WINDOW`] bytes from that end, one `slice`
+/// and `eq` each, and drop what it found; a full window calls the step again on the rest.
+/// The work is proportional to the whitespace at the ends, never to the whole content.
 ///
 /// Bytes from 0x80 up (parts of multi-byte characters) are never stripped, on either path.
 /// Our verifier's engine keeps strings as UTF-8, where Go's are bytes, and turns a slice
@@ -72,52 +73,78 @@ fn strip_defines(name: &str, left: Strip, right: Strip) -> String {
         (_, Strip::Keep) => strip_leading(&mut out, name, left, None),
         _ => {
             let end_name = format!("{name}_end");
-            strip_leading(&mut out, name, left, Some(&end_name));
+            strip_leading(&mut out, name, left, Some((&end_name, right)));
             strip_trailing(&mut out, &end_name, right);
         }
     }
     out
 }
 
-/// The leading side's sub-template `name`; the rest goes to `then` (a sub-template that
-/// strips the trailing side) or is written as it is.
-fn strip_leading(out: &mut String, name: &str, strip: Strip, then: Option<&str>) {
-    let chars = strip_chars(strip);
-    let _ = writeln!(out, "{{{{- define \"{name}\" }}}}");
-    out.push_str(STEP_VARIABLES);
-    let _ = writeln!(
-        out,
-        "{{{{- if ge . {} }}}}\n{{{{- else }}}}",
-        strip_floor(strip)
-    );
-    // Padded with ASCII so every slice of the window is in range.
-    let _ = writeln!(
-        out,
-        "{{{{- $p := print . {} }}}}",
-        go_string(&"x".repeat(WINDOW))
-    );
-    for k in 0..WINDOW {
-        let _ = writeln!(out, "{{{{- if eq (slice $p {k} {}) {chars} }}}}", k + 1);
+/// Writes the variable `text` stripped by the sub-templates [`strip_defines`] wrote as
+/// `name`: the edge tests run here, so the usual content — nothing to strip — is written
+/// without a sub-template call (each call declares the step's variables, which costs about a
+/// function call more).
+fn write_stripped(out: &mut String, name: &str, left: Strip, right: Strip, text: &str) {
+    match (left, right) {
+        (Strip::Keep, _) => write_guarded(out, text, None, Some((name, right))),
+        (_, Strip::Keep) => write_guarded(out, text, Some((name, left)), None),
+        _ => write_guarded(
+            out,
+            text,
+            Some((name, left)),
+            Some((&format!("{name}_end"), right)),
+        ),
     }
-    let _ = writeln!(
-        out,
-        "{{{{- $rest = slice . {WINDOW} }}}}\n{{{{- $more = true }}}}"
-    );
-    for k in (1..WINDOW).rev() {
+}
+
+/// Writes `text`, or hands it to the sub-template of the side whose edge byte may be
+/// stripped: `leading` first, as it goes on to the trailing side itself. The tests are the
+/// ones [`strip_defines`] describes: one call for the first byte, four for the last.
+fn write_guarded(
+    out: &mut String,
+    text: &str,
+    leading: Option<(&str, Strip)>,
+    trailing: Option<(&str, Strip)>,
+) {
+    if let Some((_, strip)) = leading {
+        let _ = writeln!(out, "{{{{- if ge {text} {} }}}}", strip_floor(strip));
+    }
+    match trailing {
+        Some((then, strip)) => {
+            let _ = writeln!(
+                out,
+                "{{{{- if lt {} (slice (print \"x\" {text}) (len {text})) }}}}\n{{{{- {text} }}}}\n{{{{- else }}}}\n{{{{- template \"{then}\" {text} }}}}\n{{{{- end }}}}",
+                strip_ceiling(strip)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "{{{{- {text} }}}}");
+        }
+    }
+    if let Some((name, _)) = leading {
         let _ = writeln!(
             out,
-            "{{{{- else }}}}\n{{{{- $s = slice . {k} }}}}\n{{{{- end }}}}"
+            "{{{{- else }}}}\n{{{{- template \"{name}\" {text} }}}}\n{{{{- end }}}}"
         );
     }
-    out.push_str("{{- end }}\n{{- end }}\n");
+}
+
+/// The leading side's sub-template `name`, for a text whose first byte may be stripped (the
+/// call site tested it); the rest goes to `then` (a sub-template that strips the trailing
+/// side, called only when the last byte may be stripped too) or is written as it is.
+fn strip_leading(out: &mut String, name: &str, strip: Strip, then: Option<(&str, Strip)>) {
+    let padding = go_string(&"x".repeat(WINDOW));
+    let _ = writeln!(out, "{{{{- define \"{name}\" }}}}");
+    out.push_str(STEP_VARIABLES);
+    // Padded with ASCII so every slice of the window is in range.
+    let _ = writeln!(out, "{{{{- $p := print . {padding} }}}}");
+    write_window_tests(out, "$p", Edge::First, strip, |k| format!("slice . {k}"));
     let _ = writeln!(
         out,
         "{{{{- if $more }}}}\n{{{{- template \"{name}\" $rest }}}}\n{{{{- else }}}}"
     );
     match then {
-        Some(then) => {
-            let _ = writeln!(out, "{{{{- template \"{then}\" $s }}}}");
-        }
+        Some((then, right)) => write_guarded(out, "$s", None, Some((then, right))),
         None => out.push_str("{{- $s }}\n"),
     }
     out.push_str("{{- end }}\n{{- end }}\n");
@@ -135,25 +162,57 @@ const STEP_VARIABLES: &str = "{{- $s := . }}\n{{- $rest := \"\" }}\n{{- $more :=
 /// string, and DEL just takes the slow way). Otherwise one byte is tested, from positions
 /// counted in the padding (`len (slice $p 1)`), and dropped.
 fn strip_trailing(out: &mut String, name: &str, strip: Strip) {
-    let chars = strip_chars(strip);
+    let padding = go_string(&"x".repeat(WINDOW));
     let _ = writeln!(out, "{{{{- define \"{name}\" }}}}");
     out.push_str(STEP_VARIABLES);
-    let _ = writeln!(
-        out,
-        "{{{{- if lt {} (slice (print \"x\" .) (len .)) }}}}\n{{{{- else }}}}",
-        strip_ceiling(strip)
-    );
-    let _ = writeln!(
-        out,
-        "{{{{- $p := print {} . }}}}",
-        go_string(&"x".repeat(WINDOW))
-    );
+    let _ = writeln!(out, "{{{{- $p := print {padding} . }}}}");
     out.push_str("{{- $t := slice $p (len .) }}\n{{- if lt $t \"\\x7f\" }}\n");
-    for k in (0..WINDOW).rev() {
-        let _ = writeln!(out, "{{{{- if eq (slice $t {k} {}) {chars} }}}}", k + 1);
-    }
     // Without `k` bytes: from the padding's end to the padded length less `k`.
     let without = |k: usize| format!("slice $p {WINDOW} (len (slice $p {k}))");
+    write_window_tests(out, "$t", Edge::Last, strip, without);
+    let _ = writeln!(
+        out,
+        "{{{{- else if eq (slice $p (len (slice $p 1))) {} }}}}\n{{{{- $rest = {} }}}}\n{{{{- $more = true }}}}\n{{{{- end }}}}",
+        strip_chars(strip),
+        without(1)
+    );
+    let _ = writeln!(
+        out,
+        "{{{{- if $more }}}}\n{{{{- template \"{name}\" $rest }}}}\n{{{{- else }}}}\n{{{{- $s }}}}\n{{{{- end }}}}"
+    );
+    out.push_str("{{- end }}\n");
+}
+
+/// Which end of a text a window holds.
+#[derive(Clone, Copy)]
+enum Edge {
+    First,
+    Last,
+}
+
+/// Writes the tests of one strip step: the bytes of `window` (the text's [`WINDOW`] bytes at
+/// `edge`) one by one from that edge, each in the `if` of the one before, so the first byte
+/// kept stops them. When the first `k` are stripped, `$s` becomes `without(k)`; when all are,
+/// `$rest` becomes `without(WINDOW)` and `$more` is set.
+fn write_window_tests(
+    out: &mut String,
+    window: &str,
+    edge: Edge,
+    strip: Strip,
+    without: impl Fn(usize) -> String,
+) {
+    let chars = strip_chars(strip);
+    for step in 0..WINDOW {
+        let k = match edge {
+            Edge::First => step,
+            Edge::Last => WINDOW - 1 - step,
+        };
+        let _ = writeln!(
+            out,
+            "{{{{- if eq (slice {window} {k} {}) {chars} }}}}",
+            k + 1
+        );
+    }
     let _ = writeln!(
         out,
         "{{{{- $rest = {} }}}}\n{{{{- $more = true }}}}",
@@ -166,16 +225,6 @@ fn strip_trailing(out: &mut String, name: &str, strip: Strip) {
             without(k)
         );
     }
-    out.push_str("{{- end }}\n");
-    let _ = writeln!(
-        out,
-        "{{{{- else if eq (slice $p (len (slice $p 1))) {chars} }}}}\n{{{{- $rest = {} }}}}\n{{{{- $more = true }}}}\n{{{{- end }}}}\n{{{{- end }}}}",
-        without(1)
-    );
-    let _ = writeln!(
-        out,
-        "{{{{- if $more }}}}\n{{{{- template \"{name}\" $rest }}}}\n{{{{- else }}}}\n{{{{- $s }}}}\n{{{{- end }}}}"
-    );
     out.push_str("{{- end }}\n");
 }
 
@@ -496,15 +545,13 @@ fn write_reasoning(out: &mut String, structure: &Structure) {
 }
 
 fn write_content(out: &mut String, structure: &Structure, role: Role, expr: &str) {
-    match structure
-        .transforms
-        .get(&role)
-        .and_then(|t| t.define_name())
-    {
-        Some(name) => {
-            let _ = writeln!(out, "{{{{- template \"{name}\" {expr} }}}}");
+    let transform = structure.transforms.get(&role).copied();
+    match (transform, transform.and_then(Transform::define_name)) {
+        (Some(Transform::Strip { left, right }), Some(name)) => {
+            let _ = writeln!(out, "{{{{- $text := {expr} }}}}");
+            write_stripped(out, &name, left, right, "$text");
         }
-        None => {
+        _ => {
             let _ = writeln!(out, "{{{{- {expr} }}}}");
         }
     }
@@ -682,10 +729,11 @@ mod tests {
                 if left == Strip::Keep && right == Strip::Keep {
                     continue;
                 }
-                let source = format!(
-                    "{}{{{{- template \"s\" . }}}}",
-                    strip_defines("s", left, right)
-                );
+                let mut source = strip_defines("s", left, right);
+                source.push_str("{{- $text := . }}\n");
+                write_stripped(&mut source, "s", left, right, "$text");
+                // The layout newline after the last action, trimmed as the next one does.
+                source.push_str("{{- \"\" }}");
                 let template = Template::parse(&source).unwrap();
                 for input in inputs {
                     let stripped = |s: Strip, c: char| match s {
@@ -699,7 +747,7 @@ mod tests {
                     let got = template
                         .execute(&Value::str(input), &ExecOptions::default())
                         .unwrap_or_else(|e| panic!("{e}\n{left:?} {right:?} {input:?}\n{source}"));
-                    assert_eq!(got, want, "{left:?} {right:?} {input:?}");
+                    assert_eq!(got, want, "{left:?} {right:?} {input:?}\n{source}");
                 }
             }
         }
