@@ -77,10 +77,13 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
     } else {
         format!(" ({})", besides.join("; "))
     };
+    let files = match survey.files.len() {
+        1 => "1 GGUF file".to_owned(),
+        n => format!("{n} GGUF files"),
+    };
     eprintln!(
-        "wrote `{}`: {} GGUF files{paired}; fill in the TODOs, then run `ruvltra-export check {}`",
+        "wrote `{}`: {files}{paired}; fill in the TODOs, then run `ruvltra-export check {}`",
         args.output.display(),
-        survey.files.len(),
         args.output.display()
     );
     Ok(EXIT_OK)

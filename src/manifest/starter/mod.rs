@@ -410,7 +410,13 @@ fn starter(
             list.len(),
             if arch.is_empty() { "unknown" } else { &arch }
         );
-        let _ = writeln!(out, "name = {}", q(&format!("{display} {key}")));
+        // A model keyed by the family's own name (a one-model family) is just the family.
+        let name = if *key == slug(&display) {
+            display.clone()
+        } else {
+            format!("{display} {key}")
+        };
+        let _ = writeln!(out, "name = {}", q(&name));
         let mut variant_keys: Vec<String> = Vec::new();
         for f in list {
             let vkey = slug(f.quant.as_deref().unwrap_or(&f.file)).replace('-', "_");
@@ -675,6 +681,29 @@ mod tests {
         assert_eq!(manifest.models[0].default_variant, "q4_k_m");
         assert_eq!(manifest.models[0].variants.len(), 2);
         assert_eq!(manifest.hub.repo, "ruv/ruvltra");
+    }
+
+    #[test]
+    fn a_model_keyed_by_the_family_name_is_named_once() {
+        let gemma = FoundFile {
+            basename: Some("gemma-3".into()),
+            size: Some("270M".into()),
+            ..f("gemma-3-270m-q4_k_m.gguf", "Q4_K_M", None)
+        };
+        let text = starter_manifest("x", None, None, &[gemma]);
+        let manifest =
+            crate::manifest::Manifest::parse(&text, std::path::Path::new("ruvltra.toml"))
+                .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(manifest.models[0].key, "gemma-3");
+        assert!(text.contains("name = \"gemma-3\"\n"), "{text}");
+        // Other models keep the family in front of their key.
+        let small = starter_manifest(
+            "x",
+            None,
+            None,
+            &[f("ruvltra-small-0.5b-q8_0.gguf", "Q8_0", None)],
+        );
+        assert!(small.contains("name = \"ruvltra small\"\n"), "{small}");
     }
 
     fn projector(file: &str, quant: &str, role: Role) -> FoundFile {
