@@ -27,6 +27,7 @@
 //! GGUF fixtures, rendered, and pushed as an Ollama model store into a folder.
 //!
 //! ```
+//! use ruvltra_export::digest::DigestCache;
 //! use ruvltra_export::pipeline::{
 //!     FamilyRequest, Pipeline, PushOptions, Registry, RegistrySettings, Status, render_for,
 //! };
@@ -39,7 +40,9 @@
 //!     ..RegistrySettings::default()
 //! };
 //! let options = PushOptions::default();
-//! let pipeline = Pipeline::new(&settings, &options);
+//! // In memory here; `DigestCache::open(Some(dir))` keeps digests between runs.
+//! let digests = DigestCache::open(options.cache_dir.as_deref());
+//! let pipeline = Pipeline::new(&settings, &options, &digests);
 //!
 //! let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/ruvltra.toml");
 //! let resolved = pipeline.resolve(&FamilyRequest::local(manifest))?;

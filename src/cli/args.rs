@@ -60,15 +60,13 @@ pub struct ResolveArgs {
 }
 
 impl ResolveArgs {
-    /// The library's request, with the frozen template date `date` and the digest cache
-    /// under `cache_dir`.
-    pub fn request(&self, date: Option<i64>, cache_dir: Option<PathBuf>) -> FamilyRequest {
+    /// The library's request, with the frozen template date `date`.
+    pub fn request(&self, date: Option<i64>) -> FamilyRequest {
         FamilyRequest {
             manifest: self.manifest.clone(),
             variants: self.variants.clone(),
             from: self.from,
             date,
-            digest_cache: cache_dir,
         }
     }
 }

@@ -25,7 +25,11 @@ pub struct ExplainArgs {
 
 /// Runs `explain`.
 pub fn run(args: &ExplainArgs) -> anyhow::Result<u8> {
-    let resolved = settings::resolve(&args.resolve, hash_progress().as_ref())?;
+    let resolved = settings::resolve(
+        &args.resolve,
+        &settings::digest_cache(),
+        hash_progress().as_ref(),
+    )?;
     if args.json {
         print!("{}", resolved.to_lock_json());
     } else {

@@ -10,6 +10,7 @@ use clap::Args;
 use super::args::{ResolveArgs, SendArgs, SendOptions};
 use super::print::{EXIT_OK, Printer, exit_code, print_summary, progress};
 use super::settings;
+use crate::digest::DigestCache;
 use crate::manifest::Resolved;
 use crate::pipeline::{Pipeline, Registry};
 use crate::render::{OutputTree, RenderOptions, Target, render};
@@ -60,7 +61,8 @@ pub fn run(args: &GenerateArgs, targets: &[Target]) -> anyhow::Result<u8> {
     if args.send.publish.is_some() && !registries.contains(&Registry::Ollama) {
         bail!("`--publish` is for the Ollama server: use it with `ollama --push` or `all --push`");
     }
-    let resolved = settings::resolve(&args.resolve, progress(&args.send).as_ref())?;
+    let digests = settings::digest_cache();
+    let resolved = settings::resolve(&args.resolve, &digests, progress(&args.send).as_ref())?;
     if targets.contains(&Target::Card) {
         crate::render::card::check_whole_family(&resolved)?;
     }
@@ -81,18 +83,19 @@ pub fn run(args: &GenerateArgs, targets: &[Target]) -> anyhow::Result<u8> {
     }
     let hub_preset = args.hub_preset || resolved.targets.hub_preset;
     let send = SendArgs::from(args.send.clone());
-    push(&resolved, &tree, &registries, hub_preset, &send)
+    push(&resolved, &tree, &registries, hub_preset, &send, &digests)
 }
 
 /// Pushes rendered outputs to `registries` with the settings from `send` and the
-/// environment, prints the summary and returns the exit code (shared by `push` and
-/// `release`).
+/// environment and the `digests` resolution filled, prints the summary and returns the exit
+/// code (shared by `push` and `release`).
 pub fn push(
     resolved: &Resolved,
     tree: &OutputTree,
     registries: &[Registry],
     hub_preset: bool,
     send: &SendArgs,
+    digests: &DigestCache,
 ) -> anyhow::Result<u8> {
     let placeholders = placeholders(resolved);
     if !placeholders.is_empty() {
@@ -108,6 +111,7 @@ pub fn push(
     let pipeline = Pipeline {
         settings: &registry_settings,
         options: &options,
+        digests,
         progress: progress.as_ref(),
         sink: &Printer { options: send },
     };

@@ -70,18 +70,28 @@ pub struct PushArgs {
 /// Runs `push`.
 pub fn run(args: PushArgs) -> anyhow::Result<u8> {
     if args.gguf.is_empty() {
-        let resolved = settings::resolve(&args.resolve, progress(&args.send).as_ref())?;
+        let digests = settings::digest_cache();
+        let resolved = settings::resolve(&args.resolve, &digests, progress(&args.send).as_ref())?;
         let tree = render_for(&resolved, &args.to, args.hub_preset, args.allow_unverified)?;
-        return super::generate::push(&resolved, &tree, &args.to, args.hub_preset, &args.send);
+        return super::generate::push(
+            &resolved,
+            &tree,
+            &args.to,
+            args.hub_preset,
+            &args.send,
+            &digests,
+        );
     }
     let release = release(&args)?;
     let registry_settings = settings::registries(&args.send);
     let jobs = jobs(&args, &release, &registry_settings)?;
     let options = args.send.push_options(settings::cache_dir());
     let progress = progress(&args.send);
+    let digests = settings::digest_cache();
     let pipeline = Pipeline {
         settings: &registry_settings,
         options: &options,
+        digests: &digests,
         progress: progress.as_ref(),
         sink: &Printer {
             options: &args.send,

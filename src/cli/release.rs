@@ -38,7 +38,8 @@ pub struct ReleaseArgs {
 /// `release`: generate every output under `--out`, push to every registry the manifest and
 /// the arguments configure, verify, print one summary table.
 pub fn run(args: &ReleaseArgs) -> anyhow::Result<u8> {
-    let resolved = settings::resolve(&args.resolve, progress(&args.send).as_ref())?;
+    let digests = settings::digest_cache();
+    let resolved = settings::resolve(&args.resolve, &digests, progress(&args.send).as_ref())?;
     crate::render::card::check_whole_family(&resolved)?;
     let options = RenderOptions {
         allow_unverified: args.allow_unverified,
@@ -63,5 +64,12 @@ pub fn run(args: &ReleaseArgs) -> anyhow::Result<u8> {
     registries.push(Registry::Huggingface);
     registries.retain(|r| !args.skip.contains(r));
     let hub_preset = args.hub_preset || resolved.targets.hub_preset;
-    super::generate::push(&resolved, &tree, &registries, hub_preset, &args.send)
+    super::generate::push(
+        &resolved,
+        &tree,
+        &registries,
+        hub_preset,
+        &args.send,
+        &digests,
+    )
 }

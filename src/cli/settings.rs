@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::args::{ResolveArgs, SendArgs};
+use crate::digest::DigestCache;
 use crate::manifest::Resolved;
 use crate::pipeline::{PipelineError, RegistrySettings, Setting, SettingError, resolve_family};
 use crate::push::Progress;
@@ -38,6 +39,12 @@ pub fn cache_dir() -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| home().map(|home| home.join(".cache")))?;
     Some(base.join("ruvltra-export"))
+}
+
+/// The command's one digest cache, kept under [`cache_dir`] between commands: resolution
+/// and every push of the command share it, so a local file is hashed once.
+pub fn digest_cache() -> DigestCache {
+    DigestCache::open(cache_dir().as_deref())
 }
 
 /// `SOURCE_DATE_EPOCH`, for reproducible frozen dates: none when unset, an error when set
@@ -152,9 +159,13 @@ fn registry_credentials(registry: &str) -> Option<Credentials> {
 
 /// Resolves the family `args` name, with the Hub settings and `SOURCE_DATE_EPOCH` from the
 /// environment (an unparseable date is ignored here, as resolution has always done) and the
-/// digest cache pushes use; hashing reports to `progress`.
-pub fn resolve(args: &ResolveArgs, progress: &dyn Progress) -> Result<Resolved, PipelineError> {
+/// command's `digests`; hashing reports to `progress`.
+pub fn resolve(
+    args: &ResolveArgs,
+    digests: &DigestCache,
+    progress: &dyn Progress,
+) -> Result<Resolved, PipelineError> {
     let date = source_date_epoch().ok().flatten();
     let hub = hub().map_err(SettingError::from_error);
-    resolve_family(&args.request(date, cache_dir()), &hub, progress)
+    resolve_family(&args.request(date), &hub, digests, progress)
 }

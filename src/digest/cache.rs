@@ -121,6 +121,11 @@ impl DigestCache {
         Self::default()
     }
 
+    /// On disk under `dir` ([`DigestCache::with_disk`]) when there is one, else in memory.
+    pub fn open(dir: Option<&Path>) -> Self {
+        dir.map_or_else(Self::in_memory, Self::with_disk)
+    }
+
     /// A cache that also remembers digests in `dir/digests.json` (the CLI passes the user
     /// cache directory). A missing, unreadable or oversized file starts the cache empty.
     pub fn with_disk(dir: impl Into<PathBuf>) -> Self {

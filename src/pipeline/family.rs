@@ -33,10 +33,6 @@ pub struct FamilyRequest {
     /// Freeze the date converted templates see at these seconds since the epoch
     /// (`SOURCE_DATE_EPOCH`), for reproducible outputs.
     pub date: Option<i64>,
-    /// Where local files' digests are kept between commands: the push's cache folder
-    /// ([`super::PushOptions::cache_dir`]), so an unchanged file is hashed once for
-    /// resolution and every later push. None: digests last for this resolution only.
-    pub digest_cache: Option<PathBuf>,
 }
 
 impl FamilyRequest {
@@ -47,7 +43,6 @@ impl FamilyRequest {
             variants: Vec::new(),
             from: FilesFrom::Local,
             date: None,
-            digest_cache: None,
         }
     }
 }
@@ -58,6 +53,7 @@ impl FamilyRequest {
 pub fn resolve_family(
     request: &FamilyRequest,
     hub: &Setting<HubSettings>,
+    digests: &DigestCache,
     progress: &dyn HashProgress,
 ) -> Result<Resolved, PipelineError> {
     let manifest = Manifest::load(&request.manifest)?;
@@ -75,12 +71,8 @@ pub fn resolve_family(
                     .ok_or_else(|| ResolveError::NoLocalFolder {
                         manifest: request.manifest.display().to_string(),
                     })?;
-            let digests = request
-                .digest_cache
-                .as_deref()
-                .map_or_else(DigestCache::in_memory, DigestCache::with_disk);
             let mut files =
-                LocalFiles::with_digests(manifest.base_dir().join(&folder), &digests, progress);
+                LocalFiles::with_digests(manifest.base_dir().join(&folder), digests, progress);
             resolve(
                 &manifest,
                 &request.variants,

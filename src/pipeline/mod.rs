@@ -24,6 +24,7 @@ mod send;
 mod settings;
 mod sink;
 
+use crate::digest::DigestCache;
 use crate::manifest::Resolved;
 use crate::push::from_resolved::GgufPaths;
 use crate::push::{Progress, PushContext, QuietProgress};
@@ -84,6 +85,9 @@ pub struct Pipeline<'a> {
     pub settings: &'a RegistrySettings,
     /// How to send.
     pub options: &'a PushOptions,
+    /// The command's one digest cache, for resolution and every push (usually
+    /// [`DigestCache::open`] on [`PushOptions::cache_dir`]): a local file is hashed once.
+    pub digests: &'a DigestCache,
     /// Where transfer progress goes.
     pub progress: &'a dyn Progress,
     /// Where plans, reports and errors go.
@@ -92,10 +96,15 @@ pub struct Pipeline<'a> {
 
 impl<'a> Pipeline<'a> {
     /// A pipeline that reports nothing; the summary says how it went.
-    pub fn new(settings: &'a RegistrySettings, options: &'a PushOptions) -> Self {
+    pub fn new(
+        settings: &'a RegistrySettings,
+        options: &'a PushOptions,
+        digests: &'a DigestCache,
+    ) -> Self {
         Self {
             settings,
             options,
+            digests,
             progress: &QuietProgress,
             sink: &SilentSink,
         }
@@ -103,7 +112,7 @@ impl<'a> Pipeline<'a> {
 
     /// Resolves a family, reading from the Hub with [`RegistrySettings::hub`] when asked to.
     pub fn resolve(&self, request: &FamilyRequest) -> Result<Resolved, PipelineError> {
-        resolve_family(request, &self.settings.hub, self.progress)
+        resolve_family(request, &self.settings.hub, self.digests, self.progress)
     }
 
     /// Pushes rendered outputs to `registries` (each once, in registry order): the GGUFs are
@@ -117,15 +126,17 @@ impl<'a> Pipeline<'a> {
         registries: &[Registry],
         hub_preset: bool,
     ) -> Result<PushSummary, PipelineError> {
-        with_push_context(self.options, self.progress, |ctx| {
+        with_push_context(self.options, self.digests, self.progress, |ctx| {
             self.push_in(resolved, tree, registries, hub_preset, ctx)
         })
     }
 
     /// Plans, pushes and verifies `jobs` made by hand (say, one model built from a GGUF).
     pub fn push_jobs(&self, jobs: &[Job]) -> PushSummary {
-        with_push_context(self.options, self.progress, |ctx| PushSummary {
-            rows: send_all(jobs, ctx, self.options, self.sink),
+        with_push_context(self.options, self.digests, self.progress, |ctx| {
+            PushSummary {
+                rows: send_all(jobs, ctx, self.options, self.sink),
+            }
         })
     }
 

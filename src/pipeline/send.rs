@@ -11,17 +11,14 @@ use crate::push::{
     Action, DigestCache, PlannedPush, Progress, PushContext, TransferOptions, push_side_by_side,
 };
 
-/// Runs `work` with one push's context: the digest cache (on disk under
-/// `options.cache_dir`, else in memory), the progress sink and the transfer settings.
+/// Runs `work` with one push's context: the command's digest cache, the progress sink and
+/// the transfer settings.
 pub fn with_push_context<R>(
     options: &PushOptions,
+    digests: &DigestCache,
     progress: &dyn Progress,
     work: impl FnOnce(&PushContext<'_>) -> R,
 ) -> R {
-    let digests = options
-        .cache_dir
-        .as_deref()
-        .map_or_else(DigestCache::in_memory, DigestCache::with_disk);
     let transfer = TransferOptions {
         parallel: options.parallel.max(1),
         chunk_size: options.chunk_size.max(1),
@@ -30,7 +27,7 @@ pub fn with_push_context<R>(
         retry: options.retry,
         timeout: options.timeout,
     };
-    work(&PushContext::new(&digests, progress, transfer))
+    work(&PushContext::new(digests, progress, transfer))
 }
 
 /// Plans every job and, unless `options.dry_run`, pushes and verifies them. Returns one
