@@ -113,6 +113,9 @@ pub struct DigestCache {
     entries: Mutex<HashMap<FileKey, Arc<Mutex<Option<Digest>>>>>,
     disk: Option<PathBuf>,
     bytes_hashed: AtomicU64,
+    /// Held through a whole save: threads remembering blobs side by side each save, and two
+    /// overlapping saves would each write the entries they saw, the later without the other's.
+    saving: Mutex<()>,
 }
 
 impl DigestCache {
@@ -138,6 +141,7 @@ impl DigestCache {
             entries: Mutex::new(entries),
             disk: Some(dir),
             bytes_hashed: AtomicU64::new(0),
+            saving: Mutex::new(()),
         }
     }
 
@@ -258,6 +262,9 @@ impl DigestCache {
     /// Writes the cache file; failures only cost a re-hash next time, so they are ignored.
     fn save(&self) {
         let Some(dir) = &self.disk else { return };
+        let Ok(_saving) = self.saving.lock() else {
+            return;
+        };
         let Ok(entries) = self.entries.lock() else {
             return;
         };
@@ -476,6 +483,40 @@ mod tests {
             later.known(&b).map(|(d, _)| d),
             Some(Digest::of_bytes(b"second"))
         );
+    }
+
+    #[test]
+    fn threads_remembering_at_once_all_reach_the_disk() {
+        // Blobs written side by side are remembered from several threads; each save must
+        // see the entries the others added, or the last file written misses one. Several
+        // rounds, as a lost entry takes two saves overlapping.
+        for round in 0..3 {
+            let dir = tempfile::tempdir().unwrap();
+            let cache_dir = dir.path().join("cache");
+            let cache = DigestCache::with_disk(&cache_dir);
+            let files: Vec<PathBuf> = (0..64)
+                .map(|n| {
+                    let path = dir.path().join(format!("blob-{n}"));
+                    fs::write(&path, format!("{round} {n}")).unwrap();
+                    path
+                })
+                .collect();
+            std::thread::scope(|scope| {
+                for chunk in files.chunks(4) {
+                    let cache = &cache;
+                    scope.spawn(move || {
+                        for path in chunk {
+                            let text = fs::read(path).unwrap();
+                            cache.remember(path, Digest::of_bytes(&text)).unwrap();
+                        }
+                    });
+                }
+            });
+            let later = DigestCache::with_disk(&cache_dir);
+            let missing: Vec<&PathBuf> =
+                files.iter().filter(|p| later.known(p).is_none()).collect();
+            assert!(missing.is_empty(), "round {round}, not saved: {missing:?}");
+        }
     }
 
     #[test]
