@@ -85,20 +85,22 @@ fn run(args: &[&str], cache: &Path, env: &[(&str, &str)]) -> Run {
 /// What the generators write, for comparison: `ruvltra-export all --out`.
 fn generated(cache: &Path) -> PathBuf {
     let out = cache.join("generated");
-    let m = manifest();
-    let r = run(
-        &[
-            "all",
-            "--manifest",
-            m.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        cache,
-        &[],
-    );
-    assert!(r.ok, "{}", r.all);
+    write_outputs("all", &manifest(), &out, cache, &[]);
     out
+}
+
+/// `ruvltra-export COMMAND --manifest m --out out EXTRA...`, which must succeed.
+fn write_outputs(command: &str, m: &Path, out: &Path, cache: &Path, extra: &[&str]) {
+    let mut args = vec![
+        command,
+        "--manifest",
+        m.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let r = run(&args, cache, &[]);
+    assert!(r.ok, "{}", r.all);
 }
 
 /// Every Ollama name in the generated tag plan, with its Modelfile's path.
@@ -148,6 +150,30 @@ fn report_bytes(events: &[Value]) -> Vec<u64> {
         .filter(|e| e["event"] == "report")
         .map(|e| e["report"]["bytes_sent"].as_u64().unwrap())
         .collect()
+}
+
+/// `llamacpp --hub-preset` for the manifest `m` into `out`; returns the `preset.ini` written.
+fn render_hub_preset(m: &Path, out: &Path, cache: &Path) -> String {
+    write_outputs("llamacpp", m, out, cache, &["--hub-preset"]);
+    std::fs::read_to_string(out.join("llamacpp/preset.ini")).unwrap()
+}
+
+/// `push --to huggingface --hub-preset` for the manifest `m`, which must succeed.
+fn push_hub_preset(m: &Path, cache: &Path, env: &[(&str, &str)]) -> Run {
+    let r = run(
+        &[
+            "push",
+            "--to",
+            "huggingface",
+            "--manifest",
+            m.to_str().unwrap(),
+            "--hub-preset",
+        ],
+        cache,
+        env,
+    );
+    assert!(r.ok, "{}", r.all);
+    r
 }
 
 #[test]
@@ -412,37 +438,12 @@ fn huggingface_gets_the_card_and_root_files() {
         server.file("ruv/ruvltra", "main", "preset.ini").is_none(),
         "preset.ini only with --hub-preset"
     );
-    let r = run(
-        &[
-            "push",
-            "--to",
-            "huggingface",
-            "--manifest",
-            m.to_str().unwrap(),
-            "--hub-preset",
-        ],
-        cache.path(),
-        &env,
-    );
-    assert!(r.ok, "{}", r.all);
+    push_hub_preset(&m, cache.path(), &env);
     let preset_out = cache.path().join("preset-out");
-    let r = run(
-        &[
-            "llamacpp",
-            "--manifest",
-            m.to_str().unwrap(),
-            "--out",
-            preset_out.to_str().unwrap(),
-            "--hub-preset",
-        ],
-        cache.path(),
-        &[],
-    );
-    assert!(r.ok, "{}", r.all);
-    let meant = std::fs::read(preset_out.join("llamacpp/preset.ini")).unwrap();
+    let meant = render_hub_preset(&m, &preset_out, cache.path());
     assert_eq!(
         server.file("ruv/ruvltra", "main", "preset.ini").as_deref(),
-        Some(&meant[..])
+        Some(meant.as_bytes())
     );
 }
 
@@ -873,20 +874,7 @@ file = "ruvltra-small-0.5b-q4_k_m.gguf"
     .unwrap();
     let m = dir.join("ruvltra.toml");
     let out = cache.path().join("llamacpp-out");
-    let r = run(
-        &[
-            "llamacpp",
-            "--manifest",
-            m.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--hub-preset",
-        ],
-        cache.path(),
-        &[],
-    );
-    assert!(r.ok, "{}", r.all);
-    let preset = std::fs::read_to_string(out.join("llamacpp/preset.ini")).unwrap();
+    let preset = render_hub_preset(&m, &out, cache.path());
     let jinja = preset
         .lines()
         .find_map(|l| l.strip_prefix("chat-template-file = "))
@@ -905,19 +893,7 @@ file = "ruvltra-small-0.5b-q4_k_m.gguf"
     server.seed_repo("ruv/ruvltra", &[]);
     let url = server.url();
     let env = [("HF_ENDPOINT", url.as_str()), ("HF_TOKEN", HF_TOKEN)];
-    let r = run(
-        &[
-            "push",
-            "--to",
-            "huggingface",
-            "--manifest",
-            m.to_str().unwrap(),
-            "--hub-preset",
-        ],
-        cache.path(),
-        &env,
-    );
-    assert!(r.ok, "{}", r.all);
+    let r = push_hub_preset(&m, cache.path(), &env);
     assert_eq!(
         server.file("ruv/ruvltra", "main", "preset.ini").as_deref(),
         Some(preset.as_bytes())
