@@ -419,15 +419,6 @@ fn init_folder() -> tempfile::TempDir {
     dir
 }
 
-fn run_bin(dir: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_ruvltra-export"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("SOURCE_DATE_EPOCH")
-        .output()
-        .unwrap()
-}
-
 fn assert_ok(out: &std::process::Output, what: &str) {
     assert!(
         out.status.success(),
@@ -474,7 +465,7 @@ fn init_on_projectors_alone_says_the_model_is_missing() {
         let path = entry.unwrap().path();
         std::fs::copy(&path, only.join(path.file_name().unwrap())).unwrap();
     }
-    let out = run_bin(dir.path(), &["init", "mmproj"]);
+    let out = support::run_in(dir.path(), &["init", "mmproj"]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -494,7 +485,7 @@ fn init_pairs_the_projector_and_every_output_names_it() {
         b"not a GGUF",
     )
     .unwrap();
-    let init = run_bin(dir.path(), &["init", "models"]);
+    let init = support::run_in(dir.path(), &["init", "models"]);
     assert_ok(&init, "init");
     let stderr = String::from_utf8_lossy(&init.stderr);
     assert!(
@@ -530,8 +521,11 @@ fn init_pairs_the_projector_and_every_output_names_it() {
         "{text}"
     );
     support::fill_placeholders(&dir.path().join("ruvltra.toml"));
-    assert_ok(&run_bin(dir.path(), &["check", "ruvltra.toml"]), "check");
-    assert_ok(&run_bin(dir.path(), &["all"]), "all");
+    assert_ok(
+        &support::run_in(dir.path(), &["check", "ruvltra.toml"]),
+        "check",
+    );
+    assert_ok(&support::run_in(dir.path(), &["all"]), "all");
 
     let dist = dir.path().join("dist");
     let projector = std::path::absolute(dir.path().join("models").join(projector_file)).unwrap();

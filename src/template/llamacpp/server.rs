@@ -183,15 +183,7 @@ impl LlamaServer {
     /// `GET /props`: the BOS and EOS token texts the template is rendered with.
     pub fn tokens(&self) -> Result<ServerTokens, ServerError> {
         let what = "GET /props";
-        let response = self
-            .client
-            .get(format!("{}/props", self.url))
-            .send()
-            .map_err(|source| ServerError::Http {
-                what: what.into(),
-                source,
-            })?;
-        let (status, json) = read_json(what, response)?;
+        let (status, json) = exchange(what, self.client.get(format!("{}/props", self.url)))?;
         let token = |key: &str| json.get(key).and_then(Json::as_str).map(str::to_owned);
         match (status, token("bos_token"), token("eos_token")) {
             (200, Some(bos), Some(eos)) => Ok(ServerTokens { bos, eos }),
@@ -207,16 +199,11 @@ impl LlamaServer {
     /// refuses the request (the template raised, or llama.cpp's chat layer rejected it).
     pub fn apply_template(&self, body: &Json) -> Result<Result<String, String>, ServerError> {
         let what = "POST /apply-template";
-        let response = self
+        let request = self
             .client
             .post(format!("{}/apply-template", self.url))
-            .json(body)
-            .send()
-            .map_err(|source| ServerError::Http {
-                what: what.into(),
-                source,
-            })?;
-        let (status, json) = read_json(what, response)?;
+            .json(body);
+        let (status, json) = exchange(what, request)?;
         if status == 200 {
             if let Some(prompt) = json.get("prompt").and_then(Json::as_str) {
                 return Ok(Ok(prompt.to_owned()));
@@ -244,10 +231,16 @@ impl Drop for LlamaServer {
     }
 }
 
-fn read_json(
+/// Sends `request` (`what` names it in errors) and reads its JSON answer: the status and
+/// the body.
+fn exchange(
     what: &str,
-    response: reqwest::blocking::Response,
+    request: reqwest::blocking::RequestBuilder,
 ) -> Result<(u16, Json), ServerError> {
+    let response = request.send().map_err(|source| ServerError::Http {
+        what: what.into(),
+        source,
+    })?;
     let status = response.status().as_u16();
     // A prompt is at most a few hundred KiB; a larger answer is not from llama-server.
     let bytes =
