@@ -153,7 +153,7 @@ fn registry_credentials(registry: &str) -> Option<Credentials> {
     let config_dir = std::env::var_os("DOCKER_CONFIG")
         .map(PathBuf::from)
         .or_else(|| home().map(|home| home.join(".docker")))?;
-    let text = std::fs::read_to_string(config_dir.join("config.json")).ok()?;
+    let text = crate::text_file::read_text(&config_dir.join("config.json"), 1 << 20).ok()?;
     credentials_from_docker_config(&text, registry)
 }
 

@@ -71,7 +71,13 @@ pub fn render(
         path: out_dir.to_owned(),
         source,
     })?;
-    let previous_card = std::fs::read_to_string(out_abs.join(super::card::README)).ok();
+    // The publisher's card text is kept; what cannot be read as a text file (missing, a
+    // FIFO, huge) is no card.
+    let previous_card = crate::text_file::read_text(
+        &out_abs.join(super::card::README),
+        crate::manifest::MAX_TEXT_FILE_BYTES,
+    )
+    .ok();
     let ctx = RenderContext {
         resolved,
         out_dir: out_abs,

@@ -445,7 +445,7 @@ impl BlobUpload<'_> {
     }
 
     fn load_session(&self) -> Option<Url> {
-        let text = std::fs::read_to_string(self.session_file()?).ok()?;
+        let text = crate::text_file::read_text(&self.session_file()?, 64 << 10).ok()?;
         let saved: SavedSession = serde_json::from_str(&text).ok()?;
         Url::parse(&saved.location).ok()
     }
